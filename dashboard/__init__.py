@@ -1,0 +1,1 @@
+"""The Streamlit dashboard. Pages draw; `pipelines` decides and queries."""

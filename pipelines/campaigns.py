@@ -1,0 +1,55 @@
+"""Campaigns (登记工作): the cohort, deadline and notice number are settings, not constants."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import polars as pl
+
+from pipelines.store import Actor, Store, StoreError, Writer
+
+
+@dataclass(frozen=True)
+class Campaign:
+    cohort: int
+    school_name: str
+    registration_deadline: date
+    default_graduation_date: date
+    notice_number: str | None = None
+    notice_title: str | None = None
+    opens_on: date | None = None
+    change_deadline: date | None = None
+
+    def problems(self) -> list[str]:
+        found = []
+        if not 2000 <= self.cohort <= 2100:
+            found.append("届别应为四位年份，例如 2024")
+        if self.opens_on and self.opens_on > self.registration_deadline:
+            found.append("开始日期不能晚于登记截止日期")
+        if self.change_deadline and self.change_deadline < self.registration_deadline:
+            found.append("信息变更截止日期不能早于登记截止日期")
+        return found
+
+
+def default_campaign(cohort: int, school_name: str) -> Campaign:
+    """A campaign with the usual dates: deadline mid-June, graduation 6-30, changes until 8-31."""
+    return Campaign(
+        cohort=cohort, school_name=school_name,
+        registration_deadline=date(cohort, 6, 17), default_graduation_date=date(cohort, 6, 30),
+        opens_on=date(cohort, 4, 15), change_deadline=date(cohort, 8, 31),
+    )
+
+
+def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
+    """Create or update the campaign of a cohort."""
+    problems = campaign.problems()
+    if problems:
+        raise StoreError("；".join(problems))
+
+    def work(writer: Writer) -> None:
+        writer.execute("delete_campaign", cohort=campaign.cohort)
+        writer.insert("campaigns", pl.DataFrame([asdict(campaign)], schema_overrides={"cohort": pl.Int32}))
+        writer.audit_detail = {k: str(v) for k, v in asdict(campaign).items()}
+
+    store.transaction(actor, "campaign:set", work, target=str(campaign.cohort))

@@ -1,0 +1,222 @@
+"""The `dangan` command: the same jobs as the dashboard, from a shell.
+
+Exit codes: 0 success, 1 refused (bad input, busy store; the message says why), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipelines import campaigns, config, workflow
+from pipelines.store import SYSTEM, Store, StoreError
+
+STATS_KEYS = list(workflow.COUNT_LABELS)
+STATS_LABELS = list(workflow.COUNT_LABELS.values())
+BY_LABELS = {"college": "学院", "major": "专业", "class": "班级", "transfer_type": "转递类型",
+             "origin_province": "生源省份", "school": "全校"}
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Progress:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < (0.2 if self.tty else 5):
+            return
+        self.last = now
+        width = 30
+        filled = int(width * done / total) if total else width
+        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        if self.tty:
+            print("\r" + line, end="\n" if done >= total else "", file=sys.stderr, flush=True)
+        else:
+            _err(line)
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return Store(args.db, today=args.today, on_wait=_err)
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    base = campaigns.default_campaign(args.cohort, args.school)
+    campaign = campaigns.Campaign(
+        cohort=args.cohort, school_name=args.school,
+        registration_deadline=config.parse_day(args.deadline, "--deadline") if args.deadline else base.registration_deadline,
+        default_graduation_date=config.parse_day(args.graduation_date, "--graduation-date") if args.graduation_date else base.default_graduation_date,
+        notice_number=args.notice, notice_title=args.title,
+        opens_on=config.parse_day(args.opens, "--opens") if args.opens else base.opens_on,
+        change_deadline=config.parse_day(args.change_deadline, "--change-deadline") if args.change_deadline else base.change_deadline,
+    )
+    campaigns.save_campaign(_store(args), SYSTEM, campaign)
+    print(f"已保存 {campaign.cohort} 届登记工作：截止 {campaign.registration_deadline}，通知 {campaign.notice_number or '（未填）'}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines import demo
+
+    store = _store(args)
+    as_of = config.parse_day(args.today, "--today") if args.today else demo.DEFAULT_AS_OF
+    started = time.perf_counter()
+    counts = demo.build_demo(store, graduates=args.graduates, seed=args.seed, as_of=as_of,
+                             progress=Progress("生成演示数据"))
+    took = time.perf_counter() - started
+    print(f"演示库已生成：{store.path}（{took:.1f} 秒）")
+    for table, count in counts.items():
+        print(f"  {table}: {count}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pipelines import imports
+
+    store = _store(args)
+    result = imports.import_file(
+        store, SYSTEM, args.kind, args.file, skip_invalid=args.skip_invalid,
+        cohort=args.cohort, refused_path=args.refused_out, progress=_err,
+    )
+    print(result.summary())
+    for warning in result.warnings:
+        print(f"提示：{warning}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    store = _store(args)
+    with store.reading(SYSTEM) as reader:
+        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+        if cohort is None:
+            raise StoreError("库中还没有任何届别的登记工作；请先运行 dangan demo 或 dangan campaign set")
+        rows = reader.rows("stats_by", by=args.by, cohort=cohort)
+    records = [{"key": r["key"], **{k: int(r[k]) for k in STATS_KEYS}} for r in rows]
+    if args.format == "json":
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["key", *STATS_KEYS], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        print(out.getvalue(), end="")
+    else:
+        print(_table([BY_LABELS[args.by], *STATS_LABELS],
+                     [[r["key"], *(r[k] for k in STATS_KEYS)] for r in records]))
+    return 0
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(c) for c in header]] + [[str(c) for c in r] for r in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join((c + " " * (w - _width(c))) if i == 0 else (" " * (w - _width(c)) + c)
+                         for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = dict(os.environ, DANGAN_DB=str(config.db_path(args.db).resolve()))
+    if args.today:
+        env["DANGAN_TODAY"] = args.today
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    print(f"看板地址：http://localhost:{args.port}", flush=True)
+    return subprocess.call(command, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=f"数据库文件（环境变量 {config.ENV_DB}，默认 {config.DEFAULT_DB}）")
+    common.add_argument("--today", default=argparse.SUPPRESS, help=f"把哪一天当作今天，YYYY-MM-DD（环境变量 {config.ENV_TODAY}）")
+
+    parser = argparse.ArgumentParser(prog="dangan", description="毕业生档案信息登记：导入、统计与看板", parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    p = sub.add_parser("campaign", parents=[common], help="设置一届的登记工作（届别、截止日期、通知文号）")
+    p.add_argument("action", choices=["set"])
+    p.add_argument("--cohort", type=int, required=True, help="届别，如 2024")
+    p.add_argument("--school", required=True, help="学校名称")
+    p.add_argument("--deadline", help="登记截止日期（默认 6 月 17 日）")
+    p.add_argument("--graduation-date", help="默认毕业时间（默认 6 月 30 日）")
+    p.add_argument("--notice", help="通知文号，如 江服就发〔2024〕27号")
+    p.add_argument("--title", help="通知标题")
+    p.add_argument("--opens", help="开始日期")
+    p.add_argument("--change-deadline", help="确认后信息变更截止日期（默认 8 月 31 日）")
+    p.set_defaults(func=cmd_campaign)
+
+    p = sub.add_parser("demo", parents=[common], help="生成演示库（江西服装学院 2024 届）")
+    p.add_argument("--graduates", type=int, default=5000, help="毕业生人数（默认 5000）")
+    p.add_argument("--seed", type=int, default=2024, help="随机种子，相同种子生成相同数据")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", parents=[common], help="导入名单、去向或档案登记（xlsx/csv）")
+    p.add_argument("kind", choices=["roster", "destinations", "registrations"])
+    p.add_argument("file")
+    p.add_argument("--skip-invalid", action="store_true", help="只导入有效行，被拒绝的行写入文件")
+    p.add_argument("--refused-out", help="被拒绝的行写到哪里（默认 <文件名>.refused.csv）")
+    p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("stats", parents=[common], help="各环节人数")
+    p.add_argument("--by", choices=list(BY_LABELS), default="college")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("serve", parents=[common], help="启动看板")
+    p.add_argument("--port", type=int, default=int(os.environ.get("DANGAN_PORT", "8501")))
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.db = getattr(args, "db", None)
+    args.today = getattr(args, "today", None)
+    try:
+        if args.today:
+            config.parse_day(args.today, "--today")
+        return int(args.func(args))
+    except StoreError as exc:
+        _err(str(exc))
+        return 1
+    except ValueError as exc:
+        _err(f"输入有误：{exc}")
+        return 1
+    except KeyboardInterrupt:
+        _err("已中断；未完成的写入不会留下任何数据。")
+        return 130
+    except Exception as exc:  # never a traceback in front of a user
+        if os.environ.get("DANGAN_DEBUG"):
+            traceback.print_exc()
+        _err(f"内部错误：{type(exc).__name__}: {exc}（设置 DANGAN_DEBUG=1 可查看详细信息）")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Where the store lives and what day it is: flags, then environment, then defaults."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+DEFAULT_DB = Path("data") / "dangan.duckdb"
+ENV_DB = "DANGAN_DB"
+ENV_TODAY = "DANGAN_TODAY"
+ENV_LOCK_WAIT = "DANGAN_LOCK_WAIT"  # seconds a command waits for the store before giving up
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--db`, else `DANGAN_DB`, else `data/dangan.duckdb`."""
+    return Path(explicit or os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+def parse_day(text: str, what: str = "日期") -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{what}“{text}”不是 YYYY-MM-DD 格式的日期") from None
+
+
+def explicit_today(explicit: str | date | None = None) -> date | None:
+    """`--today`, else `DANGAN_TODAY`, else None (the store's setting or the real date decides)."""
+    if isinstance(explicit, date):
+        return explicit
+    text = explicit or os.environ.get(ENV_TODAY)
+    return parse_day(text, "--today / DANGAN_TODAY") if text else None
+
+
+def lock_wait_seconds() -> float:
+    return float(os.environ.get(ENV_LOCK_WAIT, "120"))

@@ -1,0 +1,104 @@
+"""Administrative divisions (GB/T 2260 province level) and what follows from them.
+
+Province codes are the first two digits of a six-digit division code. Postcode prefixes are the
+first two digits that China Post assigns to each province; the returned-archive check
+"postcode does not match the province" reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str  # two digits, GB/T 2260
+    name: str  # full name, as written in an address
+    short: str  # short name, as people type it
+    postcode_prefixes: tuple[str, ...]
+    is_municipality: bool = False
+
+
+PROVINCES: tuple[Province, ...] = (
+    Province("11", "北京市", "北京", ("10",), True),
+    Province("12", "天津市", "天津", ("30",), True),
+    Province("13", "河北省", "河北", ("05", "06", "07")),
+    Province("14", "山西省", "山西", ("03", "04")),
+    Province("15", "内蒙古自治区", "内蒙古", ("01", "02")),
+    Province("21", "辽宁省", "辽宁", ("11", "12")),
+    Province("22", "吉林省", "吉林", ("13",)),
+    Province("23", "黑龙江省", "黑龙江", ("15", "16")),
+    Province("31", "上海市", "上海", ("20",), True),
+    Province("32", "江苏省", "江苏", ("21", "22")),
+    Province("33", "浙江省", "浙江", ("31", "32")),
+    Province("34", "安徽省", "安徽", ("23", "24")),
+    Province("35", "福建省", "福建", ("35", "36")),
+    Province("36", "江西省", "江西", ("33", "34")),
+    Province("37", "山东省", "山东", ("25", "26", "27")),
+    Province("41", "河南省", "河南", ("45", "46", "47")),
+    Province("42", "湖北省", "湖北", ("43", "44")),
+    Province("43", "湖南省", "湖南", ("41", "42")),
+    Province("44", "广东省", "广东", ("51", "52")),
+    Province("45", "广西壮族自治区", "广西", ("53", "54")),
+    Province("46", "海南省", "海南", ("57",)),
+    Province("50", "重庆市", "重庆", ("40",), True),
+    Province("51", "四川省", "四川", ("61", "62", "63", "64")),
+    Province("52", "贵州省", "贵州", ("55", "56")),
+    Province("53", "云南省", "云南", ("65", "66", "67")),
+    Province("54", "西藏自治区", "西藏", ("85",)),
+    Province("61", "陕西省", "陕西", ("71", "72")),
+    Province("62", "甘肃省", "甘肃", ("73", "74")),
+    Province("63", "青海省", "青海", ("81",)),
+    Province("64", "宁夏回族自治区", "宁夏", ("75",)),
+    Province("65", "新疆维吾尔自治区", "新疆", ("83", "84")),
+    Province("71", "台湾省", "台湾", ()),
+    Province("81", "香港特别行政区", "香港", ("99",)),
+    Province("82", "澳门特别行政区", "澳门", ("99",)),
+)
+
+BY_CODE = {p.code: p for p in PROVINCES}
+_BY_NAME = {p.name: p for p in PROVINCES} | {p.short: p for p in PROVINCES}
+
+
+def province_named(text: str) -> Province | None:
+    """The province a text starts with (`江西省南昌市…`, `江西`, `内蒙古`), or None."""
+    for p in PROVINCES:
+        if text.startswith(p.name) or text.startswith(p.short):
+            return p
+    return _BY_NAME.get(text)
+
+
+def province_of_code(division_code: str) -> Province | None:
+    """The province of a GB/T 2260 division code (its first two digits)."""
+    return BY_CODE.get(division_code[:2]) if len(division_code) >= 2 else None
+
+
+_CITY = re.compile(r"^(.+?(?:自治州|地区|盟|市))")
+_DISTRICT = re.compile(r"^(.+?(?:区|县|旗|市))")
+
+
+def split_address(text: str) -> tuple[str, str, str, str]:
+    """Split `江西省南昌市青山湖区XX路8号` into (province, city, district, rest).
+
+    Municipalities repeat themselves as city (`北京市`, `北京市`, `海淀区`). Parts that cannot be
+    found stay ''; the caller's checks then flag them.
+    """
+    rest = text.strip()
+    province = province_named(rest)
+    if province is None:
+        return "", "", "", rest
+    rest = rest.removeprefix(province.name) if rest.startswith(province.name) else rest.removeprefix(province.short)
+    city = ""
+    if province.is_municipality:
+        city = province.name
+        rest = rest.removeprefix(province.name).removeprefix("市辖区")
+    else:
+        m = _CITY.match(rest)
+        if m:
+            city, rest = m.group(1), rest[m.end():]
+    district = ""
+    m = _DISTRICT.match(rest)
+    if m and len(m.group(1)) <= 8:
+        district, rest = m.group(1), rest[m.end():]
+    return province.name, city, district, rest.strip()

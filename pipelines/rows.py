@@ -1,0 +1,313 @@
+"""Row models for the three import files (pydantic), with Chinese messages.
+
+Each field is an annotated type whose validator calls the domain rules (`identity`, `codes`,
+`transfer_types`, …); the models declare which fields a file has. `validate_frame` applies a
+model to a whole polars frame column by column, validating each distinct value once with a
+pydantic `TypeAdapter` — the same validators, at a fraction of the per-row cost, which is what
+lets a 100k-row file validate in well under a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import polars as pl
+from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+from pipelines import codes, divisions, identity, text, transfer_types, workflow
+
+_STUDENT_ID = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
+
+
+def _required(what: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value is None or value == "":
+            raise ValueError(f"{what}不能为空")
+        return str(value)
+
+    return check
+
+
+def _student_id(value: Any) -> str:
+    value = _required("学号")(value).replace(" ", "")  # frames arrive NFKC-cleaned
+    if value.endswith(".0") and value[:-2].isdigit():
+        raise ValueError("学号被 Excel 当成了数字（末尾多了 .0，前导 0 可能已丢失）；请把该列设为文本后重新导出")
+    if not _STUDENT_ID.match(value):
+        raise ValueError("学号只能由数字、字母、下划线或短横线组成")
+    return value
+
+
+def _gender(value: Any) -> str | None:
+    if not value:
+        return None
+    mapped = {"男": "男", "女": "女", "1": "男", "2": "女", "m": "男", "f": "女", "男性": "男", "女性": "女"}
+    key = str(value).lower()
+    if key not in mapped:
+        raise ValueError("性别应为 男 或 女")
+    return mapped[key]
+
+
+def _id_number(value: Any) -> str | None:
+    if not value:
+        return None
+    value = text.compact(value).upper()
+    problem = identity.id_number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _education(value: Any) -> str | None:
+    if not value:
+        return None
+    value = str(value)
+    code = codes.education_code_of(value.zfill(2) if value.isdigit() else value)
+    if code is None:
+        raise ValueError("不是已知的学历层次（如 31 本科生毕业、41 专科生毕业）")
+    return code
+
+
+def _date(value: Any) -> date | None:
+    if not value:
+        return None
+    parsed = text.parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError("不是可识别的日期（例如 2024-06-30）")
+    return parsed.date()
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    parsed = text.parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError("不是可识别的日期时间（例如 2024-05-20 14:30）")
+    return parsed
+
+
+def _required_datetime(what: str) -> Callable[[Any], datetime]:
+    def check(value: Any) -> datetime:
+        parsed = _datetime(_required(what)(value))
+        assert parsed is not None
+        return parsed
+
+    return check
+
+
+def _origin_code(value: Any) -> str | None:
+    if not value:
+        return None
+    value = text.compact(value)
+    if not re.fullmatch(r"\d{6}", value) or divisions.province_of_code(value) is None:
+        raise ValueError("生源地代码应为 6 位行政区划代码（GB/T 2260），前两位是省份")
+    return value
+
+
+def _hukou(value: Any) -> bool:
+    parsed = text.parse_bool(str(value or ""))
+    if parsed is None:
+        raise ValueError("应为 是 或 否")
+    return parsed
+
+
+def _mobile(value: Any) -> str | None:
+    if not value:
+        return None
+    value = identity.normalize_phone(text.compact(value))
+    problem = identity.phone_problem(value)
+    if problem:
+        raise ValueError(problem.replace("联系电话", "手机号码"))
+    return value
+
+
+def _destination_code(value: Any) -> str | None:
+    if not value:
+        return None
+    code = codes.destination_code_of(str(value))
+    if code is None:
+        raise ValueError(f"“{value}”不是已知的毕业去向代码或名称")
+    return code
+
+
+def _transfer_type(value: Any) -> str:
+    found = transfer_types.transfer_type_of(_required("档案转递类型")(value))
+    if found is None:
+        labels = "、".join(t.label for t in transfer_types.TRANSFER_TYPES)
+        raise ValueError(f"不是六种档案转递类型之一（{labels}）")
+    return found.key
+
+
+def _province(value: Any) -> str:
+    if not value:
+        return ""
+    found = divisions.province_named(str(value))
+    return found.name if found else str(value)
+
+
+def _contact_number(value: Any) -> str:
+    # Format problems of the unit's phone and postcode are flags for the reviewer, not refusals.
+    return identity.normalize_phone(text.compact(value)) if value else ""
+
+
+def _compact(value: Any) -> str:
+    return text.compact(value) if value else ""
+
+
+def _text(value: Any) -> str:
+    return str(value) if value else ""
+
+
+def _proof_count(value: Any) -> int:
+    if not value:
+        return 0
+    try:
+        count = float(value)
+    except ValueError:
+        raise ValueError("证明材料数应为 0 到 3 的整数") from None
+    if count != int(count) or not 0 <= count <= 3:
+        raise ValueError("证明材料数应为 0 到 3 的整数（最多上传三张图片）")
+    return int(count)
+
+
+def _review_status(value: Any) -> str | None:
+    if not value:
+        return None
+    aliases = {"审核通过": "approved", "通过": "approved", "退回": "returned", "已驳回": "returned",
+               "驳回": "returned", "院系审核中": "pending_college", "学校审核中": "pending_school"}
+    found = workflow.STATUS_BY_LABEL.get(value) or aliases.get(value)
+    if found is None:
+        raise ValueError("审核状态应为 待院审核、待校审核、已通过 或 已退回")
+    return found
+
+
+def _confirmed(value: Any) -> bool | None:
+    if not value:
+        return None
+    mapped = {"已确认": True, "确认": True, "是": True, "未确认": False, "否": False, "待确认": False}
+    if value not in mapped:
+        raise ValueError("确认状态应为 已确认 或 未确认")
+    return mapped[value]
+
+
+StudentId = Annotated[str, BeforeValidator(_student_id)]
+PersonName = Annotated[str, BeforeValidator(_required("姓名"))]
+Text = Annotated[str, BeforeValidator(_text)]
+OptionalText = str | None
+
+
+class RosterRow(BaseModel):
+    student_id: StudentId
+    name: PersonName
+    gender: Annotated[str | None, BeforeValidator(_gender)] = None
+    id_number: Annotated[str | None, BeforeValidator(_id_number)] = None
+    college_name: Annotated[str, BeforeValidator(_required("学院"))]
+    major: OptionalText = None
+    class_name: OptionalText = None
+    education_level: Annotated[str | None, BeforeValidator(_education)] = None
+    graduation_date: Annotated[date | None, BeforeValidator(_date)] = None
+    origin_code: Annotated[str | None, BeforeValidator(_origin_code)] = None
+    origin_name: OptionalText = None
+    is_hukou_at_school: Annotated[bool, BeforeValidator(_hukou)] = False
+    phone: Annotated[str | None, BeforeValidator(_mobile)] = None
+    advisor: OptionalText = None
+
+
+class DestinationRow(BaseModel):
+    student_id: StudentId
+    name: PersonName
+    destination_code: Annotated[str | None, BeforeValidator(_destination_code)] = None
+    destination_name: Annotated[str | None, BeforeValidator(_destination_code)] = None
+    employer_name: OptionalText = None
+    employer_location: OptionalText = None
+
+
+class RegistrationRow(BaseModel):
+    student_id: StudentId
+    name: PersonName
+    transfer_type: Annotated[str, BeforeValidator(_transfer_type)]
+    unit_name: Text = ""  # an empty unit is a flag (required_missing), not a refusal
+    address: Text = ""  # one 省市区 field; split into the four below
+    province: Annotated[str, BeforeValidator(_province)] = ""
+    city: Text = ""
+    district: Text = ""
+    address_detail: Text = ""
+    postcode: Annotated[str, BeforeValidator(_compact)] = ""
+    contact: Text = ""
+    phone: Annotated[str, BeforeValidator(_contact_number)] = ""
+    note: Text = ""
+    proof_count: Annotated[int, BeforeValidator(_proof_count)] = 0
+    submitted_at: Annotated[datetime, BeforeValidator(_required_datetime("提交时间"))]
+    review_status: Annotated[str | None, BeforeValidator(_review_status)] = None
+    return_reason: OptionalText = None
+    is_confirmed: Annotated[bool | None, BeforeValidator(_confirmed)] = None
+    confirmed_at: Annotated[datetime | None, BeforeValidator(_datetime)] = None
+
+
+# --- bulk validation ---------------------------------------------------------------------
+
+FieldError = tuple[int, str, str, str]  # (row number, field, value, message)
+
+
+@functools.cache
+def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    info: FieldInfo = model.model_fields[name]
+    item = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation  # type: ignore[valid-type]
+    return TypeAdapter(list[item])  # type: ignore[valid-type]
+
+
+_DTYPES: dict[Any, Any] = {str: pl.String, int: pl.Int32, bool: pl.Boolean, date: pl.Date, datetime: pl.Datetime("us")}
+
+
+def _dtype(model: type[BaseModel], name: str) -> Any:
+    """The polars type of a field, from its annotation (`int | None` -> Int32)."""
+    annotation = model.model_fields[name].annotation
+    for python_type, dtype in _DTYPES.items():
+        if annotation is python_type or python_type in getattr(annotation, "__args__", ()):
+            return dtype
+    raise TypeError(f"no polars type for {model.__name__}.{name}: {annotation}")
+
+
+def _validate_values(model: type[BaseModel], name: str, values: list[Any]) -> tuple[dict[Any, Any], dict[Any, str]]:
+    """Validate distinct values of one field: (value -> parsed, value -> message)."""
+    adapter = _adapter(model, name)
+    try:
+        return dict(zip(values, adapter.validate_python(values), strict=True)), {}
+    except ValidationError as exc:
+        failed = {int(e["loc"][0]): str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()}
+    messages = {values[i]: m for i, m in failed.items()}
+    good = [v for i, v in enumerate(values) if i not in failed]
+    return dict(zip(good, adapter.validate_python(good), strict=True)), messages
+
+
+def validate_frame(frame: pl.DataFrame, model: type[BaseModel], row_column: str) -> tuple[pl.DataFrame, list[FieldError]]:
+    """Validate every row of `frame` (text columns named like the model's fields).
+
+    Returns the parsed frame (one column per model field, plus `row_column`) for all rows, and
+    the errors; a caller drops the rows that have errors.
+    """
+    columns: list[pl.Series] = [frame[row_column]]
+    errors: list[FieldError] = []
+    for name in model.model_fields:
+        source = frame[name] if name in frame.columns else pl.Series(name, [None] * frame.height, dtype=pl.String)
+        uniques = source.unique().to_list()
+        parsed, messages = _validate_values(model, name, uniques)
+        non_null = {k: v for k, v in parsed.items() if k is not None}
+        dtype = _dtype(model, name)
+        if dtype == pl.String and all(k == v for k, v in non_null.items()):
+            mapped = source.clone()  # validated as is (学号, 姓名): keep the column
+        else:
+            mapped = source.replace_strict(non_null, default=None, return_dtype=dtype)
+        if None in parsed and parsed[None] is not None:
+            mapped = mapped.fill_null(parsed[None])
+        columns.append(mapped.alias(name))
+        if messages:
+            bad = frame.select(row_column, pl.col(name) if name in frame.columns else pl.lit(None).alias(name))
+            bad = bad.filter(pl.col(name).is_in([k for k in messages if k is not None]) |
+                             (pl.col(name).is_null() if None in messages else pl.lit(False)))
+            errors += [(row, name, value or "", messages[value]) for row, value in bad.iter_rows()]
+    return pl.DataFrame(columns), errors

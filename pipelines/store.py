@@ -1,0 +1,435 @@
+"""The store: one DuckDB file, and the only module that opens it or writes to it.
+
+Concurrency design (see README, "看板与命令行同时使用"):
+
+* DuckDB lets one process hold a file read-write and then locks every other process out, even
+  readers. So no dangan process keeps the file open between operations: a read opens a
+  read-only connection for one operation (a page's queries, one command's report) and closes it;
+  a write opens a read-write connection for exactly one transaction.
+* A lock file beside the store (`<db>.lock`) orders them across processes and threads: readers
+  share it, a writer holds it alone. A second lock (`<db>.turnstile`) gives a waiting writer
+  priority, so a busy dashboard cannot starve an import.
+* Whoever has to wait is told so (`on_wait`), and gives up with `StoreBusy` after
+  `DANGAN_LOCK_WAIT` seconds, having written nothing.
+* Every transaction writes an audit row carrying a fresh token and reads it back after COMMIT:
+  DuckDB can roll a conflicting transaction back silently, so a write is checked, and retried.
+
+Every read and write names the acting user (`Actor`); the connection carries the user's scope
+(`scope_colleges`) and the as-of date into the SQL views, so access rules hold below the UI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import polars as pl
+
+from pipelines import checks, codes, config, divisions, sqlfiles, transfer_types, workflow
+
+T = TypeVar("T")
+WaitCallback = Callable[[str], None]
+
+# Tables a Writer may bulk-insert into.
+_INSERTABLE = {
+    "campaigns", "colleges", "graduates", "destinations", "registrations", "reviews",
+    "hukou_registrations", "confirmations", "verification_reports", "registration_proofs",
+    "import_batches", "audit_log",
+}
+_SEQUENCES = {
+    "destination_ids", "registration_ids", "review_ids", "batch_ids", "audit_ids",
+    "hukou_ids", "confirmation_ids", "report_ids", "proof_ids",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user name, a role, and the colleges they may see (None: all)."""
+
+    name: str
+    role: str
+    colleges: tuple[str, ...] | None = None
+
+
+SYSTEM = Actor("system", "system")
+
+
+class StoreError(RuntimeError):
+    """A problem the user can act on; the message is Chinese and complete."""
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+class WriteLost(StoreError):
+    pass
+
+
+# --- locks -------------------------------------------------------------------------------
+
+
+def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | None) -> None:
+    op = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, op | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if not told and on_wait is not None:
+                on_wait(
+                    "数据库正被另一个 dangan 进程使用（看板或另一条命令），等待其完成……"
+                    if exclusive
+                    else "数据库正在写入，等待写入完成……"
+                )
+                told = True
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    "等待数据库超时：另一个进程长时间占用数据库。请稍后重试，"
+                    f"或设置 {config.ENV_LOCK_WAIT} 延长等待时间。"
+                ) from None
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def _held(path: Path, exclusive: bool, deadline: float, on_wait: WaitCallback | None) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _flock(fd, exclusive, deadline, on_wait)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+# --- reading and writing -----------------------------------------------------------------
+
+
+def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pl.DataFrame:
+    """The whole result of a query as a polars frame (fully fetched before the next query)."""
+    return conn.sql(sql, params=params or None).pl()
+
+
+class Reader:
+    """A read-only view of the store for one operation, on behalf of one actor."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date):
+        self.conn = conn
+        self.actor = actor
+        self.today = today
+
+    def query(self, name: str, frames: dict[str, pl.DataFrame] | None = None, **params: Any) -> pl.DataFrame:
+        """Run `sql/queries/<name>.sql` with named parameters; the whole result, as a frame.
+
+        `frames` are made visible to the query as tables under their keys (e.g. `incoming`).
+        """
+        with self._frames(frames):
+            return _frame(self.conn, sqlfiles.query(name), params)
+
+    @contextlib.contextmanager
+    def _frames(self, frames: dict[str, pl.DataFrame] | None) -> Iterator[None]:
+        for key, frame in (frames or {}).items():
+            self.conn.register(key, frame.to_arrow())
+        try:
+            yield
+        finally:
+            for key in frames or {}:
+                self.conn.unregister(key)
+
+    def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        return self.query(name, **params).to_dicts()
+
+    def one(self, name: str, **params: Any) -> dict[str, Any] | None:
+        found = self.rows(name, **params)
+        return found[0] if found else None
+
+    def setting(self, key: str) -> str | None:
+        row = self.conn.execute("select value from settings where key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+
+class Writer(Reader):
+    """The inside of one write transaction."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date):
+        super().__init__(conn, actor, today)
+        self.audit_detail: dict[str, Any] = {}
+        self.audit_target: str | None = None
+
+    def now(self) -> datetime:
+        """The as-of clock: today's date (which `--today` may set) at the current time of day.
+
+        Events are stamped with it so that a store run with `--today` stays consistent: the
+        views hide whatever is stamped after the as-of day.
+        """
+        return datetime.combine(self.today, datetime.now().time()).replace(microsecond=0)
+
+    def execute(self, name: str, frames: dict[str, pl.DataFrame] | None = None, **params: Any) -> None:
+        """Run a statement from `sql/queries/<name>.sql` (writes keep their SQL in files too)."""
+        with self._frames(frames):
+            self.conn.execute(sqlfiles.query(name), params)
+
+    def insert(self, table: str, frame: pl.DataFrame) -> int:
+        """Append a frame's rows to a table, matching columns by name."""
+        if table not in _INSERTABLE:
+            raise ValueError(f"not an insertable table: {table}")
+        if frame.height == 0:
+            return 0
+        with self._frames({"_incoming": frame}):
+            self.conn.execute(f"insert into {table} by name select * from _incoming")
+        return frame.height
+
+    def next_ids(self, sequence: str, count: int) -> pl.Series:
+        if sequence not in _SEQUENCES:
+            raise ValueError(f"not a sequence: {sequence}")
+        if count == 0:
+            return pl.Series("id", [], dtype=pl.Int64)
+        return _frame(self.conn, f"select nextval('{sequence}')::bigint as id from range(?)", [count])["id"]
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "insert or replace into settings (key, value) values (?, ?)", [key, value]
+        )
+
+    def audit(self, action: str, target: str | None = None, detail: dict[str, Any] | None = None,
+              token: str | None = None) -> None:
+        self.conn.execute(
+            "insert into audit_log (audit_id, logged_at, actor, role, action, target, detail, write_token) "
+            "values (nextval('audit_ids'), ?, ?, ?, ?, ?, ?, ?)",
+            [datetime.now(), self.actor.name, self.actor.role, action, target,
+             json.dumps(detail or {}, ensure_ascii=False, default=str), token],
+        )
+
+
+class Store:
+    """A dangan store file. Cheap to create; connections are opened per operation."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, today: str | date | None = None,
+                 lock_wait: float | None = None, on_wait: WaitCallback | None = None):
+        self.path = config.db_path(path).resolve()
+        self.explicit_today = config.explicit_today(today)
+        self.lock_wait = config.lock_wait_seconds() if lock_wait is None else lock_wait
+        self.on_wait = on_wait
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+        self._turnstile_path = self.path.with_name(self.path.name + ".turnstile")
+        self._ready = False
+
+    # -- connections --
+
+    @contextlib.contextmanager
+    def _connection(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        deadline = time.monotonic() + self.lock_wait
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.ExitStack() as stack:
+            if write:
+                stack.enter_context(_held(self._turnstile_path, True, deadline, self.on_wait))
+                stack.enter_context(_held(self._lock_path, True, deadline, self.on_wait))
+            else:
+                with _held(self._turnstile_path, False, deadline, self.on_wait):
+                    stack.enter_context(_held(self._lock_path, False, deadline, self.on_wait))
+            conn = self._connect(read_only=not write, deadline=deadline)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        told = False
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"无法打开数据库 {self.path}：{exc}") from None
+                # Someone outside dangan (a duckdb shell, a notebook) holds the file.
+                if not told and self.on_wait is not None:
+                    self.on_wait(f"数据库文件 {self.path.name} 被其他程序占用，等待其释放……")
+                    told = True
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"数据库文件 {self.path} 被其他程序占用（不是 dangan 的看板或命令）。"
+                        "请关闭打开它的程序后重试。"
+                    ) from None
+                time.sleep(0.1)
+
+    def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor) -> date:
+        today = self.explicit_today
+        if today is None:
+            row = conn.execute("select value from settings where key = 'as_of'").fetchone()
+            today = date.fromisoformat(row[0]) if row else date.today()
+        as_of_end = datetime.combine(today + timedelta(days=1), datetime.min.time())
+        conn.execute("set variable as_of = ?", [today])
+        conn.execute("set variable as_of_end = ?", [as_of_end])
+        conn.execute("set variable scope_colleges = ?", [list(actor.colleges) if actor.colleges is not None else None])
+        return today
+
+    # -- public --
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def ensure_ready(self) -> None:
+        """Create the store, or upgrade one built by an older version, before first use."""
+        if self._ready:
+            return
+        wanted = _wanted_schema()
+        if self.path.exists():
+            with self._connection(write=False) as conn:
+                if _schema_state(conn) == wanted:
+                    self._ready = True
+                    return
+        with self._connection(write=True) as conn:
+            _migrate(conn, wanted)
+        self._ready = True
+
+    @contextlib.contextmanager
+    def reading(self, actor: Actor) -> Iterator[Reader]:
+        """A read-only Reader for one operation. Results are fully fetched before it closes."""
+        self.ensure_ready()
+        with self._connection(write=False) as conn:
+            today = self._configure(conn, actor)
+            yield Reader(conn, actor, today)
+
+    def transaction(self, actor: Actor, action: str, work: Callable[[Writer], T],
+                    target: str | None = None) -> T:
+        """Run `work` in one write transaction, audited as `action`; all of it or none of it.
+
+        After COMMIT the audit row's token is read back; if the commit did not take effect the
+        whole `work` runs again (at most three times).
+        """
+        self.ensure_ready()
+        for _attempt in range(3):
+            token = uuid.uuid4().hex
+            with self._connection(write=True) as conn:
+                today = self._configure(conn, actor)
+                conn.execute("begin transaction")
+                try:
+                    writer = Writer(conn, actor, today)
+                    result = work(writer)
+                    writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
+                    conn.execute("commit")
+                except duckdb.TransactionException:
+                    with contextlib.suppress(duckdb.Error):
+                        conn.execute("rollback")
+                    continue
+                except BaseException:
+                    with contextlib.suppress(duckdb.Error):
+                        conn.execute("rollback")
+                    raise
+                landed = conn.execute(
+                    "select count(*) from audit_log where write_token = ?", [token]
+                ).fetchone()
+                if landed and landed[0] == 1:
+                    return result
+        raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
+
+    def data_version(self) -> tuple[Any, ...]:
+        """Changes whenever anything is written: a cache key for query results."""
+        parts: list[Any] = [str(self.path), self.explicit_today]
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                st = p.stat()
+                parts.append((st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                parts.append(None)
+        return tuple(parts)
+
+
+# --- schema ------------------------------------------------------------------------------
+
+
+def _reference_tables() -> dict[str, pl.DataFrame]:
+    """Code tables owned by the domain modules, copied into the store for the SQL views."""
+    return {
+        "ref_provinces": pl.DataFrame(
+            [{"code": p.code, "name": p.name, "short_name": p.short} for p in divisions.PROVINCES]
+        ),
+        "ref_transfer_types": pl.DataFrame(
+            [{"key": t.key, "label": t.label, "needs_proof": t.needs_proof, "sort_order": i}
+             for i, t in enumerate(transfer_types.TRANSFER_TYPES)]
+        ),
+        "ref_statuses": pl.DataFrame(
+            [{"status": k, "label": v, "sort_order": i} for i, (k, v) in enumerate(workflow.STATUS_LABELS.items())]
+        ),
+        "ref_stages": pl.DataFrame(
+            [{"stage": k, "label": v, "sort_order": i} for i, (k, v) in enumerate(workflow.STAGES.items())]
+        ),
+        "ref_destination_codes": pl.DataFrame(
+            [{"code": k, "name": n, "category": c} for k, (n, c) in codes.DESTINATIONS.items()]
+        ),
+        "ref_education_levels": pl.DataFrame(
+            [{"code": k, "name": v} for k, v in codes.EDUCATION_LEVELS.items()]
+        ),
+        "ref_checks": pl.DataFrame(
+            [{"code": c.code, "title": c.title, "explanation": c.explanation} for c in checks.CHECKS]
+        ),
+    }
+
+
+def _wanted_schema() -> tuple[int, str]:
+    digest = hashlib.sha256()
+    for name, text in sqlfiles.views():
+        digest.update(name.encode() + text.encode())
+    for name, frame in _reference_tables().items():
+        digest.update(name.encode() + frame.write_csv().encode())
+    return max(v for v, _, _ in sqlfiles.migrations()), digest.hexdigest()
+
+
+def _schema_state(conn: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
+    try:
+        version = conn.execute("select max(version) from schema_migrations").fetchone()
+        fingerprint = conn.execute("select value from settings where key = 'schema_fingerprint'").fetchone()
+    except duckdb.CatalogException:
+        return None
+    if not version or version[0] is None or not fingerprint:
+        return None
+    return int(version[0]), fingerprint[0]
+
+
+def applied_versions(conn: duckdb.DuckDBPyConnection) -> set[int]:
+    try:
+        return {r[0] for r in conn.execute("select version from schema_migrations").fetchall()}
+    except duckdb.CatalogException:
+        return set()
+
+
+def migrate(conn: duckdb.DuckDBPyConnection, up_to: int | None = None) -> None:
+    """Apply the migrations not yet applied (all, or those up to `up_to`), each in its own transaction."""
+    conn.execute(
+        "create table if not exists schema_migrations "
+        "(version integer primary key, name varchar not null, applied_at timestamp not null)"
+    )
+    done = applied_versions(conn)
+    for version, name, text in sqlfiles.migrations():
+        if version in done or (up_to is not None and version > up_to):
+            continue
+        conn.execute("begin transaction")
+        conn.execute(text)
+        conn.execute("insert into schema_migrations values (?, ?, ?)", [version, name, datetime.now()])
+        conn.execute("commit")
+
+
+def _migrate(conn: duckdb.DuckDBPyConnection, wanted: tuple[int, str]) -> None:
+    migrate(conn)
+    conn.execute("begin transaction")
+    for table, frame in _reference_tables().items():
+        conn.register("_ref", frame.to_arrow())
+        conn.execute(f"create or replace table {table} as select * from _ref")
+        conn.unregister("_ref")
+    for _name, text in sqlfiles.views():
+        conn.execute(text)
+    conn.execute(
+        "insert or replace into settings (key, value) values ('schema_fingerprint', ?)", [wanted[1]]
+    )
+    conn.execute("commit")

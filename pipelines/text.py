@@ -1,0 +1,80 @@
+"""Text normalisation for values that come from real files (full-width digits, stray spaces)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000]")
+_SPACES = re.compile(r"\s+")
+
+
+def clean(value: object) -> str:
+    """NFKC-normalise a cell, drop invisible characters and collapse whitespace.
+
+    NFKC turns full-width digits and letters (`１３８`, `ｘ`) into ASCII, which every format rule
+    relies on. Returns '' for None.
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _INVISIBLE.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def compact(value: object) -> str:
+    """`clean`, then remove every space: for codes such as 学号, 身份证号, phone, postcode."""
+    return clean(value).replace(" ", "")
+
+
+_DATE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?(?:\.\d+)?)?$"
+)
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """A date or date-time from the texts real exports carry, or None if it is not one.
+
+    Accepts `2024-06-01`, `2024/6/1 9:05`, `2024.6.1`, `2024年6月1日`, `20240601`, and Excel
+    serial numbers (`45450`, `45450.5`) that lost their date format on the way.
+    """
+    text = clean(value)
+    if not text:
+        return None
+    if len(text) >= 10 and text[4] == "-":
+        try:  # the common case, fast: 2024-06-01 or 2024-06-01 09:05:00
+            return datetime.fromisoformat(text).replace(tzinfo=None, microsecond=0)
+        except ValueError:
+            pass
+    try:
+        if m := _DATE.match(text):
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+            return datetime(y, mo, d, h, mi, s)
+        if m := _COMPACT_DATE.match(text):
+            return datetime(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+    if _SERIAL.match(text):
+        serial = float(text)
+        if 20000 <= serial <= 80000:  # 1954..2119: anything else is not a plausible date
+            return (_EXCEL_EPOCH + timedelta(days=serial)).replace(microsecond=0)
+    return None
+
+
+_TRUE = {"是", "y", "yes", "true", "1", "已迁入", "迁入", "√"}
+_FALSE = {"否", "n", "no", "false", "0", "未迁入", "不迁入", ""}
+
+
+def parse_bool(value: str) -> bool | None:
+    """是/否 and friends; None if the text is neither."""
+    text = clean(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None

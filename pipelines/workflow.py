@@ -1,0 +1,105 @@
+"""The review workflow: statuses, stages and who may move a registration from where.
+
+The status of a revision is derived from its reviews in SQL (`sql/views/registration_status.sql`);
+this module says which decisions are allowed, so that imports, reviewers and the CLI obey one
+state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PENDING_COLLEGE = "pending_college"
+PENDING_SCHOOL = "pending_school"
+RETURNED = "returned"
+APPROVED = "approved"
+
+STATUS_LABELS = {
+    PENDING_COLLEGE: "待院审核",
+    PENDING_SCHOOL: "待校审核",
+    RETURNED: "已退回",
+    APPROVED: "已通过",
+}
+STATUS_BY_LABEL = {v: k for k, v in STATUS_LABELS.items()}
+
+LEVELS = {"college": "学院", "school": "学校"}
+DECISIONS = {"approve": "通过", "return": "退回"}
+
+# A graduate's stage: how far along the whole registration is, in order.
+STAGES = {
+    "not_registered": "未登记",
+    PENDING_COLLEGE: "待院审核",
+    PENDING_SCHOOL: "待校审核",
+    RETURNED: "已退回",
+    APPROVED: "已通过（待确认）",
+    "confirmed": "已确认（待核验）",
+    "verified": "已核验",
+}
+
+# The counts `dangan stats` and the pages report, in funnel order.
+COUNT_LABELS = {
+    "graduates": "毕业生",
+    "registered": "已登记",
+    PENDING_COLLEGE: "待院审核",
+    PENDING_SCHOOL: "待校审核",
+    RETURNED: "已退回",
+    APPROVED: "已通过",
+    "confirmed": "已确认",
+    "verified": "已核验",
+}
+
+# (status, level, decision) -> new status. Anything else is refused.
+_TRANSITIONS = {
+    (PENDING_COLLEGE, "college", "approve"): PENDING_SCHOOL,
+    (PENDING_COLLEGE, "college", "return"): RETURNED,
+    (PENDING_SCHOOL, "school", "approve"): APPROVED,
+    (PENDING_SCHOOL, "school", "return"): RETURNED,
+}
+
+
+class WorkflowError(ValueError):
+    """A decision the state machine does not allow; the message is for the user, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    level: str
+    decision: str
+    reason: str = ""
+
+
+def next_status(status: str, decision: Decision) -> str:
+    """The status after `decision`, or WorkflowError saying why it is not allowed."""
+    if decision.level not in LEVELS or decision.decision not in DECISIONS:
+        raise WorkflowError(f"未知的审核级别或结论：{decision.level}/{decision.decision}")
+    if decision.decision == "return" and not decision.reason.strip():
+        raise WorkflowError("退回必须填写原因")
+    new = _TRANSITIONS.get((status, decision.level, decision.decision))
+    if new is None:
+        raise WorkflowError(
+            f"当前状态为“{STATUS_LABELS.get(status, status)}”，"
+            f"不能进行{LEVELS[decision.level]}{DECISIONS[decision.decision]}"
+        )
+    return new
+
+
+def decisions_to_reach(status: str, target: str, reason: str = "") -> list[Decision]:
+    """The decisions that move a fresh revision (待院审核) to `target`.
+
+    Used when an export already carries a review outcome: 已通过 means both levels approved;
+    已退回 is recorded as a college return unless the college had already approved.
+    """
+    path: list[Decision] = []
+    current = status
+    while current != target:
+        if current == PENDING_COLLEGE:
+            step = Decision("college", "return", reason or "（导入）已退回") if target == RETURNED else Decision("college", "approve")
+        elif current == PENDING_SCHOOL:
+            step = Decision("school", "return", reason or "（导入）已退回") if target == RETURNED else Decision("school", "approve")
+        else:
+            raise WorkflowError(
+                f"审核状态不能从“{STATUS_LABELS[current]}”变为“{STATUS_LABELS[target]}”"
+            )
+        current = next_status(current, step)
+        path.append(step)
+    return path

@@ -1,0 +1,4 @@
+-- The campaign of one cohort.
+select *
+from campaigns
+where cohort = $cohort

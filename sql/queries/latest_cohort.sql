@@ -1,0 +1,3 @@
+-- The newest campaign in the store, which commands use unless told otherwise.
+select max(cohort) as cohort
+from campaigns

@@ -1,0 +1,109 @@
+-- One row per graduate the acting user may see: roster, current registration, confirmation,
+-- verification, and the stage they have reached. Scope (the colleges the user may see) comes
+-- from getvariable('scope_colleges'), set by the store on every connection: NULL means all.
+create or replace view graduate_stages as
+with
+
+scoped_graduates as (
+    select *
+    from graduates
+    where getvariable('scope_colleges') is null
+        or list_contains(getvariable('scope_colleges'), college_name)
+),
+
+current_destinations as (
+    select
+        student_id,
+        arg_max(destination_id, recorded_at) as destination_id,
+        arg_max(destination_code, recorded_at) as destination_code
+    from destinations
+    where recorded_at < getvariable('as_of_end')
+    group by student_id
+),
+
+current_hukou as (
+    select
+        student_id,
+        arg_max(hukou_id, recorded_at) as hukou_id
+    from hukou_registrations
+    where recorded_at < getvariable('as_of_end')
+    group by student_id
+),
+
+latest_confirmations as (
+    select
+        student_id,
+        arg_max(confirmation_id, confirmed_at) as confirmation_id,
+        arg_max(answer, confirmed_at) as answer,
+        arg_max(registration_id, confirmed_at) as registration_id,
+        arg_max(destination_id, confirmed_at) as destination_id,
+        arg_max(hukou_id, confirmed_at) as hukou_id,
+        max(confirmed_at) as confirmed_at
+    from confirmations
+    where confirmed_at < getvariable('as_of_end')
+    group by student_id
+),
+
+reports_in_force as (
+    select
+        confirmation_id,
+        min(valid_until) as valid_until
+    from verification_reports
+    where kind = 'archive'
+        and issued_at < getvariable('as_of_end')
+        and valid_until >= getvariable('as_of')
+        and (closed_at is null or closed_at >= getvariable('as_of_end'))
+    group by confirmation_id
+),
+
+joined as (
+    select
+        scoped_graduates.*,
+        ref_provinces.name as origin_province,
+        current_destinations.destination_id,
+        current_destinations.destination_code,
+        current_hukou.hukou_id,
+        current_registrations.registration_id,
+        current_registrations.revision_no,
+        current_registrations.transfer_type,
+        current_registrations.status,
+        current_registrations.flags,
+        current_registrations.submitted_at,
+        current_registrations.first_submitted_at,
+        current_registrations.approved_at,
+        current_registrations.return_reason,
+        latest_confirmations.confirmation_id,
+        latest_confirmations.confirmed_at,
+        -- a confirmation holds only while everything it confirmed is still current
+        coalesce(
+            current_registrations.status = 'approved'
+            and latest_confirmations.answer = 'confirmed'
+            and latest_confirmations.registration_id = current_registrations.registration_id
+            and latest_confirmations.destination_id is not distinct from current_destinations.destination_id
+            and latest_confirmations.hukou_id is not distinct from current_hukou.hukou_id,
+            false
+        ) as is_confirmed,
+        reports_in_force.valid_until as report_valid_until
+    from scoped_graduates
+    left join ref_provinces on ref_provinces.code = left(scoped_graduates.origin_code, 2)
+    left join current_destinations using (student_id)
+    left join current_hukou using (student_id)
+    left join current_registrations using (student_id)
+    left join latest_confirmations using (student_id)
+    left join reports_in_force on reports_in_force.confirmation_id = latest_confirmations.confirmation_id
+),
+
+final as (
+    select
+        * exclude (report_valid_until),
+        is_confirmed and report_valid_until is not null as is_verified,
+        case
+            when registration_id is null then 'not_registered'
+            when is_confirmed and report_valid_until is not null then 'verified'
+            when is_confirmed then 'confirmed'
+            else status
+        end as stage
+    from joined
+)
+
+select * from final
