@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def _decode(raw: bytes, name: str) -> str:
     raise SourceError(f"文件 {name} 既不是 UTF-8 也不是 GBK 编码的文本，无法读取；请另存为 CSV UTF-8 或 .xlsx")
 
 
-def _find_header(rows: list[tuple[object, ...]], alias_to_name: dict[str, str],
+def _find_header(rows: Sequence[Sequence[object]], alias_to_name: dict[str, str],
                  required: tuple[str, ...]) -> tuple[int, dict[str, int]] | None:
     """The first row that names at least two known columns, one of them required."""
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):

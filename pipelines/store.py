@@ -155,8 +155,8 @@ class Reader:
         return found[0] if found else None
 
     def setting(self, key: str) -> str | None:
-        row = self.conn.execute("select value from settings where key = ?", [key]).fetchone()
-        return row[0] if row else None
+        rows = self.conn.execute("select value from settings where key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
 
 
 class Writer(Reader):
@@ -266,8 +266,8 @@ class Store:
     def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor) -> date:
         today = self.explicit_today
         if today is None:
-            row = conn.execute("select value from settings where key = 'as_of'").fetchone()
-            today = date.fromisoformat(row[0]) if row else date.today()
+            rows = conn.execute("select value from settings where key = 'as_of'").fetchall()
+            today = date.fromisoformat(rows[0][0]) if rows else date.today()
         as_of_end = datetime.combine(today + timedelta(days=1), datetime.min.time())
         conn.execute("set variable as_of = ?", [today])
         conn.execute("set variable as_of_end = ?", [as_of_end])
@@ -327,10 +327,11 @@ class Store:
                     with contextlib.suppress(duckdb.Error):
                         conn.execute("rollback")
                     raise
+                # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open otherwise
                 landed = conn.execute(
                     "select count(*) from audit_log where write_token = ?", [token]
-                ).fetchone()
-                if landed and landed[0] == 1:
+                ).fetchall()
+                if landed[0][0] == 1:
                     return result
         raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
 
@@ -388,13 +389,13 @@ def _wanted_schema() -> tuple[int, str]:
 
 def _schema_state(conn: duckdb.DuckDBPyConnection) -> tuple[int, str] | None:
     try:
-        version = conn.execute("select max(version) from schema_migrations").fetchone()
-        fingerprint = conn.execute("select value from settings where key = 'schema_fingerprint'").fetchone()
+        version = conn.execute("select max(version) from schema_migrations").fetchall()
+        fingerprint = conn.execute("select value from settings where key = 'schema_fingerprint'").fetchall()
     except duckdb.CatalogException:
         return None
-    if not version or version[0] is None or not fingerprint:
+    if version[0][0] is None or not fingerprint:
         return None
-    return int(version[0]), fingerprint[0]
+    return int(version[0][0]), fingerprint[0][0]
 
 
 def applied_versions(conn: duckdb.DuckDBPyConnection) -> set[int]:

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from pipelines.store import SYSTEM, Store
-from tests.conftest import REGISTRATION_HEADER, ROSTER_HEADER, registration_row, roster_row, write_csv
+from tests.conftest import (
+    REGISTRATION_HEADER,
+    ROSTER_HEADER,
+    registration_row,
+    roster_row,
+    write_csv,
+)
 
 DANGAN = [sys.executable, "-m", "pipelines.cli"]
 

@@ -10,9 +10,17 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines import imports, sqlfiles, store as store_module
+from pipelines import imports, sqlfiles
+from pipelines import store as store_module
 from pipelines.store import SYSTEM, Actor, Store, StoreBusy, StoreError
-from tests.conftest import REGISTRATION_HEADER, ROSTER_HEADER, registration_row, roster_row, table, write_csv
+from tests.conftest import (
+    REGISTRATION_HEADER,
+    ROSTER_HEADER,
+    registration_row,
+    roster_row,
+    table,
+    write_csv,
+)
 
 
 def test_a_store_built_by_an_older_version_is_upgraded_without_losing_data(tmp_path: Path) -> None:
@@ -173,9 +181,8 @@ def test_a_program_outside_dangan_holding_the_file_is_named(store: Store) -> Non
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         blocked = Store(store.path, today="2024-06-10", lock_wait=0.5)
-        with pytest.raises(StoreBusy, match="被其他程序占用"):
-            with blocked.reading(SYSTEM):
-                pass
+        with pytest.raises(StoreBusy, match="被其他程序占用"), blocked.reading(SYSTEM):
+            pass
     finally:
         holder.kill()
         holder.wait()

@@ -1,0 +1,1692 @@
+"""Demo data: a realistic 2024届 campaign of 江西服装学院, reproducible from a seed.
+
+`build_demo` fills an empty store with the seed's campaign (江服就发〔2024〕27号) as it might
+look on `as_of`: a roster of graduates in eight colleges, their destinations (毕业去向), archive
+registrations with the usual share of mistakes, college and school reviews, returns and
+resubmissions, hukou registrations, confirmations and verification reports (核验报告).
+
+How it is built:
+
+* Everything is written through `Store.transaction` and `Writer.insert` / `next_ids` /
+  `set_setting`, like any import. The first transaction writes the campaign and colleges,
+  reserves the batch id, and refuses a store that already has data; then one transaction per
+  chunk of `CHUNK_SIZE` graduates; the last one records the batch and the `as_of` setting.
+* Each chunk is generated column-wise with numpy and polars, from its own generator
+  `np.random.default_rng([seed, 1, chunk_no])`: no per-graduate Python, and memory stays flat
+  however many graduates are asked for (the benchmark goes to millions). Only the small
+  reference tables (colleges, classes, units) are built row by row.
+* The same `graduates`, `seed` and `as_of` give the same data. Things that must be unique
+  across chunks (学号, 身份证号, 核验编号) are numbered by counters carried from chunk to chunk.
+* Events follow the clock: submissions, reviews, resubmissions, confirmations and reports are
+  generated in order, and anything that would fall after `as_of` has simply not happened yet.
+  So the views show a live campaign: some graduates not registered, some pending at college or
+  school level, some returned, most approved, many confirmed and verified.
+* About 8% of first submissions carry a deliberate mistake of the kind that gets archives sent
+  back (no door number, 本人/母亲 as contact, a private company as employer, a postcode of another
+  province, no proof). Flags come only from `pipelines.checks.with_flags`; reviewers return
+  most flagged forms, and most returned graduates resubmit a corrected revision.
+
+Unit names and addresses are illustrative. ID numbers are valid (GB 11643) but made up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from pipelines import checks, identity, verification
+from pipelines.store import SYSTEM, Store, StoreError, Writer
+
+# --- the campaign --------------------------------------------------------------------------
+
+CHUNK_SIZE = 200_000  # graduates per transaction
+DEFAULT_AS_OF = date(2024, 6, 10)  # a week before the seed's deadline
+
+CAMPAIGN: dict[str, Any] = {
+    "cohort": 2024,
+    "school_name": "江西服装学院",
+    "notice_number": "江服就发〔2024〕27号",
+    "notice_title": "关于开展2024届毕业生档案信息登记工作的通知",
+    "opens_on": date(2024, 4, 15),
+    "registration_deadline": date(2024, 6, 17),
+    "change_deadline": date(2024, 8, 31),
+    "default_graduation_date": date(2024, 6, 30),
+}
+
+REGISTERED_SHARE = 0.88  # of graduates, registered by a week before the deadline …
+FULL_SHARE_DAYS_BEFORE_DEADLINE = 7  # … and proportionally fewer earlier in the campaign
+LATE_SHARE = 0.03  # of registrations, after the deadline (only when as_of is past it)
+HUKOU_AT_SCHOOL_SHARE = 0.30
+HUKOU_REGISTERED_SHARE = 0.75  # of registered graduates whose hukou is at the school
+MISTAKE_SHARE = 0.08  # of first submissions
+RESUBMIT_SHARE = 0.80  # of returned revisions
+CONFIRM_SHARE = 0.70  # of approved graduates (some fall after as_of)
+NEEDS_UPDATE_SHARE = 0.05  # of confirmations
+REPORT_SHARE = 0.60  # of confirmed graduates (some fall after as_of)
+SOURCE = "demo"
+
+DAY = 86_400
+HOUR = 3_600
+_EPOCH = datetime(1970, 1, 1)
+
+# --- colleges, majors, classes ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Major:
+    name: str
+    abbrev: str  # class names: 服设2001班
+    level: str  # 学历层次: 31 本科, 41 专科
+    weight: float  # relative size
+
+
+@dataclass(frozen=True)
+class College:
+    code: str
+    name: str
+    female_share: float
+    majors: tuple[Major, ...]
+
+
+COLLEGES: tuple[College, ...] = (
+    College("01", "服装设计学院", 0.78, (
+        Major("服装与服饰设计", "服设", "31", 10.0),
+        Major("表演", "表演", "31", 1.5),
+        Major("服装设计与工艺", "服艺", "41", 3.5),
+    )),
+    College("02", "服装工程学院", 0.60, (
+        Major("服装设计与工程", "服工", "31", 5.0),
+        Major("纺织工程", "纺织", "31", 2.0),
+        Major("服装陈列与展示设计", "陈列", "41", 1.5),
+    )),
+    College("03", "时尚传播学院", 0.70, (
+        Major("视觉传达设计", "视传", "31", 4.5),
+        Major("数字媒体艺术", "数媒", "31", 4.0),
+        Major("广告学", "广告", "31", 2.0),
+        Major("网络与新媒体", "新媒", "31", 2.0),
+    )),
+    College("04", "商学院", 0.62, (
+        Major("市场营销", "营销", "31", 3.0),
+        Major("电子商务", "电商", "31", 4.0),
+        Major("财务管理", "财管", "31", 3.0),
+        Major("国际经济与贸易", "国贸", "31", 1.5),
+        Major("电子商务", "电商", "41", 2.0),
+    )),
+    College("05", "艺术与设计学院", 0.66, (
+        Major("环境设计", "环设", "31", 4.0),
+        Major("产品设计", "产设", "31", 2.5),
+        Major("工艺美术", "工美", "31", 1.5),
+        Major("人物形象设计", "形象", "41", 1.5),
+        Major("室内艺术设计", "室内", "41", 1.5),
+    )),
+    College("06", "信息工程学院", 0.32, (
+        Major("计算机科学与技术", "计科", "31", 3.0),
+        Major("物联网工程", "物联", "31", 2.0),
+        Major("数据科学与大数据技术", "大数据", "31", 2.0),
+        Major("软件技术", "软件", "41", 1.5),
+    )),
+    College("07", "人文学院", 0.80, (
+        Major("英语", "英语", "31", 1.5),
+        Major("文化产业管理", "文管", "31", 1.5),
+        Major("商务英语", "商英", "41", 1.0),
+    )),
+    College("08", "国际教育学院", 0.72, (
+        Major("服装与服饰设计（中外合作办学）", "中外服设", "31", 2.0),
+        Major("视觉传达设计（中外合作办学）", "中外视传", "31", 1.0),
+    )),
+)
+LEVELS = ("31", "41")  # index 0 本科, 1 专科
+STUDENTS_PER_CLASS = 40
+MAX_CLASSES_PER_MAJOR = 99
+
+# --- names ---------------------------------------------------------------------------------
+
+SURNAMES: tuple[tuple[str, float], ...] = (
+    ("刘", 6.0), ("李", 6.0), ("王", 5.0), ("张", 5.0), ("陈", 5.5), ("黄", 3.5), ("罗", 2.5),
+    ("胡", 3.0), ("吴", 2.5), ("徐", 2.0), ("万", 1.2), ("熊", 1.5), ("涂", 1.0), ("付", 1.2),
+    ("邹", 1.2), ("曾", 1.8), ("彭", 1.5), ("肖", 1.5), ("杨", 2.5), ("周", 2.0), ("钟", 1.2),
+    ("朱", 1.5), ("何", 1.2), ("郭", 1.0), ("谢", 1.3), ("赖", 1.0), ("邓", 1.0), ("袁", 0.8),
+    ("龚", 0.7), ("龙", 0.5), ("叶", 0.9), ("钱", 0.4), ("孙", 1.0), ("赵", 1.2), ("马", 0.8),
+    ("高", 0.8), ("林", 1.0), ("郑", 0.8), ("梁", 0.6), ("宋", 0.6), ("唐", 0.7), ("许", 0.7),
+    ("韩", 0.5), ("冯", 0.5), ("曹", 0.6), ("蔡", 0.6), ("丁", 0.5), ("魏", 0.5), ("汪", 0.7),
+    ("江", 0.8), ("廖", 0.9), ("毛", 0.5), ("邱", 0.8), ("温", 0.5), ("欧阳", 0.2),
+)
+FEMALE_CHARS = tuple(
+    "婷丽敏静芳娟琳雪欣怡婉佳颖慧琪雨晴萱涵悦瑶诗梦思雅倩璐月玲菲彤洁蕾晨可宁馨妍嘉茜晓紫丹若心露霞燕莉珊"
+)
+MALE_CHARS = tuple(
+    "伟强磊军杰勇涛明超斌鹏浩宇轩俊辉峰凯文博昊阳然晨旭志鑫毅帆林健泽宏子天龙一嘉航豪睿诚亮成锋"
+)
+SINGLE_CHAR_SHARE = 0.3
+
+# --- places (GB/T 2260) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str  # six digits
+    province: str
+    city: str  # municipalities repeat the province: 北京市
+    district: str  # '' for a city-level code
+    postcode: str
+    area_code: str  # landline 区号
+    weight: float = 0.0  # share among origins of its group; 0: not an origin, only units
+    seat: str = ""  # the district a city-level office sits in
+
+    @property
+    def origin_name(self) -> str:
+        city = "" if self.city == self.province else self.city
+        return self.province + city + self.district
+
+    @property
+    def office_district(self) -> str:
+        return self.district or self.seat
+
+
+def _jx(code: str, city: str, district: str, postcode: str, area: str, weight: float,
+        seat: str = "") -> Place:
+    return Place(code, "江西省", city, district, postcode, area, weight, seat)
+
+
+JIANGXI_ORIGIN_SHARE = 0.70
+PLACES: tuple[Place, ...] = (
+    # Jiangxi origins
+    _jx("360102", "南昌市", "东湖区", "330006", "0791", 6.0),
+    _jx("360103", "南昌市", "西湖区", "330009", "0791", 4.0),
+    _jx("360111", "南昌市", "青山湖区", "330029", "0791", 5.0),
+    _jx("360121", "南昌市", "南昌县", "330200", "0791", 4.0),
+    _jx("360100", "南昌市", "", "330000", "0791", 1.0, seat="红谷滩区"),
+    _jx("360203", "景德镇市", "珠山区", "333000", "0798", 2.5),
+    _jx("360281", "景德镇市", "乐平市", "333300", "0798", 1.5),
+    _jx("360302", "萍乡市", "安源区", "337000", "0799", 3.0),
+    _jx("360403", "九江市", "浔阳区", "332000", "0792", 4.0),
+    _jx("360429", "九江市", "湖口县", "332500", "0792", 1.5),
+    _jx("360502", "新余市", "渝水区", "338000", "0790", 3.0),
+    _jx("360602", "鹰潭市", "月湖区", "335000", "0701", 2.5),
+    _jx("360702", "赣州市", "章贡区", "341000", "0797", 5.0),
+    _jx("360704", "赣州市", "赣县区", "341100", "0797", 2.0),
+    _jx("360731", "赣州市", "于都县", "342300", "0797", 3.0),
+    _jx("360700", "赣州市", "", "341000", "0797", 1.0, seat="章贡区"),
+    _jx("360802", "吉安市", "吉州区", "343000", "0796", 4.0),
+    _jx("360821", "吉安市", "吉安县", "343100", "0796", 1.5),
+    _jx("360902", "宜春市", "袁州区", "336000", "0795", 4.0),
+    _jx("360982", "宜春市", "樟树市", "331200", "0795", 1.5),
+    _jx("361002", "抚州市", "临川区", "344000", "0794", 4.0),
+    _jx("361102", "上饶市", "信州区", "334000", "0793", 4.0),
+    _jx("361123", "上饶市", "玉山县", "334700", "0793", 1.5),
+    _jx("361181", "上饶市", "德兴市", "334200", "0793", 1.0),
+    # origins elsewhere
+    Place("110108", "北京市", "北京市", "海淀区", "100080", "010", 0.6),
+    Place("110105", "北京市", "北京市", "朝阳区", "100020", "010", 0.4),
+    Place("120101", "天津市", "天津市", "和平区", "300041", "022", 0.3),
+    Place("130102", "河北省", "石家庄市", "长安区", "050011", "0311", 0.8),
+    Place("140105", "山西省", "太原市", "小店区", "030032", "0351", 0.5),
+    Place("150102", "内蒙古自治区", "呼和浩特市", "新城区", "010050", "0471", 0.3),
+    Place("210102", "辽宁省", "沈阳市", "和平区", "110001", "024", 0.3),
+    Place("220102", "吉林省", "长春市", "南关区", "130022", "0431", 0.3),
+    Place("230103", "黑龙江省", "哈尔滨市", "南岗区", "150001", "0451", 0.3),
+    Place("310104", "上海市", "上海市", "徐汇区", "200030", "021", 0.5),
+    Place("320106", "江苏省", "南京市", "鼓楼区", "210009", "025", 1.0),
+    Place("330106", "浙江省", "杭州市", "西湖区", "310013", "0571", 1.5),
+    Place("330300", "浙江省", "温州市", "", "325000", "0577", 1.0, seat="鹿城区"),
+    Place("340104", "安徽省", "合肥市", "蜀山区", "230031", "0551", 1.5),
+    Place("341200", "安徽省", "阜阳市", "", "236000", "0558", 1.0, seat="颍州区"),
+    Place("350102", "福建省", "福州市", "鼓楼区", "350001", "0591", 1.5),
+    Place("350500", "福建省", "泉州市", "", "362000", "0595", 1.0, seat="丰泽区"),
+    Place("370102", "山东省", "济南市", "历下区", "250011", "0531", 1.0),
+    Place("410105", "河南省", "郑州市", "金水区", "450003", "0371", 1.5),
+    Place("411300", "河南省", "南阳市", "", "473000", "0377", 1.0, seat="卧龙区"),
+    Place("420106", "湖北省", "武汉市", "武昌区", "430061", "027", 1.5),
+    Place("430102", "湖南省", "长沙市", "芙蓉区", "410011", "0731", 1.5),
+    Place("430400", "湖南省", "衡阳市", "", "421001", "0734", 1.0, seat="蒸湘区"),
+    Place("431102", "湖南省", "永州市", "零陵区", "425100", "0746", 1.0),
+    Place("440106", "广东省", "广州市", "天河区", "510630", "020", 1.5),
+    Place("440300", "广东省", "深圳市", "", "518000", "0755", 1.0, seat="福田区"),
+    Place("450103", "广西壮族自治区", "南宁市", "青秀区", "530022", "0771", 1.0),
+    Place("460106", "海南省", "海口市", "龙华区", "570105", "0898", 0.5),
+    Place("500103", "重庆市", "重庆市", "渝中区", "400010", "023", 1.0),
+    Place("510107", "四川省", "成都市", "武侯区", "610041", "028", 1.0),
+    Place("520102", "贵州省", "贵阳市", "南明区", "550001", "0851", 1.0),
+    Place("530102", "云南省", "昆明市", "五华区", "650031", "0871", 0.6),
+    Place("610113", "陕西省", "西安市", "雁塔区", "710061", "029", 0.8),
+    Place("620102", "甘肃省", "兰州市", "城关区", "730030", "0931", 0.3),
+    # where units are, but no origin
+    _jx("360113", "南昌市", "红谷滩区", "330038", "0791", 0.0),
+    _jx("360112", "南昌市", "新建区", "330100", "0791", 0.0),
+    _jx("360402", "九江市", "濂溪区", "332005", "0792", 0.0),
+    Place("440304", "广东省", "深圳市", "福田区", "518048", "0755"),
+    Place("440305", "广东省", "深圳市", "南山区", "518052", "0755"),
+    Place("440104", "广东省", "广州市", "越秀区", "510030", "020"),
+    Place("330102", "浙江省", "杭州市", "上城区", "310002", "0571"),
+    Place("330114", "浙江省", "杭州市", "钱塘区", "310018", "0571"),
+    Place("330203", "浙江省", "宁波市", "海曙区", "315000", "0574"),
+    Place("310106", "上海市", "上海市", "静安区", "200040", "021"),
+    Place("310105", "上海市", "上海市", "长宁区", "200051", "021"),
+    Place("350203", "福建省", "厦门市", "思明区", "361001", "0592"),
+    Place("320508", "江苏省", "苏州市", "姑苏区", "215006", "0512"),
+    Place("320211", "江苏省", "无锡市", "滨湖区", "214122", "0510"),
+    Place("420115", "湖北省", "武汉市", "江夏区", "430200", "027"),
+    Place("120111", "天津市", "天津市", "西青区", "300387", "022"),
+    Place("610103", "陕西省", "西安市", "碑林区", "710048", "029"),
+    Place("430104", "湖南省", "长沙市", "岳麓区", "410081", "0731"),
+)
+STREETS = (
+    "人民路", "解放路", "中山路", "建设路", "新华路", "胜利路", "文化路", "长江路", "和平路",
+    "青年路", "府前路", "朝阳路", "光明路", "振兴大道", "迎宾大道", "东风路", "幸福路", "学府路",
+    "政务大道", "滨江路", "站前路", "金融大街",
+)
+
+# --- receiving units ---------------------------------------------------------------------------
+# (name, place code, weight); talent services in cities where graduates go to work
+CUSTODIANS: tuple[tuple[str, str, float], ...] = (
+    ("南昌市人才服务中心", "360113", 6.0),
+    ("深圳市人才交流服务中心", "440304", 3.0),
+    ("南昌市红谷滩区人才服务中心", "360113", 2.0),
+    ("广州市人力资源市场服务中心", "440104", 2.5),
+    ("杭州市人才管理服务中心", "330102", 2.0),
+    ("上海市人才服务中心", "310106", 1.5),
+    ("宁波市人才服务中心", "330203", 1.2),
+    ("厦门市人才服务中心", "350203", 1.0),
+    ("苏州市人才服务中心", "320508", 1.0),
+    ("九江市人才服务中心", "360402", 1.0),
+    ("长沙市人才服务中心", "430104", 1.0),
+    ("武汉市人才服务中心", "420115", 0.8),
+)
+# (name, place code, weight); employers with the authority to keep archives
+EMPLOYERS: tuple[tuple[str, str, float], ...] = (
+    ("中国邮政集团有限公司江西省分公司", "360102", 2.0),
+    ("江西银行股份有限公司", "360113", 2.0),
+    ("九江银行股份有限公司", "360402", 1.0),
+    ("中国建设银行股份有限公司江西省分行", "360113", 1.5),
+    ("中国移动通信集团江西有限公司", "360113", 1.5),
+    ("中国电信股份有限公司江西分公司", "360102", 1.0),
+    ("中国人民财产保险股份有限公司江西省分公司", "360113", 1.0),
+    ("江西省国有资本运营控股集团有限公司", "360113", 1.0),
+    ("中国石化销售股份有限公司江西石油分公司", "360102", 1.0),
+    ("中国服装集团有限公司", "110105", 0.8),
+    ("中国纺织科学研究院有限公司", "110105", 0.5),
+    ("中国工商银行股份有限公司深圳分行", "440304", 1.0),
+    ("中国银行股份有限公司杭州市分行", "330102", 0.6),
+    ("中国联合网络通信有限公司上海市分公司", "310106", 0.5),
+)
+# (name, place code, the employer below it, destination group, weight)
+SUPERVISORS: tuple[tuple[str, str, str, str, float], ...] = (
+    ("南昌市青山湖区教育体育局", "360111", "南昌市青山湖区第二小学", "teacher", 1.0),
+    ("南昌县教育体育局", "360121", "南昌县莲塘第三小学", "teacher", 1.0),
+    ("赣州市章贡区教育体育局", "360702", "赣州市章贡区第二小学", "teacher", 1.0),
+    ("上饶市信州区教育体育局", "361102", "上饶市信州区第五小学", "teacher", 0.8),
+    ("于都县人力资源和社会保障局", "360731", "于都县禾丰镇人民政府", "grassroots", 0.8),
+    ("共青团江西省委员会", "360102", "西部计划志愿服务单位", "volunteer", 0.6),
+)
+# (unit, place code, address or '' to invent one, school, weight)
+GRADUATE_SCHOOLS: tuple[tuple[str, str, str, str, float], ...] = (
+    ("东华大学研究生院", "310105", "延安西路1882号", "东华大学", 2.0),
+    ("北京服装学院研究生处", "110105", "樱花园东街甲2号", "北京服装学院", 1.5),
+    ("浙江理工大学研究生院", "330114", "2号大街928号", "浙江理工大学", 1.5),
+    ("武汉纺织大学研究生处", "420115", "阳光大道1号", "武汉纺织大学", 1.5),
+    ("苏州大学研究生院", "320508", "十梓街1号", "苏州大学", 1.0),
+    ("江南大学研究生院", "320211", "蠡湖大道1800号", "江南大学", 1.0),
+    ("天津工业大学研究生院", "120111", "宾水西道399号", "天津工业大学", 0.8),
+    ("西安工程大学研究生院", "610103", "金花南路19号", "西安工程大学", 0.8),
+    ("南昌大学研究生院", "360113", "学府大道999号", "南昌大学", 1.5),
+    ("江西师范大学研究生院", "360111", "紫阳大道99号", "江西师范大学", 1.2),
+    ("湖南师范大学研究生院", "430104", "麓山路36号", "湖南师范大学", 0.6),
+    ("四川大学研究生院", "510107", "一环路南一段24号", "四川大学", 0.4),
+)
+TOP_UP_SCHOOLS: tuple[tuple[str, str, str, str, float], ...] = (  # 专升本
+    ("南昌理工学院教务处", "360112", "", "南昌理工学院", 1.0),
+    ("江西科技学院教务处", "360111", "", "江西科技学院", 1.0),
+    ("南昌工学院教务处", "360111", "", "南昌工学院", 1.0),
+    ("江西应用科技学院教务处", "360112", "", "江西应用科技学院", 0.8),
+    ("江西科技师范大学教务处", "360113", "", "江西科技师范大学", 0.8),
+)
+OWN_SCHOOL = ("江西服装学院档案馆", "360121", "向塘镇江西服装学院行政楼302室", "江西服装学院")
+FOREIGN_SCHOOLS: tuple[tuple[str, str], ...] = (
+    ("伦敦艺术大学", "英国伦敦"), ("米兰理工大学", "意大利米兰"), ("帕森斯设计学院", "美国纽约"),
+    ("香港理工大学", "中国香港"), ("悉尼大学", "澳大利亚悉尼"), ("首尔大学", "韩国首尔"),
+)
+BRANDS = (
+    "美宝利", "华锦", "锦绣", "雅韵", "衣尚", "茂源", "博洋", "瑞丰", "汇美", "鸿利",
+    "恒盛", "欣悦", "尚品", "织梦", "云裳", "绮丽", "蓝海", "星辰", "锦程", "初见",
+)
+INDUSTRIES = (
+    "服饰", "服装", "时装", "纺织品", "电子商务", "文化传媒", "网络科技", "品牌管理", "设计",
+    "鞋业",
+)
+
+# contact groups: what a unit's archive contact looks like
+CONTACTS: dict[str, tuple[str, ...]] = {
+    "talent": ("档案室", "档案管理科", "人事代理部", "流动人员档案管理科", "档案室 王老师",
+               "档案科 刘老师", "人才服务窗口"),
+    "employer": ("人事处", "人力资源部", "组织人事部", "人事科", "人力资源部 陈经理",
+                 "人事处 李老师"),
+    "university": ("研究生院招生办公室", "研究生院学籍管理科", "档案馆", "招生办 周老师",
+                   "教务处学籍科"),
+    "own_school": ("档案馆", "档案馆 刘老师"),
+}
+CONTACT_GROUP_OF_TYPE = {
+    "origin": "talent", "custodian": "talent", "employer": "employer", "supervisor": "employer",
+    "study_here": "own_school", "study_elsewhere": "university",
+}
+
+# --- what graduates do ---------------------------------------------------------------------
+
+TYPES = ("origin", "employer", "custodian", "supervisor", "study_here", "study_elsewhere")
+# transfer type mix by education level (本科, 专科): 专科 graduates often top up here (专升本)
+TYPE_MIX = {
+    "31": (0.45, 0.22, 0.16, 0.035, 0.005, 0.13),
+    "41": (0.40, 0.10, 0.10, 0.01, 0.25, 0.14),
+}
+DEST_CODES = (
+    "10", "11", "12", "27", "46", "50", "502", "503", "51", "70", "701", "71", "72", "75", "76",
+    "80", "801", "802", "85",
+)
+EMPLOYED = frozenset({"10", "11", "12", "27", "46", "50", "502", "503", "51"})
+STUDY = frozenset({"80", "801", "802"})
+# destination mix per group (a transfer type, refined by level or unit)
+DEST_MIX: dict[str, dict[str, float]] = {
+    "origin": {"10": 10, "11": 20, "12": 12, "46": 2, "51": 2, "70": 5, "701": 12, "71": 6,
+               "72": 3, "75": 5, "76": 17, "85": 6},
+    "employer": {"10": 57, "11": 30, "12": 5, "27": 3, "50": 2, "51": 3},
+    "custodian": {"10": 30, "11": 35, "12": 15, "75": 8, "76": 12},
+    "teacher": {"10": 70, "11": 30},
+    "grassroots": {"502": 70, "51": 30},
+    "volunteer": {"503": 100},
+    "study_here_31": {"802": 100},
+    "study_here_41": {"80": 100},
+    "study_elsewhere_31": {"801": 90, "802": 10},
+    "study_elsewhere_41": {"80": 100},
+    "unregistered": {"10": 6, "11": 8, "12": 6, "70": 15, "701": 30, "71": 10, "72": 5, "76": 10,
+                     "85": 3},
+}
+UNREGISTERED_WITHOUT_DESTINATION = 0.07
+# a second destination revision: what people move on to
+DEST_CHANGES: dict[str, tuple[str, ...]] = {
+    "70": ("11", "12"), "701": ("11", "12", "76"), "71": ("701", "72"), "12": ("10", "11"),
+    "11": ("10",),
+}
+DEST_CHANGE_SHARE = 0.12
+
+NOTES: dict[str, tuple[str, ...]] = {  # 情况说明, by transfer type (origin: by destination)
+    "origin:employed": (
+        "已在民营企业就业，单位无档案保管权限，档案转回生源地",
+        "户口迁回原籍，档案转回生源地人才服务中心",
+    ),
+    "origin:service": ("应征入伍，档案转回生源地人才服务中心", "参加基层服务项目，档案转回生源地"),
+    "origin:not_placed": (
+        "暂未落实工作单位，档案转回生源地", "准备参加公务员考试，档案先转回生源地",
+        "户口迁回原籍，档案转回生源地人才服务中心",
+    ),
+    "origin:entrepreneur": ("自主创业，档案转回生源地人才服务中心",),
+    "origin:freelance": ("自由职业，档案转回生源地人才服务中心",),
+    "origin:further_study": ("出国（境）留学，档案转回生源地保管",),
+    "employer": (
+        "已签订就业协议，单位具有档案保管权限，附调档函", "国有企业录用，附录用通知和调档函",
+        "已签劳动合同，单位人事部门接收档案，附接收函",
+    ),
+    "custodian": (
+        "在民营企业就业，档案托管至工作地人才服务中心，附接收函",
+        "人事代理，档案托管至单位所在地人才服务中心", "档案托管至人才服务中心，附调档函",
+    ),
+    "supervisor": (
+        "单位无档案保管权限，档案转上级主管部门，附接收函",
+        "参加基层服务项目，档案转项目主管部门，附调档函",
+        "教师招聘录用，档案转教育主管部门，附录用材料",
+    ),
+    "study_here": ("专升本录取我校，附录取通知书", "录取我校，档案留校，附录取通知书和调档函"),
+    "study_elsewhere": (
+        "已被录取为2024级研究生，附录取通知书和调档函",
+        "录取学校发来调档函，档案转至录取学校，附录取通知书",
+    ),
+}
+RESUBMIT_NOTE = "（已按退回意见修改）"
+
+# --- mistakes and reviews ----------------------------------------------------------------------
+
+MISTAKES = ("address", "contact", "private_employer", "postcode", "proof")
+MISTAKE_WEIGHTS = (0.28, 0.22, 0.25, 0.12, 0.13)  # those that do not apply: address
+VAGUE_ADDRESS_ENDINGS = ("", "附近", "对面", "一带")
+FAMILY_CONTACTS = ("本人", "母亲", "父亲", "")  # '' stands for the graduate's own name
+
+RETURN_REASONS = {
+    "address_incomplete": "地址不详细，请补充街道、门牌号",
+    "contact_is_self_or_family": "联系人不能为本人或亲属，请填写接收单位的部门或工作人员",
+    "unit_cannot_keep_archives": "该单位无档案保管权限，请改为托管至人才服务机构或转回生源地",
+    "postcode_province_mismatch": "邮编与单位所在省份不符，请核对后重新填写",
+    "proof_missing": "缺少调档函，请上传调档函或接收函",
+}
+# reasons for returning a form the checks found nothing wrong with, by transfer type
+OTHER_RETURN_REASONS: dict[str, tuple[str, ...]] = {
+    "origin": ("单位名称不全，请填写生源地人才服务机构全称", "情况说明过于简单，请补充说明",
+               "联系电话无法接通，请核实"),
+    "proof": ("调档函照片不清晰，请重新上传", "单位名称不全，请填写单位全称",
+              "情况说明过于简单，请补充说明", "联系电话无法接通，请核实"),
+    "study": ("缺少录取通知书，请补充上传", "调档函照片不清晰，请重新上传",
+              "请填写录取学校研究生院（招生办）的档案接收地址"),
+}
+# chance of a return at (college, school) level, for flagged and for clean forms
+RETURN_CHANCE = {True: (0.45, 0.25), False: (0.03, 0.02)}
+SCHOOL_REVIEWER = "就业处审核员"
+MAX_REVISIONS = 3
+
+# --- verification reports ----------------------------------------------------------------------
+
+REPORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+_SERIAL_DIGITS = 7  # of the 13 characters, a seeded bijection of the report's serial number
+_SERIAL_SPACE = len(REPORT_ALPHABET) ** _SERIAL_DIGITS
+_SERIAL_POSITIONS = (0, 2, 4, 6, 8, 10, 12)
+_RANDOM_POSITIONS = (1, 3, 5, 7, 9, 11)
+UNSET_SHARE, EXPIRED_SHARE, CLOSED_SHARE = 0.05, 0.05, 0.04
+
+# --- identity numbers ------------------------------------------------------------------------
+
+_BIRTH_FIRST = date(2000, 1, 1)
+_BIRTH_DAYS = (date(2004, 1, 1) - _BIRTH_FIRST).days  # born 2000-2003
+_ID_SLOTS = _BIRTH_DAYS * 500  # birth days x sequence numbers of one sex
+_GB11643_CHECK = "10X98765432"  # the check character of weighted sum mod 11 (GB 11643)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "graduates": (
+        "student_id", "cohort", "name", "gender", "id_number", "phone", "college_name", "major",
+        "class_name", "advisor", "education_level", "graduation_date", "origin_code",
+        "origin_name", "is_hukou_at_school", "batch_id", "updated_at",
+    ),
+    "destinations": (
+        "destination_id", "student_id", "destination_code", "employer_name", "employer_location",
+        "recorded_at", "batch_id",
+    ),
+    "registrations": (
+        "registration_id", "student_id", "revision_no", "transfer_type", "unit_name", "province",
+        "city", "district", "address_detail", "postcode", "contact", "phone", "note",
+        "proof_count", "flags", "submitted_at", "source", "batch_id",
+    ),
+    "reviews": (
+        "review_id", "registration_id", "level", "decision", "reason", "reviewer", "decided_at",
+        "batch_id",
+    ),
+    "hukou_registrations": (
+        "hukou_id", "student_id", "migration_type", "province", "city", "district",
+        "address_detail", "recorded_at", "batch_id",
+    ),
+    "confirmations": (
+        "confirmation_id", "student_id", "answer", "confirmed_at", "registration_id",
+        "destination_id", "hukou_id", "batch_id",
+    ),
+    "verification_reports": (
+        "report_id", "student_id", "kind", "report_number", "confirmation_id", "issued_at",
+        "valid_until", "closed_at", "issued_by",
+    ),
+}
+FORM_COLUMNS = (
+    "transfer_type", "unit_name", "province", "city", "district", "address_detail", "postcode",
+    "contact", "phone", "note", "proof_count",
+)
+
+
+# =============================================================================================
+# small helpers
+# =============================================================================================
+
+
+def _seconds(moment: date | datetime) -> int:
+    """Seconds since 1970 of a naive local time (a date means its midnight)."""
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, datetime.min.time())
+    return int((moment - _EPOCH).total_seconds())
+
+
+def _day_number(day: date) -> int:
+    return (day - _EPOCH.date()).days
+
+
+def _timestamps(name: str, seconds: np.ndarray, present: np.ndarray | None = None) -> pl.Series:
+    """Seconds since 1970 as a timestamp column; rows where `present` is False are null."""
+    series = pl.from_epoch(pl.Series(name, seconds, dtype=pl.Int64), time_unit="s").alias(name)
+    if present is not None:
+        series = series.scatter(np.flatnonzero(~present), None)
+    return series
+
+
+def _dates(name: str, days: np.ndarray, present: np.ndarray | None = None) -> pl.Series:
+    """Days since 1970 as a date column; rows where `present` is False are null."""
+    series = pl.Series(name, days.astype(np.int32)).cast(pl.Date)
+    if present is not None:
+        series = series.scatter(np.flatnonzero(~present), None)
+    return series
+
+
+def _keys(name: str, keys: np.ndarray) -> pl.Series:
+    """Local row keys as a column; -1 (none) becomes null."""
+    return pl.Series(name, keys, dtype=pl.Int64).scatter(np.flatnonzero(keys < 0), None)
+
+
+def _take(values: Sequence[str] | pl.Series, index: np.ndarray) -> pl.Series:
+    """values[index] as a string column."""
+    series = values if isinstance(values, pl.Series) else pl.Series(list(values), dtype=pl.String)
+    return series.gather(index)
+
+
+def _probabilities(weights: Sequence[float] | np.ndarray) -> np.ndarray:
+    p = np.asarray(weights, dtype=float)
+    return p / p.sum()
+
+
+def _choose(rng: np.random.Generator, weights: Sequence[float] | np.ndarray, n: int) -> np.ndarray:
+    """n indices drawn with the given relative weights."""
+    p = _probabilities(weights)
+    return rng.choice(p.size, size=n, p=p)
+
+
+def _choose_by_group(rng: np.random.Generator, table: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """For each row, an index drawn from its own distribution: the weights `table[group]`."""
+    cumulative = np.cumsum(table, axis=1)
+    cumulative = cumulative / cumulative[:, -1:]
+    u = rng.random(group.size)
+    return (u[:, None] >= cumulative[group]).sum(axis=1)
+
+
+def _uniform_in_groups(rng: np.random.Generator, first: np.ndarray,
+                       count: np.ndarray) -> np.ndarray:
+    """For each row, a uniform index in [first, first + count) (per-row arrays)."""
+    return first + np.minimum((rng.random(first.size) * count).astype(np.int64), count - 1)
+
+
+def _pick_in(rng: np.random.Generator, options: dict[str, tuple[str, ...]],
+             keys: np.ndarray) -> pl.Series:
+    """For each row, one of `options[key]`, uniformly."""
+    names = tuple(options)
+    flat = [option for name in names for option in options[name]]
+    start = np.cumsum([0] + [len(options[name]) for name in names])
+    group = _index_of(keys, names)
+    return _take(flat, _uniform_in_groups(rng, start[group], start[group + 1] - start[group]))
+
+
+def _index_of(values: np.ndarray, options: Sequence[str]) -> np.ndarray:
+    """Positions of `values` in `options` (every value must be one of them)."""
+    options_array = np.asarray(options)
+    order = np.argsort(options_array)
+    return order[np.searchsorted(options_array, values, sorter=order)]
+
+
+def _running_rank(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """Each row's 0-based number among rows with its key, counting on from earlier chunks.
+
+    `counters` has one slot per key and is advanced in place.
+    """
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    first = np.searchsorted(sorted_keys, sorted_keys, side="left")
+    rank = np.empty(keys.size, dtype=np.int64)
+    rank[order] = np.arange(keys.size) - first
+    result = counters[keys] + rank
+    counters += np.bincount(keys, minlength=counters.size)
+    return result
+
+
+def _digits(values: np.ndarray, width: int) -> pl.Series:
+    """Non-negative integers as zero-padded text."""
+    return pl.Series(values.astype(np.int64)).cast(pl.String).str.zfill(width)
+
+
+def _joined(*parts: pl.Series | str) -> pl.Series:
+    """Row-wise concatenation of string columns and literals."""
+    columns = {f"c{i}": p for i, p in enumerate(parts) if isinstance(p, pl.Series)}
+    exprs = [pl.col(f"c{i}") if isinstance(p, pl.Series) else pl.lit(p)
+             for i, p in enumerate(parts)]
+    return pl.DataFrame(columns).select(pl.concat_str(exprs)).to_series()
+
+
+def _mobiles(rng: np.random.Generator, n: int) -> pl.Series:
+    """Mobile numbers: 1, a second digit 3-9 weighted like the carriers' ranges, nine digits."""
+    second = np.array([3, 4, 5, 6, 7, 8, 9])[_choose(rng, (30, 2, 25, 3, 8, 25, 7), n)]
+    return _joined("1", _digits(second, 1), _digits(rng.integers(0, 10**9, n), 9))
+
+
+def _street_addresses(rng: np.random.Generator, n: int) -> pl.Series:
+    """Invented addresses with door numbers: 人民路128号, 振兴大道66号3栋502室."""
+    street = _take(STREETS, rng.integers(len(STREETS), size=n))
+    number = _digits(rng.integers(1, 900, n), 1)
+    building = _digits(rng.integers(1, 9, n), 1)
+    room = _digits(rng.integers(1, 9, n) * 100 + rng.integers(1, 9, n), 3)
+    long_form = _joined(street, number, "号", building, "栋", room, "室")
+    short_form = _joined(street, number, "号")
+    return short_form.zip_with(pl.Series(rng.random(n) < 0.5), long_form)
+
+
+def _landline(rng: np.random.Generator, area_code: str) -> str:
+    return f"{area_code}-{int(rng.integers(2, 9))}{int(rng.integers(0, 10**7)):07d}"
+
+
+def _person_name(rng: np.random.Generator) -> str:
+    """One name, for the few people in the reference tables (班主任)."""
+    surnames, weights = zip(*SURNAMES, strict=True)
+    surname = surnames[int(_choose(rng, weights, 1)[0])]
+    pool = FEMALE_CHARS if rng.random() < 0.6 else MALE_CHARS
+    size = 1 if rng.random() < SINGLE_CHAR_SHARE else 2
+    return surname + "".join(pool[int(i)] for i in rng.integers(len(pool), size=size))
+
+
+# when people act, by hour of the day: graduates late into the evening, reviewers at the office
+GRADUATE_HOURS = (1, .5, .2, .1, .1, .2, .5, 1, 3, 5, 6, 5, 3, 3, 5, 6, 6, 4, 3, 4, 6, 7, 6, 3)
+OFFICE_HOURS = (0, 0, 0, 0, 0, 0, 0, .2, 3, 6, 6, 5, 1, 1, 5, 6, 6, 3, 1, .5, .5, .3, .1, 0)
+
+
+def _at_hour(rng: np.random.Generator, day: np.ndarray, hours: Sequence[float]) -> np.ndarray:
+    """A moment on each day (days since 1970), at an hour drawn from `hours`."""
+    return day * DAY + _choose(rng, hours, day.size) * HOUR + rng.integers(0, HOUR, day.size)
+
+
+def _later(rng: np.random.Generator, after: np.ndarray, low_days: int, high_days: int,
+           hours: Sequence[float] = GRADUATE_HOURS) -> np.ndarray:
+    """A moment low to high calendar days after `after` (same day included), always after it."""
+    day = after // DAY + rng.integers(low_days, high_days + 1, after.size)
+    moment = _at_hour(rng, day, hours)
+    return np.where(moment <= after, moment + DAY, moment)
+
+
+def _earlier(rng: np.random.Generator, before: np.ndarray, low_days: int, high_days: int,
+             hours: Sequence[float] = GRADUATE_HOURS) -> np.ndarray:
+    """A moment low to high calendar days before `before` (same day included), always before."""
+    day = before // DAY - rng.integers(low_days, high_days + 1, before.size)
+    moment = _at_hour(rng, day, hours)
+    return np.where(moment >= before, moment - DAY, moment)
+
+
+def _location(province: pl.Series, city: pl.Series) -> pl.Series:
+    """江西省南昌市, or 北京市 for a municipality."""
+    return pl.DataFrame({"p": province, "c": city}).select(
+        pl.concat_str("p", pl.when(pl.col("p") == pl.col("c")).then(pl.lit("")).otherwise("c"))
+    ).to_series()
+
+
+# =============================================================================================
+# reference tables, built once per demo (row by row: they are small)
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """Colleges, majors, classes, origins and receiving units, as arrays the chunks index."""
+
+    colleges: pl.DataFrame  # the colleges table
+    college_names: pl.Series
+    college_codes: pl.Series
+    college_female: np.ndarray
+    major_p: np.ndarray
+    major_college: np.ndarray
+    major_level: np.ndarray  # index into LEVELS
+    major_names: pl.Series
+    class_first: np.ndarray  # per major: its first class
+    class_count: np.ndarray
+    class_names: pl.Series
+    advisors: pl.Series
+    student_seq_width: int
+    # origins (index: position in ORIGINS)
+    origin_p: np.ndarray
+    origin_codes: pl.Series
+    origin_names: pl.Series
+    origin_city: np.ndarray  # city id
+    origin_place: np.ndarray  # position in PLACES
+    origin_unit: np.ndarray  # the origin's talent service: row of `units`
+    region_residue: np.ndarray  # GB 11643 partial residue of the six-digit code
+    # places and receiving units
+    place_provinces: pl.Series
+    place_cities: pl.Series
+    place_districts: pl.Series  # where an office in the place is
+    place_postcodes: pl.Series
+    place_jiangxi: np.ndarray
+    units: pl.DataFrame
+    unit_city: np.ndarray
+    unit_place: np.ndarray
+    kind_first: dict[str, int]  # kind -> its first row in `units`
+    kind_p: dict[str, np.ndarray]  # kind -> weights of its units
+    # identity numbers
+    id_multiplier: int
+    id_offsets: np.ndarray  # per (origin, sex)
+    birth_residue: np.ndarray
+    birth_text: pl.Series
+    seq_residue: np.ndarray
+    # report numbers
+    report_multiplier: int
+    report_offset: int
+
+
+ORIGINS: tuple[Place, ...] = tuple(p for p in PLACES if p.weight > 0)
+
+
+def _residue(first17: str) -> int:
+    """The GB 11643 weighted-sum residue (mod 11) of 17 digits, read off `id_check_char`.
+
+    The sum is linear, so the residues of an ID's three parts (region, birth date, sequence,
+    each with zeros elsewhere) add up to the residue of the whole.
+    """
+    return _GB11643_CHECK.index(identity.id_check_char(first17))
+
+
+def _talent_service_name(rng: np.random.Generator, place: Place) -> str:
+    """The public talent service of an origin: city, district or county level."""
+    centre, exchange = "人才服务中心", "人力资源和社会保障局人才交流中心"
+    if place.city == place.province:  # municipality
+        suffix = "人力资源公共服务中心" if place.code.startswith("11") else centre
+        return f"{place.city}{place.district}{suffix}"
+    if place.district.endswith(("县", "市")):  # county or county-level city
+        return place.district + (centre, exchange)[int(rng.integers(2))]
+    if not place.district or rng.random() < 0.5:
+        return place.city + (centre, exchange)[int(rng.integers(2))]
+    return place.city + place.district + (centre, "就业创业服务中心")[int(rng.integers(2))]
+
+
+def _classes(rng: np.random.Generator, graduates: int, majors: list[Major], major_p: np.ndarray,
+             ) -> tuple[list[int], list[int], list[str], list[str]]:
+    """Classes of each major (服设2001班 …), about 40 graduates each, and their advisors."""
+    first: list[int] = []
+    count: list[int] = []
+    names: list[str] = []
+    advisors: list[str] = []
+    for major, share in zip(majors, major_p, strict=True):
+        classes = int(min(MAX_CLASSES_PER_MAJOR,
+                          max(1, round(graduates * share / STUDENTS_PER_CLASS))))
+        entry = CAMPAIGN["cohort"] - (4 if major.level == "31" else 3)
+        first.append(len(names))
+        count.append(classes)
+        for k in range(1, classes + 1):
+            names.append(f"{major.abbrev}{entry % 100:02d}{k:02d}班")
+            advisors.append(_person_name(rng))
+    return first, count, names, advisors
+
+
+def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str, int],
+                                               dict[str, np.ndarray]]:
+    """Every receiving unit, one row each; and each origin's own talent service."""
+    place_index = {p.code: i for i, p in enumerate(PLACES)}
+    city_id = {c: i for i, c in enumerate(sorted({(p.province, p.city) for p in PLACES}))}
+    rows: list[dict[str, Any]] = []
+
+    def add(kind: str, name: str, code: str, address: str = "", dest_name: str = "",
+            dest_group: str = "", district: str = "") -> int:
+        place = PLACES[place_index[code]]
+        location = place.province if place.city == place.province else place.province + place.city
+        rows.append({
+            "kind": kind, "unit_name": name, "province": place.province, "city": place.city,
+            "district": district or place.office_district,
+            "address_detail": address, "postcode": place.postcode,
+            "landline": _landline(rng, place.area_code), "dest_name": dest_name or name,
+            "dest_location": location, "dest_group": dest_group,
+            "contact_group": CONTACT_GROUP_OF_TYPE[kind.removesuffix("_31").removesuffix("_41")],
+            "city_id": city_id[(place.province, place.city)], "place": place_index[code],
+        })
+        return len(rows) - 1
+
+    kind_first: dict[str, int] = {}
+    kind_p: dict[str, np.ndarray] = {}
+    kinds: dict[str, list[tuple[str, str, str, str, str, float]]] = {
+        "custodian": [(n, c, "", "", "", w) for n, c, w in CUSTODIANS],
+        "employer": [(n, c, "", "", "", w) for n, c, w in EMPLOYERS],
+        "supervisor": [(n, c, "", e, g, w) for n, c, e, g, w in SUPERVISORS],
+        "study_here": [(*OWN_SCHOOL, "", 1.0)],
+        "study_elsewhere_31": [(n, c, a, s, "", w) for n, c, a, s, w in GRADUATE_SCHOOLS],
+        "study_elsewhere_41": [(n, c, a, s, "", w) for n, c, a, s, w in TOP_UP_SCHOOLS],
+    }
+    for kind, entries in kinds.items():
+        kind_first[kind] = len(rows)
+        kind_p[kind] = _probabilities([e[-1] for e in entries])
+        for name, code, address, dest_name, dest_group, _weight in entries:
+            add(kind, name, code, address, dest_name, dest_group)
+
+    # each origin's public talent service; a city-level one serves all the city's districts
+    # (and may be a custodian already listed: one unit, one address)
+    origin_units: list[int] = []
+    services = {row["unit_name"]: i for i, row in enumerate(rows) if row["kind"] == "custodian"}
+    for place in ORIGINS:
+        name = _talent_service_name(rng, place)
+        if place.district and not name.startswith((place.district, place.city + place.district)):
+            if name not in services:
+                seat = next((p for p in ORIGINS if p.city == place.city and not p.district), None)
+                services[name] = add("origin", name, place.code,
+                                     district=seat.seat if seat else place.district)
+            origin_units.append(services[name])
+        else:
+            origin_units.append(add("origin", name, place.code))
+    units = pl.DataFrame(rows)
+    invented = pl.Series(units["address_detail"] == "")
+    units = units.with_columns(_street_addresses(rng, units.height)
+                               .zip_with(invented, units["address_detail"]).alias("address_detail"))
+    return units, origin_units, kind_first, kind_p
+
+
+def _build_catalog(rng: np.random.Generator, graduates: int) -> _Catalog:
+    majors = [m for c in COLLEGES for m in c.majors]
+    major_p = _probabilities([m.weight for m in majors])
+    class_first, class_count, class_names, advisors = _classes(rng, graduates, majors, major_p)
+    # 学号 number within (college, level): wide enough for the largest college's share
+    college_share = max(sum(m.weight for m in c.majors) for c in COLLEGES) / sum(
+        m.weight for m in majors)
+    seq_width = min(7, max(5, len(str(int(graduates * college_share * 1.2) + 1))))
+
+    units, origin_units, kind_first, kind_p = _units(rng)
+    city_id = {c: i for i, c in enumerate(sorted({(p.province, p.city) for p in PLACES}))}
+    place_index = {p.code: i for i, p in enumerate(PLACES)}
+    weights = np.array([p.weight for p in ORIGINS])
+    jiangxi = np.array([p.province == "江西省" for p in ORIGINS])
+    origin_p = np.where(
+        jiangxi,
+        weights / weights[jiangxi].sum() * JIANGXI_ORIGIN_SHARE,
+        weights / weights[~jiangxi].sum() * (1 - JIANGXI_ORIGIN_SHARE),
+    )
+
+    birth_days = [_BIRTH_FIRST + timedelta(days=d) for d in range(_BIRTH_DAYS)]
+    id_multiplier = int(rng.integers(_ID_SLOTS // 3, _ID_SLOTS))
+    while math.gcd(id_multiplier, _ID_SLOTS) != 1:
+        id_multiplier += 1
+    report_multiplier = int(rng.integers(_SERIAL_SPACE // 3, _SERIAL_SPACE))
+    while report_multiplier % len(REPORT_ALPHABET) == 0:
+        report_multiplier += 1
+    return _Catalog(
+        colleges=pl.DataFrame({"college_name": [c.name for c in COLLEGES],
+                               "college_code": [c.code for c in COLLEGES]}),
+        college_names=pl.Series([c.name for c in COLLEGES]),
+        college_codes=pl.Series([c.code for c in COLLEGES]),
+        college_female=np.array([c.female_share for c in COLLEGES]),
+        major_p=major_p,
+        major_college=np.array([i for i, c in enumerate(COLLEGES) for _ in c.majors]),
+        major_level=np.array([LEVELS.index(m.level) for m in majors]),
+        major_names=pl.Series([m.name for m in majors]),
+        class_first=np.array(class_first),
+        class_count=np.array(class_count),
+        class_names=pl.Series(class_names),
+        advisors=pl.Series(advisors),
+        student_seq_width=seq_width,
+        origin_p=origin_p,
+        origin_codes=pl.Series([p.code for p in ORIGINS]),
+        origin_names=pl.Series([p.origin_name for p in ORIGINS]),
+        origin_city=np.array([city_id[(p.province, p.city)] for p in ORIGINS]),
+        origin_place=np.array([place_index[p.code] for p in ORIGINS]),
+        origin_unit=np.array(origin_units),
+        region_residue=np.array([_residue(p.code + "0" * 11) for p in ORIGINS]),
+        place_provinces=pl.Series([p.province for p in PLACES]),
+        place_cities=pl.Series([p.city for p in PLACES]),
+        place_districts=pl.Series([p.office_district for p in PLACES]),
+        place_postcodes=pl.Series([p.postcode for p in PLACES]),
+        place_jiangxi=np.array([p.province == "江西省" for p in PLACES]),
+        units=units,
+        unit_city=units["city_id"].to_numpy(),
+        unit_place=units["place"].to_numpy(),
+        kind_first=kind_first,
+        kind_p=kind_p,
+        id_multiplier=id_multiplier,
+        id_offsets=rng.integers(0, _ID_SLOTS, size=len(ORIGINS) * 2),
+        birth_residue=np.array([_residue("0" * 6 + f"{d:%Y%m%d}000") for d in birth_days]),
+        birth_text=pl.Series([f"{d:%Y%m%d}" for d in birth_days]),
+        seq_residue=np.array([_residue("0" * 14 + f"{s:03d}") for s in range(1000)]),
+        report_multiplier=report_multiplier,
+        report_offset=int(rng.integers(0, _SERIAL_SPACE)),
+    )
+
+
+@dataclass
+class _Counters:
+    """What carries from one chunk to the next, so that numbers stay unique."""
+
+    students: np.ndarray  # per (college, level): 学号
+    people: np.ndarray  # per (origin, sex): 身份证号
+    reports: int = 0  # 核验编号
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """The campaign's moments in seconds since 1970 (local time), and as_of."""
+
+    opens: int
+    window_end: int  # end of the last day of ordinary submissions (deadline or as_of)
+    late_end: int  # end of as_of when it is past the deadline; else == window_end
+    as_of_end: int  # the first second after as_of: nothing happens from here on
+    as_of_day: int  # days since 1970
+    cap_day: int  # the last validity date a verification report may have
+    roster_from: int
+    roster_to: int
+    registered_share: float  # of graduates, registered by as_of
+
+    @classmethod
+    def of(cls, as_of: date) -> _Clock:
+        opens: date = CAMPAIGN["opens_on"]
+        deadline: date = CAMPAIGN["registration_deadline"]
+        window_last = min(as_of, deadline)
+        elapsed = (as_of - opens).days + 1
+        full_after = (deadline - opens).days + 1 - FULL_SHARE_DAYS_BEFORE_DEADLINE
+        cap = verification.latest_valid_until(CAMPAIGN["default_graduation_date"])
+        return cls(
+            opens=_seconds(opens),
+            window_end=_seconds(window_last + timedelta(days=1)),
+            late_end=_seconds(max(as_of, window_last) + timedelta(days=1)),
+            as_of_end=_seconds(as_of + timedelta(days=1)),
+            as_of_day=_day_number(as_of),
+            cap_day=_day_number(cap),
+            roster_from=_seconds(opens - timedelta(days=45)),
+            roster_to=_seconds(opens - timedelta(days=5)),
+            registered_share=REGISTERED_SHARE * min(1.0, elapsed / max(1, full_after)),
+        )
+
+
+
+# =============================================================================================
+# one chunk of graduates and everything they did
+# =============================================================================================
+
+
+def _graduates(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: int,
+               clock: _Clock, batch_id: int) -> pl.DataFrame:
+    """Roster rows, plus helper columns (prefixed _) that the other tables need."""
+    major = rng.choice(cat.major_p.size, size=n, p=cat.major_p)
+    college = cat.major_college[major]
+    level = cat.major_level[major]
+    klass = _uniform_in_groups(rng, cat.class_first[major], cat.class_count[major])
+    female = rng.random(n) < cat.college_female[college]
+    origin = rng.choice(cat.origin_p.size, size=n, p=cat.origin_p)
+
+    # 学号: 0 + entry year + college code + the graduate's number within (college, level)
+    seq = _running_rank(college * 2 + level, counters.students) + 1
+    if seq.max(initial=0) >= 10**cat.student_seq_width:
+        raise ValueError("演示数据的毕业生人数过多，学号位数不够")
+    entry = np.where(level == 0, CAMPAIGN["cohort"] - 4, CAMPAIGN["cohort"] - 3) % 100
+
+    # 身份证号: origin code, birth date, sequence (odd for men), check character. The graduates
+    # of one origin and sex are numbered; a seeded bijection turns the number into a birth date
+    # and sequence, so no two graduates share an ID number (below 730,500 per origin and sex).
+    sex_key = origin * 2 + female
+    person = _running_rank(sex_key, counters.people) % _ID_SLOTS
+    slot = (cat.id_multiplier * person + cat.id_offsets[sex_key]) % _ID_SLOTS
+    birth = slot // 500
+    sequence = (slot % 500) * 2 + np.where(female, 0, 1)
+    residue = (cat.region_residue[origin] + cat.birth_residue[birth]
+               + cat.seq_residue[sequence]) % 11
+
+    surnames, surname_weights = zip(*SURNAMES, strict=True)
+    given_pool = FEMALE_CHARS + MALE_CHARS
+
+    def given_char() -> np.ndarray:
+        female_pick = (rng.random(n) * len(FEMALE_CHARS)).astype(np.int64)
+        male_pick = len(FEMALE_CHARS) + (rng.random(n) * len(MALE_CHARS)).astype(np.int64)
+        return np.where(female, female_pick, male_pick)
+
+    first_char, second_char = given_char(), given_char()
+    single = rng.random(n) < SINGLE_CHAR_SHARE
+    origin_code = cat.origin_codes.gather(origin)
+    return pl.DataFrame({
+        "student_id": _joined("0", _digits(entry, 2), cat.college_codes.gather(college),
+                              _digits(seq, cat.student_seq_width)),
+        "cohort": pl.Series([CAMPAIGN["cohort"]] * n, dtype=pl.Int32),
+        "name": _joined(_take(surnames, _choose(rng, surname_weights, n)),
+                        _take(given_pool, first_char),
+                        _take(given_pool, second_char).scatter(np.flatnonzero(single), "")),
+        "gender": pl.Series(np.where(female, "女", "男")),
+        "id_number": _joined(origin_code, cat.birth_text.gather(birth), _digits(sequence, 3),
+                             _take(tuple(_GB11643_CHECK), residue)),
+        "phone": _mobiles(rng, n),
+        "college_name": cat.college_names.gather(college),
+        "major": cat.major_names.gather(major),
+        "class_name": cat.class_names.gather(klass),
+        "advisor": cat.advisors.gather(klass),
+        "education_level": _take(LEVELS, level),
+        "graduation_date": pl.Series([CAMPAIGN["default_graduation_date"]] * n, dtype=pl.Date),
+        "origin_code": origin_code,
+        "origin_name": cat.origin_names.gather(origin),
+        "is_hukou_at_school": pl.Series(rng.random(n) < HUKOU_AT_SCHOOL_SHARE),
+        "batch_id": pl.Series([batch_id] * n, dtype=pl.Int64),
+        "updated_at": _timestamps("updated_at", _at_hour(
+            rng, rng.integers(clock.roster_from // DAY, clock.roster_to // DAY, n), OFFICE_HOURS)),
+        "_origin": origin,
+        "_level": level,
+    })
+
+
+def _submission_times(rng: np.random.Generator, n: int, clock: _Clock) -> np.ndarray:
+    """First submissions: a wave when the notice comes out, then a surge toward the deadline."""
+    days = max(1, (clock.window_end - clock.opens) // DAY)
+    mix = rng.random(n)
+    fraction = np.where(
+        mix < 0.15, np.minimum(rng.exponential(0.05, n), 0.999),
+        np.where(mix < 0.40, rng.random(n), rng.power(3.0, n)),
+    )
+    day = np.minimum((fraction * days).astype(np.int64), days - 1)
+    times = _at_hour(rng, clock.opens // DAY + day, GRADUATE_HOURS)
+    if clock.late_end > clock.window_end:  # as_of is past the deadline: a few latecomers
+        late = rng.random(n) < LATE_SHARE
+        times = np.where(late, rng.integers(clock.window_end, clock.late_end, n), times)
+    return times
+
+
+_DEST_GROUPS = tuple(DEST_MIX)
+_DEST_TABLE = np.array([[DEST_MIX[g].get(c, 0.0) for c in DEST_CODES] for g in _DEST_GROUPS])
+_CHANGE_FROM = tuple(DEST_CHANGES)
+_CHANGE_TABLE = np.array([[1.0 if c in DEST_CHANGES[f] else 0.0 for c in DEST_CODES]
+                          for f in _CHANGE_FROM])
+_GRASSROOTS = ("46", "50", "502", "503", "51")
+
+
+def _origin_note_group(code: str) -> str:
+    """Which notes fit a graduate going back to the origin with this destination."""
+    if code in _GRASSROOTS:
+        return "origin:service"
+    if code in EMPLOYED:
+        return "origin:employed"
+    if code in STUDY or code == "85":
+        return "origin:further_study"
+    return {"75": "origin:entrepreneur", "76": "origin:freelance"}.get(code, "origin:not_placed")
+
+
+def _company_names(rng: np.random.Generator, city: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A private company named after its city, and a design studio (for 自主创业)."""
+    n = city.len()
+    short = city.str.strip_suffix("市")
+    company = _joined(short, _take(BRANDS, rng.integers(len(BRANDS), size=n)),
+                      _take(INDUSTRIES, rng.integers(len(INDUSTRIES), size=n)),
+                      _take(("有限公司", "有限公司", "有限责任公司"), rng.integers(3, size=n)))
+    studio = _joined(short, _take(BRANDS, rng.integers(len(BRANDS), size=n)), "服装设计工作室")
+    return company, studio
+
+
+def _forms(rng: np.random.Generator, cat: _Catalog, people: pl.DataFrame) -> pl.DataFrame:
+    """Each registered graduate's correct form, plus the destination and employer it goes with."""
+    n = people.height
+    level = people["_level"].to_numpy()
+    origin = people["_origin"].to_numpy()
+    types = np.array(TYPES)[_choose_by_group(rng, np.array([TYPE_MIX[lv] for lv in LEVELS]), level)]
+
+    def pick(kind: str) -> np.ndarray:
+        return cat.kind_first[kind] + _choose(rng, cat.kind_p[kind], n)
+
+    # custodians (托管) are never in the origin's own city: take the next one in the list
+    custodian = pick("custodian")
+    first, size = cat.kind_first["custodian"], cat.kind_p["custodian"].size
+    for _ in range(3):
+        same_city = cat.unit_city[custodian] == cat.origin_city[origin]
+        custodian = np.where(same_city, first + (custodian - first + 1) % size, custodian)
+    unit = np.select(
+        [types == "origin", types == "employer", types == "custodian", types == "supervisor",
+         types == "study_here", level == 0],
+        [cat.origin_unit[origin], pick("employer"), custodian, pick("supervisor"),
+         np.full(n, cat.kind_first["study_here"]), pick("study_elsewhere_31")],
+        pick("study_elsewhere_41"),
+    )
+    units = cat.units[unit]
+
+    # the destination that goes with the type (study: by level; supervisor: by unit)
+    study = np.char.startswith(types, "study")
+    group = np.where(study, np.char.add(np.char.add(types, "_"), np.array(LEVELS)[level]), types)
+    group = np.where(types == "supervisor", units["dest_group"].to_numpy().astype(str), group)
+    code = np.array(DEST_CODES)[
+        _choose_by_group(rng, _DEST_TABLE, _index_of(group, _DEST_GROUPS))]
+
+    # contact, phone, proof images and note
+    contact = _pick_in(rng, CONTACTS, units["contact_group"].to_numpy().astype(str))
+    mobile = pl.Series(rng.random(n) < 0.25)
+    proof = np.where(types == "origin", 0, _choose(rng, (50, 35, 15), n) + 1)
+    note_group = np.array([_origin_note_group(c) for c in DEST_CODES])[_index_of(code, DEST_CODES)]
+    note = _pick_in(rng, NOTES, np.where(types == "origin", note_group, types))
+
+    # a private employer: in the custodian's city, or (for origin types, half of them) at home
+    home = (types == "origin") & (rng.random(n) < 0.5)
+    company_place = np.where(home, cat.origin_place[origin], cat.unit_place[custodian])
+    company_city = cat.place_cities.gather(company_place)
+    company, studio = _company_names(rng, company_city)
+    own_unit = np.isin(types, ["employer", "supervisor", "study_here", "study_elsewhere"])
+    return pl.DataFrame({
+        "transfer_type": pl.Series(types),
+        "unit_name": units["unit_name"],
+        "province": units["province"],
+        "city": units["city"],
+        "district": units["district"],
+        "address_detail": units["address_detail"],
+        "postcode": units["postcode"],
+        "contact": contact,
+        "phone": _mobiles(rng, n).zip_with(mobile, units["landline"]),
+        "note": note,
+        "proof_count": pl.Series(proof, dtype=pl.Int32),
+        "_code": pl.Series(code),
+        "_own_name": units["dest_name"].scatter(np.flatnonzero(~own_unit), None),
+        "_own_location": units["dest_location"].scatter(np.flatnonzero(~own_unit), None),
+        "_company": company,
+        "_studio": studio,
+        "_company_location": _location(cat.place_provinces.gather(company_place), company_city),
+        "_company_province": cat.place_provinces.gather(company_place),
+        "_company_city": company_city,
+        "_company_district": cat.place_districts.gather(company_place),
+        "_company_postcode": cat.place_postcodes.gather(company_place),
+    })
+
+
+def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame,
+                   people: pl.DataFrame) -> pl.DataFrame:
+    """First submissions: the correct forms, about 8% with a mistake that gets archives returned."""
+    n = forms.height
+    types = forms["transfer_type"].to_numpy().astype(str)
+    kind = np.array(MISTAKES)[_choose(rng, MISTAKE_WEIGHTS, n)]
+    code = forms["_code"].to_numpy().astype(str)
+    at_private_firm = (types == "origin") & np.isin(code, ["10", "11", "12"])
+    works_privately = (types == "custodian") | at_private_firm
+    kind = np.where((kind == "private_employer") & ~works_privately, "address", kind)
+    kind = np.where((kind == "proof") & (types == "origin"), "address", kind)
+    kind = np.where(rng.random(n) < MISTAKE_SHARE, kind, "")
+
+    vague = _joined(_take(STREETS, rng.integers(len(STREETS), size=n)),
+                    _take(VAGUE_ADDRESS_ENDINGS, rng.integers(len(VAGUE_ADDRESS_ENDINGS), size=n)))
+    family = _take(FAMILY_CONTACTS, rng.integers(len(FAMILY_CONTACTS), size=n))
+    # a postcode of another province
+    jiangxi, elsewhere = np.flatnonzero(cat.place_jiangxi), np.flatnonzero(~cat.place_jiangxi)
+    wrong_place = np.where(
+        (forms["province"] == "江西省").to_numpy(),
+        elsewhere[rng.integers(elsewhere.size, size=n)],
+        jiangxi[rng.integers(jiangxi.size, size=n)],
+    )
+    is_kind = {k: pl.Series(kind == k) for k in MISTAKES}
+    own_name = people["name"]
+    family = family.zip_with(family != "", own_name)
+    return forms.with_columns(
+        pl.when(is_kind["private_employer"]).then(pl.lit("employer"))
+        .otherwise("transfer_type").alias("transfer_type"),
+        pl.when(is_kind["private_employer"]).then("_company")
+        .otherwise("unit_name").alias("unit_name"),
+        pl.when(is_kind["address"]).then(vague)
+        .when(is_kind["private_employer"]).then(_street_addresses(rng, n))
+        .otherwise("address_detail").alias("address_detail"),
+        pl.when(is_kind["postcode"]).then(cat.place_postcodes.gather(wrong_place))
+        .when(is_kind["private_employer"]).then("_company_postcode")
+        .otherwise("postcode").alias("postcode"),
+        *[pl.when(is_kind["private_employer"]).then(f"_company_{part}").otherwise(part).alias(part)
+          for part in ("province", "city", "district")],
+        pl.when(is_kind["contact"]).then(family)
+        .when(is_kind["private_employer"]).then(pl.lit("人力资源部"))
+        .otherwise("contact").alias("contact"),
+        pl.when(is_kind["contact"] & ((family == "本人") | (family == own_name)))
+        .then(people["phone"])
+        .when(is_kind["private_employer"]).then(_mobiles(rng, n))
+        .otherwise("phone").alias("phone"),
+        pl.when(is_kind["proof"]).then(pl.lit(0, dtype=pl.Int32))
+        .when(is_kind["private_employer"]).then(pl.max_horizontal("proof_count", 1))
+        .otherwise("proof_count").alias("proof_count"),
+    )
+
+
+def _destinations(rng: np.random.Generator, rows: pl.DataFrame, clock: _Clock,
+                  ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """First destinations (one per row of `rows`) and, for some, a changed one later.
+
+    `rows`: _gkey, _code, _at, _own_name, _own_location (the receiving unit where it is also the
+    employer or school), _company, _studio, _company_location. Returns the destination rows
+    (their local key is the row number) and, per input row, the key and time of the second
+    revision (-1: none).
+    """
+    n = rows.height
+    foreign = rng.integers(len(FOREIGN_SCHOOLS), size=n)
+    code = pl.col("_code")
+    own = pl.col("_own_name").is_not_null() & (code.is_in(list(EMPLOYED)) | code.is_in(list(STUDY)))
+    employer = (
+        rows.with_columns(
+            _take([f for f, _ in FOREIGN_SCHOOLS], foreign).alias("_foreign"),
+            _take([loc for _, loc in FOREIGN_SCHOOLS], foreign).alias("_foreign_location"),
+        )
+        .select(
+            pl.when(own).then("_own_name")
+            .when(code.is_in(_GRASSROOTS)).then(None)
+            .when(code.is_in(list(EMPLOYED))).then("_company")
+            .when(code == "75").then("_studio")
+            .when(code == "85").then("_foreign")
+            .alias("employer_name"),
+            pl.when(own).then("_own_location")
+            .when(code.is_in(_GRASSROOTS)).then(None)
+            .when(code.is_in(list(EMPLOYED)) | (code == "75")).then("_company_location")
+            .when(code == "85").then("_foreign_location")
+            .alias("employer_location"),
+        )
+    )
+    first = pl.DataFrame({
+        "_gkey": rows["_gkey"], "destination_code": rows["_code"],
+        "employer_name": employer["employer_name"],
+        "employer_location": employer["employer_location"],
+        "_at": rows["_at"],
+    })
+
+    # some move on: 待就业 finds a job, 其他录用 signs an agreement, …
+    codes = rows["_code"].to_numpy().astype(str)
+    changeable = np.isin(codes, _CHANGE_FROM)
+    from_index = np.where(changeable, _index_of(np.where(changeable, codes, _CHANGE_FROM[0]),
+                                                _CHANGE_FROM), 0)
+    new_code = np.array(DEST_CODES)[_choose_by_group(rng, _CHANGE_TABLE, from_index)]
+    second_at = _later(rng, rows["_at"].to_numpy(), 2, 40)
+    changed = np.flatnonzero(changeable & (rng.random(n) < DEST_CHANGE_SHARE)
+                             & (second_at < clock.as_of_end))
+    new_employed = pl.Series(np.isin(new_code[changed], list(EMPLOYED)))
+    before = pl.concat([first, rows.select("_company", "_company_location")],
+                       how="horizontal")[changed]
+    second = pl.DataFrame({
+        "_gkey": before["_gkey"],
+        "destination_code": pl.Series(new_code[changed], dtype=pl.String),
+        "employer_name": before["employer_name"].fill_null(before["_company"])
+        .zip_with(new_employed, pl.Series([None] * changed.size, dtype=pl.String)),
+        "employer_location": before["employer_location"].fill_null(before["_company_location"])
+        .zip_with(new_employed, pl.Series([None] * changed.size, dtype=pl.String)),
+        "_at": second_at[changed],
+    })
+    second_key = np.full(n, -1, dtype=np.int64)
+    second_key[changed] = n + np.arange(changed.size)
+    second_time = np.full(n, -1, dtype=np.int64)
+    second_time[changed] = second_at[changed]
+    return pl.concat([first, second]), second_key, second_time
+
+
+@dataclass
+class _Reviewed:
+    """The revisions of one chunk and their reviews, and where each graduate ended up."""
+
+    registrations: pl.DataFrame  # local key = row number
+    reviews: pl.DataFrame  # _rkey
+    current: np.ndarray  # per registered graduate: key of the latest revision
+    approved_at: np.ndarray  # per registered graduate: school approval of it, or -1
+
+
+def _review_decisions(rng: np.random.Generator, submitted: np.ndarray, flagged: np.ndarray,
+                      clock: _Clock) -> dict[str, np.ndarray]:
+    """When the college and the school decide, and what; nothing happens after as_of."""
+    n = submitted.size
+    # within five days of submission: the college in 0-2 days, the school 0-2 days after it
+    college_at = _later(rng, submitted, 0, 2, OFFICE_HOURS)
+    school_at = _later(rng, college_at, 0, 2, OFFICE_HOURS)
+    college_chance = np.where(flagged, RETURN_CHANCE[True][0], RETURN_CHANCE[False][0])
+    school_chance = np.where(flagged, RETURN_CHANCE[True][1], RETURN_CHANCE[False][1])
+    college_done = college_at < clock.as_of_end
+    college_return = college_done & (rng.random(n) < college_chance)
+    school_done = college_done & ~college_return & (school_at < clock.as_of_end)
+    school_return = school_done & (rng.random(n) < school_chance)
+    return {
+        "college_at": college_at, "college_done": college_done, "college_return": college_return,
+        "school_at": school_at, "school_done": school_done, "school_return": school_return,
+        "returned_at": np.where(college_return, college_at,
+                                np.where(school_return, school_at, -1)),
+        "approved_at": np.where(school_done & ~school_return, school_at, -1),
+    }
+
+
+def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.DataFrame,
+                   first: pl.DataFrame, submitted: np.ndarray, clock: _Clock,
+                   batch_id: int) -> _Reviewed:
+    """Revisions and reviews, round by round: submit, review, return, resubmit corrected."""
+    n = people.height
+    current = np.full(n, -1, dtype=np.int64)
+    approved_at = np.full(n, -1, dtype=np.int64)
+    revisions: list[pl.DataFrame] = []
+    reviews: list[pl.DataFrame] = []
+    who = np.arange(n)  # registered graduates submitting in this round
+    forms = first
+    key = 0
+    for revision_no in range(1, MAX_REVISIONS + 1):
+        graduate = people[who]
+        flagged = checks.with_flags(forms.select(FORM_COLUMNS).with_columns(
+            graduate["name"].alias("graduate_name"),
+            graduate["phone"].alias("graduate_phone"),
+            graduate["origin_code"],
+        ))
+        keys = key + np.arange(who.size)
+        key += who.size
+        current[who] = keys
+        revisions.append(
+            flagged.drop("graduate_name", "graduate_phone", "origin_code").with_columns(
+                graduate["student_id"],
+                pl.lit(revision_no, dtype=pl.Int32).alias("revision_no"),
+                _timestamps("submitted_at", submitted),
+                pl.lit(SOURCE).alias("source"),
+                pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
+            )
+        )
+        has_flags = (flagged["flags"].list.len() > 0).to_numpy()
+        d = _review_decisions(rng, submitted, has_flags, clock)
+        approved_at[who] = d["approved_at"]
+
+        types = forms["transfer_type"].to_numpy().astype(str)
+        study = np.char.startswith(types, "study")
+        generic = _pick_in(rng, OTHER_RETURN_REASONS,
+                           np.where(types == "origin", "origin", np.where(study, "study", "proof")))
+        reason = (flagged["flags"].list.first()
+                  .replace_strict(RETURN_REASONS, default=None, return_dtype=pl.String)
+                  .fill_null(generic))
+        college_reviewer = _joined(graduate["college_name"], "审核员")
+        for level, done, returned, at, reviewer in (
+            ("college", d["college_done"], d["college_return"], d["college_at"], college_reviewer),
+            ("school", d["school_done"], d["school_return"], d["school_at"],
+             pl.Series([SCHOOL_REVIEWER] * who.size)),
+        ):
+            rows = np.flatnonzero(done)
+            reviews.append(pl.DataFrame({
+                "_rkey": keys[rows],
+                "level": pl.Series([level] * rows.size, dtype=pl.String),
+                "decision": pl.Series(np.where(returned[rows], "return", "approve"),
+                                      dtype=pl.String),
+                "reason": reason[rows].zip_with(pl.Series(returned[rows]),
+                                                pl.Series([None] * rows.size, dtype=pl.String)),
+                "reviewer": reviewer[rows],
+                "decided_at": _timestamps("decided_at", at[rows]),
+                "batch_id": pl.Series([batch_id] * rows.size, dtype=pl.Int64),
+            }))
+
+        # most returned graduates correct the form and submit again
+        resubmitted = _later(rng, d["returned_at"], 0, 3)
+        again = ((d["returned_at"] >= 0) & (rng.random(who.size) < RESUBMIT_SHARE)
+                 & (resubmitted < clock.as_of_end))
+        who, submitted = who[again], resubmitted[again]
+        if who.size == 0:
+            break
+        forms = clean[who].with_columns(pl.col("note") + RESUBMIT_NOTE)
+    return _Reviewed(pl.concat(revisions), pl.concat(reviews), current, approved_at)
+
+
+def _hukou(rng: np.random.Generator, people: pl.DataFrame, clean: pl.DataFrame,
+           submitted: np.ndarray, clock: _Clock, batch_id: int,
+           ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """Hukou registrations of graduates whose hukou is at the school: it follows the archive.
+
+    Returns the rows (local key = row number) and, per registered graduate, key and time (-1).
+    """
+    n = people.height
+    at = _later(rng, submitted, 0, 3)
+    chosen = np.flatnonzero(people["is_hukou_at_school"].to_numpy()
+                            & (rng.random(n) < HUKOU_REGISTERED_SHARE) & (at < clock.as_of_end))
+    form = clean[chosen]
+    rows = pl.DataFrame({
+        "student_id": people["student_id"][chosen],
+        "migration_type": form["transfer_type"],
+        "province": form["province"],
+        "city": form["city"],
+        "district": form["district"],
+        "address_detail": form["address_detail"],
+        "recorded_at": _timestamps("recorded_at", at[chosen]),
+        "batch_id": pl.Series([batch_id] * chosen.size, dtype=pl.Int64),
+    })
+    key = np.full(n, -1, dtype=np.int64)
+    key[chosen] = np.arange(chosen.size)
+    return rows, key, np.where(key >= 0, at, -1)
+
+
+def _confirmations(rng: np.random.Generator, people: pl.DataFrame, reviewed: _Reviewed,
+                   destination: dict[str, np.ndarray], hukou_key: np.ndarray,
+                   hukou_at: np.ndarray, clock: _Clock, batch_id: int) -> pl.DataFrame:
+    """Approved graduates confirm (去向登记确认) what is current at that moment."""
+    n = people.height
+    at = _later(rng, reviewed.approved_at, 0, 6)
+    chosen = ((reviewed.approved_at >= 0) & (rng.random(n) < CONFIRM_SHARE)
+              & (at < clock.as_of_end))
+    # the snapshot: the destination and hukou revisions current at confirmation
+    second_current = (destination["second_key"] >= 0) & (destination["second_at"] <= at)
+    first_current = (destination["first_key"] >= 0) & (destination["first_at"] <= at)
+    dest_key = np.where(second_current, destination["second_key"],
+                        np.where(first_current, destination["first_key"], -1))
+    hukou = np.where((hukou_key >= 0) & (hukou_at <= at), hukou_key, -1)
+    rows = np.flatnonzero(chosen)
+    answer = np.where(rng.random(rows.size) < NEEDS_UPDATE_SHARE, "needs_update", "confirmed")
+    return pl.DataFrame({
+        "student_id": people["student_id"][rows],
+        "answer": pl.Series(answer, dtype=pl.String),
+        "confirmed_at": _timestamps("confirmed_at", at[rows]),
+        "_rkey": _keys("_rkey", reviewed.current[rows]),
+        "_dkey": _keys("_dkey", dest_key[rows]),
+        "_hkey": _keys("_hkey", hukou[rows]),
+        "batch_id": pl.Series([batch_id] * rows.size, dtype=pl.Int64),
+    })
+
+
+def _report_numbers(rng: np.random.Generator, cat: _Catalog, serial: np.ndarray) -> pl.Series:
+    """核验编号: cohort's last two digits + 13 characters without 0/O/1/I/L.
+
+    Seven characters encode a seeded bijection of the report's serial number, so numbers never
+    repeat; six are random. (The real issuing code draws them from `secrets`.)
+    """
+    if serial.size and int(serial.max()) >= 2**28:
+        raise ValueError("演示数据的核验报告过多")
+    base = len(REPORT_ALPHABET)
+    value = (cat.report_multiplier * serial + cat.report_offset) % _SERIAL_SPACE
+    digits = np.empty((serial.size, 13), dtype=np.int64)
+    for position in reversed(_SERIAL_POSITIONS):
+        digits[:, position] = value % base
+        value //= base
+    random_positions = list(_RANDOM_POSITIONS)
+    digits[:, random_positions] = rng.integers(0, base, (serial.size, len(random_positions)))
+    letters = np.frombuffer(REPORT_ALPHABET.encode("ascii"), dtype=np.uint8)[digits]
+    text = np.ascontiguousarray(letters).view("S13").ravel().astype("U13")
+    return _joined(f"{CAMPAIGN['cohort'] % 100:02d}", pl.Series(text, dtype=pl.String))
+
+
+def _reports(rng: np.random.Generator, cat: _Catalog, counters: _Counters,
+             confirmations: pl.DataFrame, clock: _Clock) -> pl.DataFrame:
+    """Verification reports (archive, and hukou where registered) for some confirmed graduates."""
+    confirmed_at = confirmations["confirmed_at"].dt.epoch("s").to_numpy()
+    issued = _later(rng, confirmed_at, 0, 3)
+    chosen = np.flatnonzero((confirmations["answer"] == "confirmed").to_numpy()
+                            & (rng.random(confirmations.height) < REPORT_SHARE)
+                            & (issued < clock.as_of_end))
+    with_hukou = chosen[confirmations["_hkey"].is_not_null().to_numpy()[chosen]]
+    which = np.concatenate([chosen, with_hukou])
+    kind = np.array(["archive"] * chosen.size + ["hukou"] * with_hukou.size)
+    m = which.size
+    issued_at = issued[which]
+    issued_day = issued_at // DAY
+
+    # 有效期: mostly from as_of + 10 days to the cap; some not set, expired or closed
+    state = rng.random(m)
+    unset = state < UNSET_SHARE
+    low = np.maximum(min(clock.as_of_day + 10, clock.cap_day), issued_day)
+    valid = np.minimum(low + (rng.random(m) * (clock.cap_day - low + 1)).astype(np.int64),
+                       clock.cap_day)
+    can_expire = issued_day < clock.as_of_day
+    expired = ~unset & (state < UNSET_SHARE + EXPIRED_SHARE) & can_expire
+    expired_day = issued_day + (rng.random(m) * (clock.as_of_day - issued_day)).astype(np.int64)
+    valid = np.where(expired, expired_day, valid)
+    closed = ~unset & (rng.random(m) < CLOSED_SHARE)
+    closed_at = issued_at + (rng.random(m) * (clock.as_of_end - issued_at)).astype(np.int64)
+
+    serial = counters.reports + np.arange(m, dtype=np.int64)
+    counters.reports += m
+    return pl.DataFrame({
+        "student_id": confirmations["student_id"][which],
+        "kind": pl.Series(kind, dtype=pl.String),
+        "report_number": _report_numbers(rng, cat, serial),
+        "_ckey": pl.Series(which, dtype=pl.Int64),
+        "issued_at": _timestamps("issued_at", issued_at),
+        "valid_until": _dates("valid_until", valid, ~unset),
+        "closed_at": _timestamps("closed_at", closed_at, closed),
+        "issued_by": pl.Series([SOURCE] * m, dtype=pl.String),
+    })
+
+
+@dataclass
+class _Chunk:
+    """One chunk's rows, keyed locally; ids are attached when it is written."""
+
+    graduates: pl.DataFrame
+    destinations: pl.DataFrame  # key: row number
+    registrations: pl.DataFrame  # key: row number
+    reviews: pl.DataFrame  # _rkey
+    hukou: pl.DataFrame  # key: row number
+    confirmations: pl.DataFrame  # key: row number; _rkey, _dkey, _hkey
+    reports: pl.DataFrame  # _ckey
+
+
+def _plan_chunk(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: int,
+                clock: _Clock, batch_id: int) -> _Chunk:
+    graduates = _graduates(rng, cat, counters, n, clock, batch_id)
+    registered = np.flatnonzero(rng.random(n) < clock.registered_share)
+    people = graduates[registered]
+    clean = _forms(rng, cat, people)
+    submitted = _submission_times(rng, people.height, clock)
+
+    # destinations: registered graduates recorded one before submitting; most others have one
+    others = np.setdiff1d(np.arange(n), registered)
+    others = others[rng.random(others.size) >= UNREGISTERED_WITHOUT_DESTINATION]
+    other_origin = graduates["_origin"].to_numpy()[others]
+    other_city = cat.place_cities.gather(cat.origin_place[other_origin])
+    other_company, other_studio = _company_names(rng, other_city)
+    unregistered = _index_of(np.array(["unregistered"] * others.size), _DEST_GROUPS)
+    before_submitting = _earlier(rng, submitted, 0, 20)
+    rows = pl.concat([
+        clean.select(
+            pl.Series("_gkey", registered), "_code",
+            pl.Series("_at", before_submitting),
+            "_own_name", "_own_location", "_company", "_studio", "_company_location",
+        ),
+        pl.DataFrame({
+            "_gkey": others,
+            "_code": pl.Series(np.array(DEST_CODES)[_choose_by_group(rng, _DEST_TABLE,
+                                                                     unregistered)]),
+            "_at": _at_hour(rng, rng.integers(clock.opens // DAY - 30, clock.as_of_end // DAY,
+                                              others.size), GRADUATE_HOURS),
+            "_own_name": pl.Series([None] * others.size, dtype=pl.String),
+            "_own_location": pl.Series([None] * others.size, dtype=pl.String),
+            "_company": other_company,
+            "_studio": other_studio,
+            "_company_location": _location(
+                cat.place_provinces.gather(cat.origin_place[other_origin]), other_city),
+        }),
+    ])
+    destinations, second_key, second_at = _destinations(rng, rows, clock)
+    first_at = rows["_at"].to_numpy()
+    destination = {  # per registered graduate (the first rows are theirs, in order)
+        "first_key": np.arange(people.height), "first_at": first_at[:people.height],
+        "second_key": second_key[:people.height], "second_at": second_at[:people.height],
+    }
+
+    first = _with_mistakes(rng, cat, clean, people)
+    reviewed = _registrations(rng, people, clean, first, submitted, clock, batch_id)
+    hukou, hukou_key, hukou_at = _hukou(rng, people, clean, submitted, clock, batch_id)
+    confirmations = _confirmations(rng, people, reviewed, destination, hukou_key, hukou_at,
+                                   clock, batch_id)
+    reports = _reports(rng, cat, counters, confirmations, clock)
+    return _Chunk(
+        graduates=graduates,
+        destinations=destinations.with_columns(
+            graduates["student_id"].gather(destinations["_gkey"]),
+            _timestamps("recorded_at", destinations["_at"].to_numpy()),
+            pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
+        ),
+        registrations=reviewed.registrations,
+        reviews=reviewed.reviews,
+        hukou=hukou,
+        confirmations=confirmations,
+        reports=reports,
+    )
+
+
+# =============================================================================================
+# writing
+# =============================================================================================
+
+
+def _ids_for(ids: pl.Series, keys: pl.Series, name: str) -> pl.Series:
+    """The store id of each local key (null stays null)."""
+    return ids.gather(keys).alias(name)
+
+
+def _write_chunk(w: Writer, chunk: _Chunk) -> dict[str, int]:
+    """Give the chunk's rows their ids and insert them."""
+    destination_ids = w.next_ids("destination_ids", chunk.destinations.height)
+    registration_ids = w.next_ids("registration_ids", chunk.registrations.height)
+    hukou_ids = w.next_ids("hukou_ids", chunk.hukou.height)
+    confirmation_ids = w.next_ids("confirmation_ids", chunk.confirmations.height)
+    tables = {
+        "graduates": chunk.graduates,
+        "destinations": chunk.destinations.with_columns(destination_ids.alias("destination_id")),
+        "registrations": chunk.registrations.with_columns(
+            registration_ids.alias("registration_id")),
+        "reviews": chunk.reviews.with_columns(
+            w.next_ids("review_ids", chunk.reviews.height).alias("review_id"),
+            _ids_for(registration_ids, chunk.reviews["_rkey"], "registration_id"),
+        ),
+        "hukou_registrations": chunk.hukou.with_columns(hukou_ids.alias("hukou_id")),
+        "confirmations": chunk.confirmations.with_columns(
+            confirmation_ids.alias("confirmation_id"),
+            _ids_for(registration_ids, chunk.confirmations["_rkey"], "registration_id"),
+            _ids_for(destination_ids, chunk.confirmations["_dkey"], "destination_id"),
+            _ids_for(hukou_ids, chunk.confirmations["_hkey"], "hukou_id"),
+        ),
+        "verification_reports": chunk.reports.with_columns(
+            w.next_ids("report_ids", chunk.reports.height).alias("report_id"),
+            _ids_for(confirmation_ids, chunk.reports["_ckey"], "confirmation_id"),
+        ),
+    }
+    written = {table: w.insert(table, frame.select(COLUMNS[table]))
+               for table, frame in tables.items()}
+    w.audit_detail = {"graduates": chunk.graduates.height, **written}
+    return written
+
+
+def _begin(w: Writer, cat: _Catalog, graduates: int, seed: int) -> int:
+    """Refuse a store with data; write the campaign and colleges; reserve the batch id."""
+    cohort = CAMPAIGN["cohort"]
+    existing = w.conn.execute("select count(*) from graduates").fetchall()[0][0]
+    if existing:
+        raise StoreError(
+            f"库中已有数据（{existing} 名毕业生），不能再生成演示数据。"
+            "请指定一个新的数据库文件，或先备份并删除现有数据库文件。"
+        )
+    campaigns = w.conn.execute("select count(*) from campaigns where cohort = ?",
+                               [cohort]).fetchall()[0][0]
+    if campaigns:
+        raise StoreError(
+            f"库中已有数据（{cohort}届登记工作已存在），不能再生成演示数据。"
+            "请指定一个新的数据库文件。"
+        )
+    w.insert("campaigns", pl.DataFrame([CAMPAIGN]))
+    w.insert("colleges", cat.colleges)
+    w.audit_target = f"{cohort}届"
+    w.audit_detail = {"graduates": graduates, "seed": seed}
+    return int(w.next_ids("batch_ids", 1)[0])
+
+
+def _finish(w: Writer, batch_id: int, graduates: int, started: datetime, as_of: date) -> None:
+    w.insert("import_batches", pl.DataFrame([{
+        "batch_id": batch_id, "kind": SOURCE, "file_name": None, "file_sha256": None,
+        "cohort": CAMPAIGN["cohort"], "rows_read": graduates, "rows_inserted": graduates,
+        "rows_updated": 0, "rows_unchanged": 0, "rows_refused": 0, "actor": w.actor.name,
+        "started_at": started, "finished_at": datetime.now(),
+    }], schema_overrides={"file_name": pl.String, "file_sha256": pl.String}))
+    w.set_setting("as_of", as_of.isoformat())
+    w.audit_detail = {"batch_id": batch_id, "as_of": as_of.isoformat()}
+
+
+def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
+               as_of: date = DEFAULT_AS_OF,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Fill an empty store with a demo of the 2024届 campaign as it stands on `as_of`.
+
+    Writes `graduates` graduates in chunks of `CHUNK_SIZE`, one transaction each, calling
+    `progress(done, total)` after each. The same arguments give the same data. Raises
+    StoreError if the store already has graduates. Returns the number of rows per table.
+    """
+    if graduates < 1:
+        raise ValueError("毕业生人数至少为 1")
+    if as_of < CAMPAIGN["opens_on"]:
+        raise ValueError(f"as_of 不能早于登记开始日期 {CAMPAIGN['opens_on']:%Y-%m-%d}")
+    started = datetime.now()
+    cat = _build_catalog(np.random.default_rng([seed, 0]), graduates)
+    clock = _Clock.of(as_of)
+    batch_id = store.transaction(SYSTEM, SOURCE, partial(_begin, cat=cat, graduates=graduates,
+                                                         seed=seed))
+    counts = {"campaigns": 1, "colleges": cat.colleges.height}
+    counters = _Counters(students=np.zeros(len(COLLEGES) * 2, dtype=np.int64),
+                         people=np.zeros(len(ORIGINS) * 2, dtype=np.int64))
+    for chunk_no, start in enumerate(range(0, graduates, CHUNK_SIZE)):
+        size = min(CHUNK_SIZE, graduates - start)
+        chunk = _plan_chunk(np.random.default_rng([seed, 1, chunk_no]), cat, counters, size,
+                            clock, batch_id)
+        written = store.transaction(SYSTEM, SOURCE, partial(_write_chunk, chunk=chunk))
+        for table, rows in written.items():
+            counts[table] = counts.get(table, 0) + rows
+        if progress is not None:
+            progress(start + size, graduates)
+    store.transaction(SYSTEM, SOURCE, partial(_finish, batch_id=batch_id, graduates=graduates,
+                                              started=started, as_of=as_of))
+    counts["import_batches"] = 1
+    return counts
