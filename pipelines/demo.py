@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 
 from pipelines import checks, identity, verification
+from pipelines import demo_catalog as catalog
 from pipelines.store import SYSTEM, Store, StoreError, Writer
 
 # --- the campaign --------------------------------------------------------------------------
@@ -76,421 +77,11 @@ DAY = 86_400
 HOUR = 3_600
 _EPOCH = datetime(1970, 1, 1)
 
-# --- colleges, majors, classes ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Major:
-    name: str
-    abbrev: str  # class names: 服设2001班
-    level: str  # 学历层次: 31 本科, 41 专科
-    weight: float  # relative size
-
-
-@dataclass(frozen=True)
-class College:
-    code: str
-    name: str
-    female_share: float
-    majors: tuple[Major, ...]
-
-
-COLLEGES: tuple[College, ...] = (
-    College("01", "服装设计学院", 0.78, (
-        Major("服装与服饰设计", "服设", "31", 10.0),
-        Major("表演", "表演", "31", 1.5),
-        Major("服装设计与工艺", "服艺", "41", 3.5),
-    )),
-    College("02", "服装工程学院", 0.60, (
-        Major("服装设计与工程", "服工", "31", 5.0),
-        Major("纺织工程", "纺织", "31", 2.0),
-        Major("服装陈列与展示设计", "陈列", "41", 1.5),
-    )),
-    College("03", "时尚传播学院", 0.70, (
-        Major("视觉传达设计", "视传", "31", 4.5),
-        Major("数字媒体艺术", "数媒", "31", 4.0),
-        Major("广告学", "广告", "31", 2.0),
-        Major("网络与新媒体", "新媒", "31", 2.0),
-    )),
-    College("04", "商学院", 0.62, (
-        Major("市场营销", "营销", "31", 3.0),
-        Major("电子商务", "电商", "31", 4.0),
-        Major("财务管理", "财管", "31", 3.0),
-        Major("国际经济与贸易", "国贸", "31", 1.5),
-        Major("电子商务", "电商", "41", 2.0),
-    )),
-    College("05", "艺术与设计学院", 0.66, (
-        Major("环境设计", "环设", "31", 4.0),
-        Major("产品设计", "产设", "31", 2.5),
-        Major("工艺美术", "工美", "31", 1.5),
-        Major("人物形象设计", "形象", "41", 1.5),
-        Major("室内艺术设计", "室内", "41", 1.5),
-    )),
-    College("06", "信息工程学院", 0.32, (
-        Major("计算机科学与技术", "计科", "31", 3.0),
-        Major("物联网工程", "物联", "31", 2.0),
-        Major("数据科学与大数据技术", "大数据", "31", 2.0),
-        Major("软件技术", "软件", "41", 1.5),
-    )),
-    College("07", "人文学院", 0.80, (
-        Major("英语", "英语", "31", 1.5),
-        Major("文化产业管理", "文管", "31", 1.5),
-        Major("商务英语", "商英", "41", 1.0),
-    )),
-    College("08", "国际教育学院", 0.72, (
-        Major("服装与服饰设计（中外合作办学）", "中外服设", "31", 2.0),
-        Major("视觉传达设计（中外合作办学）", "中外视传", "31", 1.0),
-    )),
-)
-LEVELS = ("31", "41")  # index 0 本科, 1 专科
-STUDENTS_PER_CLASS = 40
-MAX_CLASSES_PER_MAJOR = 99
-
-# --- names ---------------------------------------------------------------------------------
-
-SURNAMES: tuple[tuple[str, float], ...] = (
-    ("刘", 6.0), ("李", 6.0), ("王", 5.0), ("张", 5.0), ("陈", 5.5), ("黄", 3.5), ("罗", 2.5),
-    ("胡", 3.0), ("吴", 2.5), ("徐", 2.0), ("万", 1.2), ("熊", 1.5), ("涂", 1.0), ("付", 1.2),
-    ("邹", 1.2), ("曾", 1.8), ("彭", 1.5), ("肖", 1.5), ("杨", 2.5), ("周", 2.0), ("钟", 1.2),
-    ("朱", 1.5), ("何", 1.2), ("郭", 1.0), ("谢", 1.3), ("赖", 1.0), ("邓", 1.0), ("袁", 0.8),
-    ("龚", 0.7), ("龙", 0.5), ("叶", 0.9), ("钱", 0.4), ("孙", 1.0), ("赵", 1.2), ("马", 0.8),
-    ("高", 0.8), ("林", 1.0), ("郑", 0.8), ("梁", 0.6), ("宋", 0.6), ("唐", 0.7), ("许", 0.7),
-    ("韩", 0.5), ("冯", 0.5), ("曹", 0.6), ("蔡", 0.6), ("丁", 0.5), ("魏", 0.5), ("汪", 0.7),
-    ("江", 0.8), ("廖", 0.9), ("毛", 0.5), ("邱", 0.8), ("温", 0.5), ("欧阳", 0.2),
-)
-FEMALE_CHARS = tuple(
-    "婷丽敏静芳娟琳雪欣怡婉佳颖慧琪雨晴萱涵悦瑶诗梦思雅倩璐月玲菲彤洁蕾晨可宁馨妍嘉茜晓紫丹若心露霞燕莉珊"
-)
-MALE_CHARS = tuple(
-    "伟强磊军杰勇涛明超斌鹏浩宇轩俊辉峰凯文博昊阳然晨旭志鑫毅帆林健泽宏子天龙一嘉航豪睿诚亮成锋"
-)
-SINGLE_CHAR_SHARE = 0.3
-
-# --- places (GB/T 2260) ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Place:
-    code: str  # six digits
-    province: str
-    city: str  # municipalities repeat the province: 北京市
-    district: str  # '' for a city-level code
-    postcode: str
-    area_code: str  # landline 区号
-    weight: float = 0.0  # share among origins of its group; 0: not an origin, only units
-    seat: str = ""  # the district a city-level office sits in
-
-    @property
-    def origin_name(self) -> str:
-        city = "" if self.city == self.province else self.city
-        return self.province + city + self.district
-
-    @property
-    def office_district(self) -> str:
-        return self.district or self.seat
-
-
-def _jx(code: str, city: str, district: str, postcode: str, area: str, weight: float,
-        seat: str = "") -> Place:
-    return Place(code, "江西省", city, district, postcode, area, weight, seat)
-
-
-JIANGXI_ORIGIN_SHARE = 0.70
-PLACES: tuple[Place, ...] = (
-    # Jiangxi origins
-    _jx("360102", "南昌市", "东湖区", "330006", "0791", 6.0),
-    _jx("360103", "南昌市", "西湖区", "330009", "0791", 4.0),
-    _jx("360111", "南昌市", "青山湖区", "330029", "0791", 5.0),
-    _jx("360121", "南昌市", "南昌县", "330200", "0791", 4.0),
-    _jx("360100", "南昌市", "", "330000", "0791", 1.0, seat="红谷滩区"),
-    _jx("360203", "景德镇市", "珠山区", "333000", "0798", 2.5),
-    _jx("360281", "景德镇市", "乐平市", "333300", "0798", 1.5),
-    _jx("360302", "萍乡市", "安源区", "337000", "0799", 3.0),
-    _jx("360403", "九江市", "浔阳区", "332000", "0792", 4.0),
-    _jx("360429", "九江市", "湖口县", "332500", "0792", 1.5),
-    _jx("360502", "新余市", "渝水区", "338000", "0790", 3.0),
-    _jx("360602", "鹰潭市", "月湖区", "335000", "0701", 2.5),
-    _jx("360702", "赣州市", "章贡区", "341000", "0797", 5.0),
-    _jx("360704", "赣州市", "赣县区", "341100", "0797", 2.0),
-    _jx("360731", "赣州市", "于都县", "342300", "0797", 3.0),
-    _jx("360700", "赣州市", "", "341000", "0797", 1.0, seat="章贡区"),
-    _jx("360802", "吉安市", "吉州区", "343000", "0796", 4.0),
-    _jx("360821", "吉安市", "吉安县", "343100", "0796", 1.5),
-    _jx("360902", "宜春市", "袁州区", "336000", "0795", 4.0),
-    _jx("360982", "宜春市", "樟树市", "331200", "0795", 1.5),
-    _jx("361002", "抚州市", "临川区", "344000", "0794", 4.0),
-    _jx("361102", "上饶市", "信州区", "334000", "0793", 4.0),
-    _jx("361123", "上饶市", "玉山县", "334700", "0793", 1.5),
-    _jx("361181", "上饶市", "德兴市", "334200", "0793", 1.0),
-    # origins elsewhere
-    Place("110108", "北京市", "北京市", "海淀区", "100080", "010", 0.6),
-    Place("110105", "北京市", "北京市", "朝阳区", "100020", "010", 0.4),
-    Place("120101", "天津市", "天津市", "和平区", "300041", "022", 0.3),
-    Place("130102", "河北省", "石家庄市", "长安区", "050011", "0311", 0.8),
-    Place("140105", "山西省", "太原市", "小店区", "030032", "0351", 0.5),
-    Place("150102", "内蒙古自治区", "呼和浩特市", "新城区", "010050", "0471", 0.3),
-    Place("210102", "辽宁省", "沈阳市", "和平区", "110001", "024", 0.3),
-    Place("220102", "吉林省", "长春市", "南关区", "130022", "0431", 0.3),
-    Place("230103", "黑龙江省", "哈尔滨市", "南岗区", "150001", "0451", 0.3),
-    Place("310104", "上海市", "上海市", "徐汇区", "200030", "021", 0.5),
-    Place("320106", "江苏省", "南京市", "鼓楼区", "210009", "025", 1.0),
-    Place("330106", "浙江省", "杭州市", "西湖区", "310013", "0571", 1.5),
-    Place("330300", "浙江省", "温州市", "", "325000", "0577", 1.0, seat="鹿城区"),
-    Place("340104", "安徽省", "合肥市", "蜀山区", "230031", "0551", 1.5),
-    Place("341200", "安徽省", "阜阳市", "", "236000", "0558", 1.0, seat="颍州区"),
-    Place("350102", "福建省", "福州市", "鼓楼区", "350001", "0591", 1.5),
-    Place("350500", "福建省", "泉州市", "", "362000", "0595", 1.0, seat="丰泽区"),
-    Place("370102", "山东省", "济南市", "历下区", "250011", "0531", 1.0),
-    Place("410105", "河南省", "郑州市", "金水区", "450003", "0371", 1.5),
-    Place("411300", "河南省", "南阳市", "", "473000", "0377", 1.0, seat="卧龙区"),
-    Place("420106", "湖北省", "武汉市", "武昌区", "430061", "027", 1.5),
-    Place("430102", "湖南省", "长沙市", "芙蓉区", "410011", "0731", 1.5),
-    Place("430400", "湖南省", "衡阳市", "", "421001", "0734", 1.0, seat="蒸湘区"),
-    Place("431102", "湖南省", "永州市", "零陵区", "425100", "0746", 1.0),
-    Place("440106", "广东省", "广州市", "天河区", "510630", "020", 1.5),
-    Place("440300", "广东省", "深圳市", "", "518000", "0755", 1.0, seat="福田区"),
-    Place("450103", "广西壮族自治区", "南宁市", "青秀区", "530022", "0771", 1.0),
-    Place("460106", "海南省", "海口市", "龙华区", "570105", "0898", 0.5),
-    Place("500103", "重庆市", "重庆市", "渝中区", "400010", "023", 1.0),
-    Place("510107", "四川省", "成都市", "武侯区", "610041", "028", 1.0),
-    Place("520102", "贵州省", "贵阳市", "南明区", "550001", "0851", 1.0),
-    Place("530102", "云南省", "昆明市", "五华区", "650031", "0871", 0.6),
-    Place("610113", "陕西省", "西安市", "雁塔区", "710061", "029", 0.8),
-    Place("620102", "甘肃省", "兰州市", "城关区", "730030", "0931", 0.3),
-    # where units are, but no origin
-    _jx("360113", "南昌市", "红谷滩区", "330038", "0791", 0.0),
-    _jx("360112", "南昌市", "新建区", "330100", "0791", 0.0),
-    _jx("360402", "九江市", "濂溪区", "332005", "0792", 0.0),
-    Place("440304", "广东省", "深圳市", "福田区", "518048", "0755"),
-    Place("440305", "广东省", "深圳市", "南山区", "518052", "0755"),
-    Place("440104", "广东省", "广州市", "越秀区", "510030", "020"),
-    Place("330102", "浙江省", "杭州市", "上城区", "310002", "0571"),
-    Place("330114", "浙江省", "杭州市", "钱塘区", "310018", "0571"),
-    Place("330203", "浙江省", "宁波市", "海曙区", "315000", "0574"),
-    Place("310106", "上海市", "上海市", "静安区", "200040", "021"),
-    Place("310105", "上海市", "上海市", "长宁区", "200051", "021"),
-    Place("350203", "福建省", "厦门市", "思明区", "361001", "0592"),
-    Place("320508", "江苏省", "苏州市", "姑苏区", "215006", "0512"),
-    Place("320211", "江苏省", "无锡市", "滨湖区", "214122", "0510"),
-    Place("420115", "湖北省", "武汉市", "江夏区", "430200", "027"),
-    Place("120111", "天津市", "天津市", "西青区", "300387", "022"),
-    Place("610103", "陕西省", "西安市", "碑林区", "710048", "029"),
-    Place("430104", "湖南省", "长沙市", "岳麓区", "410081", "0731"),
-)
-STREETS = (
-    "人民路", "解放路", "中山路", "建设路", "新华路", "胜利路", "文化路", "长江路", "和平路",
-    "青年路", "府前路", "朝阳路", "光明路", "振兴大道", "迎宾大道", "东风路", "幸福路", "学府路",
-    "政务大道", "滨江路", "站前路", "金融大街",
-)
-
-# --- receiving units ---------------------------------------------------------------------------
-# (name, place code, weight); talent services in cities where graduates go to work
-CUSTODIANS: tuple[tuple[str, str, float], ...] = (
-    ("南昌市人才服务中心", "360113", 6.0),
-    ("深圳市人才交流服务中心", "440304", 3.0),
-    ("南昌市红谷滩区人才服务中心", "360113", 2.0),
-    ("广州市人力资源市场服务中心", "440104", 2.5),
-    ("杭州市人才管理服务中心", "330102", 2.0),
-    ("上海市人才服务中心", "310106", 1.5),
-    ("宁波市人才服务中心", "330203", 1.2),
-    ("厦门市人才服务中心", "350203", 1.0),
-    ("苏州市人才服务中心", "320508", 1.0),
-    ("九江市人才服务中心", "360402", 1.0),
-    ("长沙市人才服务中心", "430104", 1.0),
-    ("武汉市人才服务中心", "420115", 0.8),
-)
-# (name, place code, weight); employers with the authority to keep archives
-EMPLOYERS: tuple[tuple[str, str, float], ...] = (
-    ("中国邮政集团有限公司江西省分公司", "360102", 2.0),
-    ("江西银行股份有限公司", "360113", 2.0),
-    ("九江银行股份有限公司", "360402", 1.0),
-    ("中国建设银行股份有限公司江西省分行", "360113", 1.5),
-    ("中国移动通信集团江西有限公司", "360113", 1.5),
-    ("中国电信股份有限公司江西分公司", "360102", 1.0),
-    ("中国人民财产保险股份有限公司江西省分公司", "360113", 1.0),
-    ("江西省国有资本运营控股集团有限公司", "360113", 1.0),
-    ("中国石化销售股份有限公司江西石油分公司", "360102", 1.0),
-    ("中国服装集团有限公司", "110105", 0.8),
-    ("中国纺织科学研究院有限公司", "110105", 0.5),
-    ("中国工商银行股份有限公司深圳分行", "440304", 1.0),
-    ("中国银行股份有限公司杭州市分行", "330102", 0.6),
-    ("中国联合网络通信有限公司上海市分公司", "310106", 0.5),
-)
-# (name, place code, the employer below it, destination group, weight)
-SUPERVISORS: tuple[tuple[str, str, str, str, float], ...] = (
-    ("南昌市青山湖区教育体育局", "360111", "南昌市青山湖区第二小学", "teacher", 1.0),
-    ("南昌县教育体育局", "360121", "南昌县莲塘第三小学", "teacher", 1.0),
-    ("赣州市章贡区教育体育局", "360702", "赣州市章贡区第二小学", "teacher", 1.0),
-    ("上饶市信州区教育体育局", "361102", "上饶市信州区第五小学", "teacher", 0.8),
-    ("于都县人力资源和社会保障局", "360731", "于都县禾丰镇人民政府", "grassroots", 0.8),
-    ("共青团江西省委员会", "360102", "西部计划志愿服务单位", "volunteer", 0.6),
-)
-# (unit, place code, address or '' to invent one, school, weight)
-GRADUATE_SCHOOLS: tuple[tuple[str, str, str, str, float], ...] = (
-    ("东华大学研究生院", "310105", "延安西路1882号", "东华大学", 2.0),
-    ("北京服装学院研究生处", "110105", "樱花园东街甲2号", "北京服装学院", 1.5),
-    ("浙江理工大学研究生院", "330114", "2号大街928号", "浙江理工大学", 1.5),
-    ("武汉纺织大学研究生处", "420115", "阳光大道1号", "武汉纺织大学", 1.5),
-    ("苏州大学研究生院", "320508", "十梓街1号", "苏州大学", 1.0),
-    ("江南大学研究生院", "320211", "蠡湖大道1800号", "江南大学", 1.0),
-    ("天津工业大学研究生院", "120111", "宾水西道399号", "天津工业大学", 0.8),
-    ("西安工程大学研究生院", "610103", "金花南路19号", "西安工程大学", 0.8),
-    ("南昌大学研究生院", "360113", "学府大道999号", "南昌大学", 1.5),
-    ("江西师范大学研究生院", "360111", "紫阳大道99号", "江西师范大学", 1.2),
-    ("湖南师范大学研究生院", "430104", "麓山路36号", "湖南师范大学", 0.6),
-    ("四川大学研究生院", "510107", "一环路南一段24号", "四川大学", 0.4),
-)
-TOP_UP_SCHOOLS: tuple[tuple[str, str, str, str, float], ...] = (  # 专升本
-    ("南昌理工学院教务处", "360112", "", "南昌理工学院", 1.0),
-    ("江西科技学院教务处", "360111", "", "江西科技学院", 1.0),
-    ("南昌工学院教务处", "360111", "", "南昌工学院", 1.0),
-    ("江西应用科技学院教务处", "360112", "", "江西应用科技学院", 0.8),
-    ("江西科技师范大学教务处", "360113", "", "江西科技师范大学", 0.8),
-)
-OWN_SCHOOL = ("江西服装学院档案馆", "360121", "向塘镇江西服装学院行政楼302室", "江西服装学院")
-FOREIGN_SCHOOLS: tuple[tuple[str, str], ...] = (
-    ("伦敦艺术大学", "英国伦敦"), ("米兰理工大学", "意大利米兰"), ("帕森斯设计学院", "美国纽约"),
-    ("香港理工大学", "中国香港"), ("悉尼大学", "澳大利亚悉尼"), ("首尔大学", "韩国首尔"),
-)
-BRANDS = (
-    "美宝利", "华锦", "锦绣", "雅韵", "衣尚", "茂源", "博洋", "瑞丰", "汇美", "鸿利",
-    "恒盛", "欣悦", "尚品", "织梦", "云裳", "绮丽", "蓝海", "星辰", "锦程", "初见",
-)
-INDUSTRIES = (
-    "服饰", "服装", "时装", "纺织品", "电子商务", "文化传媒", "网络科技", "品牌管理", "设计",
-    "鞋业",
-)
-
-# contact groups: what a unit's archive contact looks like
-CONTACTS: dict[str, tuple[str, ...]] = {
-    "talent": ("档案室", "档案管理科", "人事代理部", "流动人员档案管理科", "档案室 王老师",
-               "档案科 刘老师", "人才服务窗口"),
-    "employer": ("人事处", "人力资源部", "组织人事部", "人事科", "人力资源部 陈经理",
-                 "人事处 李老师"),
-    "university": ("研究生院招生办公室", "研究生院学籍管理科", "档案馆", "招生办 周老师",
-                   "教务处学籍科"),
-    "own_school": ("档案馆", "档案馆 刘老师"),
-}
-CONTACT_GROUP_OF_TYPE = {
-    "origin": "talent", "custodian": "talent", "employer": "employer", "supervisor": "employer",
-    "study_here": "own_school", "study_elsewhere": "university",
-}
-
-# --- what graduates do ---------------------------------------------------------------------
-
-TYPES = ("origin", "employer", "custodian", "supervisor", "study_here", "study_elsewhere")
-# transfer type mix by education level (本科, 专科): 专科 graduates often top up here (专升本)
-TYPE_MIX = {
-    "31": (0.45, 0.22, 0.16, 0.035, 0.005, 0.13),
-    "41": (0.40, 0.10, 0.10, 0.01, 0.25, 0.14),
-}
-DEST_CODES = (
-    "10", "11", "12", "27", "46", "50", "502", "503", "51", "70", "701", "71", "72", "75", "76",
-    "80", "801", "802", "85",
-)
-EMPLOYED = frozenset({"10", "11", "12", "27", "46", "50", "502", "503", "51"})
-STUDY = frozenset({"80", "801", "802"})
-# destination mix per group (a transfer type, refined by level or unit)
-DEST_MIX: dict[str, dict[str, float]] = {
-    "origin": {"10": 10, "11": 20, "12": 12, "46": 2, "51": 2, "70": 5, "701": 12, "71": 6,
-               "72": 3, "75": 5, "76": 17, "85": 6},
-    "employer": {"10": 57, "11": 30, "12": 5, "27": 3, "50": 2, "51": 3},
-    "custodian": {"10": 30, "11": 35, "12": 15, "75": 8, "76": 12},
-    "teacher": {"10": 70, "11": 30},
-    "grassroots": {"502": 70, "51": 30},
-    "volunteer": {"503": 100},
-    "study_here_31": {"802": 100},
-    "study_here_41": {"80": 100},
-    "study_elsewhere_31": {"801": 90, "802": 10},
-    "study_elsewhere_41": {"80": 100},
-    "unregistered": {"10": 6, "11": 8, "12": 6, "70": 15, "701": 30, "71": 10, "72": 5, "76": 10,
-                     "85": 3},
-}
-UNREGISTERED_WITHOUT_DESTINATION = 0.07
-# a second destination revision: what people move on to
-DEST_CHANGES: dict[str, tuple[str, ...]] = {
-    "70": ("11", "12"), "701": ("11", "12", "76"), "71": ("701", "72"), "12": ("10", "11"),
-    "11": ("10",),
-}
-DEST_CHANGE_SHARE = 0.12
-
-NOTES: dict[str, tuple[str, ...]] = {  # 情况说明, by transfer type (origin: by destination)
-    "origin:employed": (
-        "已在民营企业就业，单位无档案保管权限，档案转回生源地",
-        "户口迁回原籍，档案转回生源地人才服务中心",
-    ),
-    "origin:service": ("应征入伍，档案转回生源地人才服务中心", "参加基层服务项目，档案转回生源地"),
-    "origin:not_placed": (
-        "暂未落实工作单位，档案转回生源地", "准备参加公务员考试，档案先转回生源地",
-        "户口迁回原籍，档案转回生源地人才服务中心",
-    ),
-    "origin:entrepreneur": ("自主创业，档案转回生源地人才服务中心",),
-    "origin:freelance": ("自由职业，档案转回生源地人才服务中心",),
-    "origin:further_study": ("出国（境）留学，档案转回生源地保管",),
-    "employer": (
-        "已签订就业协议，单位具有档案保管权限，附调档函", "国有企业录用，附录用通知和调档函",
-        "已签劳动合同，单位人事部门接收档案，附接收函",
-    ),
-    "custodian": (
-        "在民营企业就业，档案托管至工作地人才服务中心，附接收函",
-        "人事代理，档案托管至单位所在地人才服务中心", "档案托管至人才服务中心，附调档函",
-    ),
-    "supervisor": (
-        "单位无档案保管权限，档案转上级主管部门，附接收函",
-        "参加基层服务项目，档案转项目主管部门，附调档函",
-        "教师招聘录用，档案转教育主管部门，附录用材料",
-    ),
-    "study_here": ("专升本录取我校，附录取通知书", "录取我校，档案留校，附录取通知书和调档函"),
-    "study_elsewhere": (
-        "已被录取为2024级研究生，附录取通知书和调档函",
-        "录取学校发来调档函，档案转至录取学校，附录取通知书",
-    ),
-}
-RESUBMIT_NOTE = "（已按退回意见修改）"
-
-# --- mistakes and reviews ----------------------------------------------------------------------
-
-MISTAKES = ("address", "contact", "private_employer", "postcode", "proof")
-MISTAKE_WEIGHTS = (0.28, 0.22, 0.25, 0.12, 0.13)  # those that do not apply: address
-VAGUE_ADDRESS_ENDINGS = ("", "附近", "对面", "一带")
-FAMILY_CONTACTS = ("本人", "母亲", "父亲", "")  # '' stands for the graduate's own name
-
-RETURN_REASONS = {
-    "address_incomplete": "地址不详细，请补充街道、门牌号",
-    "contact_is_self_or_family": "联系人不能为本人或亲属，请填写接收单位的部门或工作人员",
-    "unit_cannot_keep_archives": "该单位无档案保管权限，请改为托管至人才服务机构或转回生源地",
-    "postcode_province_mismatch": "邮编与单位所在省份不符，请核对后重新填写",
-    "proof_missing": "缺少调档函，请上传调档函或接收函",
-}
-# reasons for returning a form the checks found nothing wrong with, by transfer type
-OTHER_RETURN_REASONS: dict[str, tuple[str, ...]] = {
-    "origin": ("单位名称不全，请填写生源地人才服务机构全称", "情况说明过于简单，请补充说明",
-               "联系电话无法接通，请核实"),
-    "proof": ("调档函照片不清晰，请重新上传", "单位名称不全，请填写单位全称",
-              "情况说明过于简单，请补充说明", "联系电话无法接通，请核实"),
-    "study": ("缺少录取通知书，请补充上传", "调档函照片不清晰，请重新上传",
-              "请填写录取学校研究生院（招生办）的档案接收地址"),
-}
-# chance of a return at (college, school) level, for flagged and for clean forms
-RETURN_CHANCE = {True: (0.45, 0.25), False: (0.03, 0.02)}
-SCHOOL_REVIEWER = "就业处审核员"
-MAX_REVISIONS = 3
-
-# --- verification reports ----------------------------------------------------------------------
-
-REPORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
-_SERIAL_DIGITS = 7  # of the 13 characters, a seeded bijection of the report's serial number
-_SERIAL_SPACE = len(REPORT_ALPHABET) ** _SERIAL_DIGITS
-_SERIAL_POSITIONS = (0, 2, 4, 6, 8, 10, 12)
-_RANDOM_POSITIONS = (1, 3, 5, 7, 9, 11)
-UNSET_SHARE, EXPIRED_SHARE, CLOSED_SHARE = 0.05, 0.05, 0.04
-
 # --- identity numbers ------------------------------------------------------------------------
 
 _BIRTH_FIRST = date(2000, 1, 1)
 _BIRTH_DAYS = (date(2004, 1, 1) - _BIRTH_FIRST).days  # born 2000-2003
 _ID_SLOTS = _BIRTH_DAYS * 500  # birth days x sequence numbers of one sex
-_GB11643_CHECK = "10X98765432"  # the check character of weighted sum mod 11 (GB 11643)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "graduates": (
@@ -651,7 +242,7 @@ def _mobiles(rng: np.random.Generator, n: int) -> pl.Series:
 
 def _street_addresses(rng: np.random.Generator, n: int) -> pl.Series:
     """Invented addresses with door numbers: 人民路128号, 振兴大道66号3栋502室."""
-    street = _take(STREETS, rng.integers(len(STREETS), size=n))
+    street = _take(catalog.STREETS, rng.integers(len(catalog.STREETS), size=n))
     number = _digits(rng.integers(1, 900, n), 1)
     building = _digits(rng.integers(1, 9, n), 1)
     room = _digits(rng.integers(1, 9, n) * 100 + rng.integers(1, 9, n), 3)
@@ -666,10 +257,10 @@ def _landline(rng: np.random.Generator, area_code: str) -> str:
 
 def _person_name(rng: np.random.Generator) -> str:
     """One name, for the few people in the reference tables (班主任)."""
-    surnames, weights = zip(*SURNAMES, strict=True)
+    surnames, weights = zip(*catalog.SURNAMES, strict=True)
     surname = surnames[int(_choose(rng, weights, 1)[0])]
-    pool = FEMALE_CHARS if rng.random() < 0.6 else MALE_CHARS
-    size = 1 if rng.random() < SINGLE_CHAR_SHARE else 2
+    pool = catalog.FEMALE_CHARS if rng.random() < 0.6 else catalog.MALE_CHARS
+    size = 1 if rng.random() < catalog.SINGLE_CHAR_SHARE else 2
     return surname + "".join(pool[int(i)] for i in rng.integers(len(pool), size=size))
 
 
@@ -721,7 +312,7 @@ class _Catalog:
     college_female: np.ndarray
     major_p: np.ndarray
     major_college: np.ndarray
-    major_level: np.ndarray  # index into LEVELS
+    major_level: np.ndarray  # index into catalog.LEVELS
     major_names: pl.Series
     class_first: np.ndarray  # per major: its first class
     class_count: np.ndarray
@@ -733,7 +324,7 @@ class _Catalog:
     origin_codes: pl.Series
     origin_names: pl.Series
     origin_city: np.ndarray  # city id
-    origin_place: np.ndarray  # position in PLACES
+    origin_place: np.ndarray  # position in catalog.PLACES
     origin_unit: np.ndarray  # the origin's talent service: row of `units`
     region_residue: np.ndarray  # GB 11643 partial residue of the six-digit code
     # places and receiving units
@@ -758,19 +349,10 @@ class _Catalog:
     report_offset: int
 
 
-ORIGINS: tuple[Place, ...] = tuple(p for p in PLACES if p.weight > 0)
+ORIGINS: tuple[catalog.Place, ...] = tuple(p for p in catalog.PLACES if p.weight > 0)
 
 
-def _residue(first17: str) -> int:
-    """The GB 11643 weighted-sum residue (mod 11) of 17 digits, read off `id_check_char`.
-
-    The sum is linear, so the residues of an ID's three parts (region, birth date, sequence,
-    each with zeros elsewhere) add up to the residue of the whole.
-    """
-    return _GB11643_CHECK.index(identity.id_check_char(first17))
-
-
-def _talent_service_name(rng: np.random.Generator, place: Place) -> str:
+def _talent_service_name(rng: np.random.Generator, place: catalog.Place) -> str:
     """The public talent service of an origin: city, district or county level."""
     centre, exchange = "人才服务中心", "人力资源和社会保障局人才交流中心"
     if place.city == place.province:  # municipality
@@ -783,7 +365,7 @@ def _talent_service_name(rng: np.random.Generator, place: Place) -> str:
     return place.city + place.district + (centre, "就业创业服务中心")[int(rng.integers(2))]
 
 
-def _classes(rng: np.random.Generator, graduates: int, majors: list[Major], major_p: np.ndarray,
+def _classes(rng: np.random.Generator, graduates: int, majors: list[catalog.Major], major_p: np.ndarray,
              ) -> tuple[list[int], list[int], list[str], list[str]]:
     """Classes of each major (服设2001班 …), about 40 graduates each, and their advisors."""
     first: list[int] = []
@@ -791,8 +373,8 @@ def _classes(rng: np.random.Generator, graduates: int, majors: list[Major], majo
     names: list[str] = []
     advisors: list[str] = []
     for major, share in zip(majors, major_p, strict=True):
-        classes = int(min(MAX_CLASSES_PER_MAJOR,
-                          max(1, round(graduates * share / STUDENTS_PER_CLASS))))
+        classes = int(min(catalog.MAX_CLASSES_PER_MAJOR,
+                          max(1, round(graduates * share / catalog.STUDENTS_PER_CLASS))))
         entry = CAMPAIGN["cohort"] - (4 if major.level == "31" else 3)
         first.append(len(names))
         count.append(classes)
@@ -805,13 +387,13 @@ def _classes(rng: np.random.Generator, graduates: int, majors: list[Major], majo
 def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str, int],
                                                dict[str, np.ndarray]]:
     """Every receiving unit, one row each; and each origin's own talent service."""
-    place_index = {p.code: i for i, p in enumerate(PLACES)}
-    city_id = {c: i for i, c in enumerate(sorted({(p.province, p.city) for p in PLACES}))}
+    place_index = {p.code: i for i, p in enumerate(catalog.PLACES)}
+    city_id = {c: i for i, c in enumerate(sorted({(p.province, p.city) for p in catalog.PLACES}))}
     rows: list[dict[str, Any]] = []
 
     def add(kind: str, name: str, code: str, address: str = "", dest_name: str = "",
             dest_group: str = "", district: str = "") -> int:
-        place = PLACES[place_index[code]]
+        place = catalog.PLACES[place_index[code]]
         location = place.province if place.city == place.province else place.province + place.city
         rows.append({
             "kind": kind, "unit_name": name, "province": place.province, "city": place.city,
@@ -819,7 +401,7 @@ def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str,
             "address_detail": address, "postcode": place.postcode,
             "landline": _landline(rng, place.area_code), "dest_name": dest_name or name,
             "dest_location": location, "dest_group": dest_group,
-            "contact_group": CONTACT_GROUP_OF_TYPE[kind.removesuffix("_31").removesuffix("_41")],
+            "contact_group": catalog.CONTACT_GROUP_OF_TYPE[kind.removesuffix("_31").removesuffix("_41")],
             "city_id": city_id[(place.province, place.city)], "place": place_index[code],
         })
         return len(rows) - 1
@@ -827,12 +409,12 @@ def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str,
     kind_first: dict[str, int] = {}
     kind_p: dict[str, np.ndarray] = {}
     kinds: dict[str, list[tuple[str, str, str, str, str, float]]] = {
-        "custodian": [(n, c, "", "", "", w) for n, c, w in CUSTODIANS],
-        "employer": [(n, c, "", "", "", w) for n, c, w in EMPLOYERS],
-        "supervisor": [(n, c, "", e, g, w) for n, c, e, g, w in SUPERVISORS],
-        "study_here": [(*OWN_SCHOOL, "", 1.0)],
-        "study_elsewhere_31": [(n, c, a, s, "", w) for n, c, a, s, w in GRADUATE_SCHOOLS],
-        "study_elsewhere_41": [(n, c, a, s, "", w) for n, c, a, s, w in TOP_UP_SCHOOLS],
+        "custodian": [(n, c, "", "", "", w) for n, c, w in catalog.CUSTODIANS],
+        "employer": [(n, c, "", "", "", w) for n, c, w in catalog.EMPLOYERS],
+        "supervisor": [(n, c, "", e, g, w) for n, c, e, g, w in catalog.SUPERVISORS],
+        "study_here": [(*catalog.OWN_SCHOOL, "", 1.0)],
+        "study_elsewhere_31": [(n, c, a, s, "", w) for n, c, a, s, w in catalog.GRADUATE_SCHOOLS],
+        "study_elsewhere_41": [(n, c, a, s, "", w) for n, c, a, s, w in catalog.TOP_UP_SCHOOLS],
     }
     for kind, entries in kinds.items():
         kind_first[kind] = len(rows)
@@ -862,41 +444,41 @@ def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str,
 
 
 def _build_catalog(rng: np.random.Generator, graduates: int) -> _Catalog:
-    majors = [m for c in COLLEGES for m in c.majors]
+    majors = [m for c in catalog.COLLEGES for m in c.majors]
     major_p = _probabilities([m.weight for m in majors])
     class_first, class_count, class_names, advisors = _classes(rng, graduates, majors, major_p)
     # 学号 number within (college, level): wide enough for the largest college's share
-    college_share = max(sum(m.weight for m in c.majors) for c in COLLEGES) / sum(
+    college_share = max(sum(m.weight for m in c.majors) for c in catalog.COLLEGES) / sum(
         m.weight for m in majors)
     seq_width = min(7, max(5, len(str(int(graduates * college_share * 1.2) + 1))))
 
     units, origin_units, kind_first, kind_p = _units(rng)
-    city_id = {c: i for i, c in enumerate(sorted({(p.province, p.city) for p in PLACES}))}
-    place_index = {p.code: i for i, p in enumerate(PLACES)}
+    city_id = {c: i for i, c in enumerate(sorted({(p.province, p.city) for p in catalog.PLACES}))}
+    place_index = {p.code: i for i, p in enumerate(catalog.PLACES)}
     weights = np.array([p.weight for p in ORIGINS])
     jiangxi = np.array([p.province == "江西省" for p in ORIGINS])
     origin_p = np.where(
         jiangxi,
-        weights / weights[jiangxi].sum() * JIANGXI_ORIGIN_SHARE,
-        weights / weights[~jiangxi].sum() * (1 - JIANGXI_ORIGIN_SHARE),
+        weights / weights[jiangxi].sum() * catalog.JIANGXI_ORIGIN_SHARE,
+        weights / weights[~jiangxi].sum() * (1 - catalog.JIANGXI_ORIGIN_SHARE),
     )
 
     birth_days = [_BIRTH_FIRST + timedelta(days=d) for d in range(_BIRTH_DAYS)]
     id_multiplier = int(rng.integers(_ID_SLOTS // 3, _ID_SLOTS))
     while math.gcd(id_multiplier, _ID_SLOTS) != 1:
         id_multiplier += 1
-    report_multiplier = int(rng.integers(_SERIAL_SPACE // 3, _SERIAL_SPACE))
-    while report_multiplier % len(REPORT_ALPHABET) == 0:
+    report_multiplier = int(rng.integers(catalog.SERIAL_SPACE // 3, catalog.SERIAL_SPACE))
+    while report_multiplier % len(catalog.REPORT_ALPHABET) == 0:
         report_multiplier += 1
     return _Catalog(
-        colleges=pl.DataFrame({"college_name": [c.name for c in COLLEGES],
-                               "college_code": [c.code for c in COLLEGES]}),
-        college_names=pl.Series([c.name for c in COLLEGES]),
-        college_codes=pl.Series([c.code for c in COLLEGES]),
-        college_female=np.array([c.female_share for c in COLLEGES]),
+        colleges=pl.DataFrame({"college_name": [c.name for c in catalog.COLLEGES],
+                               "college_code": [c.code for c in catalog.COLLEGES]}),
+        college_names=pl.Series([c.name for c in catalog.COLLEGES]),
+        college_codes=pl.Series([c.code for c in catalog.COLLEGES]),
+        college_female=np.array([c.female_share for c in catalog.COLLEGES]),
         major_p=major_p,
-        major_college=np.array([i for i, c in enumerate(COLLEGES) for _ in c.majors]),
-        major_level=np.array([LEVELS.index(m.level) for m in majors]),
+        major_college=np.array([i for i, c in enumerate(catalog.COLLEGES) for _ in c.majors]),
+        major_level=np.array([catalog.LEVELS.index(m.level) for m in majors]),
         major_names=pl.Series([m.name for m in majors]),
         class_first=np.array(class_first),
         class_count=np.array(class_count),
@@ -909,12 +491,12 @@ def _build_catalog(rng: np.random.Generator, graduates: int) -> _Catalog:
         origin_city=np.array([city_id[(p.province, p.city)] for p in ORIGINS]),
         origin_place=np.array([place_index[p.code] for p in ORIGINS]),
         origin_unit=np.array(origin_units),
-        region_residue=np.array([_residue(p.code + "0" * 11) for p in ORIGINS]),
-        place_provinces=pl.Series([p.province for p in PLACES]),
-        place_cities=pl.Series([p.city for p in PLACES]),
-        place_districts=pl.Series([p.office_district for p in PLACES]),
-        place_postcodes=pl.Series([p.postcode for p in PLACES]),
-        place_jiangxi=np.array([p.province == "江西省" for p in PLACES]),
+        region_residue=np.array([identity.id_weighted_residue(p.code + "0" * 11) for p in ORIGINS]),
+        place_provinces=pl.Series([p.province for p in catalog.PLACES]),
+        place_cities=pl.Series([p.city for p in catalog.PLACES]),
+        place_districts=pl.Series([p.office_district for p in catalog.PLACES]),
+        place_postcodes=pl.Series([p.postcode for p in catalog.PLACES]),
+        place_jiangxi=np.array([p.province == "江西省" for p in catalog.PLACES]),
         units=units,
         unit_city=units["city_id"].to_numpy(),
         unit_place=units["place"].to_numpy(),
@@ -922,11 +504,11 @@ def _build_catalog(rng: np.random.Generator, graduates: int) -> _Catalog:
         kind_p=kind_p,
         id_multiplier=id_multiplier,
         id_offsets=rng.integers(0, _ID_SLOTS, size=len(ORIGINS) * 2),
-        birth_residue=np.array([_residue("0" * 6 + f"{d:%Y%m%d}000") for d in birth_days]),
+        birth_residue=np.array([identity.id_weighted_residue("0" * 6 + f"{d:%Y%m%d}000") for d in birth_days]),
         birth_text=pl.Series([f"{d:%Y%m%d}" for d in birth_days]),
-        seq_residue=np.array([_residue("0" * 14 + f"{s:03d}") for s in range(1000)]),
+        seq_residue=np.array([identity.id_weighted_residue("0" * 14 + f"{s:03d}") for s in range(1000)]),
         report_multiplier=report_multiplier,
-        report_offset=int(rng.integers(0, _SERIAL_SPACE)),
+        report_offset=int(rng.integers(0, catalog.SERIAL_SPACE)),
     )
 
 
@@ -1007,16 +589,16 @@ def _graduates(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: 
     residue = (cat.region_residue[origin] + cat.birth_residue[birth]
                + cat.seq_residue[sequence]) % 11
 
-    surnames, surname_weights = zip(*SURNAMES, strict=True)
-    given_pool = FEMALE_CHARS + MALE_CHARS
+    surnames, surname_weights = zip(*catalog.SURNAMES, strict=True)
+    given_pool = catalog.FEMALE_CHARS + catalog.MALE_CHARS
 
     def given_char() -> np.ndarray:
-        female_pick = (rng.random(n) * len(FEMALE_CHARS)).astype(np.int64)
-        male_pick = len(FEMALE_CHARS) + (rng.random(n) * len(MALE_CHARS)).astype(np.int64)
+        female_pick = (rng.random(n) * len(catalog.FEMALE_CHARS)).astype(np.int64)
+        male_pick = len(catalog.FEMALE_CHARS) + (rng.random(n) * len(catalog.MALE_CHARS)).astype(np.int64)
         return np.where(female, female_pick, male_pick)
 
     first_char, second_char = given_char(), given_char()
-    single = rng.random(n) < SINGLE_CHAR_SHARE
+    single = rng.random(n) < catalog.SINGLE_CHAR_SHARE
     origin_code = cat.origin_codes.gather(origin)
     return pl.DataFrame({
         "student_id": _joined("0", _digits(entry, 2), cat.college_codes.gather(college),
@@ -1027,13 +609,13 @@ def _graduates(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: 
                         _take(given_pool, second_char).scatter(np.flatnonzero(single), "")),
         "gender": pl.Series(np.where(female, "女", "男")),
         "id_number": _joined(origin_code, cat.birth_text.gather(birth), _digits(sequence, 3),
-                             _take(tuple(_GB11643_CHECK), residue)),
+                             _take(tuple(identity.ID_CHECK_CHARS), residue)),
         "phone": _mobiles(rng, n),
         "college_name": cat.college_names.gather(college),
         "major": cat.major_names.gather(major),
         "class_name": cat.class_names.gather(klass),
         "advisor": cat.advisors.gather(klass),
-        "education_level": _take(LEVELS, level),
+        "education_level": _take(catalog.LEVELS, level),
         "graduation_date": pl.Series([CAMPAIGN["default_graduation_date"]] * n, dtype=pl.Date),
         "origin_code": origin_code,
         "origin_name": cat.origin_names.gather(origin),
@@ -1062,10 +644,10 @@ def _submission_times(rng: np.random.Generator, n: int, clock: _Clock) -> np.nda
     return times
 
 
-_DEST_GROUPS = tuple(DEST_MIX)
-_DEST_TABLE = np.array([[DEST_MIX[g].get(c, 0.0) for c in DEST_CODES] for g in _DEST_GROUPS])
-_CHANGE_FROM = tuple(DEST_CHANGES)
-_CHANGE_TABLE = np.array([[1.0 if c in DEST_CHANGES[f] else 0.0 for c in DEST_CODES]
+_DEST_GROUPS = tuple(catalog.DEST_MIX)
+_DEST_TABLE = np.array([[catalog.DEST_MIX[g].get(c, 0.0) for c in catalog.DEST_CODES] for g in _DEST_GROUPS])
+_CHANGE_FROM = tuple(catalog.DEST_CHANGES)
+_CHANGE_TABLE = np.array([[1.0 if c in catalog.DEST_CHANGES[f] else 0.0 for c in catalog.DEST_CODES]
                           for f in _CHANGE_FROM])
 _GRASSROOTS = ("46", "50", "502", "503", "51")
 
@@ -1074,9 +656,9 @@ def _origin_note_group(code: str) -> str:
     """Which notes fit a graduate going back to the origin with this destination."""
     if code in _GRASSROOTS:
         return "origin:service"
-    if code in EMPLOYED:
+    if code in catalog.EMPLOYED:
         return "origin:employed"
-    if code in STUDY or code == "85":
+    if code in catalog.STUDY or code == "85":
         return "origin:further_study"
     return {"75": "origin:entrepreneur", "76": "origin:freelance"}.get(code, "origin:not_placed")
 
@@ -1085,10 +667,10 @@ def _company_names(rng: np.random.Generator, city: pl.Series) -> tuple[pl.Series
     """A private company named after its city, and a design studio (for 自主创业)."""
     n = city.len()
     short = city.str.strip_suffix("市")
-    company = _joined(short, _take(BRANDS, rng.integers(len(BRANDS), size=n)),
-                      _take(INDUSTRIES, rng.integers(len(INDUSTRIES), size=n)),
+    company = _joined(short, _take(catalog.BRANDS, rng.integers(len(catalog.BRANDS), size=n)),
+                      _take(catalog.INDUSTRIES, rng.integers(len(catalog.INDUSTRIES), size=n)),
                       _take(("有限公司", "有限公司", "有限责任公司"), rng.integers(3, size=n)))
-    studio = _joined(short, _take(BRANDS, rng.integers(len(BRANDS), size=n)), "服装设计工作室")
+    studio = _joined(short, _take(catalog.BRANDS, rng.integers(len(catalog.BRANDS), size=n)), "服装设计工作室")
     return company, studio
 
 
@@ -1097,7 +679,7 @@ def _forms(rng: np.random.Generator, cat: _Catalog, people: pl.DataFrame) -> pl.
     n = people.height
     level = people["_level"].to_numpy()
     origin = people["_origin"].to_numpy()
-    types = np.array(TYPES)[_choose_by_group(rng, np.array([TYPE_MIX[lv] for lv in LEVELS]), level)]
+    types = np.array(catalog.TYPES)[_choose_by_group(rng, np.array([catalog.TYPE_MIX[lv] for lv in catalog.LEVELS]), level)]
 
     def pick(kind: str) -> np.ndarray:
         return cat.kind_first[kind] + _choose(rng, cat.kind_p[kind], n)
@@ -1119,17 +701,17 @@ def _forms(rng: np.random.Generator, cat: _Catalog, people: pl.DataFrame) -> pl.
 
     # the destination that goes with the type (study: by level; supervisor: by unit)
     study = np.char.startswith(types, "study")
-    group = np.where(study, np.char.add(np.char.add(types, "_"), np.array(LEVELS)[level]), types)
+    group = np.where(study, np.char.add(np.char.add(types, "_"), np.array(catalog.LEVELS)[level]), types)
     group = np.where(types == "supervisor", units["dest_group"].to_numpy().astype(str), group)
-    code = np.array(DEST_CODES)[
+    code = np.array(catalog.DEST_CODES)[
         _choose_by_group(rng, _DEST_TABLE, _index_of(group, _DEST_GROUPS))]
 
     # contact, phone, proof images and note
-    contact = _pick_in(rng, CONTACTS, units["contact_group"].to_numpy().astype(str))
+    contact = _pick_in(rng, catalog.CONTACTS, units["contact_group"].to_numpy().astype(str))
     mobile = pl.Series(rng.random(n) < 0.25)
     proof = np.where(types == "origin", 0, _choose(rng, (50, 35, 15), n) + 1)
-    note_group = np.array([_origin_note_group(c) for c in DEST_CODES])[_index_of(code, DEST_CODES)]
-    note = _pick_in(rng, NOTES, np.where(types == "origin", note_group, types))
+    note_group = np.array([_origin_note_group(c) for c in catalog.DEST_CODES])[_index_of(code, catalog.DEST_CODES)]
+    note = _pick_in(rng, catalog.NOTES, np.where(types == "origin", note_group, types))
 
     # a private employer: in the custodian's city, or (for origin types, half of them) at home
     home = (types == "origin") & (rng.random(n) < 0.5)
@@ -1167,7 +749,7 @@ def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame,
     """First submissions: the correct forms, about 8% with a mistake that gets archives returned."""
     n = forms.height
     types = forms["transfer_type"].to_numpy().astype(str)
-    kind = np.array(MISTAKES)[_choose(rng, MISTAKE_WEIGHTS, n)]
+    kind = np.array(catalog.MISTAKES)[_choose(rng, catalog.MISTAKE_WEIGHTS, n)]
     code = forms["_code"].to_numpy().astype(str)
     at_private_firm = (types == "origin") & np.isin(code, ["10", "11", "12"])
     works_privately = (types == "custodian") | at_private_firm
@@ -1175,9 +757,9 @@ def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame,
     kind = np.where((kind == "proof") & (types == "origin"), "address", kind)
     kind = np.where(rng.random(n) < MISTAKE_SHARE, kind, "")
 
-    vague = _joined(_take(STREETS, rng.integers(len(STREETS), size=n)),
-                    _take(VAGUE_ADDRESS_ENDINGS, rng.integers(len(VAGUE_ADDRESS_ENDINGS), size=n)))
-    family = _take(FAMILY_CONTACTS, rng.integers(len(FAMILY_CONTACTS), size=n))
+    vague = _joined(_take(catalog.STREETS, rng.integers(len(catalog.STREETS), size=n)),
+                    _take(catalog.VAGUE_ADDRESS_ENDINGS, rng.integers(len(catalog.VAGUE_ADDRESS_ENDINGS), size=n)))
+    family = _take(catalog.FAMILY_CONTACTS, rng.integers(len(catalog.FAMILY_CONTACTS), size=n))
     # a postcode of another province
     jiangxi, elsewhere = np.flatnonzero(cat.place_jiangxi), np.flatnonzero(~cat.place_jiangxi)
     wrong_place = np.where(
@@ -1185,7 +767,7 @@ def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame,
         elsewhere[rng.integers(elsewhere.size, size=n)],
         jiangxi[rng.integers(jiangxi.size, size=n)],
     )
-    is_kind = {k: pl.Series(kind == k) for k in MISTAKES}
+    is_kind = {k: pl.Series(kind == k) for k in catalog.MISTAKES}
     own_name = people["name"]
     family = family.zip_with(family != "", own_name)
     return forms.with_columns(
@@ -1224,24 +806,24 @@ def _destinations(rng: np.random.Generator, rows: pl.DataFrame, clock: _Clock,
     revision (-1: none).
     """
     n = rows.height
-    foreign = rng.integers(len(FOREIGN_SCHOOLS), size=n)
+    foreign = rng.integers(len(catalog.FOREIGN_SCHOOLS), size=n)
     code = pl.col("_code")
-    own = pl.col("_own_name").is_not_null() & (code.is_in(list(EMPLOYED)) | code.is_in(list(STUDY)))
+    own = pl.col("_own_name").is_not_null() & (code.is_in(list(catalog.EMPLOYED)) | code.is_in(list(catalog.STUDY)))
     employer = (
         rows.with_columns(
-            _take([f for f, _ in FOREIGN_SCHOOLS], foreign).alias("_foreign"),
-            _take([loc for _, loc in FOREIGN_SCHOOLS], foreign).alias("_foreign_location"),
+            _take([f for f, _ in catalog.FOREIGN_SCHOOLS], foreign).alias("_foreign"),
+            _take([loc for _, loc in catalog.FOREIGN_SCHOOLS], foreign).alias("_foreign_location"),
         )
         .select(
             pl.when(own).then("_own_name")
             .when(code.is_in(_GRASSROOTS)).then(None)
-            .when(code.is_in(list(EMPLOYED))).then("_company")
+            .when(code.is_in(list(catalog.EMPLOYED))).then("_company")
             .when(code == "75").then("_studio")
             .when(code == "85").then("_foreign")
             .alias("employer_name"),
             pl.when(own).then("_own_location")
             .when(code.is_in(_GRASSROOTS)).then(None)
-            .when(code.is_in(list(EMPLOYED)) | (code == "75")).then("_company_location")
+            .when(code.is_in(list(catalog.EMPLOYED)) | (code == "75")).then("_company_location")
             .when(code == "85").then("_foreign_location")
             .alias("employer_location"),
         )
@@ -1258,11 +840,11 @@ def _destinations(rng: np.random.Generator, rows: pl.DataFrame, clock: _Clock,
     changeable = np.isin(codes, _CHANGE_FROM)
     from_index = np.where(changeable, _index_of(np.where(changeable, codes, _CHANGE_FROM[0]),
                                                 _CHANGE_FROM), 0)
-    new_code = np.array(DEST_CODES)[_choose_by_group(rng, _CHANGE_TABLE, from_index)]
+    new_code = np.array(catalog.DEST_CODES)[_choose_by_group(rng, _CHANGE_TABLE, from_index)]
     second_at = _later(rng, rows["_at"].to_numpy(), 2, 40)
-    changed = np.flatnonzero(changeable & (rng.random(n) < DEST_CHANGE_SHARE)
+    changed = np.flatnonzero(changeable & (rng.random(n) < catalog.DEST_CHANGE_SHARE)
                              & (second_at < clock.as_of_end))
-    new_employed = pl.Series(np.isin(new_code[changed], list(EMPLOYED)))
+    new_employed = pl.Series(np.isin(new_code[changed], list(catalog.EMPLOYED)))
     before = pl.concat([first, rows.select("_company", "_company_location")],
                        how="horizontal")[changed]
     second = pl.DataFrame({
@@ -1298,8 +880,8 @@ def _review_decisions(rng: np.random.Generator, submitted: np.ndarray, flagged: 
     # within five days of submission: the college in 0-2 days, the school 0-2 days after it
     college_at = _later(rng, submitted, 0, 2, OFFICE_HOURS)
     school_at = _later(rng, college_at, 0, 2, OFFICE_HOURS)
-    college_chance = np.where(flagged, RETURN_CHANCE[True][0], RETURN_CHANCE[False][0])
-    school_chance = np.where(flagged, RETURN_CHANCE[True][1], RETURN_CHANCE[False][1])
+    college_chance = np.where(flagged, catalog.RETURN_CHANCE[True][0], catalog.RETURN_CHANCE[False][0])
+    school_chance = np.where(flagged, catalog.RETURN_CHANCE[True][1], catalog.RETURN_CHANCE[False][1])
     college_done = college_at < clock.as_of_end
     college_return = college_done & (rng.random(n) < college_chance)
     school_done = college_done & ~college_return & (school_at < clock.as_of_end)
@@ -1325,7 +907,7 @@ def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.Dat
     who = np.arange(n)  # registered graduates submitting in this round
     forms = first
     key = 0
-    for revision_no in range(1, MAX_REVISIONS + 1):
+    for revision_no in range(1, catalog.MAX_REVISIONS + 1):
         graduate = people[who]
         flagged = checks.with_flags(forms.select(FORM_COLUMNS).with_columns(
             graduate["name"].alias("graduate_name"),
@@ -1350,16 +932,16 @@ def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.Dat
 
         types = forms["transfer_type"].to_numpy().astype(str)
         study = np.char.startswith(types, "study")
-        generic = _pick_in(rng, OTHER_RETURN_REASONS,
+        generic = _pick_in(rng, catalog.OTHER_RETURN_REASONS,
                            np.where(types == "origin", "origin", np.where(study, "study", "proof")))
         reason = (flagged["flags"].list.first()
-                  .replace_strict(RETURN_REASONS, default=None, return_dtype=pl.String)
+                  .replace_strict(catalog.RETURN_REASONS, default=None, return_dtype=pl.String)
                   .fill_null(generic))
         college_reviewer = _joined(graduate["college_name"], "审核员")
         for level, done, returned, at, reviewer in (
             ("college", d["college_done"], d["college_return"], d["college_at"], college_reviewer),
             ("school", d["school_done"], d["school_return"], d["school_at"],
-             pl.Series([SCHOOL_REVIEWER] * who.size)),
+             pl.Series([catalog.SCHOOL_REVIEWER] * who.size)),
         ):
             rows = np.flatnonzero(done)
             reviews.append(pl.DataFrame({
@@ -1381,7 +963,7 @@ def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.Dat
         who, submitted = who[again], resubmitted[again]
         if who.size == 0:
             break
-        forms = clean[who].with_columns(pl.col("note") + RESUBMIT_NOTE)
+        forms = clean[who].with_columns(pl.col("note") + catalog.RESUBMIT_NOTE)
     return _Reviewed(pl.concat(revisions), pl.concat(reviews), current, approved_at)
 
 
@@ -1447,15 +1029,15 @@ def _report_numbers(rng: np.random.Generator, cat: _Catalog, serial: np.ndarray)
     """
     if serial.size and int(serial.max()) >= 2**28:
         raise ValueError("演示数据的核验报告过多")
-    base = len(REPORT_ALPHABET)
-    value = (cat.report_multiplier * serial + cat.report_offset) % _SERIAL_SPACE
+    base = len(catalog.REPORT_ALPHABET)
+    value = (cat.report_multiplier * serial + cat.report_offset) % catalog.SERIAL_SPACE
     digits = np.empty((serial.size, 13), dtype=np.int64)
-    for position in reversed(_SERIAL_POSITIONS):
+    for position in reversed(catalog.SERIAL_POSITIONS):
         digits[:, position] = value % base
         value //= base
-    random_positions = list(_RANDOM_POSITIONS)
+    random_positions = list(catalog.RANDOM_POSITIONS)
     digits[:, random_positions] = rng.integers(0, base, (serial.size, len(random_positions)))
-    letters = np.frombuffer(REPORT_ALPHABET.encode("ascii"), dtype=np.uint8)[digits]
+    letters = np.frombuffer(catalog.REPORT_ALPHABET.encode("ascii"), dtype=np.uint8)[digits]
     text = np.ascontiguousarray(letters).view("S13").ravel().astype("U13")
     return _joined(f"{CAMPAIGN['cohort'] % 100:02d}", pl.Series(text, dtype=pl.String))
 
@@ -1477,15 +1059,15 @@ def _reports(rng: np.random.Generator, cat: _Catalog, counters: _Counters,
 
     # 有效期: mostly from as_of + 10 days to the cap; some not set, expired or closed
     state = rng.random(m)
-    unset = state < UNSET_SHARE
+    unset = state < catalog.UNSET_SHARE
     low = np.maximum(min(clock.as_of_day + 10, clock.cap_day), issued_day)
     valid = np.minimum(low + (rng.random(m) * (clock.cap_day - low + 1)).astype(np.int64),
                        clock.cap_day)
     can_expire = issued_day < clock.as_of_day
-    expired = ~unset & (state < UNSET_SHARE + EXPIRED_SHARE) & can_expire
+    expired = ~unset & (state < catalog.UNSET_SHARE + catalog.EXPIRED_SHARE) & can_expire
     expired_day = issued_day + (rng.random(m) * (clock.as_of_day - issued_day)).astype(np.int64)
     valid = np.where(expired, expired_day, valid)
-    closed = ~unset & (rng.random(m) < CLOSED_SHARE)
+    closed = ~unset & (rng.random(m) < catalog.CLOSED_SHARE)
     closed_at = issued_at + (rng.random(m) * (clock.as_of_end - issued_at)).astype(np.int64)
 
     serial = counters.reports + np.arange(m, dtype=np.int64)
@@ -1525,7 +1107,7 @@ def _plan_chunk(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n:
 
     # destinations: registered graduates recorded one before submitting; most others have one
     others = np.setdiff1d(np.arange(n), registered)
-    others = others[rng.random(others.size) >= UNREGISTERED_WITHOUT_DESTINATION]
+    others = others[rng.random(others.size) >= catalog.UNREGISTERED_WITHOUT_DESTINATION]
     other_origin = graduates["_origin"].to_numpy()[others]
     other_city = cat.place_cities.gather(cat.origin_place[other_origin])
     other_company, other_studio = _company_names(rng, other_city)
@@ -1539,7 +1121,7 @@ def _plan_chunk(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n:
         ),
         pl.DataFrame({
             "_gkey": others,
-            "_code": pl.Series(np.array(DEST_CODES)[_choose_by_group(rng, _DEST_TABLE,
+            "_code": pl.Series(np.array(catalog.DEST_CODES)[_choose_by_group(rng, _DEST_TABLE,
                                                                      unregistered)]),
             "_at": _at_hour(rng, rng.integers(clock.opens // DAY - 30, clock.as_of_end // DAY,
                                               others.size), GRADUATE_HOURS),
@@ -1675,7 +1257,7 @@ def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
     batch_id = store.transaction(SYSTEM, SOURCE, partial(_begin, cat=cat, graduates=graduates,
                                                          seed=seed))
     counts = {"campaigns": 1, "colleges": cat.colleges.height}
-    counters = _Counters(students=np.zeros(len(COLLEGES) * 2, dtype=np.int64),
+    counters = _Counters(students=np.zeros(len(catalog.COLLEGES) * 2, dtype=np.int64),
                          people=np.zeros(len(ORIGINS) * 2, dtype=np.int64))
     for chunk_no, start in enumerate(range(0, graduates, CHUNK_SIZE)):
         size = min(CHUNK_SIZE, graduates - start)

@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+ID_CHECK_CHARS = "10X98765432"  # indexed by the weighted sum mod 11
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 # What Excel shows after it has turned an 18-digit number into a float: 3.60102E+17.
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
@@ -24,10 +24,14 @@ _LANDLINE = re.compile(LANDLINE_PATTERN)
 _POSTCODE = re.compile(POSTCODE_PATTERN)
 
 
+def id_weighted_residue(first17: str) -> int:
+    """The GB 11643 weighted sum of the first 17 digits, mod 11 (linear in the digits)."""
+    return sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11
+
+
 def id_check_char(first17: str) -> str:
     """The GB 11643 (ISO 7064 MOD 11-2) check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    return ID_CHECK_CHARS[id_weighted_residue(first17)]
 
 
 def id_birth_date(id_number: str) -> date | None:
