@@ -1,4 +1,4 @@
-"""The dashboard's frame: decides the pages (st.navigation) and draws the shared header."""
+"""The dashboard's frame: decides the pages (st.navigation), in sections by audience."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ import streamlit as st
 st.set_page_config(page_title="档案登记看板", page_icon="📁", layout="wide")
 
 pages = {
-    "概览": [st.Page("pages/home.py", title="首页", icon="🏠", default=True)],
+    "进度": [
+        st.Page("pages/overview.py", title="总览", icon="📊", default=True),
+        st.Page("pages/risk.py", title="截止风险", icon="⏰", url_path="risk"),
+    ],
+    "钻取": [
+        st.Page("pages/college.py", title="学院 / 班级", icon="🏫", url_path="college"),
+        st.Page("pages/detail.py", title="登记详情", icon="🔍", url_path="detail"),
+    ],
 }
 st.navigation(pages).run()

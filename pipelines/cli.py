@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines import campaigns, config, workflow
+from pipelines import campaigns, config, filters, workflow
 from pipelines.store import SYSTEM, Store, StoreError
 
 STATS_KEYS = list(workflow.COUNT_LABELS)
@@ -107,7 +107,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
         if cohort is None:
             raise StoreError("库中还没有任何届别的登记工作；请先运行 dangan demo 或 dangan campaign set")
-        rows = reader.rows("stats_by", by=args.by, cohort=cohort)
+        rows = reader.rows("stats_by", by=args.by, cohort=cohort, **filters.NONE.params())
     records = [{"key": r["key"], **{k: int(r[k]) for k in STATS_KEYS}} for r in rows]
     if args.format == "json":
         print(json.dumps(records, ensure_ascii=False, indent=2))

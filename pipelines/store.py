@@ -263,8 +263,8 @@ class Store:
                     ) from None
                 time.sleep(0.1)
 
-    def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor) -> date:
-        today = self.explicit_today
+    def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor, as_of: date | None = None) -> date:
+        today = as_of or self.explicit_today
         if today is None:
             rows = conn.execute("select value from settings where key = 'as_of'").fetchall()
             today = date.fromisoformat(rows[0][0]) if rows else date.today()
@@ -294,12 +294,23 @@ class Store:
         self._ready = True
 
     @contextlib.contextmanager
-    def reading(self, actor: Actor) -> Iterator[Reader]:
-        """A read-only Reader for one operation. Results are fully fetched before it closes."""
+    def reading(self, actor: Actor, as_of: date | None = None) -> Iterator[Reader]:
+        """A read-only Reader for one operation. Results are fully fetched before it closes.
+
+        `as_of` replays another day (the KPI cards compare with yesterday); by default the
+        store's today.
+        """
         self.ensure_ready()
         with self._connection(write=False) as conn:
-            today = self._configure(conn, actor)
+            today = self._configure(conn, actor, as_of)
             yield Reader(conn, actor, today)
+
+    def today(self) -> date:
+        """The as-of date every rule uses: `--today`, else the store's setting, else the date."""
+        if self.explicit_today is not None:
+            return self.explicit_today
+        with self.reading(SYSTEM) as reader:
+            return reader.today
 
     def transaction(self, actor: Actor, action: str, work: Callable[[Writer], T],
                     target: str | None = None) -> T:

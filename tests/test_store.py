@@ -12,6 +12,7 @@ import pytest
 
 from pipelines import imports, sqlfiles
 from pipelines import store as store_module
+from pipelines.filters import NONE
 from pipelines.store import SYSTEM, Actor, Store, StoreBusy, StoreError
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -91,7 +92,7 @@ def test_scope_limits_what_a_college_user_sees(store: Store, tmp_path: Path) -> 
     dean = Actor("院长", "college_reviewer", ("商学院",))
     with store.reading(dean) as reader:
         colleges = reader.conn.execute("select distinct college_name from graduate_stages").fetchall()
-        stats = reader.query("stats_by", by="college", cohort=2024)
+        stats = reader.query("stats_by", by="college", cohort=2024, **NONE.params())
     assert colleges == [("商学院",)]
     assert stats["key"].to_list() == ["商学院"] and stats["graduates"].to_list() == [3]
 
@@ -102,10 +103,10 @@ def test_the_as_of_date_hides_later_events(store: Store, tmp_path: Path) -> None
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     earlier = Store(store.path, today="2024-05-31")
     with earlier.reading(SYSTEM) as reader:
-        stats = reader.query("stats_by", by="school", cohort=2024).row(0, named=True)
+        stats = reader.query("stats_by", by="school", cohort=2024, **NONE.params()).row(0, named=True)
     assert (stats["graduates"], stats["registered"]) == (2, 1)
     with store.reading(SYSTEM) as reader:
-        assert reader.query("stats_by", by="school", cohort=2024)["registered"].to_list() == [2]
+        assert reader.query("stats_by", by="school", cohort=2024, **NONE.params())["registered"].to_list() == [2]
 
 
 def test_stats_counts_add_up(store: Store, tmp_path: Path) -> None:
@@ -115,10 +116,10 @@ def test_stats_counts_add_up(store: Store, tmp_path: Path) -> None:
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     with store.reading(SYSTEM) as reader:
         for by in ("college", "major", "class", "transfer_type", "origin_province", "school"):
-            for r in reader.rows("stats_by", by=by, cohort=2024):
+            for r in reader.rows("stats_by", by=by, cohort=2024, **NONE.params()):
                 assert r["registered"] == r["pending_college"] + r["pending_school"] + r["returned"] + r["approved"]
                 assert r["graduates"] >= r["registered"] >= r["approved"] >= r["confirmed"] >= r["verified"]
-        total = reader.query("stats_by", by="school", cohort=2024).row(0, named=True)
+        total = reader.query("stats_by", by="school", cohort=2024, **NONE.params()).row(0, named=True)
     assert (total["graduates"], total["registered"], total["pending_college"], total["approved"]) == (8, 6, 2, 2)
 
 

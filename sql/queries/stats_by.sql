@@ -1,4 +1,5 @@
--- Stage counts for one cohort, grouped by the key the caller names ($by).
+-- Stage counts and rates for one cohort, grouped by the key the caller names ($by), over the
+-- graduates the filters select.
 with
 
 keyed as (
@@ -7,17 +8,17 @@ keyed as (
             when 'college' then college_name
             when 'major' then major
             when 'class' then class_name
+            when 'advisor' then advisor
             when 'transfer_type' then coalesce(ref_transfer_types.label, '未登记')
             when 'origin_province' then coalesce(origin_province, '未知')
             else '全校'
         end as key,
-        graduate_stages.*
-    from graduate_stages
-    left join ref_transfer_types on ref_transfer_types.key = graduate_stages.transfer_type
-    where cohort = $cohort
+        graduates.*
+    from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
+    left join ref_transfer_types on ref_transfer_types.key = graduates.transfer_type
 ),
 
-final as (
+counts as (
     select
         coalesce(key, '（空）') as key,
         count(*) as graduates,
@@ -27,9 +28,20 @@ final as (
         count(*) filter (where status = 'returned') as returned,
         count(*) filter (where status = 'approved') as approved,
         count(*) filter (where is_confirmed) as confirmed,
-        count(*) filter (where is_verified) as verified
+        count(*) filter (where is_verified) as verified,
+        count(*) filter (where status in ('pending_school', 'approved')) as college_approved
     from keyed
     group by all
+),
+
+final as (
+    select
+        *,
+        registered / graduates as registered_rate,
+        approved / graduates as approved_rate,
+        confirmed / graduates as confirmed_rate,
+        verified / graduates as verified_rate
+    from counts
 )
 
 select * from final

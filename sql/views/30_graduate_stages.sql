@@ -1,15 +1,7 @@
 -- One row per graduate the acting user may see: roster, current registration, confirmation,
--- verification, and the stage they have reached. Scope (the colleges the user may see) comes
--- from getvariable('scope_colleges'), set by the store on every connection: NULL means all.
+-- verification, and the stage they have reached.
 create or replace view graduate_stages as
 with
-
-scoped_graduates as (
-    select *
-    from graduates
-    where getvariable('scope_colleges') is null
-        or list_contains(getvariable('scope_colleges'), college_name)
-),
 
 current_destinations as (
     select
@@ -70,6 +62,7 @@ joined as (
         current_registrations.flags,
         current_registrations.submitted_at,
         current_registrations.first_submitted_at,
+        current_registrations.college_approved_at,
         current_registrations.approved_at,
         current_registrations.return_reason,
         latest_confirmations.confirmation_id,

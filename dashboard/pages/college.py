@@ -1,0 +1,98 @@
+"""学院 / 班级: a college's classes and majors ranked by completion, down to its graduates."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, widgets
+from pipelines import workflow
+
+PAGE_SIZE = 50
+RANKING = {
+    "key": None, "graduates": "毕业生", "registered": "已登记", "registered_rate": "登记率",
+    "approved": "已通过", "approved_rate": "通过率", "confirmed": "已确认", "verified": "已核验",
+}
+
+campaign = data.guarded_campaign()
+cohort = campaign["cohort"]
+today = data.today()
+current = widgets.current_filters()
+colleges = data.query("stats_by", by="college", cohort=cohort, filters=current.but(
+    college=None, major=None, class_name=None))["key"].to_list()
+
+if current.college is None or current.college not in colleges:
+    st.title("学院 / 班级")
+    widgets.campaign_header(campaign, today)
+    if current.college is not None:
+        st.warning(f"没有找到学院“{current.college}”，请从下面选择。")
+    st.write("选择一个学院：")
+    columns = st.columns(4)
+    for i, name in enumerate(colleges):
+        columns[i % 4].page_link("pages/college.py", label=name, icon="🏫", query_params={"college": name})
+    st.stop()
+
+st.title(current.class_name or current.college)
+widgets.campaign_header(campaign, today, subtitle=current.college if current.class_name else "")
+filters = widgets.filter_bar(cohort, fixed_college=True)
+totals = data.query("stats_by", by="school", cohort=cohort, filters=filters)
+if totals.height == 0:
+    st.info("没有符合筛选条件的毕业生。")
+    st.stop()
+before = data.query("stats_by", by="school", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
+widgets.kpi_cards(totals.row(0, named=True), before.row(0, named=True) if before.height else None)
+
+
+def ranking(by: str, label: str) -> None:
+    ranked = data.query("stats_by", by=by, cohort=cohort, filters=filters).sort(
+        ["registered_rate", "approved_rate"], descending=True)
+    names = {**{k: v for k, v in RANKING.items() if v}, "key": label}
+    selection = st.dataframe(
+        ranked.select(list(RANKING)).rename(names), hide_index=True, width="stretch",
+        on_select="rerun", selection_mode="single-row", key=f"rank_{by}",
+        column_config={
+            "登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            "通过率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+        },
+    )
+    rows = selection.selection.rows if selection and selection.selection else []
+    if rows:
+        picked = ranked["key"][rows[0]]
+        st.query_params.from_dict(filters.but(**{"major" if by == "major" else "class_name": picked}).to_query())
+        st.rerun()
+
+
+by_class, by_major = st.tabs(["按班级排名", "按专业排名"])
+with by_class:
+    ranking("class", "班级")
+with by_major:
+    ranking("major", "专业")
+st.caption("点选一行，下面的名单只显示该班级或专业。")
+
+st.subheader("毕业生")
+search = st.text_input("按学号或姓名查找", placeholder="输入学号或姓名的一部分").strip() or None
+first = data.query("graduate_list", cohort=cohort, filters=filters, search=search, limit=PAGE_SIZE, offset=0)
+total = int(first["total"][0]) if first.height else 0
+if total == 0:
+    st.info("没有符合条件的毕业生。")
+    st.stop()
+offset = widgets.pager(total, PAGE_SIZE, key="graduate_page")
+people = first if offset == 0 else data.query("graduate_list", cohort=cohort, filters=filters, search=search,
+                                              limit=PAGE_SIZE, offset=offset)
+st.dataframe(
+    people.select(
+        pl.col("student_id").alias("学号"), pl.col("name").alias("姓名"), pl.col("class_name").alias("班级"),
+        pl.col("major").alias("专业"), pl.col("advisor").alias("班主任"),
+        pl.col("stage").replace_strict(workflow.STAGES).alias("所处环节"),
+        pl.col("submitted_at").alias("最近提交"),
+    ),
+    hide_index=True, width="stretch",
+)
+pick, go = st.columns([3, 1])
+with pick:
+    student = st.selectbox("打开毕业生", people["student_id"].to_list(),
+                           format_func=lambda sid: f"{sid} {people.filter(pl.col('student_id') == sid)['name'][0]}")
+with go:
+    st.write("")
+    if st.button("查看登记详情", type="primary"):
+        st.switch_page("pages/detail.py", query_params={"student": student})

@@ -1,0 +1,125 @@
+"""登记详情: one graduate's registration with its full history."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, widgets
+from pipelines import checks, identity, verification, workflow
+
+st.title("登记详情")
+campaign = data.guarded_campaign()
+cohort = campaign["cohort"]
+today = data.today()
+widgets.campaign_header(campaign, today)
+
+query = st.text_input("按学号或姓名查找（可输入一部分）", value=st.query_params.get("q", ""),
+                      placeholder="例如 2024 或 李").strip()
+if query:
+    found = data.query("graduate_list", cohort=cohort, filters=widgets.current_filters().but(college=None),
+                       search=query, limit=20, offset=0)
+    if found.height == 0:
+        st.info(f"没有找到学号或姓名包含“{query}”的毕业生。")
+    else:
+        total = int(found["total"][0])
+        st.caption(f"找到 {total:,} 人" + ("，只显示前 20 人，请输入更多字" if total > 20 else ""))
+        for row in found.iter_rows(named=True):
+            st.page_link("pages/detail.py", label=f"{row['student_id']} {row['name']} · {row['college_name']} "
+                         f"{row['class_name'] or ''} · {workflow.STAGES[row['stage']]}",
+                         query_params={"student": row["student_id"]})
+
+student_id = st.query_params.get("student")
+if not student_id:
+    if not query:
+        st.info("输入学号或姓名查找毕业生；也可以从“学院 / 班级”页的名单进入。")
+    st.stop()
+
+detail = data.query("graduate_detail", student_id=student_id)
+if detail.height == 0:
+    st.warning(f"没有学号为 {student_id} 的毕业生（或不在你可查看的范围内）。")
+    st.stop()
+g = detail.row(0, named=True)
+st.header(f"{g['name']}（{g['student_id']}）")
+st.markdown(f"**所处环节：{workflow.STAGES[g['stage']]}**")
+
+roster, destination = st.columns(2)
+with roster:
+    st.subheader("名单信息")
+    st.table({
+        "学院": g["college_name"], "专业": g["major"] or "", "班级": g["class_name"] or "", "班主任": g["advisor"] or "",
+        "性别": g["gender"] or "", "身份证号": identity.mask_id_number(g["id_number"] or ""),
+        "手机号码": identity.mask_phone(g["phone"] or ""), "生源地": g["origin_name"] or g["origin_code"] or "",
+        "户口迁入学校": "是" if g["is_hukou_at_school"] else "否", "毕业时间": str(g["graduation_date"] or ""),
+    })
+    st.caption("身份证号、手机号已脱敏显示。")
+with destination:
+    st.subheader("毕业去向")
+    if g["destination_code"] is None:
+        st.info("尚未填报毕业去向。")
+    else:
+        st.table({"去向": f"{g['destination_code']} {g['destination_name'] or ''}",
+                  "单位/学校": g["employer_name"] or "", "所在地": g["employer_location"] or ""})
+
+st.subheader("当前档案登记")
+if g["registration_id"] is None:
+    st.warning("尚未提交档案信息登记。")
+else:
+    status = workflow.STATUS_LABELS[g["status"]]
+    st.markdown(f"第 {g['revision_no']} 版 · {g['transfer_type_label']} · **{status}** · 提交于 {g['submitted_at']:%Y-%m-%d %H:%M}")
+    if g["return_reason"] and g["status"] == workflow.RETURNED:
+        st.error(f"退回原因：{g['return_reason']}")
+    st.table({
+        "档案转递单位名称": g["unit_name"], "地址": f"{g['province']}{g['city'] if g['city'] != g['province'] else ''}{g['district']}",
+        "详细地址": identity.mask_address(g["address_detail"]), "邮编": g["postcode"], "联系人/部门": g["contact"],
+        "联系电话": g["unit_phone"], "情况说明": g["note"], "证明材料": f"{g['proof_count']} 张",
+    })
+    if g["flags"]:
+        st.markdown("**退档风险提示**")
+        for code in g["flags"]:
+            check = checks.BY_CODE[code]
+            st.warning(f"**{check.title}**：{check.explanation}", icon="⚠️")
+    else:
+        st.success("自动检查未发现退档风险。", icon="✅")
+
+st.subheader("修改与审核记录")
+timeline = data.query("registration_timeline", student_id=student_id)
+if timeline.height == 0:
+    st.caption("暂无记录。")
+else:
+    def describe(row: dict) -> str:
+        if row["event"] == "submitted":
+            flags = "、".join(checks.BY_CODE[c].title for c in (row["flags"] or []))
+            return f"提交第 {row['revision_no']} 版" + (f"（提示：{flags}）" if flags else "")
+        return f"{workflow.LEVELS[row['level']]}{workflow.DECISIONS[row['decision']]}第 {row['revision_no']} 版"
+
+    st.dataframe(
+        pl.DataFrame({
+            "时间": timeline["happened_at"],
+            "事件": [describe(r) for r in timeline.iter_rows(named=True)],
+            "操作人": timeline["actor"],
+            "原因/说明": [r["reason"] if r["event"] == "reviewed" else "" for r in timeline.iter_rows(named=True)],
+        }),
+        hide_index=True, width="stretch",
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader("去向登记确认")
+    confirmations = data.query("confirmations_of", student_id=student_id)
+    if confirmations.height == 0:
+        st.caption("尚未确认。")
+    for row in confirmations.iter_rows(named=True):
+        answer = "信息无误，确认登记去向" if row["answer"] == "confirmed" else "信息有误，需要更新后确认"
+        state = "有效" if row["is_in_force"] else "已失效（之后信息有变更或有新的确认）"
+        st.markdown(f"- {row['confirmed_at']:%Y-%m-%d %H:%M} · {answer} · {state}")
+with right:
+    st.subheader("核验报告")
+    reports = data.query("reports_of", student_id=student_id)
+    if reports.height == 0:
+        st.caption("尚未生成核验报告。")
+    for row in reports.iter_rows(named=True):
+        until = f"有效期至 {row['valid_until']:%Y-%m-%d}" if row["valid_until"] else "未设置有效期"
+        void = "" if row["is_confirmation_current"] else "（确认已失效，需重新确认后再核验）"
+        st.markdown(f"- {verification.KIND_LABELS[row['kind']]} · `{row['report_number']}` · "
+                    f"{verification.STATUS_LABELS[row['report_status']]} · {until}{void}")

@@ -1,0 +1,102 @@
+"""总览: where the whole campaign stands against the deadline (for office leaders)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboard import data, widgets
+from pipelines import progress, workflow
+
+st.title("总览")
+campaign = data.guarded_campaign()
+cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
+today = data.today()
+widgets.campaign_header(campaign, today)
+filters = widgets.filter_bar(cohort)
+
+now = data.query("stats_by", by="school", cohort=cohort, filters=filters)
+if now.height == 0:
+    st.info("没有符合筛选条件的毕业生。请放宽筛选条件，或点“清除筛选”。")
+    st.stop()
+before = data.query("stats_by", by="school", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
+totals = now.row(0, named=True)
+widgets.kpi_cards(totals, before.row(0, named=True) if before.height else None)
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("各环节")
+    funnel_keys = ["graduates", "registered", "college_approved", "approved", "confirmed", "verified"]
+    labels = {**workflow.COUNT_LABELS, "college_approved": "学院已通过"}
+    funnel = go.Figure(go.Funnel(y=[labels[k] for k in funnel_keys], x=[totals[k] for k in funnel_keys],
+                                 textinfo="value+percent initial"))
+    funnel.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
+    st.plotly_chart(funnel, width="stretch", config={"displayModeBar": False})
+
+with right:
+    st.subheader("累计登记与审核通过")
+    daily = data.query("daily_progress", cohort=cohort, filters=filters, start=campaign["opens_on"] or deadline - timedelta(days=60))
+    recent_days = 7
+    recent = int(daily.tail(recent_days)["registered_that_day"].sum())
+    projection = progress.project(totals["registered"], totals["graduates"], recent, recent_days, deadline, today)
+    figure = go.Figure()
+    figure.add_scatter(x=daily["day"], y=daily["registered"], name="累计登记", mode="lines")
+    figure.add_scatter(x=daily["day"], y=daily["approved"], name="累计审核通过", mode="lines")
+    if projection.days_left > 0:
+        figure.add_scatter(x=[today, deadline], y=[projection.done, projection.total], name="按期完成所需进度",
+                           mode="lines", line={"dash": "dot"})
+        figure.add_scatter(x=[today, deadline], y=[projection.done, projection.projected], name="按近7天速度预计",
+                           mode="lines", line={"dash": "dash"})
+    figure.add_hline(y=totals["graduates"], line={"color": "gray", "width": 1}, annotation_text="毕业生总数")
+    figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320, legend={"orientation": "h"})
+    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    if projection.days_left > 0:
+        verdict = f"预计截止时仍有 {projection.total - projection.projected:,} 人未登记" if projection.will_miss \
+            else "按当前速度可在截止前完成登记"
+        st.caption(f"近 {recent_days} 天平均每天登记 {projection.daily_pace:.1f} 人；按期完成需每天 "
+                   f"{projection.needed_pace:.1f} 人。{verdict}。")
+
+st.subheader("各学院完成情况")
+by_college = data.query("stats_by", by="college", cohort=cohort, filters=filters).sort("registered_rate")
+bars = go.Figure()
+bars.add_bar(y=by_college["key"], x=by_college["registered_rate"], name="登记率", orientation="h")
+bars.add_bar(y=by_college["key"], x=by_college["approved_rate"], name="审核通过率", orientation="h")
+bars.update_layout(barmode="group", xaxis={"tickformat": ".0%", "range": [0, 1]}, height=40 + 44 * by_college.height,
+                   margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h"})
+chosen = st.plotly_chart(bars, width="stretch", on_select="rerun", selection_mode="points", key="college_bars",
+                         config={"displayModeBar": False})
+points = chosen.selection.points if chosen and chosen.selection else []
+if points:
+    st.switch_page("pages/college.py", query_params={"college": points[0]["y"]})
+table = by_college.sort("registered_rate", descending=True).select(
+    pl.col("key").alias("学院"), pl.col("graduates").alias("毕业生"), pl.col("registered").alias("已登记"),
+    pl.col("registered_rate").alias("登记率"), pl.col("approved").alias("已通过"), pl.col("approved_rate").alias("通过率"),
+    pl.col("confirmed").alias("已确认"), pl.col("verified").alias("已核验"),
+)
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+    "通过率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+})
+st.caption("进入学院：")
+link_columns = st.columns(4)
+for i, name in enumerate(table["学院"].to_list()):
+    link_columns[i % 4].page_link("pages/college.py", label=name, icon="🏫", query_params={"college": name})
+
+st.subheader("分布")
+by_type, by_province = st.columns(2)
+with by_type:
+    types = data.query("stats_by", by="transfer_type", cohort=cohort, filters=filters).filter(pl.col("key") != "未登记")
+    pie = go.Figure(go.Pie(labels=types["key"], values=types["registered"], hole=0.4))
+    pie.update_layout(title="按档案转递类型（已登记）", height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    st.plotly_chart(pie, width="stretch", config={"displayModeBar": False})
+with by_province:
+    provinces = data.query("stats_by", by="origin_province", cohort=cohort, filters=filters).sort("graduates", descending=True)
+    shown = provinces.head(12)
+    bar = go.Figure(go.Bar(x=shown["key"], y=shown["graduates"], name="毕业生"))
+    bar.add_bar(x=shown["key"], y=shown["registered"], name="已登记")
+    bar.update_layout(title="按生源省份（前 12）", height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      barmode="overlay", legend={"orientation": "h"})
+    st.plotly_chart(bar, width="stretch", config={"displayModeBar": False})

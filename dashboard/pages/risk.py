@@ -1,0 +1,86 @@
+"""截止风险: who will not make the deadline, and why (for deans)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, widgets
+from pipelines import exports, progress
+
+PAGE_SIZE = 50
+
+st.title("截止风险")
+campaign = data.guarded_campaign()
+cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
+today = data.today()
+widgets.campaign_header(campaign, today)
+filters = widgets.filter_bar(cohort)
+risk_params = {"cohort": cohort, "filters": filters, "review_wait_days": progress.REVIEW_WAIT_DAYS}
+
+counts = dict(data.query("risk_counts", **risk_params).iter_rows())
+if not counts:
+    st.success("所选范围内没有存在截止风险的毕业生。")
+    st.stop()
+reasons = [r for r in progress.RISK_REASONS if counts.get(r.code)]
+cards = st.columns(len(progress.RISK_REASONS))
+for column, risk in zip(cards, progress.RISK_REASONS, strict=True):
+    column.metric(risk.label, f"{counts.get(risk.code, 0):,}", border=True)
+
+reason = st.segmented_control(
+    "风险原因", ["all", *[r.code for r in reasons]], default="all",
+    format_func=lambda c: "全部" if c == "all" else progress.BY_CODE[c].label,
+)
+chosen_reason = None if reason in (None, "all") else reason
+total = sum(counts.values()) if chosen_reason is None else counts.get(chosen_reason, 0)
+offset = widgets.pager(total, PAGE_SIZE, key="risk_page")
+page = data.query("risk_list", **risk_params, reason=chosen_reason, limit=PAGE_SIZE, offset=offset)
+described = progress.describe_risks(page, deadline, today)
+st.dataframe(
+    described.select(
+        pl.col("level").alias("风险"), pl.col("missing").alias("缺少"), pl.col("student_id").alias("学号"),
+        pl.col("name").alias("姓名"), pl.col("college_name").alias("学院"), pl.col("class_name").alias("班级"),
+        pl.col("advisor").alias("班主任"), pl.col("phone_masked").alias("手机号"),
+        pl.col("days_left").alias("剩余天数"), pl.col("days_waiting").alias("已等待天数"),
+        pl.col("return_reason").alias("退回原因"), pl.col("reminder").alias("提醒语（可复制到班级群）"),
+    ),
+    hide_index=True, width="stretch",
+    column_config={"提醒语（可复制到班级群）": st.column_config.TextColumn(width="large")},
+)
+st.caption(f"风险等级：未登记或被退回为“高”，待审核超过 {progress.REVIEW_WAIT_DAYS} 天或未确认为“中”，未生成核验报告为“低”；"
+           "截止前 3 天内各升一级。提醒语只说明缺少什么、何时截止，与毕业证、学位证无关（四不准）。")
+
+st.subheader("按当前速度能否按期完成登记")
+level = "class" if filters.college else "college"
+st.caption(("按班级" if level == "class" else "按学院（选择学院后按班级）") + "，以近 7 天的登记速度推算到截止日。")
+pace = data.query("pace_by_group", by=level, cohort=cohort, filters=filters, recent_days=7, limit=200, offset=0)
+projected = pace.with_columns(
+    pl.struct("registered", "graduates", "recent").map_elements(
+        lambda r: progress.project(r["registered"], r["graduates"], r["recent"], 7, deadline, today).projected,
+        return_dtype=pl.Int64).alias("projected"),
+).with_columns((pl.col("projected") < pl.col("graduates")).alias("will_miss"))
+st.dataframe(
+    projected.select(
+        pl.col("key").alias("班级" if level == "class" else "学院"), pl.col("graduates").alias("毕业生"),
+        pl.col("registered").alias("已登记"), pl.col("registered_rate").alias("登记率"),
+        pl.col("recent").alias("近7天登记"), pl.col("projected").alias("预计截止时登记"),
+        pl.when(pl.col("will_miss")).then(pl.lit("⚠️ 赶不上")).otherwise(pl.lit("✅ 可完成")).alias("判断"),
+    ),
+    hide_index=True, width="stretch",
+    column_config={"登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+)
+
+st.subheader("催办名单")
+scope = filters.class_name or filters.college or ""
+if not scope:
+    st.info("在上方“筛选”中选择学院或班级后，可导出该学院或班级按班主任分组的催办名单（xlsx）。")
+else:
+
+    def chase_list() -> bytes:  # built only when the button is clicked
+        everyone = data.query("risk_list", **risk_params, reason=chosen_reason, limit=total, offset=0)
+        return exports.chase_list_xlsx(progress.describe_risks(everyone, deadline, today), scope, today)
+
+    st.download_button(f"下载 {scope} 催办名单（{total:,} 人，xlsx）", chase_list,
+                       file_name=f"催办名单_{scope}_{today:%Y%m%d}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon="⬇️")

@@ -1,0 +1,110 @@
+"""Shared widgets: the URL-backed filter bar, campaign header, KPI cards and a pager."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data
+from pipelines import progress, transfer_types, workflow
+from pipelines.filters import URL_KEYS, Filters
+
+ALL = "全部"
+
+
+def current_filters() -> Filters:
+    return Filters.from_query(st.query_params.to_dict())
+
+
+def _pick(label: str, options: list[str], current: str | None, labels: dict[str, str] | None = None,
+          key: str | None = None) -> str | None:
+    choices = [ALL, *options]
+    index = choices.index(current) if current in choices else 0
+    chosen = st.selectbox(label, choices, index=index, key=key,
+                          format_func=lambda v: labels.get(v, v) if labels and v != ALL else v)
+    return None if chosen == ALL else chosen
+
+
+def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
+    """The filters, kept in the URL so that a link opens the same view."""
+    current = current_filters()
+    options = data.query("filter_options", cohort=cohort, college=current.college)
+    with st.expander("筛选", expanded=not current.is_empty() and not fixed_college, icon="🔎"):
+        top = st.columns(4)
+        with top[0]:
+            colleges = data.query("filter_options", cohort=cohort, college=None)["college_name"].unique().sort().to_list()
+            college = current.college if fixed_college else _pick("学院", colleges, current.college)
+        majors = options.filter(pl.col("college_name") == college) if college else options
+        with top[1]:
+            major = _pick("专业", majors["major"].drop_nulls().unique().sort().to_list(), current.major)
+        classes = majors.filter(pl.col("major") == major) if major else majors
+        with top[2]:
+            class_name = _pick("班级", classes["class_name"].drop_nulls().unique().sort().to_list(), current.class_name)
+        with top[3]:
+            types = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
+            transfer_type = _pick("转递类型", list(types), current.transfer_type, types)
+        bottom = st.columns(4)
+        with bottom[0]:
+            stage = _pick("所处环节", list(workflow.STAGES), current.stage, workflow.STAGES)
+        with bottom[1]:
+            date_from = st.date_input("首次提交不早于", value=current.date_from, format="YYYY-MM-DD")
+        with bottom[2]:
+            date_to = st.date_input("首次提交不晚于", value=current.date_to, format="YYYY-MM-DD")
+        with bottom[3]:
+            st.write("")
+            if st.button("清除筛选", disabled=current.is_empty()):
+                _write_url(Filters(college=current.college if fixed_college else None))
+                st.rerun()
+    chosen = Filters(college, major, class_name, transfer_type, stage,
+                     date_from if isinstance(date_from, date) else None,
+                     date_to if isinstance(date_to, date) else None)
+    if chosen != current:
+        _write_url(chosen)
+    return chosen
+
+
+def _write_url(filters: Filters) -> None:
+    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in URL_KEYS}
+    st.query_params.from_dict({**keep, **filters.to_query()})
+
+
+def campaign_header(campaign: dict[str, Any], today: date, subtitle: str = "") -> None:
+    deadline = campaign["registration_deadline"]
+    st.caption(
+        f"{campaign['school_name']} · {campaign['cohort']} 届 · {campaign['notice_number'] or '（无通知文号）'} · "
+        f"登记截止 {deadline:%Y-%m-%d} · **{progress.deadline_phrase(deadline, today)}** · 数据截至 {today:%Y-%m-%d}"
+        + (f" · {subtitle}" if subtitle else "")
+    )
+
+
+KPI_KEYS = ["graduates", "registered", "approved", "confirmed", "verified"]
+
+
+def kpi_cards(now: dict[str, Any], before: dict[str, Any] | None) -> None:
+    """Count, rate and change since the previous day for each stage."""
+    for column, key in zip(st.columns(len(KPI_KEYS)), KPI_KEYS, strict=True):
+        rate = "" if key == "graduates" or not now["graduates"] else f"{now[key] / now['graduates']:.1%}"
+        delta = None if before is None else int(now[key] - before.get(key, 0))
+        column.metric(
+            workflow.COUNT_LABELS[key], f"{now[key]:,}",
+            delta=None if delta is None else f"{delta:+,} 较前一日",
+            delta_color="off" if key == "graduates" else "normal",
+            border=True,
+        )
+        column.caption(f"占毕业生 {rate}" if rate else "名单人数")
+
+
+def pager(total: int, page_size: int, key: str) -> int:
+    """The offset of the page the user chose; nothing drawn when one page is enough."""
+    pages = max(1, -(-total // page_size))
+    if pages == 1:
+        return 0
+    page = st.number_input(f"页码（共 {pages} 页，{total:,} 人）", min_value=1, max_value=pages, value=1, key=key)
+    return (int(page) - 1) * page_size
+
+
+def yesterday(today: date) -> date:
+    return today - timedelta(days=1)

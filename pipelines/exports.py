@@ -1,0 +1,52 @@
+"""Exports: files people take away. Text cells are written as text, never as formulas."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import polars as pl
+import xlsxwriter
+
+CHASE_COLUMNS = {
+    "class_name": "班级", "student_id": "学号", "name": "姓名", "phone_masked": "手机号",
+    "missing": "缺少", "level": "风险等级", "days_waiting": "已等待天数", "reminder": "提醒语",
+}
+
+
+def chase_list_xlsx(risks: pl.DataFrame, title: str, today: date) -> bytes:
+    """A chase list grouped by advisor (班主任): one block per advisor, most urgent first.
+
+    `risks` is the output of `progress.describe_risks`. Phones stay masked.
+    """
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+    sheet = book.add_worksheet("催办名单")
+    bold = book.add_format({"bold": True})
+    group = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    sheet.write_string(0, 0, f"{title} 档案信息登记催办名单（截至 {today:%Y-%m-%d}）", bold)
+    headers = list(CHASE_COLUMNS.values())
+    row = 2
+    ordered = risks.with_columns(pl.col("advisor").fill_null("（未填班主任）")).sort(
+        ["advisor", "class_name", "student_id"])
+    for (advisor,), people in ordered.group_by(["advisor"], maintain_order=True):
+        sheet.write_string(row, 0, f"班主任：{advisor}（{people.height} 人）", group)
+        row += 1
+        for col, header in enumerate(headers):
+            sheet.write_string(row, col, header, bold)
+        row += 1
+        for record in people.select(list(CHASE_COLUMNS)).iter_rows():
+            for col, value in enumerate(record):
+                if isinstance(value, int):
+                    sheet.write_number(row, col, value)
+                else:
+                    sheet.write_string(row, col, "" if value is None else str(value), wrap if col == 7 else None)
+            row += 1
+        row += 1
+    for col, width in enumerate([14, 14, 8, 14, 26, 8, 10, 70]):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()

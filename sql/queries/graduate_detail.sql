@@ -1,0 +1,26 @@
+-- Everything the detail page shows about one graduate, in one row: roster, destination,
+-- current registration and where it stands.
+select
+    graduates.*,
+    ref_destination_codes.name as destination_name,
+    destinations.employer_name,
+    destinations.employer_location,
+    registrations.unit_name,
+    registrations.province,
+    registrations.city,
+    registrations.district,
+    registrations.address_detail,
+    registrations.postcode,
+    registrations.contact,
+    registrations.phone as unit_phone,
+    registrations.note,
+    registrations.proof_count,
+    ref_transfer_types.label as transfer_type_label,
+    ref_stages.label as stage_label
+from graduate_stages as graduates
+left join destinations using (destination_id)
+left join ref_destination_codes on ref_destination_codes.code = graduates.destination_code
+left join registrations using (registration_id)
+left join ref_transfer_types on ref_transfer_types.key = graduates.transfer_type
+left join ref_stages on ref_stages.stage = graduates.stage
+where graduates.student_id = $student_id

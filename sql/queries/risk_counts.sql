@@ -1,0 +1,7 @@
+-- How many selected graduates are at risk, for each reason.
+select
+    reason,
+    count(*) as graduates
+from graduate_risks($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to, $review_wait_days)
+where reason is not null
+group by reason
