@@ -22,6 +22,8 @@ def current_filters() -> Filters:
 def _pick(label: str, options: list[str], current: str | None, labels: dict[str, str] | None = None,
           key: str | None = None) -> str | None:
     choices = [ALL, *options]
+    if current is not None and current not in choices:
+        st.warning(f"{label}“{current}”不存在（或不在你可查看的范围内），已忽略该筛选条件。")
     index = choices.index(current) if current in choices else 0
     chosen = st.selectbox(label, choices, index=index, key=key,
                           format_func=lambda v: labels.get(v, v) if labels and v != ALL else v)
