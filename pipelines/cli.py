@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 import traceback
@@ -146,7 +145,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     print(f"看板地址：http://localhost:{args.port}", flush=True)
-    return subprocess.call(command, env=env)
+    # Become the server rather than start a child, so that stopping `dangan serve` stops it.
+    os.execve(sys.executable, command, env)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,6 +68,7 @@ HUKOU_AT_SCHOOL_SHARE = 0.30
 HUKOU_REGISTERED_SHARE = 0.75  # of registered graduates whose hukou is at the school
 MISTAKE_SHARE = 0.08  # of first submissions
 RESUBMIT_SHARE = 0.80  # of returned revisions
+SLOW_REVIEW_SHARE = 0.08  # of submissions, reviewed by the college only after 3-8 days
 CONFIRM_SHARE = 0.70  # of approved graduates (some fall after as_of)
 NEEDS_UPDATE_SHARE = 0.05  # of confirmations
 REPORT_SHARE = 0.60  # of confirmed graduates (some fall after as_of)
@@ -879,6 +880,9 @@ def _review_decisions(rng: np.random.Generator, submitted: np.ndarray, flagged: 
     n = submitted.size
     # within five days of submission: the college in 0-2 days, the school 0-2 days after it
     college_at = _later(rng, submitted, 0, 2, OFFICE_HOURS)
+    # some reviewers fall behind: their forms wait 3-8 days (the risk page's 待审核超过 3 天)
+    slow = rng.random(n) < SLOW_REVIEW_SHARE
+    college_at = np.where(slow, _later(rng, submitted, 3, 8, OFFICE_HOURS), college_at)
     school_at = _later(rng, college_at, 0, 2, OFFICE_HOURS)
     college_chance = np.where(flagged, catalog.RETURN_CHANCE[True][0], catalog.RETURN_CHANCE[False][0])
     school_chance = np.where(flagged, catalog.RETURN_CHANCE[True][1], catalog.RETURN_CHANCE[False][1])

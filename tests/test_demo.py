@@ -193,8 +193,13 @@ def test_nothing_happens_after_as_of(store: Store) -> None:
 def test_reviews_follow_their_revision(store: Store) -> None:
     assert scalar(store, """
         select count(*) from reviews join registrations using (registration_id)
-        where decided_at <= submitted_at or decided_at >= submitted_at + interval 5 day
+        where decided_at <= submitted_at or decided_at >= submitted_at + interval 11 day
     """) == 0
+    # most decisions come within days; a few slow reviewers leave forms waiting longer
+    slow = scalar(store, """
+        select count(*) from reviews join registrations using (registration_id)
+        where level = 'college' and decided_at >= submitted_at + interval 3 day""")
+    assert 0 < slow < scalar(store, "select count(*) from reviews where level = 'college'") * 0.2
     # the school decides only after the college approved, never on a returned revision
     assert scalar(store, """
         select count(*) from reviews school

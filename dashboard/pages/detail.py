@@ -68,7 +68,7 @@ else:
     status = workflow.STATUS_LABELS[g["status"]]
     st.markdown(f"第 {g['revision_no']} 版 · {g['transfer_type_label']} · **{status}** · 提交于 {g['submitted_at']:%Y-%m-%d %H:%M}")
     if g["return_reason"] and g["status"] == workflow.RETURNED:
-        st.error(f"退回原因：{g['return_reason']}")
+        st.warning(f"退回原因：{g['return_reason']}", icon="↩️")
     st.table({
         "档案转递单位名称": g["unit_name"], "地址": f"{g['province']}{g['city'] if g['city'] != g['province'] else ''}{g['district']}",
         "详细地址": identity.mask_address(g["address_detail"]), "邮编": g["postcode"], "联系人/部门": g["contact"],

@@ -1,0 +1,269 @@
+"""Helpers for driving the real dashboard in Debian's headless Chromium (tests marked `browser`).
+
+With the fixtures of tests/test_browser.py (`demo_url`: one server over a 2,000-graduate demo
+store; `page`: a fresh browser page), a per-page test is a few lines:
+
+    def test_college_page(page: Page, demo_url: str) -> None:
+        open_page(page, demo_url, "college", {"college": "服装设计学院"})
+        assert_no_exception(page)
+        expect(page.get_by_role("heading", name="服装设计学院", level=1)).to_be_visible()
+        settle_after(page, lambda: page.get_by_role("link", name="登记详情").first.click())
+        screenshot(page, "college")
+
+Outside those fixtures: `with serve_dashboard(db) as base_url, sync_playwright() as pw:` then
+`page = new_page(launch_browser(pw))`.
+
+`open_page` returns only once Streamlit has finished running the script and nothing on the page
+is still loading, so assertions right after it see the finished page; `settle_after` does the
+same for an interaction that reruns the script. Nothing here sleeps for a fixed time: every wait
+is for a condition.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+from playwright.sync_api import Browser, Locator, Page, Playwright, ViewportSize, expect
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+TODAY = "2024-06-10"
+
+# Debian's chromium (apt-get install chromium); playwright cannot download its own build here.
+CHROMIUM = "/usr/bin/chromium"
+# Without the networking flags Chromium's background services try to reach Google and log errors.
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
+
+SERVER_START_TIMEOUT = 90.0  # seconds: the first start imports streamlit, polars, duckdb, plotly
+SETTLE_TIMEOUT_MS = 60_000  # a script run over a 5,000-graduate store takes a few seconds
+
+# DOM hooks of Streamlit 1.67's frontend (checked in its bundled JS and a running app):
+#   stApp carries data-test-script-state (initial | running | notRunning | rerunRequested |
+#   stopRequested | compilationError) and data-test-connection-state (CONNECTED | ...).
+SETTLED = ('[data-testid="stApp"][data-test-script-state="notRunning"]'
+           '[data-test-connection-state="CONNECTED"]')
+# Placeholders that are still waiting for content.
+LOADING = '[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-testid="stAppSkeleton"]'
+# An uncaught exception (or st.exception) and st.error boxes.
+PROBLEMS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+# Plotly draws after the script run has finished; a chart is done once it has its SVG.
+CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    .every(chart => chart.querySelector('.main-svg') !== null)"""
+TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+            return bool(answer.read() == b"ok")
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+@contextmanager
+def serve_dashboard(db_path: str | os.PathLike[str], today: str = TODAY) -> Iterator[str]:
+    """Run `dangan serve` on a free port over `db_path`; yields the base URL (no trailing slash).
+
+    The server's output goes to `<db>.serve-<port>.log` beside the store (quoted if it fails to
+    start). `dangan serve` runs streamlit as a child process, so the server gets a session of its
+    own and the whole process group is stopped afterwards: terminating only the `dangan` process
+    would leave streamlit running, holding the port and the store.
+    """
+    port = free_port()
+    log_path = Path(db_path).with_name(f"{Path(db_path).name}.serve-{port}.log")
+    env = {k: v for k, v in os.environ.items() if k not in ("DANGAN_DB", "DANGAN_TODAY", "DANGAN_PORT")}
+    command = [sys.executable, "-m", "pipelines.cli", "--db", str(db_path), "--today", today,
+               "serve", "--port", str(port)]
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not _healthy(port):
+            if server.poll() is not None:
+                raise AssertionError(f"dangan serve exited with {server.returncode}:\n{_tail(log_path)}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"dangan serve was not healthy after {SERVER_START_TIMEOUT:.0f} s:\n"
+                                     f"{_tail(log_path)}")
+            time.sleep(0.1)  # poll interval, not a wait for readiness
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(server)
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Processes of the group that are still running (zombies waiting to be reaped do not count)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server's whole process group: politely, then for good."""
+    for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while True:
+            server.poll()  # reap the leader
+            if not _live_members(server.pid) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if not _live_members(server.pid):
+            break
+    server.wait(5)
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+
+def launch_browser(playwright: Playwright) -> Browser:
+    """Debian's Chromium, headless, with its background networking off."""
+    if not os.access(CHROMIUM, os.X_OK):
+        raise AssertionError(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def new_page(browser: Browser) -> Page:
+    """A page in a fresh context (no shared cookies or storage), as a user in China would see it."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(SETTLE_TIMEOUT_MS)
+    return context.new_page()
+
+
+def page_url(base_url: str, path: str = "", query: Mapping[str, object] | None = None) -> str:
+    """`base_url/path?query` for a page's url_path ("" is the default page)."""
+    url = f"{base_url.rstrip('/')}/{path.strip('/')}"
+    return f"{url}?{urlencode({k: str(v) for k, v in query.items()})}" if query else url
+
+
+def open_page(page: Page, base_url: str, path: str = "", query: Mapping[str, object] | None = None) -> Page:
+    """Load a dashboard page and wait until it has settled; returns the page."""
+    page.goto(page_url(base_url, path, query))
+    wait_settled(page)
+    return page
+
+
+def wait_settled(page: Page, timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:
+    """Wait until the script run has finished, nothing is loading and charts and fonts are drawn.
+
+    Like Streamlit's own e2e tests, this waits for stApp's data-test-script-state to be
+    `notRunning`. Right after `page.goto` the attribute is `initial` until the session's first run
+    starts, so this cannot return early on a fresh load. After a widget interaction the state is
+    still `notRunning` until the rerun starts: use `settle_after` for interactions.
+    """
+    page.locator(SETTLED).wait_for(state="attached", timeout=timeout_ms)
+    expect(page.locator(LOADING)).to_have_count(0, timeout=timeout_ms)
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    page.evaluate(TWO_FRAMES)
+
+
+def settle_after(page: Page, action: Callable[[], object], timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:
+    """Do `action` (a click, a fill, a page link) and wait until the rerun it causes has settled.
+
+    The script-state attribute is watched from before the action, so a rerun that starts and
+    finishes between two polls is still seen: this never returns on the state left over from the
+    previous run.
+    """
+    page.evaluate("""selector => {
+        const app = document.querySelector(selector);
+        window.__danganStateChanges = 0;
+        window.__danganObserver?.disconnect();
+        window.__danganObserver = new MutationObserver(records => { window.__danganStateChanges += records.length; });
+        window.__danganObserver.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+    }""", '[data-testid="stApp"]')
+    action()
+    page.wait_for_function("() => window.__danganStateChanges > 0", timeout=timeout_ms)
+    wait_settled(page, timeout_ms)
+
+
+# --- assertions and artifacts --------------------------------------------------------------
+
+
+def problems(page: Page) -> list[str]:
+    """The text of every visible exception and st.error box (an exception drawn inside an error
+    box counts once)."""
+    found = page.evaluate("""selector => Array.from(document.querySelectorAll(selector))
+        .filter(box => !box.parentElement.closest(selector) && box.checkVisibility())
+        .map(box => box.innerText.trim())""", PROBLEMS)
+    return [str(text) for text in found]
+
+
+def assert_no_exception(page: Page) -> None:
+    found = problems(page)
+    assert not found, f"{page.url} shows {len(found)} exception/error box(es):\n\n" + "\n\n---\n\n".join(
+        text[:3000] for text in found)
+
+
+def metric_label(page: Page, label: str) -> Locator:
+    """The st.metric label whose whole text is `label`."""
+    return page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """A PNG of the whole page in test-artifacts/screenshots/<name>.png.
+
+    Streamlit scrolls inside the app, not the document, so a plain full-page screenshot would stop
+    at the viewport: the viewport is stretched to the content's height for the shot.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    viewport = page.viewport_size or VIEWPORT
+    height = int(page.evaluate("""() => Math.max(document.documentElement.scrollHeight,
+        ...Array.from(document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stSidebarContent"]'))
+            .map(e => e.scrollHeight))"""))
+    if height > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": min(height, 16_000)})
+        page.evaluate(TWO_FRAMES)
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(viewport)
+    return path

@@ -1,0 +1,119 @@
+"""The real dashboard in headless Chromium: pages render, in Chinese, without exceptions.
+
+Screenshots land in test-artifacts/screenshots/. Helpers are in tests/browser.py.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from pipelines.store import Store
+from tests.browser import (
+    ROOT,
+    TODAY,
+    assert_no_exception,
+    launch_browser,
+    metric_label,
+    new_page,
+    open_page,
+    screenshot,
+    serve_dashboard,
+    settle_after,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+KPI_LABELS = ["毕业生", "已登记", "已通过", "已确认", "已核验"]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("browser-demo") / "dangan.duckdb"
+    run = subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo", "--graduates", "2000"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_url(demo_db: Path) -> Iterator[str]:
+    """The dashboard over the demo store, one server for the module."""
+    with serve_dashboard(demo_db, today=TODAY) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = new_page(browser)
+    yield page
+    page.context.close()
+
+
+def test_home_page_shows_the_campaign_in_chinese(page: Page, demo_url: str) -> None:
+    open_page(page, demo_url)  # the default page, 总览
+    assert_no_exception(page)
+    expect(page.get_by_role("heading", name="总览", level=1)).to_be_visible()
+    expect(page.get_by_text("江西服装学院 · 2024 届", exact=False)).to_be_visible()
+    for label in KPI_LABELS:
+        expect(metric_label(page, label)).to_be_visible()
+    screenshot(page, "home")
+
+
+def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
+    path = tmp_path / "dangan.duckdb"
+    Store(path, today=TODAY, lock_wait=10).ensure_ready()  # migrated, no campaign
+    with serve_dashboard(path) as base_url:
+        open_page(page, base_url)
+        assert_no_exception(page)
+        info = page.get_by_test_id("stAlertContentInfo")
+        expect(info).to_be_visible()
+        expect(info).to_contain_text("dangan demo")
+        expect(page.get_by_test_id("stMetric")).to_have_count(0)
+        screenshot(page, "home-empty")
+
+
+@pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("college", "学院 / 班级"),
+                                               ("detail", "登记详情")])
+def test_every_page_opens_without_an_exception(page: Page, demo_url: str, path: str, heading: str) -> None:
+    open_page(page, demo_url, path)
+    assert_no_exception(page)
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    screenshot(page, f"page-{path or 'overview'}")
+
+
+def test_drill_from_overview_to_a_college_to_a_graduate(page: Page, demo_url: str) -> None:
+    open_page(page, demo_url)
+    settle_after(page, lambda: page.get_by_role("link", name="商学院", exact=True).click())
+    expect(page.get_by_role("heading", name="商学院", level=1)).to_be_visible()
+    assert "college=" in page.url
+    assert_no_exception(page)
+    screenshot(page, "drill-1-college")
+
+    settle_after(page, lambda: page.get_by_role("button", name="查看登记详情").click())
+    expect(page.get_by_role("heading", name="登记详情", level=1)).to_be_visible()
+    assert "student=" in page.url
+    expect(page.get_by_role("heading", name="修改与审核记录")).to_be_visible()
+    assert_no_exception(page)
+    screenshot(page, "drill-2-graduate")
+
+
+def test_a_link_with_filters_opens_the_same_view(page: Page, demo_url: str) -> None:
+    open_page(page, demo_url, "risk", {"college": "商学院", "stage": "returned"})
+    assert_no_exception(page)
+    expect(page.get_by_role("button", name=re.compile("下载 商学院 催办名单"))).to_be_visible()
+    screenshot(page, "risk-linked")
