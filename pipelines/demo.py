@@ -1259,7 +1259,7 @@ def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
     cat = _build_catalog(np.random.default_rng([seed, 0]), graduates)
     clock = _Clock.of(as_of)
     batch_id = store.transaction(SYSTEM, SOURCE, partial(_begin, cat=cat, graduates=graduates,
-                                                         seed=seed))
+                                                         seed=seed), refresh_stages=False)
     counts = {"campaigns": 1, "colleges": cat.colleges.height}
     counters = _Counters(students=np.zeros(len(catalog.COLLEGES) * 2, dtype=np.int64),
                          people=np.zeros(len(ORIGINS) * 2, dtype=np.int64))
@@ -1267,12 +1267,15 @@ def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
         size = min(CHUNK_SIZE, graduates - start)
         chunk = _plan_chunk(np.random.default_rng([seed, 1, chunk_no]), cat, counters, size,
                             clock, batch_id)
-        written = store.transaction(SYSTEM, SOURCE, partial(_write_chunk, chunk=chunk))
+        written = store.transaction(SYSTEM, SOURCE, partial(_write_chunk, chunk=chunk),
+                                    refresh_stages=False)
         for table, rows in written.items():
             counts[table] = counts.get(table, 0) + rows
         if progress is not None:
             progress(start + size, graduates)
     store.transaction(SYSTEM, SOURCE, partial(_finish, batch_id=batch_id, graduates=graduates,
-                                              started=started, as_of=as_of))
+                                              started=started, as_of=as_of), refresh_stages=False)
+    # Materialise the stages once, as of the store's day now that `as_of` is set.
+    store.transaction(SYSTEM, "demo:stages", lambda _writer: None)
     counts["import_batches"] = 1
     return counts

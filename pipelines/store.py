@@ -197,6 +197,14 @@ class Writer(Reader):
             return pl.Series("id", [], dtype=pl.Int64)
         return _frame(self.conn, f"select nextval('{sequence}')::bigint as id from range(?)", [count])["id"]
 
+    def refresh_stage_cache(self) -> None:
+        """Refill `graduate_stage_cache` from the live view, for every college, as of today."""
+        self.conn.execute("set variable scope_colleges = NULL")
+        self.conn.execute("create or replace table graduate_stage_cache as select * from graduate_stages_live")
+        self.set_setting("stage_cache_as_of", self.today.isoformat())
+        colleges = list(self.actor.colleges) if self.actor.colleges is not None else None
+        self.conn.execute("set variable scope_colleges = ?", [colleges])
+
     def set_setting(self, key: str, value: str) -> None:
         self.conn.execute(
             "insert or replace into settings (key, value) values (?, ?)", [key, value]
@@ -263,15 +271,21 @@ class Store:
                     ) from None
                 time.sleep(0.1)
 
-    def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor, as_of: date | None = None) -> date:
+    def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor, as_of: date | None = None,
+                   *, write: bool = False) -> date:
+        settings = dict(conn.execute(
+            "select key, value from settings where key in ('as_of', 'stage_cache_as_of')").fetchall())
         today = as_of or self.explicit_today
         if today is None:
-            rows = conn.execute("select value from settings where key = 'as_of'").fetchall()
-            today = date.fromisoformat(rows[0][0]) if rows else date.today()
+            today = date.fromisoformat(settings["as_of"]) if "as_of" in settings else date.today()
         as_of_end = datetime.combine(today + timedelta(days=1), datetime.min.time())
         conn.execute("set variable as_of = ?", [today])
         conn.execute("set variable as_of_end = ?", [as_of_end])
         conn.execute("set variable scope_colleges = ?", [list(actor.colleges) if actor.colleges is not None else None])
+        # Readers use the materialised stages when they were computed for this very day; a
+        # writer always sees the live view, which includes its own uncommitted changes.
+        cached = not write and settings.get("stage_cache_as_of") == today.isoformat()
+        conn.execute("set variable use_stage_cache = ?", [cached])
         return today
 
     # -- public --
@@ -313,21 +327,24 @@ class Store:
             return reader.today
 
     def transaction(self, actor: Actor, action: str, work: Callable[[Writer], T],
-                    target: str | None = None) -> T:
+                    target: str | None = None, *, refresh_stages: bool = True) -> T:
         """Run `work` in one write transaction, audited as `action`; all of it or none of it.
 
-        After COMMIT the audit row's token is read back; if the commit did not take effect the
-        whole `work` runs again (at most three times).
+        The materialised stages are refilled in the same transaction (`refresh_stages=False`
+        skips it, for the demo's intermediate chunks). After COMMIT the audit row's token is read
+        back; if the commit did not take effect the whole `work` runs again (at most 3 times).
         """
         self.ensure_ready()
         for _attempt in range(3):
             token = uuid.uuid4().hex
             with self._connection(write=True) as conn:
-                today = self._configure(conn, actor)
+                today = self._configure(conn, actor, write=True)
                 conn.execute("begin transaction")
                 try:
                     writer = Writer(conn, actor, today)
                     result = work(writer)
+                    if refresh_stages:
+                        writer.refresh_stage_cache()
                     writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
                     conn.execute("commit")
                 except duckdb.TransactionException:

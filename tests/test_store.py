@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -199,3 +200,42 @@ def test_unknown_campaign_is_a_clear_refusal(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)])
     with pytest.raises(StoreError, match="dangan campaign set"):
         imports.import_file(empty, SYSTEM, "roster", path)
+
+
+def _stages(reader: store_module.Reader, cached: bool) -> list[tuple[object, ...]]:
+    reader.conn.execute("set variable use_stage_cache = ?", [cached])
+    return reader.conn.execute("select * from graduate_stages order by student_id").fetchall()
+
+
+def test_materialised_stages_equal_the_live_view_and_keep_the_scope(store: Store, tmp_path: Path) -> None:
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)]))
+    rows = [registration_row(i, 审核状态=s) for i, s in enumerate(["已通过", "待院审核", "已退回"])]
+    rows[2]["退回原因"] = "缺材料"
+    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
+    with store.reading(SYSTEM) as reader:
+        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        cached = _stages(reader, True)
+        assert cached == _stages(reader, False) and len(cached) == 6
+    dean = Actor("院长", "college_reviewer", ("商学院",))
+    with store.reading(dean) as reader:
+        assert {r[0] for r in reader.conn.execute("select college_name from graduate_stages").fetchall()} == {"商学院"}
+        assert _stages(reader, True) == _stages(reader, False)
+
+
+def test_another_day_reads_the_live_view(store: Store, tmp_path: Path) -> None:
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
+    with store.reading(SYSTEM, as_of=date(2024, 6, 9)) as reader:
+        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(False,)]
+
+
+def test_a_failed_write_leaves_the_materialised_stages_as_they_were(store: Store, tmp_path: Path) -> None:
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
+    before = table(store, "select * from graduate_stage_cache")
+
+    def work(writer: store_module.Writer) -> None:
+        writer.execute("delete_campaign", cohort=2024)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        store.transaction(SYSTEM, "x", work)
+    assert table(store, "select * from graduate_stage_cache") == before

@@ -1,6 +1,7 @@
 -- One row per graduate the acting user may see: roster, current registration, confirmation,
--- verification, and the stage they have reached.
-create or replace view graduate_stages as
+-- verification, and the stage they have reached, computed from the history. Pages read it
+-- through `graduate_stages`, which serves a materialised copy when one exists for the day.
+create or replace view graduate_stages_live as
 with
 
 current_destinations as (

@@ -1,0 +1,15 @@
+-- What every page and query reads: the materialised copy when the store set `use_stage_cache`
+-- for this connection (its as-of day matches the copy's), the live view otherwise. DuckDB
+-- folds the variable, so only one branch runs.
+create or replace view graduate_stages as
+select *
+from graduate_stage_cache
+where getvariable('use_stage_cache')
+    and (getvariable('scope_colleges') is null
+        or list_contains(getvariable('scope_colleges'), college_name))
+
+union all by name
+
+select *
+from graduate_stages_live
+where not coalesce(getvariable('use_stage_cache'), false)
