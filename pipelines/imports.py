@@ -421,7 +421,8 @@ def _write_refused(path: Path, source: sources.Source, errors: list[RowError]) -
 
 def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
                 skip_invalid: bool = False, cohort: int | None = None,
-                refused_path: str | Path | None = None, progress: Progress | None = None) -> ImportResult:
+                refused_path: str | Path | None = None, progress: Progress | None = None,
+                refresh_stages: bool = True) -> ImportResult:
     """Import one file of `kind_key` (roster, destinations, registrations) into the store."""
     kind = KINDS[kind_key]
     path = Path(path)
@@ -460,7 +461,7 @@ def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
         return result
 
     say("写入数据库 ……")
-    result = store.transaction(actor, f"import:{kind_key}", work)
+    result = store.transaction(actor, f"import:{kind_key}", work, refresh_stages=refresh_stages)
     if result.errors:
         out = Path(refused_path) if refused_path else path.with_name(f"{path.stem}.refused.csv")
         _write_refused(out, source, result.errors)

@@ -330,10 +330,19 @@ class Store:
                     target: str | None = None, *, refresh_stages: bool = True) -> T:
         """Run `work` in one write transaction, audited as `action`; all of it or none of it.
 
-        The materialised stages are refilled in the same transaction (`refresh_stages=False`
-        skips it, for the demo's intermediate chunks). After COMMIT the audit row's token is read
-        back; if the commit did not take effect the whole `work` runs again (at most 3 times).
+        The transaction also marks the materialised stages stale, so readers fall back to the
+        live view; after it commits, a second short transaction refills them (skipped with
+        `refresh_stages=False`, for the demo's intermediate chunks). If that one is interrupted
+        the stages just stay stale: readers are slower, never wrong.
         """
+        result = self._write(actor, action, work, target, invalidate=True)
+        if refresh_stages:
+            self._write(actor, "stages:refresh", lambda w: w.refresh_stage_cache(), None, invalidate=False)
+        return result
+
+    def _write(self, actor: Actor, action: str, work: Callable[[Writer], T], target: str | None,
+               *, invalidate: bool) -> T:
+        """One audited write transaction, retried if its COMMIT did not take effect."""
         self.ensure_ready()
         for _attempt in range(3):
             token = uuid.uuid4().hex
@@ -343,8 +352,8 @@ class Store:
                 try:
                     writer = Writer(conn, actor, today)
                     result = work(writer)
-                    if refresh_stages:
-                        writer.refresh_stage_cache()
+                    if invalidate:
+                        writer.conn.execute("delete from settings where key = 'stage_cache_as_of'")
                     writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
                     conn.execute("commit")
                 except duckdb.TransactionException:

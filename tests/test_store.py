@@ -83,7 +83,7 @@ def test_a_commit_that_did_not_take_effect_is_retried(store: Store, monkeypatch:
         real_audit(self, *args, token=("lost" if len(calls) == 1 else token), **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_module.Writer, "audit", flaky_audit)
-    store.transaction(SYSTEM, "retry-test", lambda w: w.set_setting("k", "v"))
+    store.transaction(SYSTEM, "retry-test", lambda w: w.set_setting("k", "v"), refresh_stages=False)
     assert len(calls) == 2
 
 
