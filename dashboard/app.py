@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import data
+
 st.set_page_config(page_title="档案登记看板", page_icon="📁", layout="wide")
 
 pages = {
@@ -16,4 +18,5 @@ pages = {
         st.Page("pages/detail.py", title="登记详情", icon="🔍", url_path="detail"),
     ],
 }
-st.navigation(pages).run()
+with data.run_scope():
+    st.navigation(pages).run()

@@ -121,6 +121,16 @@ def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pl.
     return conn.sql(sql, params=params or None).pl()
 
 
+def stage_cache_days(today: date) -> tuple[date, date]:
+    """The days the materialised stages hold: the day before (for the KPI change) and today."""
+    return today - timedelta(days=1), today
+
+
+def _set_day(conn: duckdb.DuckDBPyConnection, day: date) -> None:
+    conn.execute("set variable as_of = ?", [day])
+    conn.execute("set variable as_of_end = ?", [datetime.combine(day + timedelta(days=1), datetime.min.time())])
+
+
 class Reader:
     """A read-only view of the store for one operation, on behalf of one actor."""
 
@@ -198,9 +208,14 @@ class Writer(Reader):
         return _frame(self.conn, f"select nextval('{sequence}')::bigint as id from range(?)", [count])["id"]
 
     def refresh_stage_cache(self) -> None:
-        """Refill `graduate_stage_cache` from the live view, for every college, as of today."""
+        """Refill `graduate_stage_cache` from the live view, for every college, as of today and
+        the day before."""
         self.conn.execute("set variable scope_colleges = NULL")
-        self.conn.execute("create or replace table graduate_stage_cache as select * from graduate_stages_live")
+        for i, day in enumerate(stage_cache_days(self.today)):
+            _set_day(self.conn, day)
+            fill = "create or replace table graduate_stage_cache as" if i == 0 else "insert into graduate_stage_cache"
+            self.conn.execute(f"{fill} select ?::date as cache_day, * from graduate_stages_live", [day])
+        _set_day(self.conn, self.today)
         self.set_setting("stage_cache_as_of", self.today.isoformat())
         colleges = list(self.actor.colleges) if self.actor.colleges is not None else None
         self.conn.execute("set variable scope_colleges = ?", [colleges])
@@ -278,13 +293,12 @@ class Store:
         today = as_of or self.explicit_today
         if today is None:
             today = date.fromisoformat(settings["as_of"]) if "as_of" in settings else date.today()
-        as_of_end = datetime.combine(today + timedelta(days=1), datetime.min.time())
-        conn.execute("set variable as_of = ?", [today])
-        conn.execute("set variable as_of_end = ?", [as_of_end])
+        _set_day(conn, today)
         conn.execute("set variable scope_colleges = ?", [list(actor.colleges) if actor.colleges is not None else None])
         # Readers use the materialised stages when they were computed for this very day; a
         # writer always sees the live view, which includes its own uncommitted changes.
-        cached = not write and settings.get("stage_cache_as_of") == today.isoformat()
+        cache_as_of = settings.get("stage_cache_as_of")
+        cached = not write and cache_as_of is not None and today in stage_cache_days(date.fromisoformat(cache_as_of))
         conn.execute("set variable use_stage_cache = ?", [cached])
         return today
 

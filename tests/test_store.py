@@ -224,7 +224,7 @@ def test_materialised_stages_equal_the_live_view_and_keep_the_scope(store: Store
 
 def test_another_day_reads_the_live_view(store: Store, tmp_path: Path) -> None:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
-    with store.reading(SYSTEM, as_of=date(2024, 6, 9)) as reader:
+    with store.reading(SYSTEM, as_of=date(2024, 6, 8)) as reader:
         assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(False,)]
 
 
@@ -239,3 +239,14 @@ def test_a_failed_write_leaves_the_materialised_stages_as_they_were(store: Store
     with pytest.raises(RuntimeError):
         store.transaction(SYSTEM, "x", work)
     assert table(store, "select * from graduate_stage_cache") == before
+
+
+def test_yesterday_is_materialised_too_and_equals_the_live_view(store: Store, tmp_path: Path) -> None:
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(3)]))
+    rows = [registration_row(0, 提交时间="2024-06-10 09:00"), registration_row(1, 提交时间="2024-06-01 09:00")]
+    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
+    with store.reading(SYSTEM, as_of=date(2024, 6, 9)) as reader:
+        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        cached = _stages(reader, True)
+        assert cached == _stages(reader, False)
+        assert sum(1 for r in reader.conn.execute("select registration_id from graduate_stages").fetchall() if r[0]) == 1

@@ -1,10 +1,11 @@
 -- What every page and query reads: the materialised copy when the store set `use_stage_cache`
--- for this connection (its as-of day matches the copy's), the live view otherwise. DuckDB
--- folds the variable, so only one branch runs.
+-- for this connection (the copy holds its as-of day), the live view otherwise. DuckDB folds the
+-- variable, so only one branch runs.
 create or replace view graduate_stages as
-select *
+select * exclude (cache_day)
 from graduate_stage_cache
 where getvariable('use_stage_cache')
+    and cache_day = getvariable('as_of')
     and (getvariable('scope_colleges') is null
         or list_contains(getvariable('scope_colleges'), college_name))
 
