@@ -107,3 +107,22 @@ def describe_risks(frame: pl.DataFrame, deadline: date, today: date) -> pl.DataF
         ).alias("reminder"),
         pl.lit(left).alias("days_left"),
     ).drop("phone")
+
+
+RECENT_DAYS = 7  # the pace a projection assumes is the average of the last week
+
+
+def project_daily(daily: pl.DataFrame, done: int, total: int, deadline: date, today: date) -> Projection:
+    """Project from `sql/queries/daily_progress.sql` rows: the last RECENT_DAYS days set the pace."""
+    recent = int(daily.tail(RECENT_DAYS)["registered_that_day"].sum()) if daily.height else 0
+    return project(done, total, recent, RECENT_DAYS, deadline, today)
+
+
+def project_groups(groups: pl.DataFrame, deadline: date, today: date) -> pl.DataFrame:
+    """Rows of `sql/queries/pace_by_group.sql` with the projected count and whether it falls short."""
+    projected = [
+        project(r["registered"], r["graduates"], r["recent"], RECENT_DAYS, deadline, today).projected
+        for r in groups.select("registered", "graduates", "recent").iter_rows(named=True)
+    ]
+    return groups.with_columns(pl.Series("projected", projected, dtype=pl.Int64)).with_columns(
+        (pl.col("projected") < pl.col("graduates")).alias("will_miss"))

@@ -39,16 +39,14 @@ with left:
 with right:
     st.subheader("累计登记与审核通过")
     daily = data.query("daily_progress", cohort=cohort, filters=filters, start=campaign["opens_on"] or deadline - timedelta(days=60))
-    recent_days = 7
-    recent = int(daily.tail(recent_days)["registered_that_day"].sum())
-    projection = progress.project(totals["registered"], totals["graduates"], recent, recent_days, deadline, today)
+    projection = progress.project_daily(daily, totals["registered"], totals["graduates"], deadline, today)
     figure = go.Figure()
     figure.add_scatter(x=daily["day"], y=daily["registered"], name="累计登记", mode="lines")
     figure.add_scatter(x=daily["day"], y=daily["approved"], name="累计审核通过", mode="lines")
     if projection.days_left > 0:
         figure.add_scatter(x=[today, deadline], y=[projection.done, projection.total], name="按期完成所需进度",
                            mode="lines", line={"dash": "dot"})
-        figure.add_scatter(x=[today, deadline], y=[projection.done, projection.projected], name="按近7天速度预计",
+        figure.add_scatter(x=[today, deadline], y=[projection.done, projection.projected], name=f"按近{progress.RECENT_DAYS}天速度预计",
                            mode="lines", line={"dash": "dash"})
     figure.add_hline(y=totals["graduates"], line={"color": "gray", "width": 1}, annotation_text="毕业生总数")
     figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320, legend={"orientation": "h"})
@@ -56,7 +54,7 @@ with right:
     if projection.days_left > 0:
         verdict = f"预计截止时仍有 {projection.total - projection.projected:,} 人未登记" if projection.will_miss \
             else "按当前速度可在截止前完成登记"
-        st.caption(f"近 {recent_days} 天平均每天登记 {projection.daily_pace:.1f} 人；按期完成需每天 "
+        st.caption(f"近 {progress.RECENT_DAYS} 天平均每天登记 {projection.daily_pace:.1f} 人；按期完成需每天 "
                    f"{projection.needed_pace:.1f} 人。{verdict}。")
 
 st.subheader("各学院完成情况")

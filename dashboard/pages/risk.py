@@ -52,18 +52,16 @@ st.caption(f"风险等级：未登记或被退回为“高”，待审核超过 
 
 st.subheader("按当前速度能否按期完成登记")
 level = "class" if filters.college else "college"
-st.caption(("按班级" if level == "class" else "按学院（选择学院后按班级）") + "，以近 7 天的登记速度推算到截止日。")
-pace = data.query("pace_by_group", by=level, cohort=cohort, filters=filters, recent_days=7, limit=200, offset=0)
-projected = pace.with_columns(
-    pl.struct("registered", "graduates", "recent").map_elements(
-        lambda r: progress.project(r["registered"], r["graduates"], r["recent"], 7, deadline, today).projected,
-        return_dtype=pl.Int64).alias("projected"),
-).with_columns((pl.col("projected") < pl.col("graduates")).alias("will_miss"))
+st.caption(("按班级" if level == "class" else "按学院（选择学院后按班级）")
+           + f"，以近 {progress.RECENT_DAYS} 天的登记速度推算到截止日。")
+pace = data.query("pace_by_group", by=level, cohort=cohort, filters=filters, recent_days=progress.RECENT_DAYS,
+                  limit=200, offset=0)
+projected = progress.project_groups(pace, deadline, today)
 st.dataframe(
     projected.select(
         pl.col("key").alias("班级" if level == "class" else "学院"), pl.col("graduates").alias("毕业生"),
         pl.col("registered").alias("已登记"), pl.col("registered_rate").alias("登记率"),
-        pl.col("recent").alias("近7天登记"), pl.col("projected").alias("预计截止时登记"),
+        pl.col("recent").alias(f"近{progress.RECENT_DAYS}天登记"), pl.col("projected").alias("预计截止时登记"),
         pl.when(pl.col("will_miss")).then(pl.lit("⚠️ 赶不上")).otherwise(pl.lit("✅ 可完成")).alias("判断"),
     ),
     hide_index=True, width="stretch",
