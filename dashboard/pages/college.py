@@ -39,7 +39,7 @@ totals = data.query("stats_by", by="school", cohort=cohort, filters=filters)
 if totals.height == 0:
     st.info("没有符合筛选条件的毕业生。")
     st.stop()
-before = data.query("stats_by", by="school", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
+before = data.query("stats_total", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
 widgets.kpi_cards(totals.row(0, named=True), before.row(0, named=True) if before.height else None)
 
 

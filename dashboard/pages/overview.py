@@ -18,11 +18,18 @@ today = data.today()
 widgets.campaign_header(campaign, today)
 filters = widgets.filter_bar(cohort)
 
-now = data.query("stats_by", by="school", cohort=cohort, filters=filters)
-if now.height == 0:
+breakdowns = data.query("stats_breakdowns", cohort=cohort, filters=filters)
+
+
+def breakdown(dimension: str) -> pl.DataFrame:
+    return breakdowns.filter(pl.col("dimension") == dimension).drop("dimension")
+
+
+now = breakdown("school")
+if now.height == 0 or now["graduates"][0] == 0:
     st.info("没有符合筛选条件的毕业生。请放宽筛选条件，或点“清除筛选”。")
     st.stop()
-before = data.query("stats_by", by="school", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
+before = data.query("stats_total", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
 totals = now.row(0, named=True)
 widgets.kpi_cards(totals, before.row(0, named=True) if before.height else None)
 
@@ -58,7 +65,7 @@ with right:
                    f"{projection.needed_pace:.1f} 人。{verdict}。")
 
 st.subheader("各学院完成情况")
-by_college = data.query("stats_by", by="college", cohort=cohort, filters=filters).sort("registered_rate")
+by_college = breakdown("college").sort("registered_rate")
 bars = go.Figure()
 bars.add_bar(y=by_college["key"], x=by_college["registered_rate"], name="登记率", orientation="h")
 bars.add_bar(y=by_college["key"], x=by_college["approved_rate"], name="审核通过率", orientation="h")
@@ -86,12 +93,12 @@ for i, name in enumerate(table["学院"].to_list()):
 st.subheader("分布")
 by_type, by_province = st.columns(2)
 with by_type:
-    types = data.query("stats_by", by="transfer_type", cohort=cohort, filters=filters).filter(pl.col("key") != "未登记")
+    types = breakdown("transfer_type").filter(pl.col("key") != "未登记")
     pie = go.Figure(go.Pie(labels=types["key"], values=types["registered"], hole=0.4))
     pie.update_layout(title="按档案转递类型（已登记）", height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     st.plotly_chart(pie, width="stretch", config={"displayModeBar": False})
 with by_province:
-    provinces = data.query("stats_by", by="origin_province", cohort=cohort, filters=filters).sort("graduates", descending=True)
+    provinces = breakdown("origin_province").sort("graduates", descending=True)
     shown = provinces.head(12)
     bar = go.Figure(go.Bar(x=shown["key"], y=shown["graduates"], name="毕业生"))
     bar.add_bar(x=shown["key"], y=shown["registered"], name="已登记")
