@@ -34,13 +34,15 @@ _run = threading.local()
 
 @contextlib.contextmanager
 def run_scope() -> Iterator[None]:
-    """One read connection per script run (per actor and day), opened by the first query that
-    misses the cache and closed when the run ends: opening DuckDB costs 15-20 ms a time.
+    """One read connection per script run, opened by the first query that misses the cache and
+    closed when the run ends: opening DuckDB costs 15-20 ms a time.
 
+    Exactly one: a second shared lock taken while the first is held would deadlock against a
+    writer waiting at the turnstile. Queries for another day or user re-target this connection.
     The connection holds the store's shared lock for the rest of the run, so a page that is
     about to write must call `release()` first.
     """
-    _run.stack, _run.readers = contextlib.ExitStack(), {}
+    _run.stack, _run.reader = contextlib.ExitStack(), None
     try:
         yield
     finally:
@@ -48,20 +50,31 @@ def run_scope() -> Iterator[None]:
 
 
 def release() -> None:
-    """Close the run's read connections (before a write, and at the end of every run)."""
+    """Close the run's read connection (before a write, and at the end of every run)."""
     stack = getattr(_run, "stack", None)
-    _run.stack, _run.readers = None, None
+    _run.stack, _run.reader = None, None
     if stack is not None:
         stack.close()
 
 
-def _reader(actor: Actor, as_of: date | None) -> contextlib.AbstractContextManager[Reader]:
-    readers = getattr(_run, "readers", None)
-    if readers is None:  # outside a script run (tests, scripts): a connection per query
-        return store().reading(actor, as_of=as_of)
-    if (actor, as_of) not in readers:
-        readers[(actor, as_of)] = _run.stack.enter_context(store().reading(actor, as_of=as_of))
-    return contextlib.nullcontext(readers[(actor, as_of)])
+@contextlib.contextmanager
+def _reader(actor: Actor, as_of: date | None) -> Iterator[Reader]:
+    stack = getattr(_run, "stack", None)
+    if stack is None:  # outside a script run (tests, scripts): a connection per query
+        with store().reading(actor, as_of=as_of) as reader:
+            yield reader
+        return
+    if _run.reader is None:
+        _run.reader = stack.enter_context(store().reading(actor, as_of=as_of))
+        yield _run.reader
+        return
+    reader = _run.reader
+    home = (reader.actor, reader.today)
+    store().retarget(reader, actor, as_of)
+    try:
+        yield reader
+    finally:
+        store().retarget(reader, *home)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -81,7 +94,8 @@ def query(name: str, *, filters: Filters | None = None, as_of: date | None = Non
 
 @st.cache_data(show_spinner=False)
 def _today(version: tuple[Any, ...]) -> date:
-    return store().today()
+    with _reader(VIEWER, None) as reader:
+        return reader.today
 
 
 def today() -> date:

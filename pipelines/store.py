@@ -333,6 +333,11 @@ class Store:
             today = self._configure(conn, actor, as_of)
             yield Reader(conn, actor, today)
 
+    def retarget(self, reader: Reader, actor: Actor, as_of: date | None) -> None:
+        """Point an open Reader at another user or day (its scope and as-of variables)."""
+        reader.actor = actor
+        reader.today = self._configure(reader.conn, actor, as_of)
+
     def today(self) -> date:
         """The as-of date every rule uses: `--today`, else the store's setting, else the date."""
         if self.explicit_today is not None:

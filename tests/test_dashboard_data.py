@@ -1,0 +1,40 @@
+"""dashboard.data: one read connection per script run, and no deadlock with a waiting writer."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from dashboard import data
+from pipelines import imports
+from pipelines.filters import NONE
+from pipelines.store import SYSTEM, Store
+from tests.conftest import ROSTER_HEADER, roster_row, table, write_csv
+
+
+def test_a_run_reading_two_days_does_not_block_a_waiting_writer(store: Store, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
+    monkeypatch.setenv("DANGAN_DB", str(store.path))
+    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
+    waiting = threading.Event()
+    writer = Store(store.path, today="2024-06-10", lock_wait=30, on_wait=lambda _msg: waiting.set())
+    wrote: list[bool] = []
+
+    with data.run_scope():
+        today = data.query("stats_total", cohort=2024, filters=NONE)  # the run's connection: shared lock
+        thread = threading.Thread(target=lambda: wrote.append(
+            writer.transaction(SYSTEM, "waiting-writer", lambda w: w.set_setting("w", "1")) is None))
+        thread.start()
+        assert waiting.wait(10), "the writer should be waiting for the run to end"
+        # a second day in the same run re-targets the open connection instead of queueing behind
+        # the writer at the turnstile (which would deadlock until the lock wait runs out)
+        yesterday = data.query("stats_total", cohort=2024, filters=NONE, as_of=date(2024, 6, 9))
+        assert data.today() == date(2024, 6, 10)
+    thread.join(30)
+    assert wrote == [True]
+    assert today["graduates"].to_list() == yesterday["graduates"].to_list() == [1]
+    assert table(store, "select value from settings where key = 'w'") == [("1",)]
