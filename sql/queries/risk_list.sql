@@ -1,5 +1,6 @@
--- Graduates at risk of missing the deadline, most urgent first: one page ($limit, $offset),
--- with the full count in `total`. $reason narrows to one reason.
+-- Graduates at risk of missing the deadline, most urgent first: one page ($limit, $offset).
+-- $reason narrows to one reason; risk_counts gives the totals for paging (no window count
+-- here, so that DuckDB can keep just the top rows instead of sorting everyone).
 with
 
 at_risk as (
@@ -21,8 +22,7 @@ final as (
         reason,
         status,
         return_reason,
-        days_waiting,
-        count(*) over () as total
+        days_waiting
     from at_risk
     order by
         case reason
