@@ -300,6 +300,10 @@ class Store:
         cache_as_of = settings.get("stage_cache_as_of")
         cached = not write and cache_as_of is not None and today in stage_cache_days(date.fromisoformat(cache_as_of))
         conn.execute("set variable use_stage_cache = ?", [cached])
+        if cached:
+            conn.execute(sqlfiles.query("use_stage_cache"))
+        elif not write:
+            conn.execute("drop view if exists temp.graduate_stages")
         return today
 
     # -- public --
