@@ -216,6 +216,8 @@ class Writer(Reader):
             fill = "create or replace table graduate_stage_cache as" if i == 0 else "insert into graduate_stage_cache"
             self.conn.execute(f"{fill} select ?::date as cache_day, * from graduate_stages_live", [day])
         _set_day(self.conn, self.today)
+        self.conn.execute("create or replace table roster_option_cache as "
+                          "select distinct cohort, college_name, major, class_name from graduates")
         self.set_setting("stage_cache_as_of", self.today.isoformat())
         colleges = list(self.actor.colleges) if self.actor.colleges is not None else None
         self.conn.execute("set variable scope_colleges = ?", [colleges])

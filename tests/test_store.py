@@ -251,3 +251,15 @@ def test_yesterday_is_materialised_too_and_equals_the_live_view(store: Store, tm
         cached = _stages(reader, True)
         assert cached == _stages(reader, False)
         assert sum(1 for r in reader.conn.execute("select registration_id from graduate_stages").fetchall() if r[0]) == 1
+
+
+def test_filter_options_from_the_materialised_roster_equal_live_and_keep_the_scope(store: Store, tmp_path: Path) -> None:
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)]))
+    dean = Actor("院长", "college_reviewer", ("商学院",))
+    for actor in (SYSTEM, dean):
+        with store.reading(actor) as reader:
+            cached = reader.rows("filter_options", cohort=2024, college=None)
+            reader.conn.execute("set variable use_stage_cache = false")
+            live = reader.rows("filter_options", cohort=2024, college=None)
+        assert cached == live and cached
+        assert {r["college_name"] for r in cached} == ({"商学院"} if actor is dean else {"商学院", "服装设计学院"})
