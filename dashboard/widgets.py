@@ -33,11 +33,11 @@ def _pick(label: str, options: list[str], current: str | None, labels: dict[str,
 def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
     """The filters, kept in the URL so that a link opens the same view."""
     current = current_filters()
-    options = data.query("filter_options", cohort=cohort, college=current.college)
+    options = data.query("filter_options", cohort=cohort)
     with st.expander("筛选", expanded=not current.is_empty() and not fixed_college, icon="🔎"):
         top = st.columns(4)
         with top[0]:
-            colleges = data.query("filter_options", cohort=cohort, college=None)["college_name"].unique().sort().to_list()
+            colleges = options["college_name"].unique().sort().to_list()
             college = current.college if fixed_college else _pick("学院", colleges, current.college)
         majors = options.filter(pl.col("college_name") == college) if college else options
         with top[1]:

@@ -36,6 +36,7 @@ RISK_REASONS: tuple[RiskReason, ...] = (
 )
 BY_CODE = {r.code: r for r in RISK_REASONS}
 LEVELS = {3: "高", 2: "中", 1: "低"}
+ESCALATION_DAYS = 3  # in the last days before the deadline every level rises one step
 
 
 def days_left(deadline: date, today: date) -> int:
@@ -53,11 +54,20 @@ def deadline_phrase(deadline: date, today: date) -> str:
 
 
 def risk_level(reason_code: str, days_to_deadline: int) -> str:
-    """高/中/低: the reason's urgency, raised one step in the last three days (and after)."""
+    """高/中/低: the reason's urgency, raised one step in the last days (and after)."""
     weight = BY_CODE[reason_code].weight
-    if days_to_deadline <= 3:
+    if days_to_deadline <= ESCALATION_DAYS:
         weight = min(weight + 1, 3)
     return LEVELS[weight]
+
+
+def risk_level_rules() -> str:
+    """The level rules in one Chinese sentence, for the page that shows the levels."""
+    parts = [
+        "、".join(r.label for r in RISK_REASONS if r.weight == weight) + f"为“{label}”"
+        for weight, label in LEVELS.items()
+    ]
+    return "风险等级：" + "；".join(parts) + f"；截止前 {ESCALATION_DAYS} 天内各升一级。"
 
 
 def reminder_text(name: str, reason_code: str, deadline: date, today: date) -> str:

@@ -344,13 +344,6 @@ class Store:
         reader.actor = actor
         reader.today = self._configure(reader.conn, actor, as_of)
 
-    def today(self) -> date:
-        """The as-of date every rule uses: `--today`, else the store's setting, else the date."""
-        if self.explicit_today is not None:
-            return self.explicit_today
-        with self.reading(SYSTEM) as reader:
-            return reader.today
-
     def transaction(self, actor: Actor, action: str, work: Callable[[Writer], T],
                     target: str | None = None, *, refresh_stages: bool = True) -> T:
         """Run `work` in one write transaction, audited as `action`; all of it or none of it.

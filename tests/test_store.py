@@ -258,8 +258,22 @@ def test_filter_options_from_the_materialised_roster_equal_live_and_keep_the_sco
     dean = Actor("院长", "college_reviewer", ("商学院",))
     for actor in (SYSTEM, dean):
         with store.reading(actor) as reader:
-            cached = reader.rows("filter_options", cohort=2024, college=None)
+            cached = reader.rows("filter_options", cohort=2024)
             reader.conn.execute("set variable use_stage_cache = false")
-            live = reader.rows("filter_options", cohort=2024, college=None)
+            live = reader.rows("filter_options", cohort=2024)
         assert cached == live and cached
         assert {r["college_name"] for r in cached} == ({"商学院"} if actor is dean else {"商学院", "服装设计学院"})
+
+
+def test_the_one_pass_breakdowns_equal_stats_by_for_each_grouping(store: Store, tmp_path: Path) -> None:
+    """stats_breakdowns repeats stats_by's counts in grouping sets; this keeps the two in step."""
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(8)]))
+    statuses = ["已通过", "待院审核", "待校审核", "已退回", ""]
+    rows = [registration_row(i, 审核状态=s, 退回原因="缺材料" if s == "已退回" else "") for i, s in enumerate(statuses)]
+    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
+    with store.reading(SYSTEM) as reader:
+        breakdowns = reader.query("stats_breakdowns", cohort=2024, **NONE.params())
+        for by in ("school", "college", "transfer_type", "origin_province"):
+            expected = reader.query("stats_by", by=by, cohort=2024, **NONE.params()).sort("key")
+            got = breakdowns.filter(pl.col("dimension") == by).drop("dimension").sort("key")
+            assert got.equals(expected), by

@@ -18,7 +18,7 @@ campaign = data.guarded_campaign()
 cohort = campaign["cohort"]
 today = data.today()
 current = widgets.current_filters()
-colleges = data.query("filter_options", cohort=cohort, college=None)["college_name"].unique().sort().to_list()
+colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
 
 if current.college is None or current.college not in colleges:
     st.title("学院 / 班级")
@@ -34,19 +34,17 @@ if current.college is None or current.college not in colleges:
 st.title(current.class_name or current.college)
 widgets.campaign_header(campaign, today, subtitle=current.college if current.class_name else "")
 filters = widgets.filter_bar(cohort, fixed_college=True)
-totals = data.query("stats_total", cohort=cohort, filters=filters)
-if totals["graduates"][0] == 0:
+totals = data.query("stats_by", by="school", cohort=cohort, filters=filters)
+if totals.height == 0:
     st.info("没有符合筛选条件的毕业生。")
     st.stop()
-before = data.query("stats_total", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
+before = data.query("stats_by", by="school", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
 widgets.kpi_cards(totals.row(0, named=True), before.row(0, named=True) if before.height else None)
 
 
-breakdowns = data.query("stats_class_major", cohort=cohort, filters=filters)
-
-
 def ranking(by: str, label: str) -> None:
-    ranked = breakdowns.filter(pl.col("dimension") == by).sort(["registered_rate", "approved_rate"], descending=True)
+    ranked = data.query("stats_by", by=by, cohort=cohort, filters=filters).sort(
+        ["registered_rate", "approved_rate"], descending=True)
     names = {**{k: v for k, v in RANKING.items() if v}, "key": label}
     selection = st.dataframe(
         ranked.select(list(RANKING)).rename(names), hide_index=True, width="stretch",

@@ -47,8 +47,7 @@ st.dataframe(
     hide_index=True, width="stretch",
     column_config={"提醒语（可复制到班级群）": st.column_config.TextColumn(width="large")},
 )
-st.caption(f"风险等级：未登记或被退回为“高”，待审核超过 {progress.REVIEW_WAIT_DAYS} 天或未确认为“中”，未生成核验报告为“低”；"
-           "截止前 3 天内各升一级。提醒语只说明缺少什么、何时截止，与毕业证、学位证无关（四不准）。")
+st.caption(progress.risk_level_rules() + "提醒语只说明缺少什么、何时截止，与毕业证、学位证无关（四不准）。")
 
 st.subheader("按当前速度能否按期完成登记")
 level = "class" if filters.college else "college"

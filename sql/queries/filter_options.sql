@@ -1,12 +1,11 @@
--- The values each filter can take in a cohort (for the filter bar), within the chosen college
--- and the colleges the acting user may see.
+-- The values each filter can take in a cohort (for the filter bar), within the colleges the
+-- acting user may see.
 select distinct
     college_name,
     major,
     class_name
 from roster_options
 where cohort = $cohort
-    and ($college is null or college_name = $college)
     and (getvariable('scope_colleges') is null
         or list_contains(getvariable('scope_colleges'), college_name))
 order by all

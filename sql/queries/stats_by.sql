@@ -1,5 +1,6 @@
 -- Stage counts and rates for one cohort, grouped by the key the caller names ($by), over the
--- graduates the filters select.
+-- graduates the filters select. Grouping on the raw key and labelling the few result rows
+-- afterwards keeps `by = 'school'` (the KPI totals) as cheap as a plain count.
 with
 
 keyed as (
@@ -9,18 +10,16 @@ keyed as (
             when 'major' then major
             when 'class' then class_name
             when 'advisor' then advisor
-            when 'transfer_type' then coalesce(ref_transfer_types.label, '未登记')
-            when 'origin_province' then coalesce(origin_province, '未知')
-            else '全校'
-        end as key,
+            when 'transfer_type' then transfer_type
+            when 'origin_province' then origin_province
+        end as raw_key,
         graduates.*
     from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
-    left join ref_transfer_types on ref_transfer_types.key = graduates.transfer_type
 ),
 
 counts as (
     select
-        coalesce(key, '（空）') as key,
+        raw_key,
         count(*) as graduates,
         count(registration_id) as registered,
         count(*) filter (where status = 'pending_college') as pending_college,
@@ -31,17 +30,24 @@ counts as (
         count(*) filter (where is_verified) as verified,
         count(*) filter (where status in ('pending_school', 'approved')) as college_approved
     from keyed
-    group by all
+    group by raw_key
 ),
 
 final as (
     select
-        *,
+        case $by
+            when 'transfer_type' then coalesce(ref_transfer_types.label, '未登记')
+            when 'origin_province' then coalesce(counts.raw_key, '未知')
+            when 'school' then '全校'
+            else coalesce(counts.raw_key, '（空）')
+        end as key,
+        counts.* exclude (raw_key),
         registered / graduates as registered_rate,
         approved / graduates as approved_rate,
         confirmed / graduates as confirmed_rate,
         verified / graduates as verified_rate
     from counts
+    left join ref_transfer_types on $by = 'transfer_type' and ref_transfer_types.key = counts.raw_key
 )
 
 select * from final
