@@ -215,9 +215,24 @@ class Writer(Reader):
             _set_day(self.conn, day)
             fill = "create or replace table graduate_stage_cache as" if i == 0 else "insert into graduate_stage_cache"
             self.conn.execute(f"{fill} select ?::date as cache_day, * from graduate_stages_live", [day])
-        _set_day(self.conn, self.today)
         self.conn.execute("create or replace table roster_option_cache as "
                           "select distinct cohort, college_name, major, class_name from graduates")
+        # The summed counts, from the copy just made: stage_counts and daily_counts count live
+        # (use_count_cache false) over graduate_stages, here the copy for each day.
+        self.conn.execute("set variable use_stage_cache = true")
+        self.conn.execute("set variable use_count_cache = false")
+        self.conn.execute(sqlfiles.query("use_stage_cache"))
+        everyone = ", ".join(["NULL"] * 8)
+        for i, day in enumerate(stage_cache_days(self.today)):
+            _set_day(self.conn, day)
+            if i == 0:
+                self.conn.execute("delete from stage_count_cache; delete from daily_count_cache")
+            for table, macro in (("stage_count_cache", "stage_counts"), ("daily_count_cache", "daily_counts")):
+                self.conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
+                                  f"from {macro}({everyone})", [day])
+        self.conn.execute("drop view temp.graduate_stages")
+        self.conn.execute("set variable use_stage_cache = false")
+        _set_day(self.conn, self.today)
         self.set_setting("stage_cache_as_of", self.today.isoformat())
         colleges = list(self.actor.colleges) if self.actor.colleges is not None else None
         self.conn.execute("set variable scope_colleges = ?", [colleges])
@@ -302,6 +317,7 @@ class Store:
         cache_as_of = settings.get("stage_cache_as_of")
         cached = not write and cache_as_of is not None and today in stage_cache_days(date.fromisoformat(cache_as_of))
         conn.execute("set variable use_stage_cache = ?", [cached])
+        conn.execute("set variable use_count_cache = ?", [cached])
         if cached:
             conn.execute(sqlfiles.query("use_stage_cache"))
         elif not write:

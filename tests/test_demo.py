@@ -312,3 +312,39 @@ def test_chunks_stream_and_stay_unique(tmp_path: Path, monkeypatch: pytest.Monke
                           ("verification_reports", "report_number")):
         assert scalar(store, f"select count(distinct {column}) = count(*) from {table}"), column
     assert scalar(store, "select count(*) from audit_log where action = 'demo'") == 6
+
+
+def _first_college_and_major(store: Store) -> tuple[str, str]:
+    found = rows(store, "select college_name, major from graduates order by student_id limit 1")
+    return str(found[0][0]), str(found[0][1])
+
+
+@pytest.mark.parametrize("actor_colleges", [None, "first"])
+@pytest.mark.parametrize("day", [AS_OF, date(2024, 6, 9)])
+def test_summed_counts_from_the_materialised_tables_equal_live_counts(
+        store: Store, actor_colleges: str | None, day: date) -> None:
+    """总览 reads stage_count_cache and daily_count_cache; every filter they can answer must give
+    what a live count over the graduates gives, for the store's day and the day before, within
+    a dean's scope too."""
+    from pipelines.filters import Filters
+    from pipelines.store import Actor
+
+    college, major = _first_college_and_major(store)
+    actor = SYSTEM if actor_colleges is None else Actor("院长", "college_reviewer", (college,))
+    selections = [Filters(), Filters(college=college), Filters(transfer_type="employer"),
+                  Filters(stage="approved"), Filters(college=college, stage="pending_college"),
+                  Filters(major=major)]
+    with store.reading(actor, as_of=day) as reader:
+        assert reader.conn.execute("select getvariable('use_count_cache')").fetchall() == [(True,)]
+        for filters in selections:
+            params = {"cohort": 2024, **filters.params()}
+            cached = [reader.query("stats_breakdowns", **params),
+                      reader.query("daily_progress", start=date(2024, 5, 1), **params)]
+            reader.conn.execute("set variable use_count_cache = false")
+            live = [reader.query("stats_breakdowns", **params),
+                    reader.query("daily_progress", start=date(2024, 5, 1), **params)]
+            reader.conn.execute("set variable use_count_cache = true")
+            for got, expected in zip(cached, live, strict=True):
+                assert got.equals(expected), filters
+            assert cached[0].filter(pl.col("dimension") == "school")["graduates"][0] > 0, filters
+            assert cached[1]["registered"][-1] > 0, filters

@@ -29,7 +29,8 @@ now = breakdown("school")
 if now.height == 0 or now["graduates"][0] == 0:
     st.info("没有符合筛选条件的毕业生。请放宽筛选条件，或点“清除筛选”。")
     st.stop()
-before = data.query("stats_by", by="school", cohort=cohort, filters=filters, as_of=widgets.yesterday(today))
+before = data.query("stats_breakdowns", cohort=cohort, filters=filters, as_of=widgets.yesterday(today)).filter(
+    pl.col("dimension") == "school")
 totals = now.row(0, named=True)
 widgets.kpi_cards(totals, before.row(0, named=True) if before.height else None)
 

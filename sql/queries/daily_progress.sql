@@ -2,49 +2,35 @@
 -- the graduates the filters select. An approval counts on the day the current revision passed.
 with
 
-selected as (
-    select
-        first_submitted_at::date as registered_on,
-        approved_at::date as approved_on
-    from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+events as (
+    select day, sum(registered)::bigint as registered, sum(approved)::bigint as approved
+    from daily_counts($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    group by day
 ),
 
 days as (
     select unnest(generate_series($start::date, getvariable('as_of'), interval 1 day))::date as day
 ),
 
-registered as (
-    select registered_on as day, count(*) as n
-    from selected
-    where registered_on is not null
-    group by 1
-),
-
-approved as (
-    select approved_on as day, count(*) as n
-    from selected
-    where approved_on is not null
-    group by 1
-),
-
 earlier as (
     -- whatever happened before $start still counts in the totals
     select
-        count(*) filter (where registered_on < $start::date) as registered,
-        count(*) filter (where approved_on < $start::date) as approved
-    from selected
+        coalesce(sum(registered) filter (where day < $start::date), 0)::bigint as registered,
+        coalesce(sum(approved) filter (where day < $start::date), 0)::bigint as approved
+    from events
 ),
 
 final as (
     select
         days.day,
-        coalesce(registered.n, 0) as registered_that_day,
-        coalesce(approved.n, 0) as approved_that_day,
-        (select registered from earlier) + sum(coalesce(registered.n, 0)) over (order by days.day) as registered,
-        (select approved from earlier) + sum(coalesce(approved.n, 0)) over (order by days.day) as approved
+        coalesce(events.registered, 0) as registered_that_day,
+        coalesce(events.approved, 0) as approved_that_day,
+        ((select registered from earlier) + sum(coalesce(events.registered, 0)) over (order by days.day))::bigint
+            as registered,
+        ((select approved from earlier) + sum(coalesce(events.approved, 0)) over (order by days.day))::bigint
+            as approved
     from days
-    left join registered using (day)
-    left join approved using (day)
+    left join events using (day)
 )
 
 select * from final

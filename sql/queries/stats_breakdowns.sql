@@ -1,13 +1,8 @@
--- The counts of stats_by for several groupings in one pass over the selected graduates:
--- the whole selection ('school'), and by college, transfer type and origin province.
--- 总览 needs all four; one scan, grouping raw keys and labelling the few result rows after,
--- keeps it under a second on 12 million graduates.
+-- The counts of stats_by for several groupings at once, over the selected graduates: the whole
+-- selection ('school'), and by college, transfer type and origin province. 总览 needs all
+-- four. They are sums over `stage_counts`, which is a few thousand materialised rows for the
+-- store's day and the day before unless a filter needs a live count.
 with
-
-selected as (
-    select *
-    from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
-),
 
 counts as (
     select
@@ -20,16 +15,16 @@ counts as (
         college_name,
         transfer_type,
         origin_province,
-        count(*) as graduates,
-        count(registration_id) as registered,
-        count(*) filter (where status = 'pending_college') as pending_college,
-        count(*) filter (where status = 'pending_school') as pending_school,
-        count(*) filter (where status = 'returned') as returned,
-        count(*) filter (where status = 'approved') as approved,
-        count(*) filter (where is_confirmed) as confirmed,
-        count(*) filter (where is_verified) as verified,
-        count(*) filter (where status in ('pending_school', 'approved')) as college_approved
-    from selected
+        coalesce(sum(graduates), 0)::bigint as graduates,
+        coalesce(sum(registered), 0)::bigint as registered,
+        coalesce(sum(pending_college), 0)::bigint as pending_college,
+        coalesce(sum(pending_school), 0)::bigint as pending_school,
+        coalesce(sum(returned), 0)::bigint as returned,
+        coalesce(sum(approved), 0)::bigint as approved,
+        coalesce(sum(confirmed), 0)::bigint as confirmed,
+        coalesce(sum(verified), 0)::bigint as verified,
+        coalesce(sum(college_approved), 0)::bigint as college_approved
+    from stage_counts($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
     group by grouping sets ((), (college_name), (transfer_type), (origin_province))
 ),
 

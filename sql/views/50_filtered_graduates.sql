@@ -1,4 +1,4 @@
--- The graduates of one cohort that a page's filters select (NULL filter: everything).
+-- The graduates of one cohort that a page's filters select (NULL filter, cohort included: everything).
 -- Pages and the CLI pass the same filters to every query, so links that carry them in the URL
 -- open the same view.
 create or replace macro filtered_graduates(
@@ -6,7 +6,7 @@ create or replace macro filtered_graduates(
 ) as table
 select *
 from graduate_stages
-where cohort = cohort_
+where (cohort_ is null or cohort = cohort_)
     and (college_ is null or college_name = college_)
     and (major_ is null or major = major_)
     and (class_ is null or class_name = class_)

@@ -1,0 +1,120 @@
+-- Stage counts, summed: what 总览's totals, breakdowns and daily curve are made of.
+--
+-- `stage_counts` and `daily_counts` answer for the graduates the filters select, grouped by
+-- the keys a page can filter or break down on. For the store's day and the day before they
+-- read two small tables refilled with the materialised stages after every write
+-- (pipelines/store.py), so 总览 costs a few thousand summed rows even on 12 million
+-- graduates. They count live whenever those tables cannot answer: a stale copy, another day,
+-- or a filter the tables do not keep (major, class, date range). The store sets
+-- `use_count_cache` for the connection; the parameters are folded, so one branch runs.
+
+create or replace table stage_count_cache (
+    cache_day date,
+    cohort integer,
+    college_name varchar,
+    transfer_type varchar,
+    origin_province varchar,
+    stage varchar,
+    graduates bigint,
+    registered bigint,
+    pending_college bigint,
+    pending_school bigint,
+    returned bigint,
+    approved bigint,
+    confirmed bigint,
+    verified bigint,
+    college_approved bigint
+);
+
+create or replace table daily_count_cache (
+    cache_day date,
+    cohort integer,
+    college_name varchar,
+    transfer_type varchar,
+    stage varchar,
+    day date,
+    registered bigint,
+    approved bigint
+);
+
+create or replace macro count_cache_answers(major_, class_, date_from_, date_to_) as
+    coalesce(getvariable('use_count_cache'), false)
+    and major_ is null and class_ is null and date_from_ is null and date_to_ is null;
+
+create or replace macro cached_counts_match(cohort_, college_, transfer_type_, stage_) as
+    cache_day = getvariable('as_of')
+    and (cohort_ is null or cohort = cohort_)
+    and (college_ is null or college_name = college_)
+    and (transfer_type_ is null or transfer_type = transfer_type_)
+    and (stage_ is null or stage = stage_)
+    and (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name));
+
+create or replace macro stage_counts(
+    cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
+) as table
+select * exclude (cache_day)
+from stage_count_cache
+where count_cache_answers(major_, class_, date_from_, date_to_)
+    and cached_counts_match(cohort_, college_, transfer_type_, stage_)
+
+union all by name
+
+select
+    cohort,
+    college_name,
+    transfer_type,
+    origin_province,
+    stage,
+    count(*) as graduates,
+    count(registration_id) as registered,
+    count(*) filter (where status = 'pending_college') as pending_college,
+    count(*) filter (where status = 'pending_school') as pending_school,
+    count(*) filter (where status = 'returned') as returned,
+    count(*) filter (where status = 'approved') as approved,
+    count(*) filter (where is_confirmed) as confirmed,
+    count(*) filter (where is_verified) as verified,
+    count(*) filter (where status in ('pending_school', 'approved')) as college_approved
+from filtered_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
+where not count_cache_answers(major_, class_, date_from_, date_to_)
+group by all;
+
+-- Per day: how many registered for the first time, and how many current revisions passed
+-- school review.
+create or replace macro daily_counts(
+    cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
+) as table
+with
+
+live as (
+    select *
+    from filtered_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
+    where not count_cache_answers(major_, class_, date_from_, date_to_)
+),
+
+events as (
+    select cohort, college_name, transfer_type, stage, first_submitted_at::date as day, 1 as registered, 0 as approved
+    from live
+    where first_submitted_at is not null
+    union all
+    select cohort, college_name, transfer_type, stage, approved_at::date as day, 0 as registered, 1 as approved
+    from live
+    where approved_at is not null
+)
+
+select * exclude (cache_day)
+from daily_count_cache
+where count_cache_answers(major_, class_, date_from_, date_to_)
+    and cached_counts_match(cohort_, college_, transfer_type_, stage_)
+
+union all by name
+
+select
+    cohort,
+    college_name,
+    transfer_type,
+    stage,
+    day,
+    sum(registered)::bigint as registered,
+    sum(approved)::bigint as approved
+from events
+group by all;
