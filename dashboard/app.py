@@ -25,7 +25,7 @@ def main(default: str = OVERVIEW) -> None:
     pages: dict[str, list[st.Page]] = {}
     for section, script, title, icon, url_path in entries:
         page = st.Page(script, title=title, icon=icon, default=script == default,
-                       **({"url_path": url_path} if url_path and script != default else {}))
+                       url_path=None if script == default else url_path)
         pages.setdefault(section, []).append(page)
     with data.run_scope():
         st.navigation(pages).run()
