@@ -19,6 +19,7 @@ def main(default: str = OVERVIEW) -> None:
     entries = [
         ("进度", OVERVIEW, "总览", "📊", None),
         ("进度", "pages/risk.py", "截止风险", "⏰", "risk"),
+        ("审核", "pages/review.py", "待审核", "📝", "review"),
         ("钻取", "pages/college.py", "学院 / 班级", "🏫", "college"),
         ("钻取", "pages/detail.py", "登记详情", "🔍", "detail"),
     ]

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import data
 from pipelines import progress, transfer_types, workflow
 from pipelines.filters import URL_KEYS, Filters
+from pipelines.store import Actor
 
 ALL = "全部"
 
@@ -110,3 +111,17 @@ def pager(total: int, page_size: int, key: str) -> int:
 
 def yesterday(today: date) -> date:
     return today - timedelta(days=1)
+
+
+def acting_reviewer(colleges: list[str]) -> Actor:
+    """Who is reviewing. Until accounts arrive (issue #6) a sidebar choice of demo identities;
+    whatever is chosen, the store enforces that identity's level and college scope."""
+    choices: dict[str, Actor] = {
+        "就业处管理员（两级，全部学院）": Actor("演示·就业处管理员", "admin"),
+        "学校审核员（校级，全部学院）": Actor("演示·学校审核员", "school_reviewer"),
+        **{f"学院审核员 · {c}": Actor(f"演示·{c}审核员", "college_reviewer", (c,)) for c in colleges},
+    }
+    with st.sidebar:
+        label = st.selectbox("审核身份（演示）", list(choices), key="acting_reviewer",
+                             help="账号与登录上线前的演示身份；所选身份的审核级别和学院范围由数据层强制执行。")
+    return choices[label]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines import divisions, identity, transfer_types
+from pipelines import codes, divisions, identity, transfer_types
 
 NOTE_MAX_CHARS = 200
 MAX_PROOF_IMAGES = 3
@@ -155,3 +155,22 @@ def flags_of(registration: dict[str, object]) -> list[str]:
     row["proof_count"] = registration.get("proof_count") or 0
     frame = pl.DataFrame([row], schema={k: (pl.Int64 if k == "proof_count" else pl.String) for k in row})
     return list(with_flags(frame)["flags"][0])
+
+
+def destination_mismatch(transfer_type: str | None, destination_code: str | None) -> str | None:
+    """Why the archive transfer type disagrees with the graduate's 毕业去向 (None: it agrees, or
+    there is no destination yet). Shown to reviewers beside the destination; like every flag it
+    informs, it never decides."""
+    if not transfer_type or not destination_code or destination_code not in codes.DESTINATIONS:
+        return None
+    name, category = codes.DESTINATIONS[destination_code]
+    kind = transfer_types.BY_KEY.get(transfer_type)
+    if kind is None:
+        return None
+    if kind.is_study and category != "further_study":
+        return f"登记为“{kind.label}”，但毕业去向是“{name}”（不是升学）"
+    if category == "further_study" and destination_code != "85" and transfer_type in ("employer", "supervisor"):
+        return f"毕业去向是“{name}”，但档案转递类型为“{kind.label}”；升学应由录取学校接收档案"
+    if category == "not_placed" and transfer_type in ("employer", "supervisor"):
+        return f"毕业去向是“{name}”（未落实），却选择“{kind.label}”；未落实去向的档案应托管或转回生源地"
+    return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -17,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines import campaigns, config, filters, workflow
-from pipelines.store import SYSTEM, Store, StoreError
+from pipelines import campaigns, config, exports, filters, reviews, workflow
+from pipelines.store import SYSTEM, Actor, Store, StoreError
 
 STATS_KEYS = list(workflow.COUNT_LABELS)
 STATS_LABELS = list(workflow.COUNT_LABELS.values())
@@ -122,6 +123,42 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    store = _store(args)
+    actor = Actor(args.reviewer, SYSTEM.role) if args.reviewer else SYSTEM
+    if args.action == "export":
+        return _review_export(store, actor, args)
+    if not args.student or not args.level:
+        raise ValueError("审核须指定 --student 和 --level")
+    if args.action == "return" and not (args.reason or "").strip():
+        raise ValueError("退回须用 --reason 说明原因，毕业生会看到它")
+    decision = workflow.Decision(args.level, args.action, args.reason or "")
+    outcome = reviews.decide_current(store, actor, args.student, decision)
+    print(f"{outcome.name}（{outcome.student_id}）{workflow.LEVELS[args.level]}"
+          f"{workflow.DECISIONS[decision.decision]}，当前状态：{workflow.STATUS_LABELS[outcome.status]}")
+    return 0
+
+
+def _review_export(store: Store, actor: Actor, args: argparse.Namespace) -> int:
+    if not args.out:
+        raise ValueError("导出须用 --out 指定文件（.csv 或 .xlsx）")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValueError(f"不支持的导出格式：{out.suffix or '（无扩展名）'}，请用 .csv 或 .xlsx")
+    chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.status)
+    with store.reading(actor) as reader:
+        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+        results = reader.query("review_results", cohort=cohort, **chosen.params())
+    table = exports.review_results(results)
+    data = exports.table_csv(table) if out.suffix.lower() == ".csv" else exports.table_xlsx(table, "审核结果")
+    out.write_bytes(data)
+    store.record(actor, "export:review_results", out.name, {
+        "cohort": cohort, "filters": chosen.to_query(), "rows": table.height,
+        "sha256": hashlib.sha256(data).hexdigest()})
+    print(f"已导出 {table.height} 条审核结果到 {out}（与档案登记导入文件同样的列，可回传全国系统）")
+    return 0
+
+
 def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
@@ -187,6 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("review", parents=[common], help="审核登记（学院/学校两级），或导出审核结果")
+    p.add_argument("action", choices=["approve", "return", "export"])
+    p.add_argument("--student", help="学号：审核该生当前版本的登记")
+    p.add_argument("--level", choices=["college", "school"], help="审核级别：college 学院，school 学校")
+    p.add_argument("--reason", help="退回原因（退回时必填，毕业生会看到）")
+    p.add_argument("--reviewer", help="记入审核记录的审核人姓名（默认 system）")
+    p.add_argument("--out", help="export：输出文件 .csv 或 .xlsx")
+    p.add_argument("--college", help="export：只导出该学院")
+    p.add_argument("--class", dest="class_name", help="export：只导出该班级")
+    p.add_argument("--status", choices=list(workflow.STAGES), help="export：只导出该环节")
+    p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("serve", parents=[common], help="启动看板")
     p.add_argument("--port", type=int, default=int(os.environ.get("DANGAN_PORT", "8501")))

@@ -8,6 +8,8 @@ from datetime import date
 import polars as pl
 import xlsxwriter
 
+from pipelines.imports import REGISTRATION_COLUMNS
+
 CHASE_COLUMNS = {
     "class_name": "班级", "student_id": "学号", "name": "姓名", "phone_masked": "手机号",
     "missing": "缺少", "level": "风险等级", "days_waiting": "已等待天数", "reminder": "提醒语",
@@ -50,3 +52,48 @@ def chase_list_xlsx(risks: pl.DataFrame, title: str, today: date) -> bytes:
     sheet.freeze_panes(1, 0)
     book.close()
     return buffer.getvalue()
+
+
+# --- tables in files -------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def guard_cell(value: str) -> str:
+    """A text cell Excel and WPS will show as text: a leading ' before a formula start."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def table_csv(frame: pl.DataFrame) -> bytes:
+    """CSV with a BOM (Excel then reads Chinese correctly); text cells guarded against formulas."""
+    guarded = frame.with_columns(
+        pl.col(c).map_elements(guard_cell, return_dtype=pl.String)
+        for c, dtype in frame.schema.items() if dtype == pl.String)
+    return "\ufeff".encode() + guarded.write_csv().encode("utf-8")
+
+
+def table_xlsx(frame: pl.DataFrame, sheet_name: str) -> bytes:
+    """One sheet with a frozen bold header; strings are written as strings, never formulas."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet(sheet_name)
+    bold = book.add_format({"bold": True})
+    for col, header in enumerate(frame.columns):
+        sheet.write_string(0, col, header, bold)
+        sheet.set_column(col, col, max(8, min(40, 2 * len(header) + 4)))
+    for row, record in enumerate(frame.iter_rows(), start=1):
+        for col, value in enumerate(record):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, "" if value is None else str(value))
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()
+
+
+def review_results(results: pl.DataFrame) -> pl.DataFrame:
+    """`sql/queries/review_results.sql` rows under the registrations import's own headers."""
+    return results.rename({c: REGISTRATION_COLUMNS[c][0] for c in results.columns})

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel
 
-from pipelines import checks, divisions, rows, sources, workflow
+from pipelines import divisions, rows, sources, submissions, text, workflow
 from pipelines.store import Actor, Store, StoreError, Writer
 
 Progress = Callable[[str], None]
@@ -74,12 +74,6 @@ REGISTRATION_COLUMNS: dict[str, tuple[str, ...]] = {
     "is_confirmed": ("确认状态", "去向确认状态"),
     "confirmed_at": ("确认时间",),
 }
-REGISTRATION_CONTENT = [
-    "transfer_type", "unit_name", "province", "city", "district", "address_detail",
-    "postcode", "contact", "phone", "note", "proof_count",
-]
-
-
 @dataclass(frozen=True)
 class Kind:
     key: str
@@ -143,25 +137,25 @@ class ImportResult:
     refused_file: Path | None = None
 
     def summary(self) -> str:
-        text = (
+        line = (
             f"{self.file}：读取 {self.rows_read} 行，新增 {self.inserted}，更新 {self.updated}，"
             f"未变 {self.unchanged}，拒绝 {self.refused}（批次 {self.batch_id}）"
         )
         if self.refused_file:
-            text += f"\n被拒绝的行及原因已写入 {self.refused_file}"
-        return text
+            line += f"\n被拒绝的行及原因已写入 {self.refused_file}"
+        return line
 
 
 # --- validation --------------------------------------------------------------------------
 
 
 def _clean_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """`text.clean` for every text column at once: NFKC, invisible characters, runs of spaces;
-    an empty cell becomes null."""
+    """`text.clean` for every text column at once: full-width digits and letters, invisible
+    characters, runs of spaces; an empty cell becomes null."""
     text_columns = [c for c in frame.columns if c != sources.ROW]
     return frame.with_columns(
         pl.col(c)
-        .str.normalize("NFKC")
+        .str.replace_many(text.FULL_WIDTH, text.ASCII_FORMS)
         .str.replace_all(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000]+", " ")
         .str.strip_chars()
         for c in text_columns
@@ -318,27 +312,17 @@ def _apply_registrations(writer: Writer, frame: pl.DataFrame, batch_id: int, coh
     compared = matched.join(
         current.select("student_id", "registration_id", "revision_no", "status",
                        pl.col("submitted_at").alias("submitted_at__old"),
-                       *[pl.col(c).alias(f"{c}__old") for c in REGISTRATION_CONTENT]),
+                       *[pl.col(c).alias(f"{c}__old") for c in submissions.REGISTRATION_CONTENT]),
         on="student_id", how="left",
     )
     is_first = pl.col("registration_id").is_null()
-    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in REGISTRATION_CONTENT])
+    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in submissions.REGISTRATION_CONTENT])
     newer = pl.col("submitted_at") > pl.col("submitted_at__old")
     is_revision = ~is_first & (newer | (~same & (pl.col("submitted_at") == pl.col("submitted_at__old"))))
     compared = compared.with_columns(is_first.alias("is_first"), is_revision.alias("is_revision"))
 
-    fresh = compared.filter(pl.col("is_first") | pl.col("is_revision"))
-    fresh = checks.with_flags(fresh).with_columns(
-        pl.Series("new_registration_id", writer.next_ids("registration_ids", fresh.height)),
-        (pl.col("revision_no").fill_null(0) + 1).cast(pl.Int32).alias("new_revision_no"),
-    )
-    writer.insert("registrations", fresh.select(
-        pl.col("new_registration_id").alias("registration_id"),
-        "student_id",
-        pl.col("new_revision_no").alias("revision_no"),
-        *REGISTRATION_CONTENT, "flags", "submitted_at",
-        pl.lit("import").alias("source"), pl.lit(batch_id).alias("batch_id"),
-    ))
+    fresh = submissions.add_revisions(writer, compared.filter(pl.col("is_first") | pl.col("is_revision")),
+                                      source="import", batch_id=batch_id)
     result.inserted = fresh.filter(pl.col("is_first")).height
     result.updated = fresh.height - result.inserted
     result.unchanged = compared.height - fresh.height

@@ -34,7 +34,7 @@ def _required(what: str) -> Callable[[Any], str]:
 
 
 def _student_id(value: Any) -> str:
-    value = _required("学号")(value).replace(" ", "")  # frames arrive NFKC-cleaned
+    value = _required("学号")(value).replace(" ", "")  # frames arrive cleaned (text.clean)
     if value.endswith(".0") and value[:-2].isdigit():
         raise ValueError("学号被 Excel 当成了数字（末尾多了 .0，前导 0 可能已丢失）；请把该列设为文本后重新导出")
     if not _STUDENT_ID.match(value):

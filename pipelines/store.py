@@ -157,6 +157,16 @@ class Reader:
             for key in frames or {}:
                 self.conn.unregister(key)
 
+    @contextlib.contextmanager
+    def only_students(self, student_ids: list[str]) -> Iterator[None]:
+        """Narrow the live stage views to these graduates while inside (a few graduates' history
+        costs milliseconds where everyone's costs seconds)."""
+        self.conn.execute("set variable only_students = ?", [student_ids])
+        try:
+            yield
+        finally:
+            self.conn.execute("set variable only_students = NULL")
+
     def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(name, **params).to_dicts()
 
@@ -176,6 +186,9 @@ class Writer(Reader):
         super().__init__(conn, actor, today)
         self.audit_detail: dict[str, Any] = {}
         self.audit_target: str | None = None
+        # Set by work that changes only these graduates' stages (a review decision): the store
+        # then updates their materialised rows in the same transaction instead of a full refill.
+        self.touched_students: list[str] | None = None
 
     def now(self) -> datetime:
         """The as-of clock: today's date (which `--today` may set) at the current time of day.
@@ -209,7 +222,7 @@ class Writer(Reader):
 
     def refresh_stage_cache(self) -> None:
         """Refill `graduate_stage_cache` from the live view, for every college, as of today and
-        the day before."""
+        the day before, and the summed counts made from it."""
         self.conn.execute("set variable scope_colleges = NULL")
         for i, day in enumerate(stage_cache_days(self.today)):
             _set_day(self.conn, day)
@@ -217,23 +230,47 @@ class Writer(Reader):
             self.conn.execute(f"{fill} select ?::date as cache_day, * from graduate_stages_live", [day])
         self.conn.execute("create or replace table roster_option_cache as "
                           "select distinct cohort, college_name, major, class_name from graduates")
-        # The summed counts, from the copy just made: stage_counts and daily_counts count live
-        # (use_count_cache false) over graduate_stages, here the copy for each day.
+        self._refill_counts(stage_cache_days(self.today))
+        self.set_setting("stage_cache_as_of", self.today.isoformat())
+        self._rescope()
+
+    def stage_cache_is_today(self) -> bool:
+        """Whether the materialised stages were computed for this writer's day (and are fresh)."""
+        return self.setting("stage_cache_as_of") == self.today.isoformat()
+
+    def refresh_stages_of(self, student_ids: list[str]) -> None:
+        """Recompute today's materialised rows of a few graduates, and today's counts, inside
+        this transaction (a review decision changes nothing else, and nothing about yesterday)."""
+        self.conn.execute("set variable scope_colleges = NULL")
+        with self.only_students(student_ids):
+            self.conn.execute("delete from graduate_stage_cache where cache_day = ? and list_contains(?, student_id)",
+                              [self.today, student_ids])
+            self.conn.execute("insert into graduate_stage_cache select ?::date as cache_day, * from graduate_stages_live",
+                              [self.today])
+        self._refill_counts((self.today,))
+        self._rescope()
+
+    def _refill_counts(self, days: tuple[date, ...]) -> None:
+        """Recompute the summed counts of `days` from the materialised stages: stage_counts and
+        daily_counts count live (use_count_cache false) over graduate_stages, here the copy."""
+        self.conn.execute("set variable scope_colleges = NULL")
         self.conn.execute("set variable use_stage_cache = true")
         self.conn.execute("set variable use_count_cache = false")
         self.conn.execute(sqlfiles.query("use_stage_cache"))
         everyone = ", ".join(["NULL"] * 8)
-        for i, day in enumerate(stage_cache_days(self.today)):
-            _set_day(self.conn, day)
-            if i == 0:
-                self.conn.execute("delete from stage_count_cache; delete from daily_count_cache")
-            for table, macro in (("stage_count_cache", "stage_counts"), ("daily_count_cache", "daily_counts")):
-                self.conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
-                                  f"from {macro}({everyone})", [day])
-        self.conn.execute("drop view temp.graduate_stages")
-        self.conn.execute("set variable use_stage_cache = false")
-        _set_day(self.conn, self.today)
-        self.set_setting("stage_cache_as_of", self.today.isoformat())
+        try:
+            for day in days:
+                _set_day(self.conn, day)
+                for table, macro in (("stage_count_cache", "stage_counts"), ("daily_count_cache", "daily_counts")):
+                    self.conn.execute(f"delete from {table} where cache_day = ?", [day])
+                    self.conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
+                                      f"from {macro}({everyone})", [day])
+        finally:
+            self.conn.execute("drop view if exists temp.graduate_stages")
+            self.conn.execute("set variable use_stage_cache = false")
+            _set_day(self.conn, self.today)
+
+    def _rescope(self) -> None:
         colleges = list(self.actor.colleges) if self.actor.colleges is not None else None
         self.conn.execute("set variable scope_colleges = ?", [colleges])
 
@@ -312,6 +349,7 @@ class Store:
             today = date.fromisoformat(settings["as_of"]) if "as_of" in settings else date.today()
         _set_day(conn, today)
         conn.execute("set variable scope_colleges = ?", [list(actor.colleges) if actor.colleges is not None else None])
+        conn.execute("set variable only_students = NULL")
         # Readers use the materialised stages when they were computed for this very day; a
         # writer always sees the live view, which includes its own uncommitted changes.
         cache_as_of = settings.get("stage_cache_as_of")
@@ -364,19 +402,32 @@ class Store:
                     target: str | None = None, *, refresh_stages: bool = True) -> T:
         """Run `work` in one write transaction, audited as `action`; all of it or none of it.
 
-        The transaction also marks the materialised stages stale, so readers fall back to the
-        live view; after it commits, a second short transaction refills them (skipped with
-        `refresh_stages=False`, for the demo's intermediate chunks). If that one is interrupted
-        the stages just stay stale: readers are slower, never wrong.
+        When `work` names the graduates it touched (`writer.touched_students`, e.g. a review
+        decision) and the materialised stages are today's, their rows and today's counts are
+        updated in the same transaction. Otherwise the transaction marks the materialised
+        stages stale, so readers fall back to the live view, and after it commits a second short
+        transaction refills them (skipped with `refresh_stages=False`, for the demo's
+        intermediate chunks). If that one is interrupted the stages just stay stale: readers
+        are slower, never wrong.
         """
-        result = self._write(actor, action, work, target, invalidate=True)
-        if refresh_stages:
+        result, refreshed = self._write(actor, action, work, target, invalidate=True)
+        if refresh_stages and not refreshed:
             self._write(actor, "stages:refresh", lambda w: w.refresh_stage_cache(), None, invalidate=False)
         return result
 
+    def record(self, actor: Actor, action: str, target: str | None, detail: dict[str, Any]) -> None:
+        """An audit record on its own (an export, a view of unmasked data): nothing else changes."""
+        def work(writer: Writer) -> None:
+            writer.audit_detail = detail
+            writer.touched_students = []  # no stage changes: the materialised copy stays fresh
+
+        self.transaction(actor, action, work, target)
+
     def _write(self, actor: Actor, action: str, work: Callable[[Writer], T], target: str | None,
-               *, invalidate: bool) -> T:
-        """One audited write transaction, retried if its COMMIT did not take effect."""
+               *, invalidate: bool) -> tuple[T, bool]:
+        """One audited write transaction, retried if its COMMIT did not take effect.
+
+        Returns the work's result and whether the materialised stages are fresh after it."""
         self.ensure_ready()
         for _attempt in range(3):
             token = uuid.uuid4().hex
@@ -386,7 +437,11 @@ class Store:
                 try:
                     writer = Writer(conn, actor, today)
                     result = work(writer)
-                    if invalidate:
+                    refreshed = writer.touched_students == []  # nothing the stages show changed
+                    if writer.touched_students and writer.stage_cache_is_today():
+                        writer.refresh_stages_of(writer.touched_students)
+                        refreshed = True
+                    elif invalidate and not refreshed:
                         writer.conn.execute("delete from settings where key = 'stage_cache_as_of'")
                     writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
                     conn.execute("commit")
@@ -403,7 +458,7 @@ class Store:
                     "select count(*) from audit_log where write_token = ?", [token]
                 ).fetchall()
                 if landed[0][0] == 1:
-                    return result
+                    return result, refreshed
         raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
 
     def data_version(self) -> tuple[Any, ...]:

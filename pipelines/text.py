@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timedelta
 
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000]")
 _SPACES = re.compile(r"\s+")
 
 
-def clean(value: object) -> str:
-    """NFKC-normalise a cell, drop invisible characters and collapse whitespace.
+# Full-width digits, letters and hyphen (`１３８`, `ｘ`, `０７９１－…`) and their ASCII forms. Only
+# these: Chinese punctuation (，（）：；) is right in Chinese text and stays, so a file exported by
+# dangan and imported again compares equal.
+FULL_WIDTH = [chr(c) for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF0D]]
+ASCII_FORMS = [chr(ord(c) - 0xFEE0) for c in FULL_WIDTH]
+_TO_ASCII = str.maketrans(dict(zip(FULL_WIDTH, ASCII_FORMS, strict=True)))
 
-    NFKC turns full-width digits and letters (`１３８`, `ｘ`) into ASCII, which every format rule
-    relies on. Returns '' for None.
+
+def clean(value: object) -> str:
+    """Turn full-width digits and letters into ASCII (every format rule relies on it), drop
+    invisible characters and collapse whitespace. Returns '' for None.
     """
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKC", str(value))
+    text = str(value).translate(_TO_ASCII)
     text = _INVISIBLE.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 

@@ -11,7 +11,8 @@ revisions as (
         null as decision,
         note as reason,
         source as actor,
-        flags
+        flags,
+        null::bigint as review_id
     from registration_status
     where student_id = $student_id
 ),
@@ -26,7 +27,8 @@ decisions as (
         reviews.decision,
         reviews.reason,
         reviews.reviewer as actor,
-        null as flags
+        null as flags,
+        reviews.review_id
     from reviews
     join registration_status using (registration_id)
     where registration_status.student_id = $student_id
@@ -41,4 +43,4 @@ scoped as (
 select *
 from (select * from revisions union all by name select * from decisions)
 where exists (select 1 from scoped)
-order by happened_at, event desc
+order by happened_at, event desc, review_id

@@ -7,6 +7,8 @@ visible_reviews as (
     select *
     from reviews
     where decided_at < getvariable('as_of_end')
+        and (getvariable('only_students') is null
+            or registration_id in (select registration_id from registrations where among_students(student_id)))
 ),
 
 review_summary as (
@@ -39,6 +41,7 @@ final as (
     from registrations
     left join review_summary using (registration_id)
     where registrations.submitted_at < getvariable('as_of_end')
+        and among_students(registrations.student_id)
 )
 
 select * from final

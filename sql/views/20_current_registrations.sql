@@ -9,7 +9,7 @@ latest as (
         min(submitted_at) as first_submitted_at,
         count(*) as revisions
     from registrations
-    where submitted_at < getvariable('as_of_end')
+    where submitted_at < getvariable('as_of_end') and among_students(student_id)
     group by student_id
 ),
 

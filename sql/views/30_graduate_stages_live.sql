@@ -10,7 +10,7 @@ current_destinations as (
         arg_max(destination_id, recorded_at) as destination_id,
         arg_max(destination_code, recorded_at) as destination_code
     from destinations
-    where recorded_at < getvariable('as_of_end')
+    where recorded_at < getvariable('as_of_end') and among_students(student_id)
     group by student_id
 ),
 
@@ -19,7 +19,7 @@ current_hukou as (
         student_id,
         arg_max(hukou_id, recorded_at) as hukou_id
     from hukou_registrations
-    where recorded_at < getvariable('as_of_end')
+    where recorded_at < getvariable('as_of_end') and among_students(student_id)
     group by student_id
 ),
 
@@ -33,7 +33,7 @@ latest_confirmations as (
         arg_max(hukou_id, confirmed_at) as hukou_id,
         max(confirmed_at) as confirmed_at
     from confirmations
-    where confirmed_at < getvariable('as_of_end')
+    where confirmed_at < getvariable('as_of_end') and among_students(student_id)
     group by student_id
 ),
 
@@ -43,6 +43,7 @@ reports_in_force as (
         min(valid_until) as valid_until
     from verification_reports
     where kind = 'archive'
+        and among_students(student_id)
         and issued_at < getvariable('as_of_end')
         and valid_until >= getvariable('as_of')
         and (closed_at is null or closed_at >= getvariable('as_of_end'))

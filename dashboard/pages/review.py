@@ -1,0 +1,205 @@
+"""待审核: the college and school review queues, the review pane and decisions (for reviewers)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, widgets
+from pipelines import checks, progress, reviews, transfer_types, workflow
+from pipelines.identity import mask_phone
+from pipelines.store import StoreError
+
+PAGE_SIZE = 50
+FIELDS = {
+    "transfer_type_label": "档案转递类型", "unit_name": "档案转递单位名称", "province": "省", "city": "市",
+    "district": "区", "address_detail": "详细地址", "postcode": "邮编", "contact": "联系人/联系部门",
+    "phone": "联系电话", "note": "情况说明", "proof_count": "证明材料数",
+}
+
+st.title("待审核")
+campaign = data.guarded_campaign()
+cohort = campaign["cohort"]
+today = data.today()
+widgets.campaign_header(campaign, today)
+colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
+actor = widgets.acting_reviewer(colleges)
+levels = [lv for lv in ("college", "school") if lv in reviews.levels_of(actor)]
+if not levels:
+    st.warning("当前身份不能审核。")
+    st.stop()
+
+if flash := st.session_state.pop("review_flash", None):
+    kind, message = flash
+    (st.success if kind == "ok" else st.error)(message)
+
+# --- workload -----------------------------------------------------------------------------------
+workload = data.query("review_workload", cohort=cohort, long_days=progress.REVIEW_WAIT_DAYS, actor=actor)
+with st.expander("工作量", expanded=True, icon="📥"):
+    cards = st.columns(4)
+    totals = {r["level"]: r for r in workload.filter(pl.col("college_name").is_null()).iter_rows(named=True)}
+    for column, level in zip(cards[:2], ("college", "school"), strict=True):
+        row = totals.get(level)
+        column.metric(f"待{workflow.LEVELS[level]}审核", f"{row['pending'] if row else 0:,}", border=True)
+    waiting_long = sum(r["waiting_long"] for r in totals.values())
+    medians = [f"{workflow.LEVELS[lv]} {r['median_days']:.1f} 天" for lv, r in totals.items() if r["median_days"] is not None]
+    cards[2].metric(f"等待超过 {progress.REVIEW_WAIT_DAYS} 天", f"{waiting_long:,}", border=True)
+    cards[3].metric("等待时间中位数", " / ".join(medians) or "—", border=True)
+    by_college = workload.filter(pl.col("college_name").is_not_null())
+    if by_college.height:
+        st.dataframe(
+            by_college.pivot(on="level", index="college_name", values=["pending", "waiting_long"]).fill_null(0)
+            .rename(lambda c: {"college_name": "学院", "pending_college": "待院审核", "pending_school": "待校审核",
+                               "waiting_long_college": f"院审超{progress.REVIEW_WAIT_DAYS}天",
+                               "waiting_long_school": f"校审超{progress.REVIEW_WAIT_DAYS}天"}.get(c, c)),
+            hide_index=True, width="stretch")
+
+# --- the queue ----------------------------------------------------------------------------------
+level = levels[0] if len(levels) == 1 else st.segmented_control(
+    "审核级别", levels, default=levels[0], format_func=lambda lv: f"{workflow.LEVELS[lv]}审核", key="review_level") or levels[0]
+scope_colleges = list(actor.colleges) if actor.colleges is not None else colleges
+flag_labels = {"__none__": "无标记", **{c.code: c.title for c in checks.CHECKS}}
+with st.container(horizontal=True):
+    college = st.selectbox("学院", [None, *scope_colleges], format_func=lambda v: v or "全部", key="rq_college")
+    class_name = st.text_input("班级", key="rq_class").strip() or None
+    transfer_type = st.selectbox("转递类型", [None, *transfer_types.BY_KEY], key="rq_type",
+                                 format_func=lambda v: transfer_types.BY_KEY[v].label if v else "全部")
+    flag = st.selectbox("退档风险标记", [None, *flag_labels], format_func=lambda v: flag_labels[v] if v else "全部",
+                        key="rq_flag")
+    min_days = st.number_input("至少等待天数", min_value=0, value=0, step=1, key="rq_days")
+params = {"cohort": cohort, "level": level, "college": college, "class": class_name, "transfer_type": transfer_type,
+          "flag": flag, "min_days": int(min_days) or None}
+first = data.query("review_queue", **params, limit=PAGE_SIZE, offset=0, actor=actor)
+total = int(first["total"][0]) if first.height else 0
+if total == 0:
+    st.success(f"没有符合条件的待{workflow.LEVELS[level]}审核登记。")
+    st.stop()
+offset = widgets.pager(total, PAGE_SIZE, key="rq_page")
+queue = first if offset == 0 else data.query("review_queue", **params, limit=PAGE_SIZE, offset=offset, actor=actor)
+st.caption(f"共 {total:,} 条，等待最久的在前。选中一条查看详情并审核；可多选无标记的登记批量通过。")
+shown = queue.with_columns(
+    pl.col("flags").list.eval(pl.element().replace_strict(
+        {c.code: c.title for c in checks.CHECKS}, default=pl.element())).alias("标记"))
+picked = st.dataframe(
+    shown.select(
+        pl.col("student_id").alias("学号"), pl.col("name").alias("姓名"), pl.col("college_name").alias("学院"),
+        pl.col("class_name").alias("班级"), pl.col("transfer_type_label").alias("转递类型"),
+        pl.col("revision_no").alias("版本"), pl.col("waiting_since").alias("等待自"),
+        pl.col("days_waiting").alias("等待天数"), "标记",
+    ),
+    hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key=f"rq_table_{level}_{offset}",
+    column_config={"标记": st.column_config.ListColumn(width="large"),
+                   "等待自": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+)
+rows = picked.selection.rows if picked and picked.selection else []
+selected = queue[rows] if rows else queue.head(0)
+
+
+def _decided(batch_text: str, ok: bool) -> None:
+    st.session_state["review_flash"] = ("ok" if ok else "error", batch_text)
+    st.rerun()
+
+
+if selected.height > 1:
+    clean = selected.filter(pl.col("flags").list.len() == 0)
+    flagged = selected.height - clean.height
+    note = f"（{flagged} 条有标记，须逐条审核，不在其中）" if flagged else ""
+    if st.button(f"批量{workflow.LEVELS[level]}通过所选无标记的 {clean.height} 条{note}", type="primary",
+                 disabled=clean.height == 0):
+        data.release()
+        try:
+            batch = reviews.decide_many(data.store(), actor, clean["registration_id"].to_list(),
+                                        workflow.Decision(level, "approve"))
+        except StoreError as exc:
+            _decided(str(exc), False)
+        text = f"已通过 {len(batch.applied)} 条。" + "".join(f"\n\n未生效：{why}" for _, why in batch.refused)
+        _decided(text, not batch.refused)
+    st.stop()
+# --- the review pane ----------------------------------------------------------------------------
+# The selected row, or the revision a link names (?item=<登记编号>, e.g. sent to a colleague).
+linked = st.query_params.get("item", "")
+if selected.height == 1:
+    registration_id = int(selected["registration_id"][0])
+elif linked.isdigit():
+    registration_id = int(linked)
+else:
+    if linked:
+        st.warning(f"链接中的登记编号“{linked}”无效，已忽略。")
+    st.info("在上表中选中一条登记以查看详情并审核。")
+    st.stop()
+item_rows = data.query("review_item", registration_id=registration_id, actor=actor)
+if item_rows.height == 0:
+    st.error("这条登记不在你的审核范围内。")
+    st.stop()
+item = item_rows.row(0, named=True)
+st.subheader(f"{item['name']}（{item['student_id']}）· {item['college_name']} {item['class_name'] or ''} · 第 {item['revision_no']} 版")
+left, right = st.columns([3, 2])
+with left:
+    previous = None
+    if item["revision_no"] > 1:
+        before = data.query("revision_of", student_id=item["student_id"], revision_no=item["revision_no"] - 1, actor=actor)
+        previous = before.row(0, named=True) if before.height else None
+    type_labels = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
+    lines = []
+    for key, label in FIELDS.items():
+        value = item[key]
+        old = None
+        if previous is not None:
+            source_key = "transfer_type" if key == "transfer_type_label" else key
+            old = type_labels.get(previous[source_key], previous[source_key]) if key == "transfer_type_label" \
+                else previous[source_key]
+        changed = previous is not None and str(old) != str(value)
+        lines.append({"字段": label, "内容": "" if value is None else str(value),
+                      "上一版（已退回）" if previous is not None else "—": ("" if old is None else str(old)) if changed else "",
+                      "已修改": "✎" if changed else ""})
+    st.dataframe(pl.DataFrame(lines), hide_index=True, width="stretch",
+                 column_config={"内容": st.column_config.TextColumn(width="large")})
+    if previous is not None:
+        st.caption(f"这是重新提交的版本；上一版被退回，原因：{previous['return_reason'] or '（未填写）'}。✎ 标出改动的字段。")
+    st.caption(f"提交时间 {item['submitted_at']:%Y-%m-%d %H:%M}")
+with right:
+    st.markdown("**退档风险检查**")
+    if item["flags"]:
+        for code in item["flags"]:
+            check = checks.BY_CODE.get(code)
+            st.warning(f"**{check.title if check else code}**：{check.explanation if check else ''}", icon="⚠️")
+    else:
+        st.success("自动检查未发现问题。", icon="✅")
+    st.markdown("**毕业去向**")
+    if item["destination_code"]:
+        st.write(f"{item['destination_name'] or item['destination_code']}（{item['destination_code']}）"
+                 f" · {item['employer_name'] or ''} {item['employer_location'] or ''}")
+        if mismatch := checks.destination_mismatch(item["transfer_type"], item["destination_code"]):
+            st.warning(f"**去向与转递类型不符**：{mismatch}", icon="⚠️")
+    else:
+        st.write("尚未填报毕业去向。")
+    st.caption(f"生源地：{item['origin_name'] or item['origin_code'] or '—'} · 班主任：{item['advisor'] or '—'} · "
+               f"联系电话 {mask_phone(item['phone'] or '')}（单位电话不脱敏显示于左表）")
+
+proofs = data.query("proofs_of", registration_id=registration_id, actor=actor)
+st.markdown(f"**证明材料**（{proofs.height} 张，点图片右上角可放大）")
+if proofs.height:
+    for column, proof in zip(st.columns(3), proofs.iter_rows(named=True), strict=False):
+        column.image(proof["content"], caption=proof["file_name"], width="stretch")
+elif item["proof_count"]:
+    st.caption(f"登记记载 {item['proof_count']} 张材料（随导入数据而来，图片在全国系统中）。")
+else:
+    st.caption("没有上传证明材料。")
+
+if item["registration_id"] != item["current_registration_id"]:
+    st.error("这一版已被毕业生重新提交的新版本取代，不能再审核。")
+    st.stop()
+with st.form("decision", clear_on_submit=True):
+    st.markdown(f"**{workflow.LEVELS[level]}审核意见**")
+    choice = st.radio("结论", ["approve", "return"], format_func=lambda d: workflow.DECISIONS[d], horizontal=True)
+    template = st.selectbox("常用退回原因", [None, *reviews.RETURN_TEMPLATES], format_func=lambda v: v or "（不用模板）")
+    extra = st.text_area("退回原因（毕业生会看到；可在模板后补充）", max_chars=200)
+    if st.form_submit_button("提交审核意见", type="primary"):
+        reason = "；".join(part for part in (template, extra.strip()) if part)
+        data.release()
+        try:
+            outcome = reviews.decide(data.store(), actor, registration_id, workflow.Decision(level, choice, reason))
+        except (StoreError, workflow.WorkflowError) as exc:
+            _decided(str(exc), False)
+        _decided(f"{outcome.name}（{outcome.student_id}）已{workflow.LEVELS[level]}{workflow.DECISIONS[choice]}，"
+                 f"当前状态：{workflow.STATUS_LABELS[outcome.status]}。", True)

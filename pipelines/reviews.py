@@ -1,0 +1,172 @@
+"""Review decisions: the college and school levels approve or return a revision.
+
+Every rule a decision must pass is checked here, inside the write transaction that records it,
+so the dashboard, the CLI and the tests are bound by the same rules:
+
+* the revision exists and its graduate is within the acting user's scope (a college reviewer
+  never reaches another college's rows: the store's scope hides them);
+* the acting role may decide at that level;
+* the revision is still the graduate's current one (a decision names the revision it was made
+  on, and a resubmission replaces it);
+* the workflow allows the decision from the revision's status (workflow.next_status), so of two
+  reviewers deciding the same revision exactly one takes effect: writers are serialised by the
+  store, and the second finds the revision already decided;
+* in bulk, only approvals, and only of revisions without flags.
+
+The store's transaction checks that the COMMIT took effect, and retries when it did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines import workflow
+from pipelines.store import Actor, Store, StoreError, Writer
+
+# Which levels each role decides at. Roles come with accounts (issue #6); "system" is the CLI.
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    "system": frozenset({"college", "school"}),
+    "admin": frozenset({"college", "school"}),
+    "school_reviewer": frozenset({"school"}),
+    "college_reviewer": frozenset({"college"}),
+}
+
+# Offered as templates for a return; free text is always possible.
+RETURN_TEMPLATES = (
+    "详细地址未写到门牌号（街道、楼栋、室），请补充完整",
+    "档案转递单位须为有档案保管权的机构，请改为人才服务机构托管或转回生源地",
+    "联系人须为接收单位的部门或工作人员，不能填写本人或家属",
+    "邮编与地址不符，请核对",
+    "联系电话格式有误，请填写手机号或带区号的座机号",
+    "缺少调档函、接收函或录取通知书等证明材料，请上传",
+    "证明材料不清晰，请重新上传",
+    "档案转递类型与毕业去向不符，请核对",
+    "升学类请填写录取学校研究生院（研究生招生办公室）等部门及其地址",
+)
+
+
+class ReviewRefused(StoreError):
+    """A decision that did not take effect; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    registration_id: int
+    student_id: str
+    name: str
+    status: str  # after the decision
+
+
+@dataclass
+class Batch:
+    applied: list[Outcome] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (registration_id, why)
+
+
+def levels_of(actor: Actor) -> frozenset[str]:
+    return ROLE_LEVELS.get(actor.role, frozenset())
+
+
+def decide(store: Store, actor: Actor, registration_id: int, decision: workflow.Decision) -> Outcome:
+    """Decide one revision; ReviewRefused when the decision did not take effect."""
+    batch = _decide(store, actor, [registration_id], decision, bulk=False)
+    if batch.refused:
+        raise ReviewRefused(batch.refused[0][1])
+    return batch.applied[0]
+
+
+def decide_many(store: Store, actor: Actor, registration_ids: list[int], decision: workflow.Decision) -> Batch:
+    """Approve several revisions in one transaction. Flagged revisions, and any a decision can
+    no longer apply to, are refused one by one (with the reason); the rest take effect."""
+    if decision.decision != "approve":
+        raise ReviewRefused("批量操作只能通过；退回须逐条填写原因")
+    return _decide(store, actor, list(dict.fromkeys(registration_ids)), decision, bulk=True)
+
+
+def decide_current(store: Store, actor: Actor, student_id: str, decision: workflow.Decision) -> Outcome:
+    """Decide a graduate's current revision (the CLI names graduates, not revisions)."""
+    def find(writer: Writer) -> int:
+        with writer.only_students([student_id]):
+            current = writer.one("current_revision_of", student_id=student_id)
+        if current is None:
+            raise ReviewRefused(f"学号 {student_id} 没有登记，或不在你的审核范围内")
+        return int(current["registration_id"])
+
+    # Looked up and decided in one transaction: nothing can replace the revision in between.
+    batch = _decide(store, actor, find, decision, bulk=False)
+    if batch.refused:
+        raise ReviewRefused(batch.refused[0][1])
+    return batch.applied[0]
+
+
+def _decide(store: Store, actor: Actor, which: list[int] | Any, decision: workflow.Decision, *, bulk: bool) -> Batch:
+    if decision.level not in levels_of(actor):
+        raise ReviewRefused(f"你的角色不能进行{workflow.LEVELS.get(decision.level, decision.level)}审核")
+    workflow.next_status(workflow.PENDING_COLLEGE if decision.level == "college" else workflow.PENDING_SCHOOL,
+                         decision)  # the decision itself is well-formed (a return has a reason)
+
+    def work(writer: Writer) -> Batch:
+        ids = [which(writer)] if callable(which) else which
+        students = writer.query("review_students", ids=ids)["student_id"].unique().to_list()
+        with writer.only_students(students):
+            targets = {r["registration_id"]: r for r in writer.rows("review_targets", ids=ids)}
+        batch = Batch()
+        now = writer.now()
+        for registration_id in ids:
+            target = targets.get(registration_id)
+            problem = _problem(registration_id, target, decision, bulk)
+            if problem or target is None:
+                batch.refused.append((registration_id, problem or ""))
+                continue
+            batch.applied.append(Outcome(registration_id, target["student_id"], target["name"],
+                                         workflow.next_status(target["status"], decision)))
+        if batch.applied:
+            writer.insert("reviews", pl.DataFrame({
+                "review_id": writer.next_ids("review_ids", len(batch.applied)),
+                "registration_id": [o.registration_id for o in batch.applied],
+                "level": decision.level, "decision": decision.decision,
+                "reason": decision.reason.strip() or None, "reviewer": actor.name, "decided_at": now,
+            }, schema_overrides={"reason": pl.String}))
+        writer.touched_students = sorted({o.student_id for o in batch.applied})
+        writer.audit_target = ",".join(str(i) for i in ids[:50])
+        writer.audit_detail = {
+            "level": decision.level, "decision": decision.decision, "reason": decision.reason.strip() or None,
+            "applied": [o.registration_id for o in batch.applied],
+            "refused": [{"registration_id": i, "why": why} for i, why in batch.refused],
+        }
+        return batch
+
+    try:
+        return store.transaction(actor, f"review:{decision.level}:{decision.decision}", work)
+    except duckdb.ConstraintException:
+        # unique (registration_id, level): another decision reached the table first
+        raise ReviewRefused("该登记刚刚已由其他审核人审核，你的审核未生效，请刷新后查看") from None
+
+
+def _problem(registration_id: int, target: dict[str, Any] | None, decision: workflow.Decision, bulk: bool) -> str | None:
+    if target is None:
+        return f"登记 {registration_id} 不存在，或不在你的审核范围内"
+    who = f"{target['name']}（{target['student_id']}）"
+    if target["registration_id"] != target["current_registration_id"]:
+        return (f"{who}的第 {target['revision_no']} 版登记已被毕业生重新提交的第 {target['current_revision_no']} 版取代，"
+                "本次审核未生效，请审核新版本")
+    try:
+        workflow.next_status(target["status"], decision)
+    except workflow.WorkflowError as exc:
+        if target["last_decided_at"] is not None:
+            return (f"{who}第 {target['revision_no']} 版已由 {target['last_reviewer']} 于 "
+                    f"{_when(target['last_decided_at'])} {workflow.LEVELS[target['last_level']]}"
+                    f"{workflow.DECISIONS[target['last_decision']]}，你的审核未生效")
+        return f"{who}：{exc}"
+    if bulk and target["flags"]:
+        return f"{who}有退档风险标记，须逐条审核"
+    return None
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"

@@ -1,0 +1,249 @@
+"""Review decisions: the rules, scope, replaced revisions, bulk approval, the audit trail, the
+materialised stages kept in step, the CLI and the export of review results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipelines import checks, cli, imports, reviews, submissions, workflow
+from pipelines.store import SYSTEM, Actor, Store
+from tests.conftest import (
+    REGISTRATION_HEADER,
+    ROSTER_HEADER,
+    data_snapshot,
+    registration_row,
+    roster_row,
+    table,
+    write_csv,
+)
+
+APPROVE_COLLEGE = workflow.Decision("college", "approve")
+APPROVE_SCHOOL = workflow.Decision("school", "approve")
+DEAN_FASHION = Actor("服装院审核员", "college_reviewer", ("服装设计学院",))  # even students
+DEAN_BUSINESS = Actor("商学院审核员", "college_reviewer", ("商学院",))  # odd students
+SCHOOL = Actor("校审核员", "school_reviewer")
+
+FORM = {"transfer_type": "origin", "unit_name": "南昌市人才服务中心", "province": "江西省", "city": "南昌市",
+        "district": "东湖区", "address_detail": "八一大道 100 号", "postcode": "330000", "contact": "档案室",
+        "phone": "0791-86123456", "note": "回生源地"}
+
+
+def _student(i: int) -> str:
+    return f"00240{i:05d}"
+
+
+@pytest.fixture
+def pending(store: Store, tmp_path: Path) -> dict[str, int]:
+    """Six graduates with a registration each, all 待院审核; numbers 4 and 5 are flagged (no door
+    number). Returns {student_id: registration_id}."""
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)]))
+    rows = [registration_row(i, 详细地址="八一大道" if i >= 4 else f"八一大道{i + 1}号") for i in range(6)]
+    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
+    return dict(table(store, "select student_id, registration_id from registrations"))
+
+
+def _status(store: Store, student_id: str) -> str:
+    return str(table(store, "select status from current_registrations where student_id = ?", [student_id])[0][0])
+
+
+def _stages_fresh_and_equal_live(store: Store) -> None:
+    with store.reading(SYSTEM) as reader:
+        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        cached = reader.conn.execute("select * from graduate_stages order by student_id").fetchall()
+        live = reader.conn.execute("select * from graduate_stages_live order by student_id").fetchall()
+        assert cached == live
+        counts = reader.query("stats_breakdowns", cohort=2024, college=None, major=None, transfer_type=None,
+                              stage=None, date_from=None, date_to=None, **{"class": None})
+        reader.conn.execute("set variable use_count_cache = false")
+        assert counts.equals(reader.query("stats_breakdowns", cohort=2024, college=None, major=None, transfer_type=None,
+                                          stage=None, date_from=None, date_to=None, **{"class": None}))
+
+
+def test_a_registration_passes_both_levels_and_the_trail_records_each_decision(store: Store, pending: dict[str, int]) -> None:
+    sid = _student(0)
+    assert reviews.decide(store, DEAN_FASHION, pending[sid], APPROVE_COLLEGE).status == workflow.PENDING_SCHOOL
+    assert _status(store, sid) == workflow.PENDING_SCHOOL
+    assert reviews.decide(store, SCHOOL, pending[sid], APPROVE_SCHOOL).status == workflow.APPROVED
+    assert _status(store, sid) == workflow.APPROVED
+    with store.reading(SYSTEM) as reader:
+        timeline = reader.rows("registration_timeline", student_id=sid)
+    assert [(e["event"], e["level"], e["decision"], e["actor"]) for e in timeline] == [
+        ("submitted", None, None, "import"),
+        ("reviewed", "college", "approve", "服装院审核员"),
+        ("reviewed", "school", "approve", "校审核员"),
+    ]
+    audit = table(store, "select actor, action, detail from audit_log where action like 'review:%' order by audit_id")
+    assert [(a, b) for a, b, _ in audit] == [("服装院审核员", "review:college:approve"), ("校审核员", "review:school:approve")]
+    assert json.loads(audit[0][2])["applied"] == [pending[sid]]
+    _stages_fresh_and_equal_live(store)
+
+
+def test_a_return_needs_a_reason_and_the_graduate_sees_it(store: Store, pending: dict[str, int]) -> None:
+    sid = _student(0)
+    with pytest.raises(workflow.WorkflowError, match="退回必须填写原因"):
+        reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "  "))
+    reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "地址不全"))
+    assert table(store, "select status, return_reason from current_registrations where student_id = ?", [sid]) == [
+        ("returned", "地址不全")]
+    _stages_fresh_and_equal_live(store)
+
+
+def test_a_college_reviewer_never_acts_on_another_college_and_the_attempt_is_audited(
+        store: Store, pending: dict[str, int]) -> None:
+    business_student = _student(1)
+    with pytest.raises(reviews.ReviewRefused, match="不在你的审核范围内"):
+        reviews.decide(store, DEAN_FASHION, pending[business_student], APPROVE_COLLEGE)
+    with pytest.raises(reviews.ReviewRefused, match="没有登记，或不在你的审核范围内"):
+        reviews.decide_current(store, DEAN_FASHION, business_student, APPROVE_COLLEGE)
+    batch = reviews.decide_many(store, DEAN_FASHION, [pending[_student(0)], pending[business_student]], APPROVE_COLLEGE)
+    assert [o.student_id for o in batch.applied] == [_student(0)]
+    assert [i for i, _ in batch.refused] == [pending[business_student]]
+    assert table(store, "select count(*) from reviews where registration_id = ?", [pending[business_student]]) == [(0,)]
+    refused = [json.loads(d)["refused"] for (d,) in table(
+        store, "select detail from audit_log where actor = '服装院审核员' order by audit_id")]
+    assert refused[0][0]["registration_id"] == pending[business_student]
+
+
+@pytest.mark.parametrize(("actor", "level"), [(DEAN_FASHION, "school"), (SCHOOL, "college"), (Actor("x", "analyst"), "college")])
+def test_a_role_decides_only_at_its_own_level(store: Store, pending: dict[str, int], actor: Actor, level: str) -> None:
+    with pytest.raises(reviews.ReviewRefused, match="你的角色不能进行"):
+        reviews.decide(store, actor, pending[_student(0)], workflow.Decision(level, "approve"))
+    assert table(store, "select count(*) from reviews") == [(0,)]
+
+
+def test_the_second_of_two_decisions_on_one_revision_is_refused_with_who_decided(
+        store: Store, pending: dict[str, int]) -> None:
+    sid = _student(0)
+    reviews.decide(store, DEAN_FASHION, pending[sid], APPROVE_COLLEGE)
+    other = Actor("另一位审核员", "college_reviewer", ("服装设计学院",))
+    with pytest.raises(reviews.ReviewRefused, match="已由 服装院审核员 于 2024-06-10 .* 学院通过，你的审核未生效"):
+        reviews.decide(store, other, pending[sid], workflow.Decision("college", "return", "重复"))
+    assert table(store, "select count(*) from reviews") == [(1,)]
+    assert _status(store, sid) == workflow.PENDING_SCHOOL
+
+
+def test_a_decision_on_a_replaced_revision_is_refused(store: Store, pending: dict[str, int], tmp_path: Path) -> None:
+    sid = _student(0)
+    reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "地址不全"))
+    with pytest.raises(submissions.SubmissionRefused, match="审核结束前不能修改"):
+        submissions.submit(store, SYSTEM, _student(2), FORM)  # still 待院审核
+    new_id = submissions.submit(store, SYSTEM, sid, FORM)
+    assert table(store, "select revision_no, source from registrations where registration_id = ?", [new_id]) == [(2, "graduate")]
+    assert _status(store, sid) == workflow.PENDING_COLLEGE
+    with pytest.raises(reviews.ReviewRefused, match="第 1 版登记已被毕业生重新提交的第 2 版取代"):
+        reviews.decide(store, SCHOOL, pending[sid], APPROVE_SCHOOL)
+    with pytest.raises(reviews.ReviewRefused, match="已被毕业生重新提交"):
+        reviews.decide(store, DEAN_FASHION, pending[sid], APPROVE_COLLEGE)
+    # a resubmission by import is replaced in the same way
+    imports.import_file(store, SYSTEM, "registrations", write_csv(
+        tmp_path / "again.csv", REGISTRATION_HEADER, [registration_row(0, 提交时间="2024-06-10 23:59:59", 详细地址="北京路 9 号")]))
+    with pytest.raises(reviews.ReviewRefused, match="第 2 版登记已被毕业生重新提交的第 3 版取代"):
+        reviews.decide(store, DEAN_FASHION, new_id, APPROVE_COLLEGE)
+    assert table(store, "select count(*) from reviews where registration_id = ?", [new_id]) == [(0,)]
+    _stages_fresh_and_equal_live(store)
+
+
+def test_bulk_approval_takes_only_unflagged_items_and_never_returns(store: Store, pending: dict[str, int]) -> None:
+    ids = [pending[_student(i)] for i in (0, 2, 4)]  # 4 is flagged
+    batch = reviews.decide_many(store, DEAN_FASHION, ids, APPROVE_COLLEGE)
+    assert sorted(o.registration_id for o in batch.applied) == ids[:2]
+    assert batch.refused == [(ids[2], f"学生4（{_student(4)}）有退档风险标记，须逐条审核")]
+    with pytest.raises(reviews.ReviewRefused, match="批量操作只能通过"):
+        reviews.decide_many(store, DEAN_FASHION, ids, workflow.Decision("college", "return", "x"))
+    # the flagged one is decided on its own
+    assert reviews.decide(store, DEAN_FASHION, ids[2], APPROVE_COLLEGE).status == workflow.PENDING_SCHOOL
+    _stages_fresh_and_equal_live(store)
+
+
+def test_a_submission_with_proofs_is_flagged_and_keeps_its_images(store: Store, pending: dict[str, int]) -> None:
+    sid = _student(0)
+    reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "缺材料"))
+    form = FORM | {"transfer_type": "employer", "unit_name": "某某有限公司", "contact": "本人"}
+    new_id = submissions.submit(store, SYSTEM, sid, form, [submissions.Proof("调档函.png", "image/png", b"\x89PNG...")])
+    flags, proof_count = table(store, "select flags, proof_count from registrations where registration_id = ?", [new_id])[0]
+    assert {"unit_cannot_keep_archives", "contact_is_self_or_family"} <= set(flags) and proof_count == 1
+    with store.reading(DEAN_FASHION) as reader:
+        assert reader.rows("proofs_of", registration_id=new_id)[0]["file_name"] == "调档函.png"
+    with store.reading(DEAN_BUSINESS) as reader:
+        assert reader.rows("proofs_of", registration_id=new_id) == []
+        assert reader.rows("review_item", registration_id=new_id) == []
+
+
+@pytest.mark.parametrize(("transfer_type", "code", "expected"), [
+    ("study_elsewhere", "10", "不是升学"),
+    ("employer", "801", "升学应由录取学校接收档案"),
+    ("employer", "70", "未落实"),
+    ("study_here", "80", None),
+    ("origin", "70", None),
+    ("employer", None, None),
+])
+def test_a_destination_that_disagrees_with_the_transfer_type_is_named(
+        transfer_type: str, code: str | None, expected: str | None) -> None:
+    found = checks.destination_mismatch(transfer_type, code)
+    assert (found is None) if expected is None else (found is not None and expected in found)
+
+
+def test_the_review_queue_is_oldest_first_within_scope_and_filters_by_flag(store: Store, pending: dict[str, int]) -> None:
+    base = {"cohort": 2024, "level": "college", "college": None, "class": None, "transfer_type": None,
+            "flag": None, "min_days": None, "limit": 50, "offset": 0}
+    with store.reading(DEAN_FASHION) as reader:
+        queue = reader.query("review_queue", **base)
+        flagged = reader.query("review_queue", **base | {"flag": "address_incomplete"})
+        clean = reader.query("review_queue", **base | {"flag": "__none__"})
+        old = reader.query("review_queue", **base | {"min_days": 30})
+    assert queue["student_id"].to_list() == [_student(i) for i in (0, 2, 4)]
+    assert flagged["student_id"].to_list() == [_student(4)] and clean.height == 2
+    assert queue["total"][0] == 3 and queue["days_waiting"][0] == 21 and old.height == 0
+    with store.reading(SYSTEM) as reader:
+        workload = {(r["level"], r["college_name"]): r for r in reader.rows("review_workload", cohort=2024, long_days=3)}
+    assert workload[("college", None)]["pending"] == 6 and workload[("college", "商学院")]["pending"] == 3
+    assert workload[("college", None)]["waiting_long"] == 6
+
+
+def test_cli_review_approves_returns_and_refuses(store: Store, pending: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", str(store.path), "--today", "2024-06-10"]
+    sid = _student(3)
+    assert cli.main([*db, "review", "approve", "--student", sid, "--level", "college", "--reviewer", "张老师"]) == 0
+    assert "学院通过，当前状态：待校审核" in capsys.readouterr().out
+    assert cli.main([*db, "review", "return", "--student", sid, "--level", "school"]) == 1
+    assert "退回须用 --reason" in capsys.readouterr().err
+    assert cli.main([*db, "review", "return", "--student", sid, "--level", "school", "--reason", "邮编有误"]) == 0
+    assert cli.main([*db, "review", "approve", "--student", sid, "--level", "school"]) == 1
+    assert "已由 system 于" in capsys.readouterr().err
+    assert cli.main([*db, "review", "approve", "--student", "0000000000", "--level", "college"]) == 1
+    assert table(store, "select reviewer, level, decision, reason from reviews order by review_id") == [
+        ("张老师", "college", "approve", None), ("system", "school", "return", "邮编有误")]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_exported_review_results_import_back_without_changing_anything(
+        store: Store, pending: dict[str, int], tmp_path: Path, suffix: str) -> None:
+    reviews.decide(store, DEAN_FASHION, pending[_student(0)], APPROVE_COLLEGE)
+    reviews.decide(store, DEAN_BUSINESS, pending[_student(1)], workflow.Decision("college", "return", "=1+1 地址不全"))
+    reviews.decide(store, DEAN_FASHION, pending[_student(2)], APPROVE_COLLEGE)
+    reviews.decide(store, SCHOOL, pending[_student(2)], APPROVE_SCHOOL)
+    out = tmp_path / f"results{suffix}"
+    assert cli.main(["--db", str(store.path), "--today", "2024-06-10", "review", "export", "--out", str(out)]) == 0
+    if suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(out).active
+        header = [c.value for c in sheet[1]]
+        rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+        assert rows[_student(1)]["退回原因"] == "=1+1 地址不全"  # a string cell, not a formula
+        assert sheet.cell(row=2, column=header.index("退回原因") + 1).data_type == "s"
+    else:
+        text = out.read_bytes()
+        assert text.startswith(b"\xef\xbb\xbf")
+        assert "'=1+1 地址不全" in text.decode("utf-8-sig")
+        header = text.decode("utf-8-sig").splitlines()[0].split(",")
+    assert set(header) >= {"学号", "姓名", "档案转递类型", "审核状态", "退回原因", "提交时间"}
+    audit = table(store, "select target, detail from audit_log where action = 'export:review_results'")
+    assert audit[0][0] == out.name and json.loads(audit[0][1])["rows"] == 6
+    if suffix == ".xlsx":  # the csv's guarded reason would read back with its leading '
+        before = data_snapshot(store)
+        result = imports.import_file(store, SYSTEM, "registrations", out)
+        assert (result.inserted, result.updated, result.unchanged) == (0, 0, 6)
+        assert data_snapshot(store) == before
