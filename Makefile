@@ -39,6 +39,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_demo.py
+	$(BIN)/python bench/bench_pages.py
+	$(BIN)/python bench/bench_reviews.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

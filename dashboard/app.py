@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data
 
-OVERVIEW = "pages/overview.py"
+OVERVIEW = "screens/overview.py"
 
 
 def main(default: str = OVERVIEW) -> None:
@@ -18,10 +18,10 @@ def main(default: str = OVERVIEW) -> None:
     st.set_page_config(page_title="档案登记看板", page_icon="📁", layout="wide")
     entries = [
         ("进度", OVERVIEW, "总览", "📊", None),
-        ("进度", "pages/risk.py", "截止风险", "⏰", "risk"),
-        ("审核", "pages/review.py", "待审核", "📝", "review"),
-        ("钻取", "pages/college.py", "学院 / 班级", "🏫", "college"),
-        ("钻取", "pages/detail.py", "登记详情", "🔍", "detail"),
+        ("进度", "screens/risk.py", "截止风险", "⏰", "risk"),
+        ("审核", "screens/review.py", "待审核", "📝", "review"),
+        ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college"),
+        ("钻取", "screens/detail.py", "登记详情", "🔍", "detail"),
     ]
     pages: dict[str, list[st.Page]] = {}
     for section, script, title, icon, url_path in entries:

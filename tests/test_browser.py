@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from pipelines.store import Store
+from pipelines.store import SYSTEM, Store
 from tests.browser import (
     ROOT,
     TODAY,
@@ -87,8 +87,8 @@ def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
         screenshot(page, "home-empty")
 
 
-@pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("college", "学院 / 班级"),
-                                               ("detail", "登记详情")])
+@pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("review", "待审核"),
+                                               ("college", "学院 / 班级"), ("detail", "登记详情")])
 def test_every_page_opens_without_an_exception(page: Page, demo_url: str, path: str, heading: str) -> None:
     open_page(page, demo_url, path)
     assert_no_exception(page)
@@ -117,3 +117,46 @@ def test_a_link_with_filters_opens_the_same_view(page: Page, demo_url: str) -> N
     assert_no_exception(page)
     expect(page.get_by_role("button", name=re.compile("下载 商学院 催办名单"))).to_be_visible()
     screenshot(page, "risk-linked")
+
+
+def test_a_reviewer_returns_a_registration_with_a_template_and_the_timeline_shows_it(
+        page: Page, demo_url: str, demo_db: Path) -> None:
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        (registration_id, student_id), = reader.conn.execute(
+            "select registration_id, student_id from graduate_stages where status = 'pending_college' "
+            "order by submitted_at limit 1").fetchall()
+    open_page(page, demo_url, "review", {"item": registration_id})
+    assert_no_exception(page)
+    expect(page.get_by_role("heading", name=re.compile(student_id))).to_be_visible()
+    screenshot(page, "review-pane")
+    page.get_by_text("退回", exact=True).click()
+    page.get_by_label("常用退回原因").click()
+    page.get_by_role("option", name=re.compile("^详细地址未写到门牌号")).click()
+    page.get_by_label("退回原因（毕业生会看到；可在模板后补充）").fill("东风路后面请写楼栋和室号")
+    settle_after(page, lambda: page.get_by_role("button", name="提交审核意见").click())
+    assert_no_exception(page)
+    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="已学院退回")).to_be_visible()
+    expect(page.get_by_role("button", name="提交审核意见")).to_have_count(0)  # decided: no second form
+    screenshot(page, "review-returned")
+
+    open_page(page, demo_url, "detail", {"student": student_id})
+    expect(page.get_by_role("heading", name="修改与审核记录")).to_be_visible()
+    # the grid draws on a canvas; its cells are in the DOM for accessibility, hidden
+    expect(page.locator("td[role=gridcell]", has_text="学院退回第 1 版").first).to_be_attached()
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        assert reader.conn.execute("select decision, reason from reviews where registration_id = ?",
+                                   [registration_id]).fetchall() == [
+            ("return", "详细地址未写到门牌号（街道、楼栋、室），请补充完整；东风路后面请写楼栋和室号")]
+
+
+def test_a_shared_link_opened_first_on_a_fresh_server_runs_inside_the_app(page: Page, demo_db: Path) -> None:
+    """A dean's link (say /risk?college=…) may be the server's very first request: it must still
+    run through app.py (navigation sections, wide layout), not as a bare page file."""
+    with serve_dashboard(demo_db, today=TODAY) as base_url:
+        open_page(page, base_url, "risk", {"college": "商学院"})
+        assert_no_exception(page)
+        expect(page.get_by_role("heading", name="截止风险", level=1)).to_be_visible()
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav.get_by_text("钻取", exact=True)).to_be_visible()
+        expect(nav.get_by_role("link", name="待审核")).to_be_visible()
+        expect(nav.get_by_role("link", name="risk", exact=True)).to_have_count(0)

@@ -103,7 +103,7 @@ def test_an_unknown_college_in_the_url_is_named_and_ignored(demo_store: Store) -
 
 
 def test_risk_cards_and_first_page_equal_sql(demo_store: Store) -> None:
-    app = run("pages/risk.py")
+    app = run("screens/risk.py")
     ((not_registered, returned, not_confirmed, not_verified),) = sql(demo_store, """
         select count(*) filter (where registration_id is null), count(*) filter (where status = 'returned'),
                count(*) filter (where status = 'approved' and not is_confirmed),
@@ -125,7 +125,7 @@ def test_risk_cards_and_first_page_equal_sql(demo_store: Store) -> None:
 
 def test_risk_page_offers_the_chase_list_for_a_college(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
-    app = run("pages/risk.py", college=college)
+    app = run("screens/risk.py", college=college)
     buttons = [b.label for b in app.get("download_button")]
     assert len(buttons) == 1 and college in buttons[0]
     table = app.dataframe[1].value  # the pace table lists the college's classes
@@ -135,7 +135,7 @@ def test_risk_page_offers_the_chase_list_for_a_college(demo_store: Store) -> Non
 
 def test_college_page_ranks_its_classes_and_lists_its_graduates(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
-    app = run("pages/college.py", college=college)
+    app = run("screens/college.py", college=college)
     assert app.title[0].value == college
     ranking = app.dataframe[0].value
     (classes, graduates) = sql(demo_store, "select count(distinct class_name), count(*) from graduates where college_name = ?",
@@ -147,7 +147,7 @@ def test_college_page_ranks_its_classes_and_lists_its_graduates(demo_store: Stor
 
 
 def test_college_page_without_a_college_offers_every_college(demo_store: Store) -> None:
-    app = run("pages/college.py")
+    app = run("screens/college.py")
     colleges = {r[0] for r in sql(demo_store, "select distinct college_name from graduates")}
     assert {p.label for p in app.get("page_link")} >= colleges
 
@@ -156,7 +156,7 @@ def test_detail_shows_history_masked_identity_and_flags(demo_store: Store) -> No
     (student, name, id_number) = sql(demo_store, """
         select g.student_id, g.name, g.id_number from graduates g
         join registrations r using (student_id) where r.revision_no = 2 limit 1""")[0]
-    app = run("pages/detail.py", student=student)
+    app = run("screens/detail.py", student=student)
     assert app.header[0].value == f"{name}（{student}）"
     (events,) = sql(demo_store, """
         select (select count(*) from registration_status where student_id = $1)
@@ -172,14 +172,14 @@ def test_detail_shows_history_masked_identity_and_flags(demo_store: Store) -> No
 def test_detail_search_finds_partial_names(demo_store: Store) -> None:
     (name,) = sql(demo_store, "select name from graduates order by student_id limit 1")[0]
     app = AppTest.from_file(APP, default_timeout=120)
-    app.switch_page("pages/detail.py")
+    app.switch_page("screens/detail.py")
     app.run()
     app.text_input[0].input(name[1:]).run()
     assert not app.exception
     assert any(name in p.label for p in app.get("page_link"))
 
 
-@pytest.mark.parametrize("page", [None, "pages/risk.py", "pages/college.py", "pages/detail.py"])
+@pytest.mark.parametrize("page", [None, "screens/risk.py", "screens/college.py", "screens/detail.py"])
 def test_every_page_on_an_empty_store_says_what_to_do(page: str | None, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DANGAN_DB", str(tmp_path / "empty.duckdb"))

@@ -247,3 +247,80 @@ def test_exported_review_results_import_back_without_changing_anything(
         result = imports.import_file(store, SYSTEM, "registrations", out)
         assert (result.inserted, result.updated, result.unchanged) == (0, 0, 6)
         assert data_snapshot(store) == before
+
+
+@pytest.mark.slow
+def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_doubling_one(
+        store: Store, tmp_path: Path) -> None:
+    """1,000 submissions in 20 blocks of 50. Thread t works on block t and block t+1, so every
+    submission is decided by two threads at once: first a few one by one (the other thread
+    returning what this one approves, at school level too), then each whole block in bulk."""
+    import threading
+
+    size, threads = 1000, 20
+    store = Store(store.path, today="2024-06-10", lock_wait=600)  # 20 writers queue for one lock
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(size)]))
+    imports.import_file(store, SYSTEM, "registrations", write_csv(
+        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(size)]))
+    ids = [r[0] for r in table(store, "select registration_id from registrations order by registration_id")]
+    blocks = [ids[i::threads] for i in range(threads)]
+    applied: list[int] = []
+    school: list[tuple[int, str]] = []
+    refusals: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def reviewer(t: int) -> None:
+        me = Actor(f"审核员{t}", "admin")
+        mine = [blocks[t], blocks[(t + 1) % threads]]
+        try:
+            for block, verdict in zip(mine, ("approve", "return"), strict=True):
+                for registration_id in block[:3]:
+                    decision = workflow.Decision("college", verdict, "并发测试" if verdict == "return" else "")
+                    try:
+                        reviews.decide(store, me, registration_id, decision)
+                        with lock:
+                            applied.append(registration_id)
+                    except reviews.ReviewRefused as exc:
+                        with lock:
+                            refusals.append(str(exc))
+            for block in mine:
+                batch = reviews.decide_many(store, me, block, APPROVE_COLLEGE)
+                with lock:
+                    applied.extend(o.registration_id for o in batch.applied)
+                    refusals.extend(why for _, why in batch.refused)
+            for block, verdict in zip(mine, ("approve", "return"), strict=True):
+                for registration_id in block[3:5]:  # approved at college level by now
+                    try:
+                        reviews.decide(store, me, registration_id,
+                                       workflow.Decision("school", verdict, "并发测试" if verdict == "return" else ""))
+                        with lock:
+                            school.append((registration_id, verdict))
+                    except reviews.ReviewRefused as exc:
+                        with lock:
+                            refusals.append(str(exc))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            with lock:
+                errors.append(exc)
+
+    workers = [threading.Thread(target=reviewer, args=(t,)) for t in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=600)
+    assert not errors, errors[:3]
+    assert sorted(applied) == ids  # every submission decided once at college level: none lost, none doubled
+    college = table(store, "select registration_id, count(*) from reviews where level = 'college' group by 1")
+    assert len(college) == size and {n for _, n in college} == {1}
+    assert len(school) == 2 * threads and len({i for i, _ in school}) == 2 * threads
+    assert table(store, "select count(*) from reviews where level = 'school'") == [(2 * threads,)]
+    # attempts: 3 items a block twice one by one and twice in bulk, the other 47 twice in bulk,
+    # 2 items a block twice at school level; every attempt but one per item and level is refused
+    attempts = threads * (3 * 4 + 47 * 2) + threads * 2 * 2
+    assert len(refusals) == attempts - size - 2 * threads
+    assert all("你的审核未生效" in why for why in refusals)
+    returned = {i for i, verdict in school if verdict == "return"}
+    statuses = dict(table(store, "select registration_id, status from registration_status"))
+    assert {i for i, s in statuses.items() if s == "approved"} == {i for i, v in school if v == "approve"}
+    assert {i for i, s in statuses.items() if s == "returned"} >= returned
+    _stages_fresh_and_equal_live(store)

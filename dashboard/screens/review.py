@@ -7,7 +7,6 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines import checks, progress, reviews, transfer_types, workflow
-from pipelines.identity import mask_phone
 from pipelines.store import StoreError
 
 PAGE_SIZE = 50
@@ -36,15 +35,17 @@ if flash := st.session_state.pop("review_flash", None):
 # --- workload -----------------------------------------------------------------------------------
 workload = data.query("review_workload", cohort=cohort, long_days=progress.REVIEW_WAIT_DAYS, actor=actor)
 with st.expander("工作量", expanded=True, icon="📥"):
-    cards = st.columns(4)
+    cards = st.columns(5)
     totals = {r["level"]: r for r in workload.filter(pl.col("college_name").is_null()).iter_rows(named=True)}
     for column, level in zip(cards[:2], ("college", "school"), strict=True):
         row = totals.get(level)
         column.metric(f"待{workflow.LEVELS[level]}审核", f"{row['pending'] if row else 0:,}", border=True)
     waiting_long = sum(r["waiting_long"] for r in totals.values())
-    medians = [f"{workflow.LEVELS[lv]} {r['median_days']:.1f} 天" for lv, r in totals.items() if r["median_days"] is not None]
     cards[2].metric(f"等待超过 {progress.REVIEW_WAIT_DAYS} 天", f"{waiting_long:,}", border=True)
-    cards[3].metric("等待时间中位数", " / ".join(medians) or "—", border=True)
+    for column, level in zip(cards[3:], ("college", "school"), strict=True):
+        row = totals.get(level)
+        median = row["median_days"] if row else None
+        column.metric(f"{workflow.LEVELS[level]}审核等待中位数", "—" if median is None else f"{median:.1f} 天", border=True)
     by_college = workload.filter(pl.col("college_name").is_not_null())
     if by_college.height:
         st.dataframe(
@@ -133,31 +134,29 @@ if item_rows.height == 0:
     st.stop()
 item = item_rows.row(0, named=True)
 st.subheader(f"{item['name']}（{item['student_id']}）· {item['college_name']} {item['class_name'] or ''} · 第 {item['revision_no']} 版")
-left, right = st.columns([3, 2])
-with left:
-    previous = None
-    if item["revision_no"] > 1:
-        before = data.query("revision_of", student_id=item["student_id"], revision_no=item["revision_no"] - 1, actor=actor)
-        previous = before.row(0, named=True) if before.height else None
-    type_labels = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
-    lines = []
-    for key, label in FIELDS.items():
-        value = item[key]
-        old = None
-        if previous is not None:
-            source_key = "transfer_type" if key == "transfer_type_label" else key
-            old = type_labels.get(previous[source_key], previous[source_key]) if key == "transfer_type_label" \
-                else previous[source_key]
-        changed = previous is not None and str(old) != str(value)
-        lines.append({"字段": label, "内容": "" if value is None else str(value),
-                      "上一版（已退回）" if previous is not None else "—": ("" if old is None else str(old)) if changed else "",
-                      "已修改": "✎" if changed else ""})
-    st.dataframe(pl.DataFrame(lines), hide_index=True, width="stretch",
-                 column_config={"内容": st.column_config.TextColumn(width="large")})
+previous = None
+if item["revision_no"] > 1:
+    before = data.query("revision_of", student_id=item["student_id"], revision_no=item["revision_no"] - 1, actor=actor)
+    previous = before.row(0, named=True) if before.height else None
+type_labels = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
+lines = []
+for key, label in FIELDS.items():
+    value = item[key]
+    line = {"字段": label, "内容": "" if value is None else str(value)}
     if previous is not None:
-        st.caption(f"这是重新提交的版本；上一版被退回，原因：{previous['return_reason'] or '（未填写）'}。✎ 标出改动的字段。")
-    st.caption(f"提交时间 {item['submitted_at']:%Y-%m-%d %H:%M}")
-with right:
+        old = type_labels.get(previous["transfer_type"]) if key == "transfer_type_label" else previous[key]
+        changed = str(old) != str(value)
+        line |= {"上一版（已退回）": ("" if old is None else str(old)) if changed else "", "已修改": "✎" if changed else ""}
+    lines.append(line)
+st.dataframe(pl.DataFrame(lines), hide_index=True, width="stretch", height=36 * (len(lines) + 1) + 4,
+             column_config={"字段": st.column_config.TextColumn(width="small"),
+                            "内容": st.column_config.TextColumn(width="large")})
+if previous is not None:
+    st.caption(f"这是重新提交的版本；上一版被退回，原因：{previous['return_reason'] or '（未填写）'}。✎ 标出改动的字段。")
+st.caption(f"提交时间 {item['submitted_at']:%Y-%m-%d %H:%M} · 生源地：{item['origin_name'] or item['origin_code'] or '—'}"
+           f" · 班主任：{item['advisor'] or '—'}")
+left, right = st.columns(2)
+with left:
     st.markdown("**退档风险检查**")
     if item["flags"]:
         for code in item["flags"]:
@@ -165,16 +164,18 @@ with right:
             st.warning(f"**{check.title if check else code}**：{check.explanation if check else ''}", icon="⚠️")
     else:
         st.success("自动检查未发现问题。", icon="✅")
+with right:
     st.markdown("**毕业去向**")
     if item["destination_code"]:
+        where = " · ".join(v for v in (item["employer_name"], item["employer_location"]) if v)
         st.write(f"{item['destination_name'] or item['destination_code']}（{item['destination_code']}）"
-                 f" · {item['employer_name'] or ''} {item['employer_location'] or ''}")
+                 + (f" · {where}" if where else ""))
         if mismatch := checks.destination_mismatch(item["transfer_type"], item["destination_code"]):
             st.warning(f"**去向与转递类型不符**：{mismatch}", icon="⚠️")
+        else:
+            st.caption("与档案转递类型一致。")
     else:
         st.write("尚未填报毕业去向。")
-    st.caption(f"生源地：{item['origin_name'] or item['origin_code'] or '—'} · 班主任：{item['advisor'] or '—'} · "
-               f"联系电话 {mask_phone(item['phone'] or '')}（单位电话不脱敏显示于左表）")
 
 proofs = data.query("proofs_of", registration_id=registration_id, actor=actor)
 st.markdown(f"**证明材料**（{proofs.height} 张，点图片右上角可放大）")
@@ -188,6 +189,11 @@ else:
 
 if item["registration_id"] != item["current_registration_id"]:
     st.error("这一版已被毕业生重新提交的新版本取代，不能再审核。")
+    st.stop()
+waiting_for = workflow.PENDING_SCHOOL if level == "school" else workflow.PENDING_COLLEGE
+if item["status"] != waiting_for:
+    st.info(f"这条登记当前为“{workflow.STATUS_LABELS[item['status']]}”，不在{workflow.LEVELS[level]}审核队列中。"
+            + (f"退回原因：{item['return_reason']}" if item["return_reason"] else ""))
     st.stop()
 with st.form("decision", clear_on_submit=True):
     st.markdown(f"**{workflow.LEVELS[level]}审核意见**")

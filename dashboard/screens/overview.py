@@ -76,7 +76,7 @@ chosen = st.plotly_chart(bars, width="stretch", on_select="rerun", selection_mod
                          config={"displayModeBar": False})
 points = chosen.selection.points if chosen and chosen.selection else []
 if points:
-    st.switch_page("pages/college.py", query_params={"college": points[0]["y"]})
+    st.switch_page("screens/college.py", query_params={"college": points[0]["y"]})
 table = by_college.sort("registered_rate", descending=True).select(
     pl.col("key").alias("学院"), pl.col("graduates").alias("毕业生"), pl.col("registered").alias("已登记"),
     pl.col("registered_rate").alias("登记率"), pl.col("approved").alias("已通过"), pl.col("approved_rate").alias("通过率"),
@@ -89,7 +89,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
 st.caption("进入学院：")
 link_columns = st.columns(4)
 for i, name in enumerate(table["学院"].to_list()):
-    link_columns[i % 4].page_link("pages/college.py", label=name, icon="🏫", query_params={"college": name})
+    link_columns[i % 4].page_link("screens/college.py", label=name, icon="🏫", query_params={"college": name})
 
 st.subheader("分布")
 by_type, by_province = st.columns(2)

@@ -25,7 +25,7 @@ if query:
         total = int(found["total"][0])
         st.caption(f"找到 {total:,} 人" + ("，只显示前 20 人，请输入更多字" if total > 20 else ""))
         for row in found.iter_rows(named=True):
-            st.page_link("pages/detail.py", label=f"{row['student_id']} {row['name']} · {row['college_name']} "
+            st.page_link("screens/detail.py", label=f"{row['student_id']} {row['name']} · {row['college_name']} "
                          f"{row['class_name'] or ''} · {workflow.STAGES[row['stage']]}",
                          query_params={"student": row["student_id"]})
 

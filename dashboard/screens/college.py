@@ -28,7 +28,7 @@ if current.college is None or current.college not in colleges:
     st.write("选择一个学院：")
     columns = st.columns(4)
     for i, name in enumerate(colleges):
-        columns[i % 4].page_link("pages/college.py", label=name, icon="🏫", query_params={"college": name})
+        columns[i % 4].page_link("screens/college.py", label=name, icon="🏫", query_params={"college": name})
     st.stop()
 
 st.title(current.class_name or current.college)
@@ -94,4 +94,4 @@ with pick:
 with go:
     st.write("")
     if st.button("查看登记详情", type="primary"):
-        st.switch_page("pages/detail.py", query_params={"student": student})
+        st.switch_page("screens/detail.py", query_params={"student": student})

@@ -1,0 +1,124 @@
+"""The 待审核 page with AppTest on a built demo store: workload and queue equal SQL, the scope of
+a college reviewer holds, and a decision made in the review pane lands in the store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines import checks, demo
+from pipelines.store import SYSTEM, Store
+
+APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
+TODAY = date(2024, 6, 10)
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = Store(tmp_path_factory.mktemp("review") / "demo.duckdb")
+    demo.build_demo(store, graduates=2000, seed=11)
+    old = os.environ.get("DANGAN_DB")
+    os.environ["DANGAN_DB"] = str(store.path)
+    os.environ.pop("DANGAN_TODAY", None)
+    yield store
+    if old is None:
+        os.environ.pop("DANGAN_DB", None)
+    else:
+        os.environ["DANGAN_DB"] = old
+
+
+def sql(store: Store, text: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with store.reading(SYSTEM) as reader:
+        return reader.conn.execute(text, params or []).fetchall()
+
+
+def run(identity: str | None = None, **query: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("screens/review.py")
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    if identity:
+        app.sidebar.selectbox(key="acting_reviewer").set_value(identity).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_workload_and_queue_equal_sql_oldest_first(demo_store: Store) -> None:
+    app = run()
+    shown = {m.label: m.value for m in app.metric}
+    (pending_college, pending_school, long_college, long_school), = sql(demo_store, """
+        select count(*) filter (where status = 'pending_college'), count(*) filter (where status = 'pending_school'),
+               count(*) filter (where status = 'pending_college' and submitted_at < timestamp '2024-06-08'),
+               count(*) filter (where status = 'pending_school' and college_approved_at < timestamp '2024-06-08')
+        from graduate_stages""")
+    assert shown["待学院审核"] == f"{pending_college:,}" and shown["待学校审核"] == f"{pending_school:,}"
+    assert shown["等待超过 3 天"] == f"{long_college + long_school:,}"
+    queue = app.dataframe[1].value
+    expected = sql(demo_store, """select student_id from graduate_stages where status = 'pending_college'
+                                  order by submitted_at, registration_id limit 50""")
+    assert queue["学号"].tolist() == [r[0] for r in expected]
+    assert f"共 {pending_college:,} 条" in " ".join(c.value for c in app.caption)
+
+
+def test_a_college_reviewer_sees_only_their_college_and_cannot_open_another(demo_store: Store) -> None:
+    (college,), = sql(demo_store, "select min(college_name) from graduates")
+    app = run(f"学院审核员 · {college}")
+    queue = app.dataframe[1].value
+    assert set(queue["学院"]) == {college}
+    (mine,), = sql(demo_store, "select count(*) from graduate_stages where status = 'pending_college' and college_name = ?",
+                   [college])
+    assert {m.label: m.value for m in app.metric}["待学院审核"] == f"{mine:,}"
+    (other,), = sql(demo_store, """select min(registration_id) from graduate_stages
+                                   where status = 'pending_college' and college_name <> ?""", [college])
+    app.query_params["item"] = str(other)
+    app.run()
+    assert any("不在你的审核范围内" in e.value for e in app.error)
+    assert not any(b.label == "提交审核意见" for b in app.button)
+
+
+def test_the_review_pane_shows_flags_and_a_return_with_a_template_lands(demo_store: Store) -> None:
+    (registration_id, student_id, flags), = sql(demo_store, """
+        select registration_id, student_id, flags from graduate_stages
+        where status = 'pending_college' and len(flags) > 0 order by registration_id limit 1""")
+    app = run(item=str(registration_id))
+    warnings = " ".join(w.value for w in app.warning)
+    for code in flags:
+        assert checks.BY_CODE[code].title in warnings
+    assert any(student_id in h.value for h in app.subheader)
+    app.radio[0].set_value("return")
+    template = next(s for s in app.selectbox if s.label == "常用退回原因")
+    template.set_value(template.options[1])
+    app.text_area[0].input("请补充门牌号")
+    next(b for b in app.button if b.label == "提交审核意见").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("已学院退回" in s.value for s in app.success)
+    (status, reason), = sql(demo_store, "select status, return_reason from registration_status where registration_id = ?",
+                            [registration_id])
+    assert status == "returned" and reason.endswith("；请补充门牌号") and reason.startswith(template.options[1])
+    assert sql(demo_store, "select reviewer from reviews where registration_id = ?", [registration_id]) == [
+        ("演示·就业处管理员",)]
+
+
+def test_a_resubmission_shows_what_changed_since_the_returned_revision(demo_store: Store) -> None:
+    found = sql(demo_store, """
+        select current.registration_id from registrations current
+        join registration_status previous on previous.student_id = current.student_id
+            and previous.revision_no = current.revision_no - 1 and previous.status = 'returned'
+        join graduate_stages on graduate_stages.registration_id = current.registration_id
+        where graduate_stages.status = 'pending_college'
+        order by 1 limit 1""")
+    if not found:
+        pytest.skip("the demo has no resubmission waiting for college review")
+    app = run(item=str(found[0][0]))
+    pane = next(df.value for df in app.dataframe if "字段" in df.value.columns)
+    assert "上一版（已退回）" in pane.columns and (pane["已修改"] == "✎").any()
+    assert any("上一版被退回，原因" in c.value for c in app.caption)
