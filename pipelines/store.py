@@ -116,6 +116,21 @@ def _held(path: Path, exclusive: bool, deadline: float, on_wait: WaitCallback | 
 # --- reading and writing -----------------------------------------------------------------
 
 
+# The summed-count tables (sql/views/55_stage_counts.sql), their keys, and the macro that
+# counts them.
+_COUNT_TABLES = {
+    "stage_count_cache": ["cache_day", "cohort", "college_name", "transfer_type", "origin_province", "stage"],
+    "daily_count_cache": ["cache_day", "cohort", "college_name", "transfer_type", "stage", "day"],
+}
+_COUNT_MACROS = {"stage_count_cache": "stage_counts", "daily_count_cache": "daily_counts"}
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "select column_name from duckdb_columns() where table_name = ? and schema_name = 'main' "
+        "order by column_index", [table]).fetchall()]
+
+
 def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pl.DataFrame:
     """The whole result of a query as a polars frame (fully fetched before the next query)."""
     return conn.sql(sql, params=params or None).pl()
@@ -239,35 +254,73 @@ class Writer(Reader):
         return self.setting("stage_cache_as_of") == self.today.isoformat()
 
     def refresh_stages_of(self, student_ids: list[str]) -> None:
-        """Recompute today's materialised rows of a few graduates, and today's counts, inside
-        this transaction (a review decision changes nothing else, and nothing about yesterday)."""
+        """Recompute today's materialised rows of a few graduates, and adjust today's summed
+        counts by the difference, inside this transaction (a review decision changes nothing
+        else, and nothing about yesterday). Costs the same on 5 thousand or 12 million rows,
+        but for the scans that find these graduates' history."""
         self.conn.execute("set variable scope_colleges = NULL")
         with self.only_students(student_ids):
+            self._count_rows(sign=-1)  # what these graduates counted for until now
             self.conn.execute("delete from graduate_stage_cache where cache_day = ? and list_contains(?, student_id)",
                               [self.today, student_ids])
             self.conn.execute("insert into graduate_stage_cache select ?::date as cache_day, * from graduate_stages_live",
                               [self.today])
-        self._refill_counts((self.today,))
+            self._count_rows(sign=1)  # and what they count for now
+        for table, keys in _COUNT_TABLES.items():
+            measures = [c for c in _columns(self.conn, table) if c not in keys]
+            self.conn.execute(f"""
+                create or replace temp table _summed as
+                select {", ".join(keys)}, {", ".join(f"sum({m})::bigint as {m}" for m in measures)}
+                from {table} where cache_day = ? group by all
+                having {" or ".join(f"sum({m}) <> 0" for m in measures)}""", [self.today])
+            self.conn.execute(f"delete from {table} where cache_day = ?", [self.today])
+            self.conn.execute(f"insert into {table} by name select * from _summed")
+            self.conn.execute("drop table _summed")
         self._rescope()
 
-    def _refill_counts(self, days: tuple[date, ...]) -> None:
-        """Recompute the summed counts of `days` from the materialised stages: stage_counts and
-        daily_counts count live (use_count_cache false) over graduate_stages, here the copy."""
-        self.conn.execute("set variable scope_colleges = NULL")
+    def _count_rows(self, sign: int) -> None:
+        """Append today's counts of the graduates in `only_students`, times `sign`, to the
+        summed-count tables (refresh_stages_of then adds them up)."""
+        everyone = ", ".join(["NULL"] * 8)
+
+        def append() -> None:
+            for table, keys in _COUNT_TABLES.items():
+                measures = [c for c in _columns(self.conn, table) if c not in keys]
+                self.conn.execute(
+                    f"insert into {table} by name select ?::date as cache_day, {', '.join(keys[1:])}, "
+                    f"{', '.join(f'{sign} * {m} as {m}' for m in measures)} "
+                    f"from {_COUNT_MACROS[table]}({everyone})", [self.today])
+
+        self._with_cached_stages(append)
+
+    def _with_cached_stages(self, work: Callable[[], object]) -> None:
+        """Run `work` with graduate_stages reading the materialised copy of the writer's
+        current day and stage_counts/daily_counts counting over it (not over their tables)."""
         self.conn.execute("set variable use_stage_cache = true")
         self.conn.execute("set variable use_count_cache = false")
         self.conn.execute(sqlfiles.query("use_stage_cache"))
-        everyone = ", ".join(["NULL"] * 8)
         try:
-            for day in days:
-                _set_day(self.conn, day)
-                for table, macro in (("stage_count_cache", "stage_counts"), ("daily_count_cache", "daily_counts")):
-                    self.conn.execute(f"delete from {table} where cache_day = ?", [day])
-                    self.conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
-                                      f"from {macro}({everyone})", [day])
+            work()
         finally:
             self.conn.execute("drop view if exists temp.graduate_stages")
             self.conn.execute("set variable use_stage_cache = false")
+
+    def _refill_counts(self, days: tuple[date, ...]) -> None:
+        """Recompute the summed counts of `days` from the materialised stages."""
+        self.conn.execute("set variable scope_colleges = NULL")
+        everyone = ", ".join(["NULL"] * 8)
+
+        def fill() -> None:
+            for day in days:
+                _set_day(self.conn, day)
+                for table, macro in _COUNT_MACROS.items():
+                    self.conn.execute(f"delete from {table} where cache_day = ?", [day])
+                    self.conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
+                                      f"from {macro}({everyone})", [day])
+
+        try:
+            self._with_cached_stages(fill)
+        finally:
             _set_day(self.conn, self.today)
 
     def _rescope(self) -> None:

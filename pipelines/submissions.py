@@ -8,10 +8,13 @@ new revision starts again at 待院审核 (it has no reviews).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import polars as pl
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipelines import checks, transfer_types, workflow
 from pipelines.store import Actor, Store, StoreError, Writer
@@ -23,6 +26,10 @@ REGISTRATION_CONTENT = [
 TEXT_FIELDS = [c for c in REGISTRATION_CONTENT if c != "proof_count"]
 
 
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+
+
 class SubmissionRefused(StoreError):
     pass
 
@@ -32,6 +39,32 @@ class Proof:
     file_name: str
     mime_type: str
     content: bytes
+
+
+def proof_image(file_name: str, content: bytes) -> Proof:
+    """A proof image checked by its content (not its name) and re-encoded, which drops EXIF
+    and GPS data: JPEG stays JPEG, anything else becomes PNG. SubmissionRefused otherwise."""
+    name = PurePath(file_name).name or "证明材料"
+    if len(content) > MAX_IMAGE_BYTES:
+        raise SubmissionRefused(f"{name}：图片超过 {MAX_IMAGE_BYTES // 1024 // 1024} MB")
+    try:
+        with Image.open(io.BytesIO(content)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(content)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise SubmissionRefused(f"{name}：图片尺寸过大")
+            is_jpeg = image.format == "JPEG"
+            upright = ImageOps.exif_transpose(image)  # keep the orientation the EXIF asked for
+            out = io.BytesIO()
+            # Pillow writes metadata (EXIF, text chunks, ICC) only when asked to: none is asked.
+            if is_jpeg:
+                upright.convert("RGB").save(out, format="JPEG", quality=90)
+            else:
+                upright.save(out, format="PNG")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise SubmissionRefused(f"{name}：不是可识别的图片（请上传 JPG 或 PNG）") from None
+    stem = PurePath(name).stem
+    return Proof(f"{stem}.{'jpg' if is_jpeg else 'png'}", "image/jpeg" if is_jpeg else "image/png", out.getvalue())
 
 
 def add_revisions(writer: Writer, frame: pl.DataFrame, *, source: str, batch_id: int | None) -> pl.DataFrame:
@@ -57,18 +90,21 @@ def add_revisions(writer: Writer, frame: pl.DataFrame, *, source: str, batch_id:
 
 
 def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
-           proofs: list[Proof] | None = None, *, source: str = "graduate") -> int:
+           images: list[tuple[str, bytes]] | None = None, *, source: str = "graduate") -> int:
     """Submit (or resubmit) one graduate's registration; returns the new revision's id.
+
+    `images` are (file name, bytes) of up to three proof images, checked and re-encoded by
+    `proof_image` before anything is written.
 
     Allowed when the graduate has no registration yet, or when the current one was returned or
     approved (a change after approval is reviewed again). While a revision waits for review it
     cannot be replaced: the college returns it first.
     """
-    proofs = list(proofs or [])
     if form.get("transfer_type") not in transfer_types.BY_KEY:
         raise SubmissionRefused(f"档案转递类型无效：{form.get('transfer_type')!r}")
-    if len(proofs) > checks.MAX_PROOF_IMAGES:
+    if len(images or []) > checks.MAX_PROOF_IMAGES:
         raise SubmissionRefused(f"图像材料最多 {checks.MAX_PROOF_IMAGES} 张")
+    proofs = [proof_image(name, content) for name, content in images or []]
 
     def work(writer: Writer) -> int:
         with writer.only_students([student_id]):

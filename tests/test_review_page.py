@@ -122,3 +122,23 @@ def test_a_resubmission_shows_what_changed_since_the_returned_revision(demo_stor
     pane = next(df.value for df in app.dataframe if "字段" in df.value.columns)
     assert "上一版（已退回）" in pane.columns and (pane["已修改"] == "✎").any()
     assert any("上一版被退回，原因" in c.value for c in app.caption)
+
+
+def test_a_resubmission_with_images_shows_them_in_the_pane(demo_store: Store) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from pipelines import submissions
+
+    (student_id,), = sql(demo_store, "select min(student_id) from graduate_stages where status = 'returned'")
+    picture = BytesIO()
+    Image.new("RGB", (60, 40), "navy").save(picture, format="PNG")
+    form = {"transfer_type": "origin", "unit_name": "南昌市人才服务中心", "province": "江西省", "city": "南昌市",
+            "district": "东湖区", "address_detail": "八一大道 100 号", "postcode": "330000", "contact": "档案室",
+            "phone": "0791-86123456", "note": "回生源地"}
+    new_id = submissions.submit(demo_store, SYSTEM, student_id, form, [("户口本.png", picture.getvalue())])
+    app = run(item=str(new_id))
+    images = app.get("image")
+    assert len(images) == 1 and "户口本.png" in str(images[0].proto)
+    assert any("证明材料" in m.value and "1 张" in m.value for m in app.markdown)

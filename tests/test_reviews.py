@@ -163,11 +163,11 @@ def test_a_submission_with_proofs_is_flagged_and_keeps_its_images(store: Store, 
     sid = _student(0)
     reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "缺材料"))
     form = FORM | {"transfer_type": "employer", "unit_name": "某某有限公司", "contact": "本人"}
-    new_id = submissions.submit(store, SYSTEM, sid, form, [submissions.Proof("调档函.png", "image/png", b"\x89PNG...")])
+    new_id = submissions.submit(store, SYSTEM, sid, form, [("调档函.jpeg", _jpeg_with_gps())])
     flags, proof_count = table(store, "select flags, proof_count from registrations where registration_id = ?", [new_id])[0]
     assert {"unit_cannot_keep_archives", "contact_is_self_or_family"} <= set(flags) and proof_count == 1
     with store.reading(DEAN_FASHION) as reader:
-        assert reader.rows("proofs_of", registration_id=new_id)[0]["file_name"] == "调档函.png"
+        assert reader.rows("proofs_of", registration_id=new_id)[0]["file_name"] == "调档函.jpg"
     with store.reading(DEAN_BUSINESS) as reader:
         assert reader.rows("proofs_of", registration_id=new_id) == []
         assert reader.rows("review_item", registration_id=new_id) == []
@@ -324,3 +324,35 @@ def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_d
     assert {i for i, s in statuses.items() if s == "approved"} == {i for i, v in school if v == "approve"}
     assert {i for i, s in statuses.items() if s == "returned"} >= returned
     _stages_fresh_and_equal_live(store)
+
+
+def _jpeg_with_gps() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.new("RGB", (40, 20), "white")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90°
+    exif[0x8825] = {1: "N", 2: (28.0, 41.0, 0.0)}  # GPS latitude
+    exif[0x010F] = "Phone Maker"
+    out = BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_proof_images_are_checked_by_content_and_lose_their_exif() -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    original = _jpeg_with_gps()
+    assert Image.open(BytesIO(original)).getexif()
+    proof = submissions.proof_image("../../调档函.jpeg", original)
+    cleaned = Image.open(BytesIO(proof.content))
+    assert proof.file_name == "调档函.jpg" and proof.mime_type == "image/jpeg"
+    assert not cleaned.getexif() and cleaned.size == (20, 40)  # upright, as the EXIF asked
+    with pytest.raises(submissions.SubmissionRefused, match="不是可识别的图片"):
+        submissions.proof_image("接收函.png", b"<script>alert(1)</script>")
+    with pytest.raises(submissions.SubmissionRefused, match="不是可识别的图片"):
+        submissions.proof_image("接收函.jpg", original[:200])

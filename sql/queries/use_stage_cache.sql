@@ -7,3 +7,4 @@ from main.graduate_stage_cache
 where cache_day = getvariable('as_of')
     and (getvariable('scope_colleges') is null
         or list_contains(getvariable('scope_colleges'), college_name))
+    and among_students(student_id)
