@@ -160,3 +160,23 @@ def test_a_shared_link_opened_first_on_a_fresh_server_runs_inside_the_app(page: 
         expect(nav.get_by_text("钻取", exact=True)).to_be_visible()
         expect(nav.get_by_role("link", name="待审核")).to_be_visible()
         expect(nav.get_by_role("link", name="risk", exact=True)).to_have_count(0)
+
+
+def test_review_results_download_in_the_import_layout_and_audited(page: Page, demo_url: str, demo_db: Path,
+                                                                   tmp_path: Path) -> None:
+    import openpyxl
+
+    open_page(page, demo_url, "review")
+    assert_no_exception(page)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name=re.compile("导出审核结果")).click()
+    saved = tmp_path / "results.xlsx"
+    download.value.save_as(saved)
+    sheet = openpyxl.load_workbook(saved).active
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["学号", "姓名", "档案转递类型"] and "审核状态" in header and "退回原因" in header
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        (registered,), = reader.conn.execute("select count(registration_id) from graduate_stages").fetchall()
+        audits = reader.conn.execute("select actor, detail from audit_log where action = 'export:review_results'").fetchall()
+    assert sheet.max_row - 1 == registered
+    assert audits and audits[-1][0] == "演示·就业处管理员" and f'"rows": {registered}' in audits[-1][1]

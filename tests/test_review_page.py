@@ -142,3 +142,17 @@ def test_a_resubmission_with_images_shows_them_in_the_pane(demo_store: Store) ->
     images = app.get("image")
     assert len(images) == 1 and "户口本.png" in str(images[0].proto)
     assert any("证明材料" in m.value and "1 张" in m.value for m in app.markdown)
+
+
+def test_the_detail_page_links_a_pending_registration_to_its_review(demo_store: Store) -> None:
+    (student_id, registration_id), = sql(demo_store, """select student_id, registration_id from graduate_stages
+                                                         where status = 'pending_school' order by 1 limit 1""")
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("screens/detail.py")
+    app.query_params["student"] = student_id
+    app.run()
+    assert not app.exception
+    links = [p for p in app.get("page_link") if p.label.startswith("去审核这一版")]
+    assert len(links) == 1 and "待校审核" in links[0].label
+    assert f"item={registration_id}" in str(links[0].proto)

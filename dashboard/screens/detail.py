@@ -67,6 +67,9 @@ if g["registration_id"] is None:
 else:
     status = workflow.STATUS_LABELS[g["status"]]
     st.markdown(f"第 {g['revision_no']} 版 · {g['transfer_type_label']} · **{status}** · 提交于 {g['submitted_at']:%Y-%m-%d %H:%M}")
+    if g["status"] in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL):
+        st.page_link("screens/review.py", label=f"去审核这一版（{workflow.STATUS_LABELS[g['status']]}）", icon="📝",
+                     query_params={"item": str(g["registration_id"])})
     if g["return_reason"] and g["status"] == workflow.RETURNED:
         st.warning(f"退回原因：{g['return_reason']}", icon="↩️")
     st.table({
