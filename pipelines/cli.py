@@ -18,7 +18,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines import campaigns, config, exports, filters, reviews, workflow
+from pipelines import (
+    campaigns,
+    config,
+    exports,
+    filters,
+    report_pdf,
+    reports,
+    reviews,
+    verification,
+    workflow,
+)
 from pipelines.store import SYSTEM, Actor, Store, StoreError
 
 STATS_KEYS = list(workflow.COUNT_LABELS)
@@ -159,6 +169,68 @@ def _review_export(store: Store, actor: Actor, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    store = _store(args)
+    valid_until = config.parse_day(args.valid_until, "--valid-until") if args.valid_until else None
+    out = Path(args.out)
+    if args.action == "issue":
+        if not args.student:
+            raise ValueError("report issue 须用 --student 指定学号")
+        if out.suffix.lower() != ".pdf":
+            raise ValueError("report issue 的 --out 须是 .pdf 文件")
+        issued = reports.issue(store, SYSTEM, args.student, args.kind, valid_until)
+        documents = _documents(store, [issued.report_id])
+        out.write_bytes(report_pdf.render(documents))
+        state = "新生成" if issued.is_new else "已有、仍然有效的"
+        until = f"{issued.valid_until:%Y-%m-%d}" if issued.valid_until else "未设置（未确认）"
+        print(f"{state}{verification.KIND_LABELS[args.kind]}报告：核验编号 {issued.report_number}，有效期至 {until}；已写入 {out}")
+        return 0
+    if bool(args.college) == bool(args.class_name):
+        raise ValueError("report batch 须用 --college 或 --class 之一指定范围")
+    if out.suffix.lower() not in (".pdf", ".zip"):
+        raise ValueError("report batch 的 --out 须是 .pdf（合并打印）或 .zip（每人一个 PDF）")
+    chosen = filters.Filters(college=args.college, class_name=args.class_name)
+    with store.reading(SYSTEM) as reader:
+        cohort = (reader.one("latest_cohort") or {}).get("cohort")
+        people = reader.query("report_candidates", cohort=cohort, kind=args.kind, **chosen.params())
+    if people.height == 0:
+        raise ValueError(f"{args.college or args.class_name} 没有毕业生")
+    done, refused = reports.issue_many(store, SYSTEM, people["student_id"].to_list(), args.kind, valid_until,
+                                       Progress("生成核验报告"))
+    if not done:
+        raise ValueError(f"没有可生成报告的毕业生（{len(refused)} 人未确认登记去向或不符合条件）")
+    documents = _documents(store, [r.report_id for r in done])
+    bar = Progress("生成 PDF")
+    data = (report_pdf.render(documents, lambda i: bar(i, len(documents))) if out.suffix.lower() == ".pdf"
+            else report_pdf.render_zip(documents, lambda i: bar(i, len(documents))))
+    out.write_bytes(data)
+    new = sum(r.is_new for r in done)
+    print(f"{len(done)} 份报告（新生成 {new}，已有 {len(done) - new}）已写入 {out}；{len(refused)} 人未生成：")
+    for student_id, why in refused[:20]:
+        print(f"  {student_id}：{why}")
+    if len(refused) > 20:
+        print(f"  ……另有 {len(refused) - 20} 人")
+    return 0
+
+
+def _documents(store: Store, report_ids: list[int]) -> list[dict[str, Any]]:
+    with store.reading(SYSTEM) as reader:
+        return reader.rows("report_documents", ids=report_ids)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    store = _store(args)
+    with store.reading(SYSTEM) as reader:
+        verdict = reports.verify(reader, args.name, args.number)
+    if not verdict.found:
+        print("未找到：姓名或核验编号不正确")
+        return 1
+    until = f"{verdict.valid_until:%Y-%m-%d} 23:59:59" if verdict.valid_until else "未设置"
+    print(f"{verification.KIND_LABELS.get(verdict.kind or '', '')}：{verdict.label}；档案转递单位：{verdict.unit_name or '—'}；"
+          f"有效期至：{until}")
+    return 0 if verdict.valid else 1
+
+
 def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
@@ -237,6 +309,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status", choices=list(workflow.STAGES), help="export：只导出该环节")
     p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
     p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("report", parents=[common], help="生成核验报告 PDF（单人或按学院/班级批量）")
+    p.add_argument("action", choices=["issue", "batch"])
+    p.add_argument("--student", help="issue：学号")
+    p.add_argument("--college", help="batch：学院")
+    p.add_argument("--class", dest="class_name", help="batch：班级")
+    p.add_argument("--kind", choices=list(reports.KINDS), default="archive", help="archive 档案信息核验（默认），hukou 户口信息核验")
+    p.add_argument("--valid-until", help="有效期至 YYYY-MM-DD（不晚于毕业时间加六个月）；不给则报告为“未确认”")
+    p.add_argument("--out", required=True, help="issue：FILE.pdf；batch：FILE.pdf（合并，按班级、班主任排序）或 FILE.zip")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("verify", parents=[common], help="核验查询：姓名 + 核验编号，有效时退出码为 0")
+    p.add_argument("--name", required=True, help="毕业生姓名")
+    p.add_argument("--number", required=True, help="核验编号（15 位）")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("serve", parents=[common], help="启动看板")
     p.add_argument("--port", type=int, default=int(os.environ.get("DANGAN_PORT", "8501")))

@@ -4,9 +4,9 @@ with
 latest as (
     select
         student_id,
-        arg_max(destination_code, recorded_at) as destination_code,
-        arg_max(employer_name, recorded_at) as employer_name,
-        arg_max(employer_location, recorded_at) as employer_location
+        arg_max(destination_code, (recorded_at, destination_id)) as destination_code,
+        arg_max(employer_name, (recorded_at, destination_id)) as employer_name,
+        arg_max(employer_location, (recorded_at, destination_id)) as employer_location
     from destinations
     where student_id in (select student_id from incoming)
     group by student_id

@@ -4,11 +4,12 @@
 create or replace view graduate_stages_live as
 with
 
+-- The latest of each kind of record; two can share a second, so ids break the tie.
 current_destinations as (
     select
         student_id,
-        arg_max(destination_id, recorded_at) as destination_id,
-        arg_max(destination_code, recorded_at) as destination_code
+        arg_max(destination_id, (recorded_at, destination_id)) as destination_id,
+        arg_max(destination_code, (recorded_at, destination_id)) as destination_code
     from destinations
     where recorded_at < getvariable('as_of_end') and among_students(student_id)
     group by student_id
@@ -17,7 +18,7 @@ current_destinations as (
 current_hukou as (
     select
         student_id,
-        arg_max(hukou_id, recorded_at) as hukou_id
+        arg_max(hukou_id, (recorded_at, hukou_id)) as hukou_id
     from hukou_registrations
     where recorded_at < getvariable('as_of_end') and among_students(student_id)
     group by student_id
@@ -26,11 +27,11 @@ current_hukou as (
 latest_confirmations as (
     select
         student_id,
-        arg_max(confirmation_id, confirmed_at) as confirmation_id,
-        arg_max(answer, confirmed_at) as answer,
-        arg_max(registration_id, confirmed_at) as registration_id,
-        arg_max(destination_id, confirmed_at) as destination_id,
-        arg_max(hukou_id, confirmed_at) as hukou_id,
+        arg_max(confirmation_id, (confirmed_at, confirmation_id)) as confirmation_id,
+        arg_max(answer, (confirmed_at, confirmation_id)) as answer,
+        arg_max(registration_id, (confirmed_at, confirmation_id)) as registration_id,
+        arg_max(destination_id, (confirmed_at, confirmation_id)) as destination_id,
+        arg_max(hukou_id, (confirmed_at, confirmation_id)) as hukou_id,
         max(confirmed_at) as confirmed_at
     from confirmations
     where confirmed_at < getvariable('as_of_end') and among_students(student_id)

@@ -1,0 +1,216 @@
+"""Confirmation (去向登记确认) and verification reports (核验授权) on the school side.
+
+A confirmation snapshots the graduate's current registration, destination and hukou ids; the
+views hold it in force only while those are still current, so any later change voids it (and
+the stage drops, and a report on it stops being valid) without anyone resetting a flag.
+
+A verification report needs a confirmation in force. Its 核验编号 is the cohort's two digits and
+13 characters drawn from `secrets` over an alphabet without look-alikes (0/O, 1/I/L): 31^13 ≈
+2.5·10^19 numbers, never reused (the column is unique and a clash draws again). Its validity
+date may not pass graduation + 6 months. Issuing again for the same confirmation and kind
+returns the report in force rather than a second one, so a batch can be re-run safely.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from pipelines import verification
+from pipelines.store import Actor, Reader, Store, StoreError, Writer
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+RANDOM_CHARS = 13
+KINDS = tuple(verification.KIND_LABELS)  # archive, hukou
+ANSWERS = {"confirmed": "信息无误，确认登记去向", "needs_update": "信息有误，需要更新后确认"}
+ISSUERS = frozenset({"system", "admin"})  # who may issue and close reports for graduates (#8 adds the graduate)
+
+
+class ReportRefused(StoreError):
+    """A report or confirmation that cannot be made; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Report:
+    report_id: int
+    student_id: str
+    kind: str
+    report_number: str
+    valid_until: date | None
+    issued_at: datetime
+    is_new: bool  # False: the report already in force was returned
+
+
+def new_report_number(cohort: int) -> str:
+    return f"{cohort % 100:02d}" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
+
+
+def looks_like_report_number(text: str) -> bool:
+    text = text.strip().upper()
+    return len(text) == 2 + RANDOM_CHARS and text[:2].isdigit() and all(c in ALPHABET for c in text[2:])
+
+
+def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirmed") -> int:
+    """Record the graduate's answer on the confirmation page; returns the confirmation id.
+
+    'confirmed' needs an approved registration; it snapshots what is current. 'needs_update'
+    records that the graduate found a mistake (nothing is in force until they confirm)."""
+    if answer not in ANSWERS:
+        raise ReportRefused(f"未知的确认结果：{answer}")
+
+    def work(writer: Writer) -> int:
+        with writer.only_students([student_id]):
+            current = writer.one("confirmation_snapshot", student_id=student_id)
+        if current is None:
+            raise ReportRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
+        if answer == "confirmed" and current["status"] != "approved":
+            raise ReportRefused("档案信息登记尚未通过学校审核，不能确认登记去向")
+        confirmation_id = int(writer.next_ids("confirmation_ids", 1)[0])
+        writer.insert("confirmations", pl.DataFrame([{
+            "confirmation_id": confirmation_id, "student_id": student_id, "answer": answer,
+            "confirmed_at": writer.now(), "registration_id": current["registration_id"],
+            "destination_id": current["destination_id"], "hukou_id": current["hukou_id"],
+        }], schema_overrides={"registration_id": pl.Int64, "destination_id": pl.Int64, "hukou_id": pl.Int64}))
+        writer.touched_students = [student_id]
+        writer.audit_target = student_id
+        writer.audit_detail = {"confirmation_id": confirmation_id, "answer": answer}
+        return confirmation_id
+
+    return store.transaction(actor, "confirmation:record", work, student_id)
+
+
+def issue(store: Store, actor: Actor, student_id: str, kind: str = "archive",
+          valid_until: date | None = None) -> Report:
+    """Issue (or return the one in force) a report of `kind` for a confirmed graduate.
+
+    With `valid_until` the report is 生效中 until that day; a report in force that has no date
+    yet (未确认) gets it. Without it, a new report is 未确认."""
+    if kind not in KINDS:
+        raise ReportRefused(f"未知的核验类型：{kind}（应为 archive 或 hukou）")
+    _may_issue(actor)
+    return store.transaction(actor, f"report:issue:{kind}",
+                             lambda writer: _issue(writer, student_id, kind, valid_until), student_id)
+
+
+def issue_many(store: Store, actor: Actor, student_ids: list[str], kind: str, valid_until: date | None,
+               progress: Any = None) -> tuple[list[Report], list[tuple[str, str]]]:
+    """Issue for several graduates, one transaction each (a refusal does not stop the rest).
+
+    Returns the reports (new or already in force) and the refusals (student id, why).
+    `progress(done, total)` is called after each."""
+    done: list[Report] = []
+    refused: list[tuple[str, str]] = []
+    for i, student_id in enumerate(student_ids, start=1):
+        try:
+            done.append(issue(store, actor, student_id, kind, valid_until))
+        except ReportRefused as exc:
+            refused.append((student_id, str(exc)))
+        if progress:
+            progress(i, len(student_ids))
+    return done, refused
+
+
+def _issue(writer: Writer, student_id: str, kind: str, valid_until: date | None) -> Report:
+    with writer.only_students([student_id]):
+        graduate = writer.one("report_subject", student_id=student_id)
+    if graduate is None:
+        raise ReportRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
+    who = f"{graduate['name']}（{student_id}）"
+    if not graduate["is_confirmed"]:
+        raise ReportRefused(f"{who}尚未确认登记去向（或确认后信息有变更，需重新确认），不能生成核验报告")
+    if kind == "hukou" and not (graduate["is_hukou_at_school"] and graduate["hukou_id"] is not None):
+        raise ReportRefused(f"{who}户口不在学校或未登记户口信息，没有户口信息核验")
+    if valid_until is not None:
+        graduation = graduate["graduation_date"] or graduate["default_graduation_date"]
+        if problem := verification.valid_until_problem(valid_until, graduation, writer.today):
+            raise ReportRefused(f"{who}：{problem}")
+    existing = writer.rows("report_in_force", student_id=student_id, kind=kind,
+                           confirmation_id=graduate["confirmation_id"])
+    writer.touched_students = [student_id]
+    writer.audit_target = student_id
+    if existing:
+        found = existing[0]
+        if found["valid_until"] is None and valid_until is not None:
+            writer.execute("set_report_valid_until", report_id=found["report_id"], valid_until=valid_until)
+            writer.audit_detail = {"report_number": found["report_number"], "valid_until": valid_until, "set": True}
+            return _report(found, valid_until, is_new=False)
+        writer.audit_detail = {"report_number": found["report_number"], "already_in_force": True}
+        return _report(found, found["valid_until"], is_new=False)
+    for _ in range(5):  # a clash among 2.5e19 numbers is not expected; draw again if it happens
+        number = new_report_number(graduate["cohort"])
+        if not writer.rows("report_number_taken", report_number=number):
+            break
+    else:
+        raise ReportRefused("核验编号生成失败，请重试")
+    report_id = int(writer.next_ids("report_ids", 1)[0])
+    row = {"report_id": report_id, "student_id": student_id, "kind": kind, "report_number": number,
+           "confirmation_id": graduate["confirmation_id"], "issued_at": writer.now(), "valid_until": valid_until,
+           "closed_at": None, "issued_by": writer.actor.name}
+    writer.insert("verification_reports", pl.DataFrame([row], schema_overrides={
+        "valid_until": pl.Date, "closed_at": pl.Datetime("us")}))
+    writer.audit_detail = {"report_number": number, "kind": kind, "valid_until": valid_until}
+    return _report(row, valid_until, is_new=True)
+
+
+def _report(row: dict[str, Any], valid_until: date | None, *, is_new: bool) -> Report:
+    return Report(int(row["report_id"]), row["student_id"], row["kind"], row["report_number"], valid_until,
+                  row["issued_at"], is_new)
+
+
+def close(store: Store, actor: Actor, report_number: str) -> None:
+    """Close a report: from now on it verifies as 已关闭. A new one can then be issued."""
+    _may_issue(actor)
+    number = report_number.strip().upper()
+
+    def work(writer: Writer) -> None:
+        found = writer.one("report_by_number", report_number=number)
+        if found is None:
+            raise ReportRefused(f"没有核验编号为 {number} 的报告，或不在你的范围内")
+        if found["closed_at"] is not None:
+            raise ReportRefused(f"核验编号 {number} 已于 {found['closed_at']:%Y-%m-%d %H:%M} 关闭")
+        writer.execute("close_report", report_id=found["report_id"], closed_at=writer.now())
+        writer.touched_students = [found["student_id"]]
+        writer.audit_target = found["student_id"]
+        writer.audit_detail = {"report_number": number}
+
+    store.transaction(actor, "report:close", work, number)
+
+
+def _may_issue(actor: Actor) -> None:
+    if actor.role not in ISSUERS:
+        raise ReportRefused("你的角色不能生成或关闭核验报告")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    found: bool
+    valid: bool
+    status: str  # a verification.STATUS_LABELS key, 'void' (confirmation no longer holds) or 'not_found'
+    unit_name: str | None = None
+    valid_until: date | None = None
+    kind: str | None = None
+
+    @property
+    def label(self) -> str:
+        return {"not_found": "未找到", "void": "已失效（毕业生信息已变更，需重新确认）"}.get(
+            self.status, verification.STATUS_LABELS.get(self.status, self.status))
+
+
+NOT_FOUND = Verdict(found=False, valid=False, status="not_found")
+
+
+def verify(reader: Reader, name: str, report_number: str) -> Verdict:
+    """What a receiving unit may learn from a name and a 核验编号. A wrong name and a wrong
+    number give the same answer (未找到), so neither can be probed on its own."""
+    number = report_number.strip().upper()
+    if not looks_like_report_number(number) or not name.strip():
+        return NOT_FOUND
+    found = reader.one("verify_report", report_number=number, graduate_name=name.strip())
+    if found is None:
+        return NOT_FOUND
+    status = found["report_status"] if found["is_confirmation_current"] else "void"
+    return Verdict(True, status == "active", status, found["unit_name"], found["valid_until"], found["kind"])

@@ -1,0 +1,5 @@
+-- What a confirmation would snapshot for one graduate: the current registration (and its
+-- status), destination and hukou registration. Empty outside the acting user's scope.
+select registration_id, status, destination_id, hukou_id
+from graduate_stages
+where student_id = $student_id
