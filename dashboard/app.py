@@ -20,8 +20,10 @@ def main(default: str = OVERVIEW) -> None:
         ("进度", OVERVIEW, "总览", "📊", None),
         ("进度", "screens/risk.py", "截止风险", "⏰", "risk"),
         ("审核", "screens/review.py", "待审核", "📝", "review"),
+        ("审核", "screens/reports.py", "核验报告", "🧾", "reports"),
         ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college"),
         ("钻取", "screens/detail.py", "登记详情", "🔍", "detail"),
+        ("公共", "screens/verify.py", "核验查询", "✅", "verify"),
     ]
     pages: dict[str, list[st.Page]] = {}
     for section, script, title, icon, url_path in entries:

@@ -122,6 +122,6 @@ def acting_reviewer(colleges: list[str]) -> Actor:
         **{f"学院审核员 · {c}": Actor(f"演示·{c}审核员", "college_reviewer", (c,)) for c in colleges},
     }
     with st.sidebar:
-        label = st.selectbox("审核身份（演示）", list(choices), key="acting_reviewer",
-                             help="账号与登录上线前的演示身份；所选身份的审核级别和学院范围由数据层强制执行。")
+        label = st.selectbox("当前身份（演示）", list(choices), key="acting_reviewer",
+                             help="账号与登录上线前的演示身份；所选身份能做什么（审核级别、学院范围、生成核验报告）由数据层强制执行。")
     return choices[label]

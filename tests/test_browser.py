@@ -88,7 +88,8 @@ def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("review", "待审核"),
-                                               ("college", "学院 / 班级"), ("detail", "登记详情")])
+                                               ("reports", "核验报告"), ("college", "学院 / 班级"),
+                                               ("detail", "登记详情"), ("verify", "核验查询")])
 def test_every_page_opens_without_an_exception(page: Page, demo_url: str, path: str, heading: str) -> None:
     open_page(page, demo_url, path)
     assert_no_exception(page)
@@ -180,3 +181,20 @@ def test_review_results_download_in_the_import_layout_and_audited(page: Page, de
         audits = reader.conn.execute("select actor, detail from audit_log where action = 'export:review_results'").fetchall()
     assert sheet.max_row - 1 == registered
     assert audits and audits[-1][0] == "演示·就业处管理员" and f'"rows": {registered}' in audits[-1][1]
+
+
+def test_a_receiving_unit_checks_a_report_from_its_qr_link(page: Page, demo_url: str, demo_db: Path) -> None:
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        (name, number), = reader.conn.execute(
+            "select g.name, v.report_number from verification_report_status v join graduates g using (student_id) "
+            "where v.report_status = 'active' and v.is_confirmation_current order by v.report_id limit 1").fetchall()
+    open_page(page, demo_url, "verify", {"number": number})  # what the report's QR code opens
+    assert_no_exception(page)
+    expect(page.get_by_label("核验编号")).to_have_value(number)
+    page.get_by_label("毕业生姓名").fill(name)
+    settle_after(page, lambda: page.get_by_role("button", name="查询").click())
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("档案信息核验：生效中")
+    screenshot(page, "verify-valid")
+    page.get_by_label("毕业生姓名").fill(name + "某")
+    settle_after(page, lambda: page.get_by_role("button", name="查询").click())
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("未找到")
