@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/bench_demo.py
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_reviews.py
+	$(BIN)/python bench/bench_reports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -89,71 +89,109 @@ def issue(store: Store, actor: Actor, student_id: str, kind: str = "archive",
 
     With `valid_until` the report is 生效中 until that day; a report in force that has no date
     yet (未确认) gets it. Without it, a new report is 未确认."""
-    if kind not in KINDS:
-        raise ReportRefused(f"未知的核验类型：{kind}（应为 archive 或 hukou）")
-    _may_issue(actor)
-    return store.transaction(actor, f"report:issue:{kind}",
-                             lambda writer: _issue(writer, student_id, kind, valid_until), student_id)
+    done, refused = issue_many(store, actor, [student_id], kind, valid_until)
+    if refused:
+        raise ReportRefused(refused[0][1])
+    return done[0]
 
 
 def issue_many(store: Store, actor: Actor, student_ids: list[str], kind: str, valid_until: date | None,
                progress: Any = None) -> tuple[list[Report], list[tuple[str, str]]]:
-    """Issue for several graduates, one transaction each (a refusal does not stop the rest).
+    """Issue for several graduates in one transaction; a graduate who cannot have a report is
+    refused on their own (student id, why) and does not stop the rest.
 
-    Returns the reports (new or already in force) and the refusals (student id, why).
-    `progress(done, total)` is called after each."""
+    Returns the reports (new, or already in force) in the order asked. `progress(done, total)`
+    is called as each graduate is decided."""
+    if kind not in KINDS:
+        raise ReportRefused(f"未知的核验类型：{kind}（应为 archive 或 hukou）")
+    _may_issue(actor)
+    wanted = list(dict.fromkeys(student_ids))
+    return store.transaction(actor, f"report:issue:{kind}",
+                             lambda writer: _issue(writer, wanted, kind, valid_until, progress),
+                             wanted[0] if len(wanted) == 1 else f"{len(wanted)} 人")
+
+
+def _issue(writer: Writer, student_ids: list[str], kind: str, valid_until: date | None,
+           progress: Any) -> tuple[list[Report], list[tuple[str, str]]]:
+    with writer.stages_for(student_ids):
+        subjects = {r["student_id"]: r for r in writer.rows("report_subject", ids=student_ids)}
+    in_force: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in writer.rows("report_in_force", ids=student_ids, kind=kind):
+        in_force.setdefault((row["student_id"], row["confirmation_id"]), row)  # newest first
     done: list[Report] = []
     refused: list[tuple[str, str]] = []
+    fresh: list[dict[str, Any]] = []
+    dated: list[int] = []
+    now = writer.now()
     for i, student_id in enumerate(student_ids, start=1):
-        try:
-            done.append(issue(store, actor, student_id, kind, valid_until))
-        except ReportRefused as exc:
-            refused.append((student_id, str(exc)))
         if progress:
             progress(i, len(student_ids))
+        graduate = subjects.get(student_id)
+        if problem := _refusal(graduate, student_id, kind, valid_until, writer.today):
+            refused.append((student_id, problem))
+            continue
+        assert graduate is not None
+        found = in_force.get((student_id, graduate["confirmation_id"]))
+        if found is not None:
+            until = found["valid_until"]
+            if until is None and valid_until is not None:
+                dated.append(int(found["report_id"]))
+                until = valid_until
+            done.append(_report(found, until, is_new=False))
+            continue
+        row = {"report_id": 0, "student_id": student_id, "kind": kind, "report_number": "",
+               "confirmation_id": graduate["confirmation_id"], "issued_at": now, "valid_until": valid_until,
+               "closed_at": None, "issued_by": writer.actor.name, "cohort": graduate["cohort"]}
+        fresh.append(row)
+        done.append(_report(row, valid_until, is_new=True))  # id and number filled in below
+    if fresh:
+        numbers = _fresh_numbers(writer, [r["cohort"] for r in fresh])
+        ids = writer.next_ids("report_ids", len(fresh)).to_list()
+        for row, number, report_id in zip(fresh, numbers, ids, strict=True):
+            row.update(report_number=number, report_id=report_id)
+        frame = pl.DataFrame([{k: v for k, v in r.items() if k != "cohort"} for r in fresh], schema_overrides={
+            "valid_until": pl.Date, "closed_at": pl.Datetime("us"), "report_id": pl.Int64})
+        writer.insert("verification_reports", frame)
+        by_student = {r["student_id"]: r for r in fresh}
+        done = [_report(by_student[r.student_id], r.valid_until, is_new=True) if r.is_new else r for r in done]
+    if dated:
+        writer.execute("set_report_valid_until", ids=dated, valid_until=valid_until)
+    writer.touched_students = sorted({r.student_id for r in done if r.is_new or r.report_id in dated})
+    writer.audit_detail = {"kind": kind, "valid_until": valid_until, "new": [r["report_number"] for r in fresh][:200],
+                           "new_count": len(fresh), "dated": len(dated), "already_in_force": len(done) - len(fresh),
+                           "refused": [{"student_id": s, "why": w} for s, w in refused][:200]}
     return done, refused
 
 
-def _issue(writer: Writer, student_id: str, kind: str, valid_until: date | None) -> Report:
-    with writer.only_students([student_id]):
-        graduate = writer.one("report_subject", student_id=student_id)
+def _refusal(graduate: dict[str, Any] | None, student_id: str, kind: str, valid_until: date | None,
+             today: date) -> str | None:
     if graduate is None:
-        raise ReportRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
+        return f"学号 {student_id} 不在名单中，或不在你的范围内"
     who = f"{graduate['name']}（{student_id}）"
     if not graduate["is_confirmed"]:
-        raise ReportRefused(f"{who}尚未确认登记去向（或确认后信息有变更，需重新确认），不能生成核验报告")
+        return f"{who}尚未确认登记去向（或确认后信息有变更，需重新确认），不能生成核验报告"
     if kind == "hukou" and not (graduate["is_hukou_at_school"] and graduate["hukou_id"] is not None):
-        raise ReportRefused(f"{who}户口不在学校或未登记户口信息，没有户口信息核验")
+        return f"{who}户口不在学校或未登记户口信息，没有户口信息核验"
     if valid_until is not None:
         graduation = graduate["graduation_date"] or graduate["default_graduation_date"]
-        if problem := verification.valid_until_problem(valid_until, graduation, writer.today):
-            raise ReportRefused(f"{who}：{problem}")
-    existing = writer.rows("report_in_force", student_id=student_id, kind=kind,
-                           confirmation_id=graduate["confirmation_id"])
-    writer.touched_students = [student_id]
-    writer.audit_target = student_id
-    if existing:
-        found = existing[0]
-        if found["valid_until"] is None and valid_until is not None:
-            writer.execute("set_report_valid_until", report_id=found["report_id"], valid_until=valid_until)
-            writer.audit_detail = {"report_number": found["report_number"], "valid_until": valid_until, "set": True}
-            return _report(found, valid_until, is_new=False)
-        writer.audit_detail = {"report_number": found["report_number"], "already_in_force": True}
-        return _report(found, found["valid_until"], is_new=False)
-    for _ in range(5):  # a clash among 2.5e19 numbers is not expected; draw again if it happens
-        number = new_report_number(graduate["cohort"])
-        if not writer.rows("report_number_taken", report_number=number):
-            break
-    else:
-        raise ReportRefused("核验编号生成失败，请重试")
-    report_id = int(writer.next_ids("report_ids", 1)[0])
-    row = {"report_id": report_id, "student_id": student_id, "kind": kind, "report_number": number,
-           "confirmation_id": graduate["confirmation_id"], "issued_at": writer.now(), "valid_until": valid_until,
-           "closed_at": None, "issued_by": writer.actor.name}
-    writer.insert("verification_reports", pl.DataFrame([row], schema_overrides={
-        "valid_until": pl.Date, "closed_at": pl.Datetime("us")}))
-    writer.audit_detail = {"report_number": number, "kind": kind, "valid_until": valid_until}
-    return _report(row, valid_until, is_new=True)
+        if problem := verification.valid_until_problem(valid_until, graduation, today):
+            return f"{who}：{problem}"
+    return None
+
+
+def _fresh_numbers(writer: Writer, cohorts: list[int]) -> list[str]:
+    """New 核验编号, none ever used before (a clash among 2.5e19 is not expected; drawn again)."""
+    numbers = [new_report_number(c) for c in cohorts]
+    for _ in range(5):
+        taken = {r["report_number"] for r in writer.rows("report_numbers_taken", numbers=numbers)}
+        if not taken and len(set(numbers)) == len(numbers):
+            return numbers
+        seen: set[str] = set()
+        for i, (number, cohort) in enumerate(zip(numbers, cohorts, strict=True)):
+            if number in taken or number in seen:
+                numbers[i] = new_report_number(cohort)
+            seen.add(numbers[i])
+    raise ReportRefused("核验编号生成失败，请重试")
 
 
 def _report(row: dict[str, Any], valid_until: date | None, *, is_new: bool) -> Report:

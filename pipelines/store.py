@@ -125,6 +125,11 @@ _COUNT_TABLES = {
 _COUNT_MACROS = {"stage_count_cache": "stage_counts", "daily_count_cache": "daily_counts"}
 
 
+# Up to this many graduates touched by one write, their materialised rows are updated in the
+# same transaction; more (a batch of reports for a whole college), one full refill after it.
+REFRESH_FEW = 100
+
+
 def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in conn.execute(
         "select column_name from duckdb_columns() where table_name = ? and schema_name = 'main' "
@@ -277,6 +282,23 @@ class Writer(Reader):
             self.conn.execute(f"insert into {table} by name select * from _summed")
             self.conn.execute("drop table _summed")
         self._rescope()
+
+    @contextlib.contextmanager
+    def stages_for(self, student_ids: list[str]) -> Iterator[None]:
+        """Read these graduates' stages before this transaction changes anything: from the
+        materialised copy when it is today's (it equals the live view then: writers take
+        turns, and each leaves it fresh), else from the live view narrowed to them."""
+        if self.stage_cache_is_today():
+            self.conn.execute("set variable use_stage_cache = true")
+            self.conn.execute(sqlfiles.query("use_stage_cache"))
+            try:
+                yield
+            finally:
+                self.conn.execute("drop view if exists temp.graduate_stages")
+                self.conn.execute("set variable use_stage_cache = false")
+        else:
+            with self.only_students(student_ids):
+                yield
 
     def _count_rows(self, sign: int) -> None:
         """Append today's counts of the graduates in `only_students`, times `sign`, to the
@@ -491,7 +513,8 @@ class Store:
                     writer = Writer(conn, actor, today)
                     result = work(writer)
                     refreshed = writer.touched_students == []  # nothing the stages show changed
-                    if writer.touched_students and writer.stage_cache_is_today():
+                    if (writer.touched_students and len(writer.touched_students) <= REFRESH_FEW
+                            and writer.stage_cache_is_today()):
                         writer.refresh_stages_of(writer.touched_students)
                         refreshed = True
                     elif invalidate and not refreshed:

@@ -1,4 +1,4 @@
--- What issuing a verification report must know about one graduate. Empty outside scope.
+-- What issuing a verification report must know about the named graduates (within scope).
 select
     graduate_stages.student_id,
     graduate_stages.name,
@@ -11,4 +11,4 @@ select
     campaigns.default_graduation_date
 from graduate_stages
 join campaigns using (cohort)
-where graduate_stages.student_id = $student_id
+where graduate_stages.student_id in (select unnest($ids::varchar[]))
