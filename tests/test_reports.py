@@ -247,3 +247,25 @@ def test_review_then_confirm_then_report_end_to_end_keeps_stages_materialised(st
         cached = reader.conn.execute("select * from graduate_stages").fetchall()
         assert cached == reader.conn.execute("select * from graduate_stages_live").fetchall()
     assert _stage(store, sid) == "verified"
+
+
+def test_a_hukou_report_for_hukou_at_school_prints_the_migration(approved: Store, tmp_path: Path) -> None:
+    import polars as pl
+
+    sid = _student(3)
+
+    def register_hukou(writer: object) -> None:
+        writer.insert("hukou_registrations", pl.DataFrame([{  # type: ignore[attr-defined]
+            "hukou_id": 1, "student_id": sid, "migration_type": "origin", "province": "江西省", "city": "南昌市",
+            "district": "东湖区", "address_detail": "八一大道 1 号", "recorded_at": writer.now()}]))  # type: ignore[attr-defined]
+
+    approved.transaction(SYSTEM, "test:hukou", register_hukou)
+    reports.confirm(approved, SYSTEM, sid)
+    out = tmp_path / "hukou.pdf"
+    assert cli.main(["--db", str(approved.path), "--today", "2024-06-10", "report", "issue", "--student", sid,
+                     "--kind", "hukou", "--valid-until", "2024-12-30", "--out", str(out)]) == 0
+    text = _pdftotext(out)
+    assert "户口信息核验" in text and "户口迁移" in text and "江西省南昌市东湖区八一大道 1 号" in text
+    # the archive report is a separate one, with its own number
+    archive = reports.issue(approved, SYSTEM, sid, "archive", CAP)
+    assert table(approved, "select count(distinct report_number) from verification_reports") == [(2,)] and archive.is_new
