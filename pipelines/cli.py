@@ -246,13 +246,36 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
 
 
+# Secure defaults, the same as .streamlit/config.toml: no tracebacks in front of users, XSRF
+# protection on, uploads capped at the proof images' 10 MB, no usage statistics sent.
+SERVER_SETTINGS = {
+    "client.showErrorDetails": "none",
+    "client.toolbarMode": "minimal",
+    "server.enableXsrfProtection": "true",
+    "server.enableCORS": "true",
+    "server.maxUploadSize": "10",
+    "browser.gatherUsageStats": "false",
+}
+
+
+def _env_name(key: str) -> str:
+    """streamlit's environment variable for a config option: client.showErrorDetails →
+    STREAMLIT_CLIENT_SHOW_ERROR_DETAILS."""
+    section, name = key.split(".")
+    snake = "".join(f"_{c}" if c.isupper() else c.upper() for c in name)
+    return f"STREAMLIT_{section.upper()}_{snake}"
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     env = dict(os.environ, DANGAN_DB=str(config.db_path(args.db).resolve()))
     if args.today:
         env["DANGAN_TODAY"] = args.today
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+               "--server.headless", "true"]
+    for key, value in SERVER_SETTINGS.items():
+        if _env_name(key) not in os.environ:  # an explicit STREAMLIT_* variable wins (the tests show details)
+            command += [f"--{key}", value]
     print(f"看板地址：http://localhost:{args.port}", flush=True)
     # Become the server rather than start a child, so that stopping `dangan serve` stops it.
     os.execve(sys.executable, command, env)

@@ -110,6 +110,8 @@ def serve_dashboard(db_path: str | os.PathLike[str], today: str = TODAY) -> Iter
     port = free_port()
     log_path = Path(db_path).with_name(f"{Path(db_path).name}.serve-{port}.log")
     env = {k: v for k, v in os.environ.items() if k not in ("DANGAN_DB", "DANGAN_TODAY", "DANGAN_PORT")}
+    # Users see no tracebacks (client.showErrorDetails = none); the tests must see exceptions.
+    env["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
     command = [sys.executable, "-m", "pipelines.cli", "--db", str(db_path), "--today", today,
                "serve", "--port", str(port)]
     with log_path.open("wb") as log:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import cli
 from pipelines.store import SYSTEM, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -107,3 +108,25 @@ def test_user_errors_are_messages_not_tracebacks(args: list[str], tmp_path: Path
 def test_stats_on_an_empty_store_says_what_to_do(tmp_path: Path) -> None:
     result = subprocess.run([*DANGAN, "--db", str(tmp_path / "new.duckdb"), "stats"], capture_output=True, text=True)
     assert result.returncode == 1 and "dangan demo" in result.stderr
+
+
+def test_serve_starts_streamlit_with_the_secure_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import tomllib
+
+    seen: dict[str, list[str]] = {}
+
+    def execve(path: str, argv: list[str], env: dict[str, str]) -> None:
+        seen["argv"] = argv
+        raise SystemExit(0)
+
+    monkeypatch.delenv("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", raising=False)
+    monkeypatch.setattr(cli.os, "execve", execve)
+    with pytest.raises(SystemExit):
+        cli.main(["--db", str(tmp_path / "d.duckdb"), "serve", "--port", "8599"])
+    argv = seen["argv"]
+    pairs = dict(zip(argv[5::2], argv[6::2], strict=False))
+    assert pairs["--client.showErrorDetails"] == "none" and pairs["--server.enableXsrfProtection"] == "true"
+    assert pairs["--server.maxUploadSize"] == "10" and pairs["--server.port"] == "8599"
+    config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none" and config["server"]["enableXsrfProtection"] is True
+    assert cli._env_name("client.showErrorDetails") == "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"
