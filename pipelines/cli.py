@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import (
+    accounts,
     campaigns,
     config,
     exports,
@@ -231,6 +232,45 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.valid else 1
 
 
+def _password(args: argparse.Namespace, prompt: str) -> str:
+    """A password from standard input (--password-stdin, for scripts) or typed at a prompt;
+    never from the command line, where other users could read it in the process list."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass(f"{prompt}：")
+    if getpass.getpass("再输入一次：") != first:
+        raise ValueError("两次输入的密码不一致")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.action == "list":
+        rows = accounts.list_users(store, SYSTEM)
+        print(_table(["用户名", "姓名", "角色", "学院", "须改密码", "锁定至"], [
+            [r["username"], r["display_name"], accounts.ROLES.get(r["role"], r["role"]), "、".join(r["colleges"] or []),
+             "是" if r["must_change_password"] else "", f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else ""]
+            for r in rows]))
+        return 0
+    if not args.username:
+        raise ValueError("须用 --username 指定用户名")
+    if args.action == "add":
+        if not args.role:
+            raise ValueError("须用 --role 指定角色：" + "、".join(f"{k}（{v}）" for k, v in accounts.ROLES.items()))
+        user = accounts.add_user(store, SYSTEM, args.username, args.role, _password(args, "初始密码"),
+                                 display_name=args.display_name, colleges=args.college, student_id=args.student,
+                                 must_change_password=not args.no_change_required)
+        scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
+        print(f"已添加 {accounts.ROLES[user.role]} {user.username}{scope}"
+              + ("；首次登录须修改密码" if user.must_change_password else ""))
+        return 0
+    accounts.reset_password(store, SYSTEM, args.username, _password(args, "新密码"))
+    print(f"已重置 {args.username} 的密码（并解除锁定）；下次登录须修改密码")
+    return 0
+
+
 def _width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
@@ -347,6 +387,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="毕业生姓名")
     p.add_argument("--number", required=True, help="核验编号（15 位）")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("user", parents=[common], help="账号：添加、列出、重置密码（首次使用先添加管理员）")
+    p.add_argument("action", choices=["add", "list", "reset-password"])
+    p.add_argument("--username", help="用户名（工号，或毕业生学号）")
+    p.add_argument("--role", choices=list(accounts.ROLES), help="角色")
+    p.add_argument("--college", action="append", help="学院审核员/院长的学院，可重复")
+    p.add_argument("--display-name", help="姓名")
+    p.add_argument("--student", help="毕业生账号对应的学号")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（脚本用），否则提示输入")
+    p.add_argument("--no-change-required", action="store_true", help="首次登录不要求修改密码")
+    p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("serve", parents=[common], help="启动看板")
     p.add_argument("--port", type=int, default=int(os.environ.get("DANGAN_PORT", "8501")))

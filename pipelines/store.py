@@ -45,11 +45,11 @@ WaitCallback = Callable[[str], None]
 _INSERTABLE = {
     "campaigns", "colleges", "graduates", "destinations", "registrations", "reviews",
     "hukou_registrations", "confirmations", "verification_reports", "registration_proofs",
-    "import_batches", "audit_log",
+    "import_batches", "audit_log", "users",
 }
 _SEQUENCES = {
     "destination_ids", "registration_ids", "review_ids", "batch_ids", "audit_ids",
-    "hukou_ids", "confirmation_ids", "report_ids", "proof_ids",
+    "hukou_ids", "confirmation_ids", "report_ids", "proof_ids", "user_ids",
 }
 
 

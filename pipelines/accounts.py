@@ -1,0 +1,243 @@
+"""Built-in accounts: roles, salted scrypt password hashes, login with lockout.
+
+Every account maps to an `Actor` (name, role, colleges): the store scopes every read and write
+by it, so what a role may see and do is enforced below the pages. Passwords are never stored
+or logged, only `scrypt$n$r$p$salt$hash`; a login compares in constant time and, for an unknown
+user name, still spends the time of one hash so that names cannot be probed by timing. After
+MAX_FAILURES failed logins in a row an account is locked for LOCK_MINUTES. Every login, failed
+login and account change goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from pipelines.store import Actor, Store, StoreError, Writer
+
+ROLES = {
+    "admin": "就业处管理员",
+    "school_reviewer": "校级审核员",
+    "college_reviewer": "学院审核员/院长",
+    "analyst": "分析员",
+    "graduate": "毕业生",
+}
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 8
+# scrypt cost: about 50 ms a hash on the 2-core CI machine, 16 MB of memory.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_DUMMY_HASH: str | None = None
+
+
+class AccountError(StoreError):
+    """An account change or login that cannot be done; the message is Chinese and complete."""
+
+
+class LoginRefused(AccountError):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    display_name: str
+    role: str
+    colleges: tuple[str, ...] | None
+    student_id: str | None
+    must_change_password: bool
+
+    @property
+    def actor(self) -> Actor:
+        """What the store acts as: college reviewers see their colleges only."""
+        return Actor(self.username, self.role, self.colleges if self.role == "college_reviewer" else None)
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
+                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+
+
+def password_matches(password: str, stored: str | None) -> bool:
+    if not stored:
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                                dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def password_problem(password: str, username: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"密码至少 {MIN_PASSWORD} 位"
+    if not any(c.isdigit() for c in password) or not any(c.isalpha() for c in password):
+        return "密码须同时包含字母和数字"
+    if password.lower() == username.lower():
+        return "密码不能与用户名相同"
+    return None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_hex(8))
+    return _DUMMY_HASH
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def add_user(store: Store, actor: Actor, username: str, role: str, password: str | None, *,
+             display_name: str | None = None, colleges: list[str] | None = None, student_id: str | None = None,
+             must_change_password: bool = True) -> User:
+    """Create an account (the first-run command and the admin page). Only an admin (or the
+    system, from the CLI) may; a college reviewer needs colleges that exist on the roster."""
+    username = username.strip()
+    if actor.role not in ("system", "admin"):
+        raise AccountError("只有就业处管理员可以添加账号")
+    if not username or any(c.isspace() for c in username):
+        raise AccountError("用户名不能为空，也不能含空格")
+    if role not in ROLES:
+        raise AccountError(f"未知的角色：{role}（可用：{'、'.join(f'{k} {v}' for k, v in ROLES.items())}）")
+    chosen = sorted({c.strip() for c in colleges or [] if c.strip()})
+    if role == "college_reviewer" and not chosen:
+        raise AccountError("学院审核员/院长须指定至少一个学院（--college）")
+    if role != "college_reviewer" and chosen:
+        raise AccountError(f"{ROLES[role]}不按学院限定范围，不能指定学院")
+    if role == "graduate" and not student_id:
+        raise AccountError("毕业生账号须指定学号")
+    if password is not None and (problem := password_problem(password, username)):
+        raise AccountError(problem)
+
+    def work(writer: Writer) -> User:
+        if writer.one("user_by_name", username=username):
+            raise AccountError(f"用户名 {username} 已存在")
+        known = {r["college_name"] for r in writer.rows("known_colleges")}
+        if unknown := [c for c in chosen if c not in known]:
+            raise AccountError(f"名单中没有这些学院：{'、'.join(unknown)}")
+        now = writer.now()
+        writer.insert("users", pl.DataFrame([{
+            "user_id": int(writer.next_ids("user_ids", 1)[0]), "username": username,
+            "display_name": (display_name or username).strip(), "role": role, "colleges": chosen or None,
+            "student_id": student_id, "password_hash": hash_password(password) if password is not None else None,
+            "must_change_password": must_change_password, "created_at": now, "updated_at": now,
+        }], schema_overrides={"colleges": pl.List(pl.String), "student_id": pl.String, "password_hash": pl.String}))
+        writer.touched_students = []
+        writer.audit_target = username
+        writer.audit_detail = {"role": role, "colleges": chosen, "student_id": student_id}
+        return User(username, (display_name or username).strip(), role, tuple(chosen) or None, student_id,
+                    must_change_password)
+
+    return store.transaction(actor, "user:add", work, username)
+
+
+def login(store: Store, username: str, password: str, *, client: str = "") -> User:
+    """The account, if the password is right and the account usable; LoginRefused otherwise
+    (the same message for an unknown name and a wrong password). Audited either way."""
+    username = username.strip()
+    refused = "用户名或密码错误"
+
+    def work(writer: Writer) -> User | str:
+        writer.touched_students = []
+        writer.audit_target = username
+        found = writer.one("user_by_name", username=username)
+        now = writer.now()
+        if found is None:
+            password_matches(password, _dummy_hash())  # the same time as a real check
+            writer.audit_detail = {"outcome": "unknown_user", "client": client}
+            return refused
+        if found["disabled"]:
+            writer.audit_detail = {"outcome": "disabled", "client": client}
+            return "账号已停用，请联系就业处"
+        if found["locked_until"] is not None and found["locked_until"] > now:
+            writer.audit_detail = {"outcome": "locked", "client": client}
+            return f"连续登录失败次数过多，账号已锁定至 {found['locked_until']:%H:%M}，请稍后再试或联系就业处重置"
+        if not password_matches(password, found["password_hash"]):
+            failures = int(found["failed_logins"]) + 1
+            locked = now + timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+            writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0 if locked else failures,
+                           locked_until=locked, now=now)
+            writer.audit_detail = {"outcome": "locked_now" if locked else "wrong_password", "failures": failures,
+                                   "client": client}
+            return (f"连续 {MAX_FAILURES} 次登录失败，账号锁定 {LOCK_MINUTES} 分钟" if locked else refused)
+        writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None, now=now)
+        writer.audit_detail = {"outcome": "ok", "client": client}
+        return _user(found)
+
+    result = store.transaction(Actor(username or "?", "login"), "login", work, username)
+    if isinstance(result, str):
+        raise LoginRefused(result)
+    return result
+
+
+def change_password(store: Store, username: str, old: str, new: str) -> None:
+    """A user changes their own password (at first login, or at any time)."""
+    if problem := password_problem(new, username):
+        raise AccountError(problem)
+    if old == new:
+        raise AccountError("新密码不能与原密码相同")
+
+    def work(writer: Writer) -> str | None:
+        writer.touched_students = []
+        found = writer.one("user_by_name", username=username)
+        if found is None or not password_matches(old, found["password_hash"]):
+            writer.audit_detail = {"outcome": "wrong_password"}
+            return "原密码错误"
+        writer.execute("user_set_password", user_id=found["user_id"], password_hash=hash_password(new),
+                       must_change=False, now=writer.now())
+        writer.audit_detail = {"outcome": "ok"}
+        return None
+
+    if problem := store.transaction(Actor(username, "login"), "user:password", work, username):
+        raise AccountError(problem)
+
+
+def reset_password(store: Store, actor: Actor, username: str, new: str) -> None:
+    """An admin sets a new password, which the user must change at their next login."""
+    if actor.role not in ("system", "admin"):
+        raise AccountError("只有就业处管理员可以重置密码")
+    if problem := password_problem(new, username):
+        raise AccountError(problem)
+
+    def work(writer: Writer) -> None:
+        found = writer.one("user_by_name", username=username)
+        if found is None:
+            raise AccountError(f"没有用户 {username}")
+        writer.execute("user_set_password", user_id=found["user_id"], password_hash=hash_password(new),
+                       must_change=True, now=writer.now())
+        writer.touched_students = []
+        writer.audit_target = username
+        writer.audit_detail = {"reset": True, "unlocked": found["locked_until"] is not None}
+
+    store.transaction(actor, "user:reset_password", work, username)
+
+
+def list_users(store: Store, actor: Actor) -> list[dict[str, Any]]:
+    if actor.role not in ("system", "admin"):
+        raise AccountError("只有就业处管理员可以查看账号")
+    with store.reading(actor) as reader:
+        return reader.rows("users_list")
+
+
+def _user(row: dict[str, Any]) -> User:
+    colleges = tuple(row["colleges"]) if row["colleges"] else None
+    return User(row["username"], row["display_name"], row["role"], colleges, row["student_id"],
+                bool(row["must_change_password"]))
