@@ -151,11 +151,14 @@ class ImportResult:
 
 def _clean_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """`text.clean` for every text column at once: full-width digits and letters, invisible
-    characters, runs of spaces; an empty cell becomes null."""
+    characters, runs of spaces, and the formula guard our CSV exports add; an empty cell
+    becomes null."""
     text_columns = [c for c in frame.columns if c != sources.ROW]
     return frame.with_columns(
         pl.col(c)
         .str.replace_many(text.FULL_WIDTH, text.ASCII_FORMS)
+        # a spreadsheet guard ('=…, '+…, '-…, '@…) that an export added (exports.guard_cell)
+        .str.replace(r"^'([=+\-@])", "$1")
         .str.replace_all(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000]+", " ")
         .str.strip_chars()
         for c in text_columns
