@@ -119,6 +119,7 @@ def acting_reviewer(colleges: list[str]) -> Actor:
     choices: dict[str, Actor] = {
         "就业处管理员（两级，全部学院）": Actor("演示·就业处管理员", "admin"),
         "学校审核员（校级，全部学院）": Actor("演示·学校审核员", "school_reviewer"),
+        "分析员（只读汇总）": Actor("演示·分析员", "analyst"),
         **{f"学院审核员 · {c}": Actor(f"演示·{c}审核员", "college_reviewer", (c,)) for c in colleges},
     }
     with st.sidebar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import random
 import shutil
 from datetime import datetime
@@ -15,6 +16,9 @@ import pytest
 from pipelines import campaigns
 from pipelines.identity import id_check_char
 from pipelines.store import SYSTEM, Store
+
+# Users never see tracebacks (.streamlit/config.toml); the tests must (AppTest reads that file).
+os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 
 TODAY = "2024-06-10"
 

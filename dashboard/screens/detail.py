@@ -6,7 +6,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import checks, identity, verification, workflow
+from pipelines import checks, identity, privacy, verification, workflow
+from pipelines.store import StoreError
 
 st.title("登记详情")
 campaign = data.guarded_campaign()
@@ -53,6 +54,18 @@ with roster:
         "户口迁入学校": "是" if g["is_hukou_at_school"] else "否", "毕业时间": str(g["graduation_date"] or ""),
     })
     st.caption("身份证号、手机号已脱敏显示。")
+    actor = widgets.acting_reviewer(data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list())
+    shown = st.session_state.get("revealed")
+    if shown and shown["student_id"] == g["student_id"]:
+        st.info(f"完整信息（本次查看已记入审计日志）：身份证号 {shown['id_number'] or '—'} · 手机号 {shown['phone'] or '—'}")
+    elif actor.role in privacy.REVEALERS and st.button("查看完整身份证号和手机号（将记入审计日志）", icon="👁️"):
+        data.release()
+        try:
+            st.session_state["revealed"] = privacy.reveal(data.store(), actor, g["student_id"])
+        except StoreError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
 with destination:
     st.subheader("毕业去向")
     if g["destination_code"] is None:

@@ -1,0 +1,47 @@
+"""Personal data shown unmasked: one record at a time, by roles that need it, always audited.
+
+Pages and exports show 身份证号 and phone masked (pipelines/identity.py). A reveal reads the
+record in a write transaction that records who saw what before anything is returned, so no
+unmasked view goes unrecorded; the store's scope still applies (a dean reveals only their
+college's graduates).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.store import Actor, Store, StoreError, Writer
+
+REVEALERS = frozenset({"system", "admin", "school_reviewer", "college_reviewer"})
+AUDITORS = frozenset({"system", "admin"})
+
+
+class PrivacyRefused(StoreError):
+    pass
+
+
+def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
+    """The unmasked 身份证号 and phone of one graduate, after recording the reveal."""
+    if actor.role not in REVEALERS:
+        raise PrivacyRefused("你的角色不能查看完整个人信息")
+
+    def work(writer: Writer) -> dict[str, Any] | None:
+        found = writer.one("personal_data_of", student_id=student_id)
+        writer.touched_students = []
+        writer.audit_target = student_id
+        # a refused attempt is recorded too (the transaction commits either way)
+        writer.audit_detail = {"fields": ["id_number", "phone"], "outcome": "shown" if found else "refused"}
+        return found
+
+    found = store.transaction(actor, "reveal", work, student_id)
+    if found is None:
+        raise PrivacyRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
+    return found
+
+
+def search_audit(store: Store, actor: Actor, **filters: Any) -> Any:
+    """Audit records (sql/queries/audit_search.sql) for those who may read the log."""
+    if actor.role not in AUDITORS:
+        raise PrivacyRefused("只有就业处管理员可以查看审计日志")
+    with store.reading(actor) as reader:
+        return reader.query("audit_search", **filters)

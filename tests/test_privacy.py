@@ -1,0 +1,102 @@
+"""Personal data: masked by default, revealed one record at a time by roles that may, always
+audited (refusals too); the audit log page for admins only."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines import demo, privacy
+from pipelines.store import SYSTEM, Actor, Store
+
+APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = Store(tmp_path_factory.mktemp("privacy") / "demo.duckdb")
+    demo.build_demo(store, graduates=800, seed=3)
+    old = os.environ.get("DANGAN_DB")
+    os.environ["DANGAN_DB"] = str(store.path)
+    os.environ.pop("DANGAN_TODAY", None)
+    yield store
+    if old is None:
+        os.environ.pop("DANGAN_DB", None)
+    else:
+        os.environ["DANGAN_DB"] = old
+
+
+def sql(store: Store, text: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with store.reading(SYSTEM) as reader:
+        return reader.conn.execute(text, params or []).fetchall()
+
+
+def open_page(script: str, identity: str | None = None, **query: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page(script)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    if identity:
+        app.sidebar.selectbox(key="acting_reviewer").set_value(identity).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _reveals(store: Store) -> list[dict[str, Any]]:
+    return [{"actor": a, "target": t, **json.loads(d)} for a, t, d in sql(
+        store, "select actor, target, detail from audit_log where action = 'reveal' order by audit_id")]
+
+
+def test_the_detail_page_masks_and_an_admin_reveals_one_record_with_an_audit_record(demo_store: Store) -> None:
+    (student_id, id_number, phone), = sql(demo_store, "select student_id, id_number, phone from graduates order by 1 limit 1")
+    app = open_page("screens/detail.py", student=student_id)
+    page_text = " ".join(str(t.value) for t in app.table) + " ".join(i.value for i in app.info)
+    assert id_number not in page_text and phone not in page_text and f"{id_number[:4]}" in page_text
+    before = len(_reveals(demo_store))
+    next(b for b in app.button if b.label.startswith("查看完整身份证号")).click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any(id_number in i.value and phone in i.value for i in app.info)
+    reveals = _reveals(demo_store)
+    assert len(reveals) == before + 1 and reveals[-1]["target"] == student_id and reveals[-1]["outcome"] == "shown"
+    assert reveals[-1]["actor"] == "演示·就业处管理员"
+
+
+def test_an_analyst_cannot_reveal_and_a_dean_is_refused_outside_their_college_with_a_record(demo_store: Store) -> None:
+    (student_id, college), = sql(demo_store, "select student_id, college_name from graduates order by 1 limit 1")
+    app = open_page("screens/detail.py", "分析员（只读汇总）", student=student_id)
+    assert not any(b.label.startswith("查看完整身份证号") for b in app.button)
+    with pytest.raises(privacy.PrivacyRefused, match="不能查看完整个人信息"):
+        privacy.reveal(demo_store, Actor("分析员", "analyst"), student_id)
+    (other,), = sql(demo_store, "select min(college_name) from graduates where college_name <> ?", [college])
+    with pytest.raises(privacy.PrivacyRefused, match="不在你的范围内"):
+        privacy.reveal(demo_store, Actor("院长", "college_reviewer", (other,)), student_id)
+    assert _reveals(demo_store)[-1] == {"actor": "院长", "target": student_id, "fields": ["id_number", "phone"],
+                                        "outcome": "refused"}
+
+
+def test_the_audit_page_is_for_admins_and_equals_the_log(demo_store: Store) -> None:
+    app = open_page("screens/audit.py")
+    (total,), = sql(demo_store, "select count(*) from audit_log")
+    assert f"共 {total:,} 条" in " ".join(c.value for c in app.caption)
+    newest = app.dataframe[0].value
+    (last_action,), = sql(demo_store, "select action from audit_log order by audit_id desc limit 1")
+    assert newest["操作"].iloc[0] == last_action
+    (kind, count), = sql(demo_store, """select split_part(action, ':', 1) as kind, count(*) from audit_log
+                                         group by 1 order by 2, 1 limit 1""")
+    app.selectbox(key="au_action").set_value(kind).run()
+    assert f"共 {count:,} 条" in " ".join(c.value for c in app.caption)
+    assert set(app.dataframe[0].value["操作"].map(lambda a: a.split(":")[0])) == {kind}
+    denied = open_page("screens/audit.py", "学校审核员（校级，全部学院）")
+    assert any("只有就业处管理员可以查看审计日志" in w.value for w in denied.warning) and not denied.dataframe
+    with pytest.raises(privacy.PrivacyRefused):
+        privacy.search_audit(demo_store, Actor("x", "analyst"), who=None, action=None, target=None,
+                             date_from=None, date_to=None, limit=10, offset=0)
