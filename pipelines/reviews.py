@@ -105,8 +105,10 @@ def decide_current(store: Store, actor: Actor, student_id: str, decision: workfl
 
 
 def _decide(store: Store, actor: Actor, which: list[int] | Any, decision: workflow.Decision, *, bulk: bool) -> Batch:
-    if decision.level not in levels_of(actor):
-        raise ReviewRefused(f"你的角色不能进行{workflow.LEVELS.get(decision.level, decision.level)}审核")
+    # A role that may not decide at this level is refused inside the transaction, so that the
+    # attempt is audited like every other refusal.
+    role_refusal = None if decision.level in levels_of(actor) else \
+        f"你的角色不能进行{workflow.LEVELS.get(decision.level, decision.level)}审核"
     workflow.next_status(workflow.PENDING_COLLEGE if decision.level == "college" else workflow.PENDING_SCHOOL,
                          decision)  # the decision itself is well-formed (a return has a reason)
 
@@ -119,7 +121,7 @@ def _decide(store: Store, actor: Actor, which: list[int] | Any, decision: workfl
         now = writer.now()
         for registration_id in ids:
             target = targets.get(registration_id)
-            problem = _problem(registration_id, target, decision, bulk)
+            problem = role_refusal or _problem(registration_id, target, decision, bulk)
             if problem or target is None:
                 batch.refused.append((registration_id, problem or ""))
                 continue

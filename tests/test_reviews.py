@@ -113,6 +113,8 @@ def test_a_role_decides_only_at_its_own_level(store: Store, pending: dict[str, i
     with pytest.raises(reviews.ReviewRefused, match="你的角色不能进行"):
         reviews.decide(store, actor, pending[_student(0)], workflow.Decision(level, "approve"))
     assert table(store, "select count(*) from reviews") == [(0,)]
+    (detail,), = table(store, "select detail from audit_log where actor = ? and action like 'review:%'", [actor.name])
+    assert "你的角色不能进行" in json.loads(detail)["refused"][0]["why"]  # the refused attempt is recorded
 
 
 def test_the_second_of_two_decisions_on_one_revision_is_refused_with_who_decided(
