@@ -116,8 +116,7 @@ def test_a_resubmission_shows_what_changed_since_the_returned_revision(demo_stor
         join graduate_stages on graduate_stages.registration_id = current.registration_id
         where graduate_stages.status = 'pending_college'
         order by 1 limit 1""")
-    if not found:
-        pytest.skip("the demo has no resubmission waiting for college review")
+    assert found, "the demo (seed 11) has resubmissions waiting for college review"
     app = run(item=str(found[0][0]))
     pane = next(df.value for df in app.dataframe if "字段" in df.value.columns)
     assert "上一版（已退回）" in pane.columns and (pane["已修改"] == "✎").any()
