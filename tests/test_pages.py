@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import demo
-from pipelines.store import SYSTEM, Store
+from pipelines.store import Store
+from tests import apptest
+from tests.apptest import APP, TODAY, open_page, sql
 
-APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
-TODAY = date(2024, 6, 10)
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(tmp_path_factory.mktemp("pages") / "demo.duckdb")
-    demo.build_demo(store, graduates=3000, seed=7)
-    old = os.environ.get("DANGAN_DB")
-    os.environ["DANGAN_DB"] = str(store.path)
-    os.environ.pop("DANGAN_TODAY", None)
-    yield store
-    if old is None:
-        os.environ.pop("DANGAN_DB", None)
-    else:
-        os.environ["DANGAN_DB"] = old
-
-
-def sql(store: Store, text: str, params: list[Any] | None = None, as_of: date = TODAY) -> list[tuple[Any, ...]]:
-    with store.reading(SYSTEM, as_of=as_of) as reader:
-        return reader.conn.execute(text, params or []).fetchall()
-
-
-def run(page: str | None = None, **query: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        app.query_params[key] = value
-    if page:
-        app.switch_page(page)
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+    yield from apptest.demo_store(tmp_path_factory, "pages", graduates=3000, seed=7)
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -62,7 +34,7 @@ def counts(store: Store, where: str = "true", as_of: date = TODAY) -> dict[str, 
 
 
 def test_overview_cards_equal_sql_and_their_change_since_yesterday(demo_store: Store) -> None:
-    app = run()
+    app = open_page()
     shown = metrics(app)
     today, yesterday = counts(demo_store), counts(demo_store, as_of=TODAY - timedelta(days=1))
     assert shown == {k: f"{v:,}" for k, v in today.items()}
@@ -73,7 +45,7 @@ def test_overview_cards_equal_sql_and_their_change_since_yesterday(demo_store: S
 
 
 def test_overview_college_table_equals_sql(demo_store: Store) -> None:
-    app = run()
+    app = open_page()
     table = app.dataframe[0].value
     expected = sql(demo_store, """
         select college_name, count(*), count(registration_id), count(*) filter (where status = 'approved')
@@ -86,24 +58,24 @@ def test_overview_college_table_equals_sql(demo_store: Store) -> None:
 
 def test_overview_respects_filters_from_the_url(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
-    app = run(college=college, type="origin")
+    app = open_page(college=college, type="origin")
     assert metrics(app) == {k: f"{v:,}" for k, v in
                             counts(demo_store, f"college_name = '{college}' and transfer_type = 'origin'").items()}
 
 
 def test_a_filter_that_matches_nobody_is_a_designed_state(demo_store: Store) -> None:
-    app = run(**{"from": "2030-01-01"})
+    app = open_page(**{"from": "2030-01-01"})
     assert any("没有符合筛选条件的毕业生" in i.value for i in app.info)
 
 
 def test_an_unknown_college_in_the_url_is_named_and_ignored(demo_store: Store) -> None:
-    app = run(college="不存在的学院")
+    app = open_page(college="不存在的学院")
     assert any("不存在的学院" in w.value for w in app.warning)
     assert metrics(app) == {k: f"{v:,}" for k, v in counts(demo_store).items()}
 
 
 def test_risk_cards_and_first_page_equal_sql(demo_store: Store) -> None:
-    app = run("screens/risk.py")
+    app = open_page("screens/risk.py")
     ((not_registered, returned, not_confirmed, not_verified),) = sql(demo_store, """
         select count(*) filter (where registration_id is null), count(*) filter (where status = 'returned'),
                count(*) filter (where status = 'approved' and not is_confirmed),
@@ -125,7 +97,7 @@ def test_risk_cards_and_first_page_equal_sql(demo_store: Store) -> None:
 
 def test_risk_page_offers_the_chase_list_for_a_college(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
-    app = run("screens/risk.py", college=college)
+    app = open_page("screens/risk.py", college=college)
     buttons = [b.label for b in app.get("download_button")]
     assert len(buttons) == 1 and college in buttons[0]
     table = app.dataframe[1].value  # the pace table lists the college's classes
@@ -135,7 +107,7 @@ def test_risk_page_offers_the_chase_list_for_a_college(demo_store: Store) -> Non
 
 def test_college_page_ranks_its_classes_and_lists_its_graduates(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
-    app = run("screens/college.py", college=college)
+    app = open_page("screens/college.py", college=college)
     assert app.title[0].value == college
     ranking = app.dataframe[0].value
     (classes, graduates) = sql(demo_store, "select count(distinct class_name), count(*) from graduates where college_name = ?",
@@ -147,7 +119,7 @@ def test_college_page_ranks_its_classes_and_lists_its_graduates(demo_store: Stor
 
 
 def test_college_page_without_a_college_offers_every_college(demo_store: Store) -> None:
-    app = run("screens/college.py")
+    app = open_page("screens/college.py")
     colleges = {r[0] for r in sql(demo_store, "select distinct college_name from graduates")}
     assert {p.label for p in app.get("page_link")} >= colleges
 
@@ -156,7 +128,7 @@ def test_detail_shows_history_masked_identity_and_flags(demo_store: Store) -> No
     (student, name, id_number) = sql(demo_store, """
         select g.student_id, g.name, g.id_number from graduates g
         join registrations r using (student_id) where r.revision_no = 2 limit 1""")[0]
-    app = run("screens/detail.py", student=student)
+    app = open_page("screens/detail.py", student=student)
     assert app.header[0].value == f"{name}（{student}）"
     (events,) = sql(demo_store, """
         select (select count(*) from registration_status where student_id = $1)
@@ -183,5 +155,5 @@ def test_detail_search_finds_partial_names(demo_store: Store) -> None:
 def test_every_page_on_an_empty_store_says_what_to_do(page: str | None, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DANGAN_DB", str(tmp_path / "empty.duckdb"))
-    app = run(page)
+    app = open_page(page)
     assert any("dangan demo" in i.value for i in app.info)

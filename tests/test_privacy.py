@@ -4,51 +4,22 @@ audited (refusals too); the audit log page for admins only."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from pipelines import demo, privacy
-from pipelines.store import SYSTEM, Actor, Store
+from pipelines import privacy
+from pipelines.store import Actor, Store
+from tests import apptest
+from tests.apptest import open_page, sql
 
-APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(tmp_path_factory.mktemp("privacy") / "demo.duckdb")
-    demo.build_demo(store, graduates=800, seed=3)
-    old = os.environ.get("DANGAN_DB")
-    os.environ["DANGAN_DB"] = str(store.path)
-    os.environ.pop("DANGAN_TODAY", None)
-    yield store
-    if old is None:
-        os.environ.pop("DANGAN_DB", None)
-    else:
-        os.environ["DANGAN_DB"] = old
-
-
-def sql(store: Store, text: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with store.reading(SYSTEM) as reader:
-        return reader.conn.execute(text, params or []).fetchall()
-
-
-def open_page(script: str, identity: str | None = None, **query: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(script)
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.run()
-    if identity:
-        app.sidebar.selectbox(key="acting_reviewer").set_value(identity).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+    yield from apptest.demo_store(tmp_path_factory, "privacy", graduates=800, seed=3)
 
 
 def _reveals(store: Store) -> list[dict[str, Any]]:

@@ -4,50 +4,22 @@ rate-limited."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from pipelines import demo
-from pipelines.store import SYSTEM, Store
+from pipelines.store import Store
+from tests import apptest
+from tests.apptest import open_page, sql
 
-APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(tmp_path_factory.mktemp("reports") / "demo.duckdb")
-    demo.build_demo(store, graduates=1500, seed=5)
-    old = os.environ.get("DANGAN_DB")
-    os.environ["DANGAN_DB"] = str(store.path)
-    os.environ.pop("DANGAN_TODAY", None)
-    yield store
-    if old is None:
-        os.environ.pop("DANGAN_DB", None)
-    else:
-        os.environ["DANGAN_DB"] = old
-
-
-def sql(store: Store, text: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with store.reading(SYSTEM) as reader:
-        return reader.conn.execute(text, params or []).fetchall()
-
-
-def open_page(script: str, **query: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=300)
-    app.run()
-    app.switch_page(script)
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+    yield from apptest.demo_store(tmp_path_factory, "reports", graduates=1500, seed=5)
 
 
 def test_a_class_batch_is_issued_downloadable_and_not_duplicated(demo_store: Store, tmp_path: Path) -> None:

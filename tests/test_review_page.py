@@ -3,57 +3,30 @@ a college reviewer holds, and a decision made in the review pane lands in the st
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import checks, demo
+from pipelines import checks
 from pipelines.store import SYSTEM, Store
+from tests import apptest
+from tests.apptest import APP, open_page, sql
 
-APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
-TODAY = date(2024, 6, 10)
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = Store(tmp_path_factory.mktemp("review") / "demo.duckdb")
-    demo.build_demo(store, graduates=2000, seed=11)
-    old = os.environ.get("DANGAN_DB")
-    os.environ["DANGAN_DB"] = str(store.path)
-    os.environ.pop("DANGAN_TODAY", None)
-    yield store
-    if old is None:
-        os.environ.pop("DANGAN_DB", None)
-    else:
-        os.environ["DANGAN_DB"] = old
+    yield from apptest.demo_store(tmp_path_factory, "review", graduates=2000, seed=11)
 
 
-def sql(store: Store, text: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with store.reading(SYSTEM) as reader:
-        return reader.conn.execute(text, params or []).fetchall()
-
-
-def run(identity: str | None = None, **query: str) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page("screens/review.py")
-    for key, value in query.items():
-        app.query_params[key] = value
-    app.run()
-    if identity:
-        app.sidebar.selectbox(key="acting_reviewer").set_value(identity).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+def review_page(identity: str | None = None, **query: str) -> AppTest:
+    return open_page("screens/review.py", identity, **query)
 
 
 def test_workload_and_queue_equal_sql_oldest_first(demo_store: Store) -> None:
-    app = run()
+    app = review_page()
     shown = {m.label: m.value for m in app.metric}
     (pending_college, pending_school, long_college, long_school), = sql(demo_store, """
         select count(*) filter (where status = 'pending_college'), count(*) filter (where status = 'pending_school'),
@@ -71,7 +44,7 @@ def test_workload_and_queue_equal_sql_oldest_first(demo_store: Store) -> None:
 
 def test_a_college_reviewer_sees_only_their_college_and_cannot_open_another(demo_store: Store) -> None:
     (college,), = sql(demo_store, "select min(college_name) from graduates")
-    app = run(f"学院审核员 · {college}")
+    app = review_page(f"学院审核员 · {college}")
     queue = app.dataframe[1].value
     assert set(queue["学院"]) == {college}
     (mine,), = sql(demo_store, "select count(*) from graduate_stages where status = 'pending_college' and college_name = ?",
@@ -89,7 +62,7 @@ def test_the_review_pane_shows_flags_and_a_return_with_a_template_lands(demo_sto
     (registration_id, student_id, flags), = sql(demo_store, """
         select registration_id, student_id, flags from graduate_stages
         where status = 'pending_college' and len(flags) > 0 order by registration_id limit 1""")
-    app = run(item=str(registration_id))
+    app = review_page(item=str(registration_id))
     warnings = " ".join(w.value for w in app.warning)
     for code in flags:
         assert checks.BY_CODE[code].title in warnings
@@ -117,7 +90,7 @@ def test_a_resubmission_shows_what_changed_since_the_returned_revision(demo_stor
         where graduate_stages.status = 'pending_college'
         order by 1 limit 1""")
     assert found, "the demo (seed 11) has resubmissions waiting for college review"
-    app = run(item=str(found[0][0]))
+    app = review_page(item=str(found[0][0]))
     pane = next(df.value for df in app.dataframe if "字段" in df.value.columns)
     assert "上一版（已退回）" in pane.columns and (pane["已修改"] == "✎").any()
     assert any("上一版被退回，原因" in c.value for c in app.caption)
@@ -137,7 +110,7 @@ def test_a_resubmission_with_images_shows_them_in_the_pane(demo_store: Store) ->
             "district": "东湖区", "address_detail": "八一大道 100 号", "postcode": "330000", "contact": "档案室",
             "phone": "0791-86123456", "note": "回生源地"}
     new_id = submissions.submit(demo_store, SYSTEM, student_id, form, [("户口本.png", picture.getvalue())])
-    app = run(item=str(new_id))
+    app = review_page(item=str(new_id))
     images = app.get("image")
     assert len(images) == 1 and "户口本.png" in str(images[0].proto)
     assert any("证明材料" in m.value and "1 张" in m.value for m in app.markdown)
