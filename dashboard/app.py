@@ -24,6 +24,7 @@ def main(default: str = OVERVIEW) -> None:
         ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college"),
         ("钻取", "screens/detail.py", "登记详情", "🔍", "detail"),
         ("管理", "screens/audit.py", "审计日志", "🗂️", "audit"),
+        ("管理", "screens/users.py", "账号", "👤", "users"),
         ("公共", "screens/verify.py", "核验查询", "✅", "verify"),
     ]
     pages: dict[str, list[st.Page]] = {}

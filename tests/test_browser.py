@@ -89,7 +89,7 @@ def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("review", "待审核"),
                                                ("reports", "核验报告"), ("college", "学院 / 班级"),
-                                               ("detail", "登记详情"), ("audit", "审计日志"),
+                                               ("detail", "登记详情"), ("audit", "审计日志"), ("users", "账号"),
                                                ("verify", "核验查询")])
 def test_every_page_opens_without_an_exception(page: Page, demo_url: str, path: str, heading: str) -> None:
     open_page(page, demo_url, path)

@@ -71,3 +71,39 @@ def test_the_audit_page_is_for_admins_and_equals_the_log(demo_store: Store) -> N
     with pytest.raises(privacy.PrivacyRefused):
         privacy.search_audit(demo_store, Actor("x", "analyst"), who=None, action=None, target=None,
                              date_from=None, date_to=None, limit=10, offset=0)
+
+
+def test_the_accounts_page_adds_a_dean_and_resets_a_password_for_admins_only(demo_store: Store) -> None:
+    from pipelines import accounts
+
+    (college,), = sql(demo_store, "select min(college_name) from graduates")
+    app = open_page("screens/users.py")
+
+    def field(kind: str, label: str) -> Any:
+        return next(e for e in getattr(app, kind) if e.label.startswith(label))
+
+    field("text_input", "用户名").input("dean_fz")
+    field("text_input", "姓名").input("服装院院长")
+    field("selectbox", "角色").set_value("college_reviewer")
+    field("multiselect", "学院").set_value([college])
+    field("text_input", "初始密码").input("short")  # too short: refused with the rule
+    next(b for b in app.button if b.label == "添加").click().run()
+    assert any("密码至少 8 位" in e.value for e in app.error)
+    field("text_input", "用户名").input("dean_fz")
+    field("selectbox", "角色").set_value("college_reviewer")
+    field("multiselect", "学院").set_value([college])
+    field("text_input", "初始密码").input("dean12345")
+    next(b for b in app.button if b.label == "添加").click().run()
+    assert any("已添加 学院审核员/院长 dean_fz" in s.value for s in app.success)
+    assert sql(demo_store, "select role, colleges, must_change_password from users where username = 'dean_fz'") == [
+        ("college_reviewer", [college], True)]
+    assert accounts.login(demo_store, "dean_fz", "dean12345").actor.colleges == (college,)
+    field("selectbox", "用户名").set_value("dean_fz")
+    field("text_input", "新密码").input("reset12345")
+    next(b for b in app.button if b.label == "重置").click().run()
+    assert any("已重置 dean_fz 的密码" in s.value for s in app.success)
+    assert accounts.login(demo_store, "dean_fz", "reset12345").must_change_password
+    actions = [a for (a,) in sql(demo_store, "select action from audit_log where target = 'dean_fz' order by audit_id")]
+    assert actions[:2] == ["user:add", "login"] and "user:reset_password" in actions
+    denied = open_page("screens/users.py", "学院审核员 · " + college)
+    assert any("只有就业处管理员可以管理账号" in w.value for w in denied.warning) and not denied.dataframe

@@ -1,0 +1,67 @@
+"""账号: the office admin adds accounts, assigns roles and colleges, and resets passwords."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, widgets
+from pipelines import accounts
+from pipelines.store import StoreError
+
+st.title("账号")
+campaign = data.guarded_campaign()
+colleges = data.query("filter_options", cohort=campaign["cohort"])["college_name"].unique().sort().to_list()
+actor = widgets.acting_reviewer(colleges)
+if actor.role not in ("system", "admin"):
+    st.warning("只有就业处管理员可以管理账号。请在侧栏切换身份。")
+    st.stop()
+st.caption("看板登录尚未接入（见 README）；这里管理的账号供登录上线后使用，命令行 `dangan user` 做同样的事。")
+
+if flash := st.session_state.pop("users_flash", None):
+    (st.success if flash[0] == "ok" else st.error)(flash[1])
+
+data.release()  # the account functions open their own connections
+try:
+    users = accounts.list_users(data.store(), actor)
+except StoreError as exc:
+    st.error(str(exc))
+    st.stop()
+if users:
+    st.dataframe(pl.DataFrame(users).select(
+        pl.col("username").alias("用户名"), pl.col("display_name").alias("姓名"),
+        pl.col("role").replace_strict(accounts.ROLES, default=pl.col("role")).alias("角色"),
+        pl.col("colleges").list.join("、").alias("学院"), pl.col("student_id").alias("学号"),
+        pl.col("must_change_password").alias("须改密码"), pl.col("locked_until").alias("锁定至"),
+    ), hide_index=True, width="stretch")
+else:
+    st.info("还没有账号。先添加一个就业处管理员。")
+
+left, right = st.columns(2)
+with left, st.form("add_user", clear_on_submit=True):
+    st.markdown("**添加账号**")
+    username = st.text_input("用户名（工号，或毕业生学号）", max_chars=40)
+    display_name = st.text_input("姓名", max_chars=40)
+    role = st.selectbox("角色", list(accounts.ROLES), format_func=lambda r: accounts.ROLES[r])
+    scope = st.multiselect("学院（学院审核员/院长）", colleges)
+    student_id = st.text_input("学号（毕业生）", max_chars=20)
+    password = st.text_input("初始密码（首次登录须修改）", type="password")
+    if st.form_submit_button("添加", type="primary"):
+        try:
+            accounts.add_user(data.store(), actor, username, role, password, display_name=display_name or None,
+                              colleges=scope, student_id=student_id.strip() or None)
+            st.session_state["users_flash"] = ("ok", f"已添加 {accounts.ROLES[role]} {username.strip()}")
+        except StoreError as exc:
+            st.session_state["users_flash"] = ("error", str(exc))
+        st.rerun()
+with right, st.form("reset_password", clear_on_submit=True):
+    st.markdown("**重置密码（并解除锁定）**")
+    who = st.selectbox("用户名", [u["username"] for u in users], index=None, placeholder="选择账号")
+    new = st.text_input("新密码（下次登录须修改）", type="password")
+    if st.form_submit_button("重置"):
+        try:
+            accounts.reset_password(data.store(), actor, who or "", new)
+            st.session_state["users_flash"] = ("ok", f"已重置 {who} 的密码")
+        except StoreError as exc:
+            st.session_state["users_flash"] = ("error", str(exc))
+        st.rerun()
