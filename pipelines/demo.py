@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from pipelines import checks, identity, verification
+from pipelines import accounts, checks, identity, verification
 from pipelines import demo_catalog as catalog
 from pipelines.store import SYSTEM, Store, StoreError, Writer
 
@@ -1278,4 +1278,24 @@ def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
     # Materialise the stages once, as of the store's day now that `as_of` is set.
     store.transaction(SYSTEM, "demo:stages", lambda _writer: None)
     counts["import_batches"] = 1
+    counts["users"] = add_demo_accounts(store, cat.colleges["college_name"][0])
     return counts
+
+
+# One account per role for trying the dashboard once login is wired in (README lists them).
+# Their passwords are public: a demo store is never a real one.
+DEMO_PASSWORD = "demo2024"
+
+
+def add_demo_accounts(store: Store, college: str) -> int:
+    with store.reading(SYSTEM) as reader:
+        (student,), = reader.conn.execute("select min(student_id) from graduates").fetchall()
+    people = [("admin", "admin", "演示·就业处管理员", None, None),
+              ("school", "school_reviewer", "演示·校级审核员", None, None),
+              ("dean", "college_reviewer", f"演示·{college}院长", [college], None),
+              ("analyst", "analyst", "演示·分析员", None, None),
+              (student, "graduate", "演示·毕业生", None, student)]
+    for username, role, name, colleges, student_id in people:
+        accounts.add_user(store, SYSTEM, username, role, DEMO_PASSWORD, display_name=name, colleges=colleges,
+                          student_id=student_id, must_change_password=False)
+    return len(people)

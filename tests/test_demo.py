@@ -348,3 +348,14 @@ def test_summed_counts_from_the_materialised_tables_equal_live_counts(
                 assert got.equals(expected), filters
             assert cached[0].filter(pl.col("dimension") == "school")["graduates"][0] > 0, filters
             assert cached[1]["registered"][-1] > 0, filters
+
+
+def test_the_demo_has_one_account_per_role(store: Store) -> None:
+    from pipelines import accounts
+
+    users = {u["username"]: u for u in accounts.list_users(store, SYSTEM)}
+    assert {u["role"] for u in users.values()} == set(accounts.ROLES)
+    dean = accounts.login(store, "dean", demo.DEMO_PASSWORD)
+    assert dean.actor.colleges is not None and len(dean.actor.colleges) == 1
+    graduate = next(u for u in users.values() if u["role"] == "graduate")
+    assert accounts.login(store, graduate["username"], demo.DEMO_PASSWORD).student_id == graduate["student_id"]
