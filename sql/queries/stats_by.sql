@@ -14,21 +14,22 @@ keyed as (
             when 'origin_province' then origin_province
         end as raw_key,
         graduates.*
-    from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
+    from counted_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
 ),
 
 counts as (
+    -- the counts are defined once, in counted_graduates (sql/views/55_stage_counts.sql)
     select
         raw_key,
-        count(*) as graduates,
-        count(registration_id) as registered,
-        count(*) filter (where status = 'pending_college') as pending_college,
-        count(*) filter (where status = 'pending_school') as pending_school,
-        count(*) filter (where status = 'returned') as returned,
-        count(*) filter (where status = 'approved') as approved,
-        count(*) filter (where is_confirmed) as confirmed,
-        count(*) filter (where is_verified) as verified,
-        count(*) filter (where status in ('pending_school', 'approved')) as college_approved
+        sum(graduates)::bigint as graduates,
+        sum(registered)::bigint as registered,
+        sum(pending_college)::bigint as pending_college,
+        sum(pending_school)::bigint as pending_school,
+        sum(returned)::bigint as returned,
+        sum(approved)::bigint as approved,
+        sum(confirmed)::bigint as confirmed,
+        sum(verified)::bigint as verified,
+        sum(college_approved)::bigint as college_approved
     from keyed
     group by raw_key
 ),

@@ -49,6 +49,24 @@ create or replace macro cached_counts_match(cohort_, college_, transfer_type_, s
     and (stage_ is null or stage = stage_)
     and (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name));
 
+-- Each selected graduate with the stage counts they add to, as 0/1 (never NULL): the one definition of
+-- what each count means (stats_by and stage_counts sum these).
+create or replace macro counted_graduates(
+    cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
+) as table
+select
+    *,
+    1 as graduates,
+    (registration_id is not null)::integer as registered,
+    coalesce(status = 'pending_college', false)::integer as pending_college,
+    coalesce(status = 'pending_school', false)::integer as pending_school,
+    coalesce(status = 'returned', false)::integer as returned,
+    coalesce(status = 'approved', false)::integer as approved,
+    is_confirmed::integer as confirmed,
+    is_verified::integer as verified,
+    coalesce(status in ('pending_school', 'approved'), false)::integer as college_approved
+from filtered_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_);
+
 create or replace macro stage_counts(
     cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
 ) as table
@@ -65,18 +83,18 @@ select
     transfer_type,
     origin_province,
     stage,
-    count(*) as graduates,
-    count(registration_id) as registered,
-    count(*) filter (where status = 'pending_college') as pending_college,
-    count(*) filter (where status = 'pending_school') as pending_school,
-    count(*) filter (where status = 'returned') as returned,
-    count(*) filter (where status = 'approved') as approved,
-    count(*) filter (where is_confirmed) as confirmed,
-    count(*) filter (where is_verified) as verified,
-    count(*) filter (where status in ('pending_school', 'approved')) as college_approved
-from filtered_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
+    sum(graduates)::bigint as graduates,
+    sum(registered)::bigint as registered,
+    sum(pending_college)::bigint as pending_college,
+    sum(pending_school)::bigint as pending_school,
+    sum(returned)::bigint as returned,
+    sum(approved)::bigint as approved,
+    sum(confirmed)::bigint as confirmed,
+    sum(verified)::bigint as verified,
+    sum(college_approved)::bigint as college_approved
+from counted_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
 where not count_cache_answers(major_, class_, date_from_, date_to_)
-group by all;
+group by cohort, college_name, transfer_type, origin_province, stage;
 
 -- Per day: how many registered for the first time, and how many current revisions passed
 -- school review.
