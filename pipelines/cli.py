@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import io
 import json
 import os
@@ -159,14 +158,9 @@ def _review_export(store: Store, actor: Actor, args: argparse.Namespace) -> int:
     chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.status)
     with store.reading(actor) as reader:
         cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
-        results = reader.query("review_results", cohort=cohort, **chosen.params())
-    table = exports.review_results(results)
-    data = exports.table_csv(table) if out.suffix.lower() == ".csv" else exports.table_xlsx(table, "审核结果")
+    data, rows = exports.review_results_file(store, actor, cohort, chosen, out.suffix.lower()[1:], out.name)
     out.write_bytes(data)
-    store.record(actor, "export:review_results", out.name, {
-        "cohort": cohort, "filters": chosen.to_query(), "rows": table.height,
-        "sha256": hashlib.sha256(data).hexdigest()})
-    print(f"已导出 {table.height} 条审核结果到 {out}（与档案登记导入文件同样的列，可回传全国系统）")
+    print(f"已导出 {rows} 条审核结果到 {out}（与档案登记导入文件同样的列，可回传全国系统）")
     return 0
 
 
@@ -180,7 +174,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if out.suffix.lower() != ".pdf":
             raise ValueError("report issue 的 --out 须是 .pdf 文件")
         issued = reports.issue(store, SYSTEM, args.student, args.kind, valid_until)
-        documents = _documents(store, [issued.report_id])
+        documents = reports.documents(store, SYSTEM, [issued.report_id])
         out.write_bytes(report_pdf.render(documents))
         state = "新生成" if issued.is_new else "已有、仍然有效的"
         until = f"{issued.valid_until:%Y-%m-%d}" if issued.valid_until else "未设置（未确认）"
@@ -200,7 +194,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                                        Progress("生成核验报告"))
     if not done:
         raise ValueError(f"没有可生成报告的毕业生（{len(refused)} 人未确认登记去向或不符合条件）")
-    documents = _documents(store, [r.report_id for r in done])
+    documents = reports.documents(store, SYSTEM, [r.report_id for r in done])
     bar = Progress("生成 PDF")
     data = (report_pdf.render(documents, lambda i: bar(i, len(documents))) if out.suffix.lower() == ".pdf"
             else report_pdf.render_zip(documents, lambda i: bar(i, len(documents))))
@@ -212,11 +206,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if len(refused) > 20:
         print(f"  ……另有 {len(refused) - 20} 人")
     return 0
-
-
-def _documents(store: Store, report_ids: list[int]) -> list[dict[str, Any]]:
-    with store.reading(SYSTEM) as reader:
-        return reader.rows("report_documents", ids=report_ids)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

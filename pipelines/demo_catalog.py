@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipelines.reports import ALPHABET
+
 # --- colleges, majors, classes ---------------------------------------------------------------
 
 
@@ -410,7 +412,7 @@ MAX_REVISIONS = 3
 
 # --- verification reports ----------------------------------------------------------------------
 
-REPORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+REPORT_ALPHABET = ALPHABET  # the real numbers' alphabet: no 0/O, 1/I/L
 SERIAL_DIGITS = 7  # of the 13 characters, a seeded bijection of the report's serial number
 SERIAL_SPACE = len(REPORT_ALPHABET) ** SERIAL_DIGITS
 SERIAL_POSITIONS = (0, 2, 4, 6, 8, 10, 12)

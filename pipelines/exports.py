@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date
 
 import polars as pl
 import xlsxwriter
 
+from pipelines.filters import Filters
 from pipelines.imports import REGISTRATION_COLUMNS
+from pipelines.store import Actor, Store
 
 CHASE_COLUMNS = {
     "class_name": "班级", "student_id": "学号", "name": "姓名", "phone_masked": "手机号",
@@ -97,3 +100,18 @@ def table_xlsx(frame: pl.DataFrame, sheet_name: str) -> bytes:
 def review_results(results: pl.DataFrame) -> pl.DataFrame:
     """`sql/queries/review_results.sql` rows under the registrations import's own headers."""
     return results.rename({c: REGISTRATION_COLUMNS[c][0] for c in results.columns})
+
+
+def review_results_file(store: Store, actor: Actor, cohort: int | None, chosen: Filters, fmt: str,
+                        file_name: str) -> tuple[bytes, int]:
+    """The selected graduates' current registrations with their review outcome, in the
+    registrations import layout, as 'csv' or 'xlsx'; the export is recorded (scope, rows,
+    sha256). Returns the file and its row count. The CLI and the 待审核 page both use it."""
+    with store.reading(actor) as reader:
+        results = reader.query("review_results", cohort=cohort, **chosen.params())
+    table = review_results(results)
+    data = table_csv(table) if fmt == "csv" else table_xlsx(table, "审核结果")
+    store.record(actor, "export:review_results", file_name, {
+        "cohort": cohort, "filters": chosen.to_query(), "rows": table.height,
+        "sha256": hashlib.sha256(data).hexdigest()})
+    return data, table.height

@@ -118,47 +118,40 @@ def _issue(writer: Writer, student_ids: list[str], kind: str, valid_until: date 
     in_force: dict[tuple[str, int], dict[str, Any]] = {}
     for row in writer.rows("report_in_force", ids=student_ids, kind=kind):
         in_force.setdefault((row["student_id"], row["confirmation_id"]), row)  # newest first
-    done: list[Report] = []
+    # Decide each graduate first: refused, a usable report already, or a new one.
     refused: list[tuple[str, str]] = []
-    fresh: list[dict[str, Any]] = []
-    dated: list[int] = []
-    now = writer.now()
+    usable: dict[str, dict[str, Any]] = {}
+    wanted: list[dict[str, Any]] = []
     for i, student_id in enumerate(student_ids, start=1):
         if progress:
             progress(i, len(student_ids))
         graduate = subjects.get(student_id)
-        if problem := _refusal(graduate, student_id, kind, valid_until, writer.today):
-            refused.append((student_id, problem))
-            continue
-        assert graduate is not None
-        found = in_force.get((student_id, graduate["confirmation_id"]))
-        if found is not None:
-            until = found["valid_until"]
-            if until is None and valid_until is not None:
-                dated.append(int(found["report_id"]))
-                until = valid_until
-            done.append(_report(found, until, is_new=False))
-            continue
-        row = {"report_id": 0, "student_id": student_id, "kind": kind, "report_number": "",
-               "confirmation_id": graduate["confirmation_id"], "issued_at": now, "valid_until": valid_until,
-               "closed_at": None, "issued_by": writer.actor.name, "cohort": graduate["cohort"]}
-        fresh.append(row)
-        done.append(_report(row, valid_until, is_new=True))  # id and number filled in below
-    if fresh:
-        numbers = _fresh_numbers(writer, [r["cohort"] for r in fresh])
-        ids = writer.next_ids("report_ids", len(fresh)).to_list()
-        for row, number, report_id in zip(fresh, numbers, ids, strict=True):
-            row.update(report_number=number, report_id=report_id)
-        frame = pl.DataFrame([{k: v for k, v in r.items() if k != "cohort"} for r in fresh], schema_overrides={
-            "valid_until": pl.Date, "closed_at": pl.Datetime("us"), "report_id": pl.Int64})
-        writer.insert("verification_reports", frame)
-        by_student = {r["student_id"]: r for r in fresh}
-        done = [_report(by_student[r.student_id], r.valid_until, is_new=True) if r.is_new else r for r in done]
+        problem = _refusal(graduate, student_id, kind, valid_until, writer.today)
+        if problem or graduate is None:
+            refused.append((student_id, problem or ""))
+        elif found := in_force.get((student_id, graduate["confirmation_id"])):
+            usable[student_id] = found
+        else:
+            wanted.append(graduate)
+    dated = [int(r["report_id"]) for r in usable.values() if r["valid_until"] is None and valid_until is not None]
     if dated:
         writer.execute("set_report_valid_until", ids=dated, valid_until=valid_until)
-    writer.touched_students = sorted({r.student_id for r in done if r.is_new or r.report_id in dated})
+    fresh = [{"report_id": report_id, "student_id": g["student_id"], "kind": kind, "report_number": number,
+              "confirmation_id": g["confirmation_id"], "issued_at": writer.now(), "valid_until": valid_until,
+              "closed_at": None, "issued_by": writer.actor.name}
+             for g, number, report_id in zip(wanted, _fresh_numbers(writer, [g["cohort"] for g in wanted]),
+                                             writer.next_ids("report_ids", len(wanted)).to_list(), strict=True)]
+    if fresh:
+        writer.insert("verification_reports", pl.DataFrame(fresh, schema_overrides={
+            "valid_until": pl.Date, "closed_at": pl.Datetime("us"), "report_id": pl.Int64}))
+    made = {r["student_id"]: _report(r, valid_until, is_new=True) for r in fresh}
+    made |= {sid: _report(r, r["valid_until"] or (valid_until if int(r["report_id"]) in dated else None), is_new=False)
+             for sid, r in usable.items()}
+    done = [made[sid] for sid in student_ids if sid in made]
+    writer.touched_students = sorted([r["student_id"] for r in fresh]
+                                     + [sid for sid, r in usable.items() if int(r["report_id"]) in dated])
     writer.audit_detail = {"kind": kind, "valid_until": valid_until, "new": [r["report_number"] for r in fresh][:200],
-                           "new_count": len(fresh), "dated": len(dated), "already_in_force": len(done) - len(fresh),
+                           "new_count": len(fresh), "dated": len(dated), "already_in_force": len(usable),
                            "refused": [{"student_id": s, "why": w} for s, w in refused][:200]}
     return done, refused
 
@@ -197,6 +190,13 @@ def _fresh_numbers(writer: Writer, cohorts: list[int]) -> list[str]:
 def _report(row: dict[str, Any], valid_until: date | None, *, is_new: bool) -> Report:
     return Report(int(row["report_id"]), row["student_id"], row["kind"], row["report_number"], valid_until,
                   row["issued_at"], is_new)
+
+
+def documents(store: Store, actor: Actor, report_ids: list[int]) -> list[dict[str, Any]]:
+    """What the PDFs of these reports print (sql/queries/report_documents.sql), in class and
+    advisor order, within the actor's scope."""
+    with store.reading(actor) as reader:
+        return reader.rows("report_documents", ids=report_ids)
 
 
 def close(store: Store, actor: Actor, report_number: str) -> None:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines import checks, identity, privacy, verification, workflow
+from pipelines.reports import ANSWERS
 from pipelines.store import StoreError
 
 st.title("登记详情")
@@ -126,7 +127,7 @@ with left:
     if confirmations.height == 0:
         st.caption("尚未确认。")
     for row in confirmations.iter_rows(named=True):
-        answer = "信息无误，确认登记去向" if row["answer"] == "confirmed" else "信息有误，需要更新后确认"
+        answer = ANSWERS.get(row["answer"], row["answer"])
         state = "有效" if row["is_in_force"] else "已失效（之后信息有变更或有新的确认）"
         st.markdown(f"- {row['confirmed_at']:%Y-%m-%d %H:%M} · {answer} · {state}")
 with right:

@@ -57,8 +57,7 @@ if st.button(f"生成 {scope} 的{verification.KIND_LABELS[kind]}报告（{ready
         done, refused = reports.issue_many(
             data.store(), actor, ready["student_id"].to_list(), kind, valid_until if isinstance(valid_until, date) else None,
             lambda i, n: bar.progress(i / n * 0.5, text=f"生成核验报告 {i}/{n}"))
-        with data.store().reading(actor) as reader:
-            documents = reader.rows("report_documents", ids=[r.report_id for r in done])
+        documents = reports.documents(data.store(), actor, [r.report_id for r in done])
         total = len(documents)
 
         def step(i: int) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import polars as pl
 import streamlit as st
 
@@ -73,15 +71,14 @@ with st.container(horizontal=True):
     min_days = st.number_input("至少等待天数", min_value=0, value=0, step=1, key="rq_days")
 params = {"cohort": cohort, "level": level, "college": college, "class": class_name, "transfer_type": transfer_type,
           "flag": flag, "min_days": int(min_days) or None}
+
+
 def review_results() -> bytes:  # built only when the button is clicked, and audited
     data.release()  # the audit record is a write: hold no read connection meanwhile
-    chosen = Filters(college=college)
-    results = data.query("review_results", cohort=cohort, filters=chosen, actor=actor)
-    book = exports.table_xlsx(exports.review_results(results), "审核结果")
-    data.store().record(actor, "export:review_results", "审核结果.xlsx", {
-        "cohort": cohort, "filters": chosen.to_query(), "rows": results.height,
-        "sha256": hashlib.sha256(book).hexdigest()})
+    book, _rows = exports.review_results_file(data.store(), actor, cohort, Filters(college=college), "xlsx",
+                                              "审核结果.xlsx")
     return book
+
 
 st.download_button("导出审核结果（档案登记导入格式，可回传全国系统；按所选学院）", review_results,
                    file_name=f"审核结果_{today:%Y%m%d}.xlsx", icon="⬇️",
