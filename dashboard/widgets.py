@@ -113,9 +113,10 @@ def yesterday(today: date) -> date:
     return today - timedelta(days=1)
 
 
-def acting_reviewer(colleges: list[str]) -> Actor:
-    """Who is reviewing. Until accounts arrive (issue #6) a sidebar choice of demo identities;
-    whatever is chosen, the store enforces that identity's level and college scope."""
+def acting_identity(colleges: list[str]) -> Actor:
+    """Who is acting (reviewing, issuing reports, revealing, reading the audit log). Until login
+    is wired in (issue #6) a sidebar choice of demo identities; whatever is chosen, the store
+    and the domain functions enforce that identity's role and college scope."""
     choices: dict[str, Actor] = {
         "就业处管理员（两级，全部学院）": Actor("演示·就业处管理员", "admin"),
         "学校审核员（校级，全部学院）": Actor("演示·学校审核员", "school_reviewer"),

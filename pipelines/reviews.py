@@ -18,6 +18,7 @@ The store's transaction checks that the COMMIT took effect, and retries when it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -74,7 +75,7 @@ def levels_of(actor: Actor) -> frozenset[str]:
 
 def decide(store: Store, actor: Actor, registration_id: int, decision: workflow.Decision) -> Outcome:
     """Decide one revision; ReviewRefused when the decision did not take effect."""
-    batch = _decide(store, actor, [registration_id], decision, bulk=False)
+    batch = _decide(store, actor, lambda _writer: [registration_id], decision, bulk=False)
     if batch.refused:
         raise ReviewRefused(batch.refused[0][1])
     return batch.applied[0]
@@ -85,17 +86,18 @@ def decide_many(store: Store, actor: Actor, registration_ids: list[int], decisio
     no longer apply to, are refused one by one (with the reason); the rest take effect."""
     if decision.decision != "approve":
         raise ReviewRefused("批量操作只能通过；退回须逐条填写原因")
-    return _decide(store, actor, list(dict.fromkeys(registration_ids)), decision, bulk=True)
+    ids = list(dict.fromkeys(registration_ids))
+    return _decide(store, actor, lambda _writer: ids, decision, bulk=True)
 
 
 def decide_current(store: Store, actor: Actor, student_id: str, decision: workflow.Decision) -> Outcome:
     """Decide a graduate's current revision (the CLI names graduates, not revisions)."""
-    def find(writer: Writer) -> int:
+    def find(writer: Writer) -> list[int]:
         with writer.only_students([student_id]):
             current = writer.one("current_revision_of", student_id=student_id)
         if current is None:
             raise ReviewRefused(f"学号 {student_id} 没有登记，或不在你的审核范围内")
-        return int(current["registration_id"])
+        return [int(current["registration_id"])]
 
     # Looked up and decided in one transaction: nothing can replace the revision in between.
     batch = _decide(store, actor, find, decision, bulk=False)
@@ -104,7 +106,10 @@ def decide_current(store: Store, actor: Actor, student_id: str, decision: workfl
     return batch.applied[0]
 
 
-def _decide(store: Store, actor: Actor, which: list[int] | Any, decision: workflow.Decision, *, bulk: bool) -> Batch:
+def _decide(store: Store, actor: Actor, which: Callable[[Writer], list[int]], decision: workflow.Decision, *,
+            bulk: bool) -> Batch:
+    """Decide the revisions `which` names, inside the transaction (so a graduate's current
+    revision is looked up and decided without a gap)."""
     # A role that may not decide at this level is refused inside the transaction, so that the
     # attempt is audited like every other refusal.
     role_refusal = None if decision.level in levels_of(actor) else \
@@ -113,7 +118,7 @@ def _decide(store: Store, actor: Actor, which: list[int] | Any, decision: workfl
                          decision)  # the decision itself is well-formed (a return has a reason)
 
     def work(writer: Writer) -> Batch:
-        ids = [which(writer)] if callable(which) else which
+        ids = which(writer)
         students = writer.query("review_students", ids=ids)["student_id"].unique().to_list()
         with writer.only_students(students):
             targets = {r["registration_id"]: r for r in writer.rows("review_targets", ids=ids)}

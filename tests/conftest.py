@@ -29,6 +29,12 @@ REGISTRATION_HEADER = ["学号", "姓名", "档案转递类型", "档案转递�
                        "证明材料数", "提交时间", "审核状态", "退回原因", "确认状态"]
 
 
+# A complete registration as a graduate submits it (pipelines.submissions.submit).
+SUBMISSION_FORM = {"transfer_type": "origin", "unit_name": "南昌市人才服务中心", "province": "江西省", "city": "南昌市",
+                   "district": "东湖区", "address_detail": "八一大道 100 号", "postcode": "330000", "contact": "档案室",
+                   "phone": "0791-86123456", "note": "回生源地"}
+
+
 def valid_id(seed: int, origin: str = "360102", birth: str = "20010315") -> str:
     first17 = f"{origin}{birth}{seed % 1000:03d}"
     return first17 + id_check_char(first17)

@@ -17,6 +17,7 @@ from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
     ROSTER_HEADER,
+    SUBMISSION_FORM,
     registration_row,
     roster_row,
     table,
@@ -24,9 +25,6 @@ from tests.conftest import (
 )
 
 CAP = date(2024, 12, 30)  # graduation 2024-06-30 + 6 months
-FORM = {"transfer_type": "origin", "unit_name": "南昌市人才服务中心", "province": "江西省", "city": "南昌市",
-        "district": "东湖区", "address_detail": "八一大道 100 号", "postcode": "330000", "contact": "档案室",
-        "phone": "0791-86123456", "note": "回生源地"}
 
 
 def _student(i: int) -> str:
@@ -91,7 +89,7 @@ def test_a_later_change_voids_the_confirmation_and_the_report_in_force(approved:
 def test_a_resubmitted_registration_also_voids_the_confirmation(approved: Store) -> None:
     sid = _student(1)
     reports.confirm(approved, SYSTEM, sid)
-    submissions.submit(approved, SYSTEM, sid, FORM)  # a change after approval is reviewed again
+    submissions.submit(approved, SYSTEM, sid, SUBMISSION_FORM)  # a change after approval is reviewed again
     assert _stage(approved, sid) == "pending_college"
     with pytest.raises(reports.ReportRefused, match="尚未确认登记去向"):
         reports.issue(approved, SYSTEM, sid, "archive", CAP)

@@ -12,6 +12,7 @@ from pipelines import checks
 from pipelines.store import SYSTEM, Store
 from tests import apptest
 from tests.apptest import APP, open_page, sql
+from tests.conftest import SUBMISSION_FORM
 
 pytestmark = pytest.mark.slow
 
@@ -106,10 +107,7 @@ def test_a_resubmission_with_images_shows_them_in_the_pane(demo_store: Store) ->
     (student_id,), = sql(demo_store, "select min(student_id) from graduate_stages where status = 'returned'")
     picture = BytesIO()
     Image.new("RGB", (60, 40), "navy").save(picture, format="PNG")
-    form = {"transfer_type": "origin", "unit_name": "南昌市人才服务中心", "province": "江西省", "city": "南昌市",
-            "district": "东湖区", "address_detail": "八一大道 100 号", "postcode": "330000", "contact": "档案室",
-            "phone": "0791-86123456", "note": "回生源地"}
-    new_id = submissions.submit(demo_store, SYSTEM, student_id, form, [("户口本.png", picture.getvalue())])
+    new_id = submissions.submit(demo_store, SYSTEM, student_id, SUBMISSION_FORM, [("户口本.png", picture.getvalue())])
     app = review_page(item=str(new_id))
     images = app.get("image")
     assert len(images) == 1 and "户口本.png" in str(images[0].proto)

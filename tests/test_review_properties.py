@@ -19,6 +19,7 @@ from pipelines.store import SYSTEM, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
     ROSTER_HEADER,
+    SUBMISSION_FORM,
     TODAY,
     registration_row,
     roster_row,
@@ -26,9 +27,6 @@ from tests.conftest import (
 )
 
 STUDENTS = [f"00240{i:05d}" for i in range(3)]
-FORM = {"transfer_type": "origin", "unit_name": "南昌市人才服务中心", "province": "江西省", "city": "南昌市",
-        "district": "东湖区", "address_detail": "八一大道 1 号", "postcode": "330000", "contact": "档案室",
-        "phone": "0791-86123456", "note": "回生源地"}
 DECISIONS = st.sampled_from([("college", "approve"), ("college", "return"), ("school", "approve"), ("school", "return")])
 
 
@@ -69,7 +67,7 @@ class ReviewWorkflow(RuleBasedStateMachine):
     def submit(self, student: str) -> None:
         waiting = self.status.get(student) in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL)
         try:
-            new_id = submissions.submit(self.store, SYSTEM, student, FORM)
+            new_id = submissions.submit(self.store, SYSTEM, student, SUBMISSION_FORM)
         except submissions.SubmissionRefused:
             assert waiting
             return

@@ -14,6 +14,7 @@ from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
     ROSTER_HEADER,
+    SUBMISSION_FORM,
     data_snapshot,
     registration_row,
     roster_row,
@@ -27,9 +28,6 @@ DEAN_FASHION = Actor("服装院审核员", "college_reviewer", ("服装设计学
 DEAN_BUSINESS = Actor("商学院审核员", "college_reviewer", ("商学院",))  # odd students
 SCHOOL = Actor("校审核员", "school_reviewer")
 
-FORM = {"transfer_type": "origin", "unit_name": "南昌市人才服务中心", "province": "江西省", "city": "南昌市",
-        "district": "东湖区", "address_detail": "八一大道 100 号", "postcode": "330000", "contact": "档案室",
-        "phone": "0791-86123456", "note": "回生源地"}
 
 
 def _student(i: int) -> str:
@@ -132,8 +130,8 @@ def test_a_decision_on_a_replaced_revision_is_refused(store: Store, pending: dic
     sid = _student(0)
     reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "地址不全"))
     with pytest.raises(submissions.SubmissionRefused, match="审核结束前不能修改"):
-        submissions.submit(store, SYSTEM, _student(2), FORM)  # still 待院审核
-    new_id = submissions.submit(store, SYSTEM, sid, FORM)
+        submissions.submit(store, SYSTEM, _student(2), SUBMISSION_FORM)  # still 待院审核
+    new_id = submissions.submit(store, SYSTEM, sid, SUBMISSION_FORM)
     assert table(store, "select revision_no, source from registrations where registration_id = ?", [new_id]) == [(2, "graduate")]
     assert _status(store, sid) == workflow.PENDING_COLLEGE
     with pytest.raises(reviews.ReviewRefused, match="第 1 版登记已被毕业生重新提交的第 2 版取代"):
@@ -164,7 +162,7 @@ def test_bulk_approval_takes_only_unflagged_items_and_never_returns(store: Store
 def test_a_submission_with_proofs_is_flagged_and_keeps_its_images(store: Store, pending: dict[str, int]) -> None:
     sid = _student(0)
     reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "缺材料"))
-    form = FORM | {"transfer_type": "employer", "unit_name": "某某有限公司", "contact": "本人"}
+    form = SUBMISSION_FORM | {"transfer_type": "employer", "unit_name": "某某有限公司", "contact": "本人"}
     new_id = submissions.submit(store, SYSTEM, sid, form, [("调档函.jpeg", _jpeg_with_gps())])
     flags, proof_count = table(store, "select flags, proof_count from registrations where registration_id = ?", [new_id])[0]
     assert {"unit_cannot_keep_archives", "contact_is_self_or_family"} <= set(flags) and proof_count == 1

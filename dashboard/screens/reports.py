@@ -18,7 +18,7 @@ campaign = data.guarded_campaign()
 cohort = campaign["cohort"]
 today = data.today()
 widgets.campaign_header(campaign, today)
-actor = widgets.acting_reviewer(data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list())
+actor = widgets.acting_identity(data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list())
 if actor.role not in reports.ISSUERS:
     st.warning("只有就业处管理员可以生成核验报告。请在侧栏切换身份。")
     st.stop()

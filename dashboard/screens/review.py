@@ -23,7 +23,7 @@ cohort = campaign["cohort"]
 today = data.today()
 widgets.campaign_header(campaign, today)
 colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
-actor = widgets.acting_reviewer(colleges)
+actor = widgets.acting_identity(colleges)
 levels = [lv for lv in ("college", "school") if lv in reviews.levels_of(actor)]
 if not levels:
     st.warning("当前身份不能审核。")
