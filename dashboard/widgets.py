@@ -113,10 +113,21 @@ def yesterday(today: date) -> date:
     return today - timedelta(days=1)
 
 
-def acting_identity(colleges: list[str]) -> Actor:
+def page_start(title: str) -> tuple[dict[str, Any], date]:
+    """A staff page's top: its title, the campaign header (or the designed empty state), and
+    (campaign, today)."""
+    st.title(title)
+    campaign = data.guarded_campaign()
+    today = data.today()
+    campaign_header(campaign, today)
+    return campaign, today
+
+
+def acting_identity(cohort: int) -> Actor:
     """Who is acting (reviewing, issuing reports, revealing, reading the audit log). Until login
     is wired in (issue #6) a sidebar choice of demo identities; whatever is chosen, the store
     and the domain functions enforce that identity's role and college scope."""
+    colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
     choices: dict[str, Actor] = {
         "就业处管理员（两级，全部学院）": Actor("演示·就业处管理员", "admin"),
         "学校审核员（校级，全部学院）": Actor("演示·学校审核员", "school_reviewer"),

@@ -16,7 +16,7 @@ PAGE_SIZE = 50
 
 st.title("审计日志")
 campaign = data.guarded_campaign()
-actor = widgets.acting_identity(data.query("filter_options", cohort=campaign["cohort"])["college_name"].unique().sort().to_list())
+actor = widgets.acting_identity(campaign["cohort"])
 if actor.role not in privacy.AUDITORS:
     st.warning("只有就业处管理员可以查看审计日志。请在侧栏切换身份。")
     st.stop()

@@ -10,11 +10,8 @@ from pipelines import checks, identity, privacy, verification, workflow
 from pipelines.reports import ANSWERS
 from pipelines.store import StoreError
 
-st.title("登记详情")
-campaign = data.guarded_campaign()
+campaign, today = widgets.page_start("登记详情")
 cohort = campaign["cohort"]
-today = data.today()
-widgets.campaign_header(campaign, today)
 
 query = st.text_input("按学号或姓名查找（可输入一部分）", value=st.query_params.get("q", ""),
                       placeholder="例如 2024 或 李").strip()
@@ -55,7 +52,7 @@ with roster:
         "户口迁入学校": "是" if g["is_hukou_at_school"] else "否", "毕业时间": str(g["graduation_date"] or ""),
     })
     st.caption("身份证号、手机号已脱敏显示。")
-    actor = widgets.acting_identity(data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list())
+    actor = widgets.acting_identity(cohort)
     shown = st.session_state.get("revealed")
     if shown and shown["student_id"] == g["student_id"]:
         st.info(f"完整信息（本次查看已记入审计日志）：身份证号 {shown['id_number'] or '—'} · 手机号 {shown['phone'] or '—'}")

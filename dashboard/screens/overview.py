@@ -11,11 +11,8 @@ import streamlit as st
 from dashboard import data, widgets
 from pipelines import progress, workflow
 
-st.title("总览")
-campaign = data.guarded_campaign()
+campaign, today = widgets.page_start("总览")
 cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
-today = data.today()
-widgets.campaign_header(campaign, today)
 filters = widgets.filter_bar(cohort)
 
 breakdowns = data.query("stats_breakdowns", cohort=cohort, filters=filters)

@@ -13,12 +13,9 @@ from pipelines import report_pdf, reports, verification
 from pipelines.filters import Filters
 from pipelines.store import StoreError
 
-st.title("核验报告")
-campaign = data.guarded_campaign()
+campaign, today = widgets.page_start("核验报告")
 cohort = campaign["cohort"]
-today = data.today()
-widgets.campaign_header(campaign, today)
-actor = widgets.acting_identity(data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list())
+actor = widgets.acting_identity(cohort)
 if actor.role not in reports.ISSUERS:
     st.warning("只有就业处管理员可以生成核验报告。请在侧栏切换身份。")
     st.stop()

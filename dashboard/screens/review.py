@@ -17,13 +17,10 @@ FIELDS = {
     "phone": "联系电话", "note": "情况说明", "proof_count": "证明材料数",
 }
 
-st.title("待审核")
-campaign = data.guarded_campaign()
+campaign, today = widgets.page_start("待审核")
 cohort = campaign["cohort"]
-today = data.today()
-widgets.campaign_header(campaign, today)
 colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
-actor = widgets.acting_identity(colleges)
+actor = widgets.acting_identity(cohort)
 levels = [lv for lv in ("college", "school") if lv in reviews.levels_of(actor)]
 if not levels:
     st.warning("当前身份不能审核。")

@@ -10,11 +10,8 @@ from pipelines import exports, progress
 
 PAGE_SIZE = 50
 
-st.title("截止风险")
-campaign = data.guarded_campaign()
+campaign, today = widgets.page_start("截止风险")
 cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
-today = data.today()
-widgets.campaign_header(campaign, today)
 filters = widgets.filter_bar(cohort)
 risk_params = {"cohort": cohort, "filters": filters, "review_wait_days": progress.REVIEW_WAIT_DAYS}
 

@@ -12,7 +12,7 @@ from pipelines.store import StoreError
 st.title("账号")
 campaign = data.guarded_campaign()
 colleges = data.query("filter_options", cohort=campaign["cohort"])["college_name"].unique().sort().to_list()
-actor = widgets.acting_identity(colleges)
+actor = widgets.acting_identity(campaign["cohort"])
 if actor.role not in ("system", "admin"):
     st.warning("只有就业处管理员可以管理账号。请在侧栏切换身份。")
     st.stop()
