@@ -1,39 +1,65 @@
-"""The dashboard's frame: decides the pages (st.navigation), in sections by audience."""
+"""The dashboard's frame: who is logged in, and the pages their role has (st.navigation), in
+sections by audience. Each page checks its access again (widgets.page_start)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import auth, data
+from pipelines import access
 
 OVERVIEW = "screens/overview.py"
+DETAIL = "screens/detail.py"
+
+# (section, script, title, icon, url path, access key)
+ENTRIES = [
+    ("进度", OVERVIEW, "总览", "📊", "overview", "overview"),
+    ("进度", "screens/risk.py", "截止风险", "⏰", "risk", "risk"),
+    ("审核", "screens/review.py", "待审核", "📝", "review", "review"),
+    ("审核", "screens/reports.py", "核验报告", "🧾", "reports", "reports"),
+    ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college", "college"),
+    ("钻取", DETAIL, "登记详情", "🔍", "detail", "detail"),
+    ("管理", "screens/audit.py", "审计日志", "🗂️", "audit", "audit"),
+    ("管理", "screens/users.py", "账号", "👤", "users", "users"),
+    ("公共", "screens/verify.py", "核验查询", "✅", "verify", "verify"),
+]
 
 
 def main(default: str = OVERVIEW) -> None:
     """Draw the frame and run the chosen page inside one read scope.
 
     `default` is the page an address without a page path opens (the benchmark opens other
-    pages through this frame with it, as AppTest cannot navigate by URL).
+    pages through this frame with it, as AppTest cannot navigate by URL). A graduate's home is
+    their own record.
     """
     st.set_page_config(page_title="档案登记看板", page_icon="📁", layout="wide")
-    entries = [
-        ("进度", OVERVIEW, "总览", "📊", None),
-        ("进度", "screens/risk.py", "截止风险", "⏰", "risk"),
-        ("审核", "screens/review.py", "待审核", "📝", "review"),
-        ("审核", "screens/reports.py", "核验报告", "🧾", "reports"),
-        ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college"),
-        ("钻取", "screens/detail.py", "登记详情", "🔍", "detail"),
-        ("管理", "screens/audit.py", "审计日志", "🗂️", "audit"),
-        ("管理", "screens/users.py", "账号", "👤", "users"),
-        ("公共", "screens/verify.py", "核验查询", "✅", "verify"),
-    ]
-    pages: dict[str, list[st.Page]] = {}
-    for section, script, title, icon, url_path in entries:
-        page = st.Page(script, title=title, icon=icon, default=script == default,
-                       url_path=None if script == default else url_path)
-        pages.setdefault(section, []).append(page)
     with data.run_scope():
-        st.navigation(pages).run()
+        user = auth.current_user()
+        role = user.role if user else None
+        if role == "graduate" and default == OVERVIEW:
+            default = DETAIL
+        pages: dict[str, list[st.Page]] = {}
+        keys: dict[str, str] = {}
+        for section, script, title, icon, url_path, key in ENTRIES:
+            if role is not None and not access.may_open(role, key):
+                continue
+            if role == "graduate" and key == "detail":
+                title = "我的登记"
+            page = st.Page(script, title=title, icon=icon, default=script == default,
+                           url_path=None if script == default else url_path)
+            pages.setdefault(section, []).append(page)
+            keys[page.url_path] = key
+        # Logged out, every page stays known (hidden) so that a shared link survives the login.
+        chosen = st.navigation(pages, position="sidebar" if user else "hidden")
+        if user is None and keys.get(chosen.url_path) not in access.PUBLIC_PAGES:
+            auth.login_screen()
+            return
+        if user is not None and user.must_change_password:
+            auth.change_password_screen(user)
+            return
+        if user is not None:
+            auth.sidebar(user)
+        chosen.run()
 
 
 if __name__ == "__main__":

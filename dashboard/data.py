@@ -16,8 +16,20 @@ from pipelines import config
 from pipelines.filters import Filters
 from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError
 
-# Until accounts arrive (issue #6) the dashboard reads as the system user.
-VIEWER = SYSTEM
+# Who reads when nobody has logged in: a scope of no college, so every graduate view is empty.
+NOBODY = Actor("（未登录）", "anonymous", colleges=())
+_VIEWER_KEY = "_viewer"
+
+
+def set_viewer(actor: Actor | None) -> None:
+    """The logged-in user's actor (dashboard.auth sets it at the start of every run)."""
+    st.session_state[_VIEWER_KEY] = actor or NOBODY
+
+
+def viewer() -> Actor:
+    """Who this run reads as: every query's scope, unless a page names another actor."""
+    found = st.session_state.get(_VIEWER_KEY)
+    return found if isinstance(found, Actor) else NOBODY
 
 
 @st.cache_resource
@@ -42,11 +54,24 @@ def run_scope() -> Iterator[None]:
     The connection holds the store's shared lock for the rest of the run, so a page that is
     about to write must call `release()` first.
     """
-    _run.stack, _run.reader = contextlib.ExitStack(), None
+    _run.stack, _run.reader, _run.memo = contextlib.ExitStack(), None, {}
     try:
         yield
     finally:
+        _run.memo = None
         release()
+
+
+def run_memo(key: str) -> tuple[bool, Any]:
+    """(found, value) of something decided once in this script run (e.g. who is logged in)."""
+    memo = getattr(_run, "memo", None)
+    return (key in memo, memo[key]) if memo is not None and key in memo else (False, None)
+
+
+def set_run_memo(key: str, value: Any) -> None:
+    memo = getattr(_run, "memo", None)
+    if memo is not None:  # outside a run (a page file run on its own): nothing to remember
+        memo[key] = value
 
 
 def release() -> None:
@@ -85,16 +110,28 @@ def _cached(version: tuple[Any, ...], actor: Actor, as_of: date | None, name: st
 
 
 def query(name: str, *, filters: Filters | None = None, as_of: date | None = None,
-          actor: Actor = VIEWER, **params: Any) -> pl.DataFrame:
-    """A named query's result, recomputed only after the store has been written to."""
+          actor: Actor | None = None, **params: Any) -> pl.DataFrame:
+    """A named query's result as the logged-in user (or `actor`), recomputed only after the
+    store has been written to."""
     if filters is not None:
         params.update(filters.params())
-    return _cached(store().data_version(), actor, as_of, name, tuple(sorted(params.items())))
+    return _cached(store().data_version(), actor or viewer(), as_of, name, tuple(sorted(params.items())))
+
+
+def user_count() -> int:
+    return int(_cached(store().data_version(), SYSTEM, None, "user_count", ())["users"][0])
+
+
+def account(username: str) -> dict[str, Any] | None:
+    """An account as a session sees it (sql/queries/user_session.sql); accounts are not
+    graduates' data, so read as the system."""
+    rows = _cached(store().data_version(), SYSTEM, None, "user_session", (("username", username),))
+    return rows.row(0, named=True) if rows.height else None
 
 
 @st.cache_data(show_spinner=False)
 def _today(version: tuple[Any, ...]) -> date:
-    with _reader(VIEWER, None) as reader:
+    with _reader(SYSTEM, None) as reader:
         return reader.today
 
 

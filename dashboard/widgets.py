@@ -8,10 +8,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import data
-from pipelines import progress, transfer_types, workflow
+from dashboard import auth, data
+from pipelines import access, accounts, progress, transfer_types, workflow
+from pipelines.accounts import User
 from pipelines.filters import URL_KEYS, Filters
-from pipelines.store import Actor
 
 ALL = "全部"
 
@@ -113,28 +113,25 @@ def yesterday(today: date) -> date:
     return today - timedelta(days=1)
 
 
-def page_start(title: str) -> tuple[dict[str, Any], date]:
-    """A staff page's top: its title, the campaign header (or the designed empty state), and
-    (campaign, today)."""
+def require(page: str) -> User:
+    """The logged-in user, if their role may open `page`; otherwise a message and stop. Every
+    page calls this itself: a page file can be run without the navigation that hides it."""
+    user = auth.current_user()
+    if user is None:
+        st.warning("请先登录。")
+        st.stop()
+    if not access.may_open(user.role, page):
+        st.error(f"你的角色（{accounts.ROLES.get(user.role, user.role)}）不能打开此页。")
+        st.stop()
+    return user
+
+
+def page_start(title: str, page: str) -> tuple[dict[str, Any], date, User]:
+    """A staff page's top, after its access check: its title, the campaign header (or the
+    designed empty state), and (campaign, today, user)."""
+    user = require(page)
     st.title(title)
     campaign = data.guarded_campaign()
     today = data.today()
     campaign_header(campaign, today)
-    return campaign, today
-
-
-def acting_identity(cohort: int) -> Actor:
-    """Who is acting (reviewing, issuing reports, revealing, reading the audit log). Until login
-    is wired in (issue #6) a sidebar choice of demo identities; whatever is chosen, the store
-    and the domain functions enforce that identity's role and college scope."""
-    colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
-    choices: dict[str, Actor] = {
-        "就业处管理员（两级，全部学院）": Actor("演示·就业处管理员", "admin"),
-        "学校审核员（校级，全部学院）": Actor("演示·学校审核员", "school_reviewer"),
-        "分析员（只读汇总）": Actor("演示·分析员", "analyst"),
-        **{f"学院审核员 · {c}": Actor(f"演示·{c}审核员", "college_reviewer", (c,)) for c in colleges},
-    }
-    with st.sidebar:
-        label = st.selectbox("当前身份（演示）", list(choices), key="acting_reviewer",
-                             help="账号与登录上线前的演示身份；所选身份能做什么（审核级别、学院范围、生成核验报告）由数据层强制执行。")
-    return choices[label]
+    return campaign, today, user

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from pipelines import access
 from pipelines.store import Actor, Store, StoreError, Writer
 
 ROLES = {
@@ -56,8 +57,10 @@ class User:
 
     @property
     def actor(self) -> Actor:
-        """What the store acts as: college reviewers see their colleges only."""
-        return Actor(self.username, self.role, self.colleges if self.role == "college_reviewer" else None)
+        """What the store acts as: college reviewers see their colleges only, a graduate their
+        own record only."""
+        return Actor(self.username, self.role, self.colleges if self.role == "college_reviewer" else None,
+                     self.student_id if self.role == "graduate" else None)
 
 
 # --- passwords ---------------------------------------------------------------------------------
@@ -111,28 +114,17 @@ def add_user(store: Store, actor: Actor, username: str, role: str, password: str
     """Create an account (the first-run command and the admin page). Only an admin (or the
     system, from the CLI) may; a college reviewer needs colleges that exist on the roster."""
     username = username.strip()
-    if actor.role not in ("system", "admin"):
-        raise AccountError("只有就业处管理员可以添加账号")
+    access.require(store, actor, access.ADMINS, "user:add", username, "只有就业处管理员可以添加账号", AccountError)
     if not username or any(c.isspace() for c in username):
         raise AccountError("用户名不能为空，也不能含空格")
-    if role not in ROLES:
-        raise AccountError(f"未知的角色：{role}（可用：{'、'.join(f'{k} {v}' for k, v in ROLES.items())}）")
-    chosen = sorted({c.strip() for c in colleges or [] if c.strip()})
-    if role == "college_reviewer" and not chosen:
-        raise AccountError("学院审核员/院长须指定至少一个学院（--college）")
-    if role != "college_reviewer" and chosen:
-        raise AccountError(f"{ROLES[role]}不按学院限定范围，不能指定学院")
-    if role == "graduate" and not student_id:
-        raise AccountError("毕业生账号须指定学号")
+    chosen = _checked_scope(role, colleges, student_id)
     if password is not None and (problem := password_problem(password, username)):
         raise AccountError(problem)
 
     def work(writer: Writer) -> User:
         if writer.one("user_by_name", username=username):
             raise AccountError(f"用户名 {username} 已存在")
-        known = {r["college_name"] for r in writer.rows("known_colleges")}
-        if unknown := [c for c in chosen if c not in known]:
-            raise AccountError(f"名单中没有这些学院：{'、'.join(unknown)}")
+        _check_colleges_known(writer, chosen)
         now = writer.now()
         writer.insert("users", pl.DataFrame([{
             "user_id": int(writer.next_ids("user_ids", 1)[0]), "username": username,
@@ -147,6 +139,64 @@ def add_user(store: Store, actor: Actor, username: str, role: str, password: str
                     must_change_password)
 
     return store.transaction(actor, "user:add", work, username)
+
+
+def _checked_scope(role: str, colleges: list[str] | None, student_id: str | None) -> list[str]:
+    """The account's colleges, sorted, if they fit its role."""
+    if role not in ROLES:
+        raise AccountError(f"未知的角色：{role}（可用：{'、'.join(f'{k} {v}' for k, v in ROLES.items())}）")
+    chosen = sorted({c.strip() for c in colleges or [] if c.strip()})
+    if role == "college_reviewer" and not chosen:
+        raise AccountError("学院审核员/院长须指定至少一个学院（--college）")
+    if role != "college_reviewer" and chosen:
+        raise AccountError(f"{ROLES[role]}不按学院限定范围，不能指定学院")
+    if role == "graduate" and not student_id:
+        raise AccountError("毕业生账号须指定学号")
+    return chosen
+
+
+def _check_colleges_known(writer: Writer, chosen: list[str]) -> None:
+    known = {r["college_name"] for r in writer.rows("known_colleges")}
+    if unknown := [c for c in chosen if c not in known]:
+        raise AccountError(f"名单中没有这些学院：{'、'.join(unknown)}")
+
+
+def update_user(store: Store, actor: Actor, username: str, *, role: str | None = None,
+                colleges: list[str] | None = None, display_name: str | None = None,
+                disabled: bool | None = None, oidc_subject: str | None = None) -> User:
+    """An admin changes an account's role and colleges, its name, its 统一身份认证 mapping
+    (`oidc_subject`; "" removes it) or disables/enables it. Arguments left None keep their
+    value. An admin cannot disable or demote their own account (no office locks itself out)."""
+    access.require(store, actor, access.ADMINS, "user:update", username, "只有就业处管理员可以修改账号", AccountError)
+
+    def work(writer: Writer) -> User:
+        found = writer.one("user_by_name", username=username.strip())
+        if found is None:
+            raise AccountError(f"没有用户 {username}")
+        new_role = role or found["role"]
+        if role is not None and colleges is None and new_role != "college_reviewer":
+            scope: list[str] | None = []
+        else:
+            scope = colleges if colleges is not None else list(found["colleges"] or [])
+        chosen = _checked_scope(new_role, scope, found["student_id"])
+        _check_colleges_known(writer, chosen)
+        if found["username"] == actor.name and (disabled or new_role != found["role"]):
+            raise AccountError("不能停用自己的账号或修改自己的角色，请由另一位管理员操作")
+        subject = found["oidc_subject"] if oidc_subject is None else (oidc_subject.strip() or None)
+        if subject and (other := writer.one("user_by_oidc", subject=subject)) and other["user_id"] != found["user_id"]:
+            raise AccountError(f"统一身份认证账号 {subject} 已对应用户 {other['username']}")
+        changed = {
+            "display_name": (display_name or found["display_name"]).strip(), "role": new_role,
+            "colleges": chosen or None, "student_id": found["student_id"], "oidc_subject": subject,
+            "disabled": found["disabled"] if disabled is None else disabled,
+        }
+        writer.execute("user_update", user_id=found["user_id"], now=writer.now(), **changed)
+        writer.touched_students = []
+        writer.audit_target = found["username"]
+        writer.audit_detail = {k: v for k, v in changed.items() if v != found[k]}
+        return from_row({**found, **changed})
+
+    return store.transaction(actor, "user:update", work, username)
 
 
 def login(store: Store, username: str, password: str, *, client: str = "") -> User:
@@ -180,9 +230,34 @@ def login(store: Store, username: str, password: str, *, client: str = "") -> Us
             return (f"连续 {MAX_FAILURES} 次登录失败，账号锁定 {LOCK_MINUTES} 分钟" if locked else refused)
         writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None, now=now)
         writer.audit_detail = {"outcome": "ok", "client": client}
-        return _user(found)
+        return from_row(found)
 
     result = store.transaction(Actor(username or "?", "login"), "login", work, username)
+    if isinstance(result, str):
+        raise LoginRefused(result)
+    return result
+
+
+def login_oidc(store: Store, subject: str, *, client: str = "") -> User:
+    """The account a 统一身份认证 identity (the configured claim's value) is mapped to;
+    LoginRefused if none is, or it is disabled. Audited either way."""
+
+    def work(writer: Writer) -> User | str:
+        writer.touched_students = []
+        found = writer.one("user_by_oidc", subject=subject)
+        writer.audit_target = found["username"] if found else subject
+        if found is None:
+            writer.audit_detail = {"outcome": "oidc_unknown", "subject": subject, "client": client}
+            return f"统一身份认证账号 {subject} 尚未在本系统开通，请联系就业处"
+        if found["disabled"]:
+            writer.audit_detail = {"outcome": "disabled", "via": "oidc", "client": client}
+            return "账号已停用，请联系就业处"
+        writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None,
+                       now=writer.now())
+        writer.audit_detail = {"outcome": "ok", "via": "oidc", "client": client}
+        return from_row(found)
+
+    result = store.transaction(Actor(subject or "?", "login"), "login", work, subject)
     if isinstance(result, str):
         raise LoginRefused(result)
     return result
@@ -212,8 +287,8 @@ def change_password(store: Store, username: str, old: str, new: str) -> None:
 
 def reset_password(store: Store, actor: Actor, username: str, new: str) -> None:
     """An admin sets a new password, which the user must change at their next login."""
-    if actor.role not in ("system", "admin"):
-        raise AccountError("只有就业处管理员可以重置密码")
+    access.require(store, actor, access.ADMINS, "user:reset_password", username, "只有就业处管理员可以重置密码",
+                   AccountError)
     if problem := password_problem(new, username):
         raise AccountError(problem)
 
@@ -231,13 +306,12 @@ def reset_password(store: Store, actor: Actor, username: str, new: str) -> None:
 
 
 def list_users(store: Store, actor: Actor) -> list[dict[str, Any]]:
-    if actor.role not in ("system", "admin"):
-        raise AccountError("只有就业处管理员可以查看账号")
+    access.require(store, actor, access.ADMINS, "user:list", None, "只有就业处管理员可以查看账号", AccountError)
     with store.reading(actor) as reader:
         return reader.rows("users_list")
 
 
-def _user(row: dict[str, Any]) -> User:
+def from_row(row: dict[str, Any]) -> User:
     colleges = tuple(row["colleges"]) if row["colleges"] else None
     return User(row["username"], row["display_name"], row["role"], colleges, row["student_id"],
                 bool(row["must_change_password"]))

@@ -7,6 +7,7 @@ from datetime import date
 
 import polars as pl
 
+from pipelines import access
 from pipelines.store import Actor, Store, StoreError, Writer
 
 
@@ -42,7 +43,9 @@ def default_campaign(cohort: int, school_name: str) -> Campaign:
 
 
 def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
-    """Create or update the campaign of a cohort."""
+    """Create or update the campaign of a cohort (the office only)."""
+    access.require(store, actor, access.IMPORTERS, "campaign:set", str(campaign.cohort),
+                   "只有就业处管理员可以设置登记工作")
     problems = campaign.problems()
     if problems:
         raise StoreError("；".join(problems))

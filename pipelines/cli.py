@@ -77,7 +77,8 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         opens_on=config.parse_day(args.opens, "--opens") if args.opens else base.opens_on,
         change_deadline=config.parse_day(args.change_deadline, "--change-deadline") if args.change_deadline else base.change_deadline,
     )
-    campaigns.save_campaign(_store(args), SYSTEM, campaign)
+    store = _store(args)
+    campaigns.save_campaign(store, _actor(args, store), campaign)
     print(f"已保存 {campaign.cohort} 届登记工作：截止 {campaign.registration_deadline}，通知 {campaign.notice_number or '（未填）'}")
     return 0
 
@@ -102,7 +103,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     store = _store(args)
     result = imports.import_file(
-        store, SYSTEM, args.kind, args.file, skip_invalid=args.skip_invalid,
+        store, _actor(args, store), args.kind, args.file, skip_invalid=args.skip_invalid,
         cohort=args.cohort, refused_path=args.refused_out, progress=_err,
     )
     print(result.summary())
@@ -113,7 +114,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     store = _store(args)
-    with store.reading(SYSTEM) as reader:
+    with store.reading(_actor(args, store)) as reader:
         cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
         if cohort is None:
             raise StoreError("库中还没有任何届别的登记工作；请先运行 dangan demo 或 dangan campaign set")
@@ -135,7 +136,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     store = _store(args)
-    actor = Actor(args.reviewer, SYSTEM.role) if args.reviewer else SYSTEM
+    actor = _actor(args, store)
+    if args.reviewer and actor == SYSTEM:
+        actor = Actor(args.reviewer, SYSTEM.role)
     if args.action == "export":
         return _review_export(store, actor, args)
     if not args.student or not args.level:
@@ -158,14 +161,17 @@ def _review_export(store: Store, actor: Actor, args: argparse.Namespace) -> int:
     chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.status)
     with store.reading(actor) as reader:
         cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
-    data, rows = exports.review_results_file(store, actor, cohort, chosen, out.suffix.lower()[1:], out.name)
+    data, rows = exports.review_results_file(store, actor, cohort, chosen, out.suffix.lower()[1:], out.name,
+                                             unmasked=args.unmasked)
     out.write_bytes(data)
-    print(f"已导出 {rows} 条审核结果到 {out}（与档案登记导入文件同样的列，可回传全国系统）")
+    print(f"已导出 {rows} 条审核结果到 {out}（与档案登记导入文件同样的列"
+          + ("，未脱敏，可回传全国系统）" if args.unmasked else "；联系电话和详细地址已脱敏，回传全国系统请加 --unmasked）"))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     store = _store(args)
+    actor = _actor(args, store)
     valid_until = config.parse_day(args.valid_until, "--valid-until") if args.valid_until else None
     out = Path(args.out)
     if args.action == "issue":
@@ -173,8 +179,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise ValueError("report issue 须用 --student 指定学号")
         if out.suffix.lower() != ".pdf":
             raise ValueError("report issue 的 --out 须是 .pdf 文件")
-        issued = reports.issue(store, SYSTEM, args.student, args.kind, valid_until)
-        documents = reports.documents(store, SYSTEM, [issued.report_id])
+        issued = reports.issue(store, actor, args.student, args.kind, valid_until)
+        documents = reports.documents(store, actor, [issued.report_id])
         out.write_bytes(report_pdf.render(documents))
         state = "新生成" if issued.is_new else "已有、仍然有效的"
         until = f"{issued.valid_until:%Y-%m-%d}" if issued.valid_until else "未设置（未确认）"
@@ -185,16 +191,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".pdf", ".zip"):
         raise ValueError("report batch 的 --out 须是 .pdf（合并打印）或 .zip（每人一个 PDF）")
     chosen = filters.Filters(college=args.college, class_name=args.class_name)
-    with store.reading(SYSTEM) as reader:
+    with store.reading(actor) as reader:
         cohort = (reader.one("latest_cohort") or {}).get("cohort")
         people = reader.query("report_candidates", cohort=cohort, kind=args.kind, **chosen.params())
     if people.height == 0:
         raise ValueError(f"{args.college or args.class_name} 没有毕业生")
-    done, refused = reports.issue_many(store, SYSTEM, people["student_id"].to_list(), args.kind, valid_until,
+    done, refused = reports.issue_many(store, actor, people["student_id"].to_list(), args.kind, valid_until,
                                        Progress("生成核验报告"))
     if not done:
         raise ValueError(f"没有可生成报告的毕业生（{len(refused)} 人未确认登记去向或不符合条件）")
-    documents = reports.documents(store, SYSTEM, [r.report_id for r in done])
+    documents = reports.documents(store, actor, [r.report_id for r in done])
     bar = Progress("生成 PDF")
     data = (report_pdf.render(documents, lambda i: bar(i, len(documents))) if out.suffix.lower() == ".pdf"
             else report_pdf.render_zip(documents, lambda i: bar(i, len(documents))))
@@ -221,6 +227,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if verdict.valid else 1
 
 
+def _actor(args: argparse.Namespace, store: Store) -> Actor:
+    """Who a command acts as: the system (whoever runs the command on the server may open the
+    store file anyway), or with `--as USER` that account, logged in with its password
+    (DANGAN_PASSWORD or a prompt) and bound by its role and colleges like on the dashboard."""
+    name = getattr(args, "as_user", None)
+    if not name:
+        return SYSTEM
+    import getpass
+
+    password = os.environ.get(config.ENV_PASSWORD) or getpass.getpass(f"{name} 的密码：")
+    user = accounts.login(store, name, password, client="cli")
+    if user.must_change_password:
+        raise ValueError(f"账号 {name} 须先在看板登录并修改初始密码")
+    return user.actor
+
+
 def _password(args: argparse.Namespace, prompt: str) -> str:
     """A password from standard input (--password-stdin, for scripts) or typed at a prompt;
     never from the command line, where other users could read it in the process list."""
@@ -236,8 +258,9 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
 
 def cmd_user(args: argparse.Namespace) -> int:
     store = _store(args)
+    actor = _actor(args, store)
     if args.action == "list":
-        rows = accounts.list_users(store, SYSTEM)
+        rows = accounts.list_users(store, actor)
         print(_table(["用户名", "姓名", "角色", "学院", "须改密码", "锁定至"], [
             [r["username"], r["display_name"], accounts.ROLES.get(r["role"], r["role"]), "、".join(r["colleges"] or []),
              "是" if r["must_change_password"] else "", f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else ""]
@@ -248,14 +271,22 @@ def cmd_user(args: argparse.Namespace) -> int:
     if args.action == "add":
         if not args.role:
             raise ValueError("须用 --role 指定角色：" + "、".join(f"{k}（{v}）" for k, v in accounts.ROLES.items()))
-        user = accounts.add_user(store, SYSTEM, args.username, args.role, _password(args, "初始密码"),
+        user = accounts.add_user(store, actor, args.username, args.role, _password(args, "初始密码"),
                                  display_name=args.display_name, colleges=args.college, student_id=args.student,
                                  must_change_password=not args.no_change_required)
         scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
         print(f"已添加 {accounts.ROLES[user.role]} {user.username}{scope}"
               + ("；首次登录须修改密码" if user.must_change_password else ""))
         return 0
-    accounts.reset_password(store, SYSTEM, args.username, _password(args, "新密码"))
+    if args.action == "update":
+        disabled = True if args.disable else False if args.enable else None
+        user = accounts.update_user(store, actor, args.username, role=args.role, colleges=args.college,
+                                    display_name=args.display_name, disabled=disabled,
+                                    oidc_subject=args.oidc_subject)
+        scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
+        print(f"已修改 {user.username}：{accounts.ROLES[user.role]}{scope}" + ("（已停用）" if disabled else ""))
+        return 0
+    accounts.reset_password(store, actor, args.username, _password(args, "新密码"))
     print(f"已重置 {args.username} 的密码（并解除锁定）；下次登录须修改密码")
     return 0
 
@@ -314,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=f"数据库文件（环境变量 {config.ENV_DB}，默认 {config.DEFAULT_DB}）")
     common.add_argument("--today", default=argparse.SUPPRESS, help=f"把哪一天当作今天，YYYY-MM-DD（环境变量 {config.ENV_TODAY}）")
+    common.add_argument("--as", dest="as_user", default=argparse.SUPPRESS, metavar="USER",
+                        help=f"以该账号的角色和学院范围操作（密码取自环境变量 {config.ENV_PASSWORD} 或提示输入；"
+                             "不给则以系统身份）")
 
     parser = argparse.ArgumentParser(prog="dangan", description="毕业生档案信息登记：导入、统计与看板", parents=[common])
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -359,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--college", help="export：只导出该学院")
     p.add_argument("--class", dest="class_name", help="export：只导出该班级")
     p.add_argument("--status", choices=list(workflow.STAGES), help="export：只导出该环节")
+    p.add_argument("--unmasked", action="store_true", help="export：联系电话和详细地址不脱敏（记入审计日志）")
     p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
     p.set_defaults(func=cmd_review)
 
@@ -377,8 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--number", required=True, help="核验编号（15 位）")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("user", parents=[common], help="账号：添加、列出、重置密码（首次使用先添加管理员）")
-    p.add_argument("action", choices=["add", "list", "reset-password"])
+    p = sub.add_parser("user", parents=[common], help="账号：添加、列出、修改、重置密码（首次使用先添加管理员）")
+    p.add_argument("action", choices=["add", "list", "update", "reset-password"])
     p.add_argument("--username", help="用户名（工号，或毕业生学号）")
     p.add_argument("--role", choices=list(accounts.ROLES), help="角色")
     p.add_argument("--college", action="append", help="学院审核员/院长的学院，可重复")
@@ -386,6 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", help="毕业生账号对应的学号")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（脚本用），否则提示输入")
     p.add_argument("--no-change-required", action="store_true", help="首次登录不要求修改密码")
+    p.add_argument("--oidc-subject", help="update：对应的统一身份认证账号（空字符串解除对应）")
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--disable", action="store_true", help="update：停用账号")
+    state.add_argument("--enable", action="store_true", help="update：启用账号")
     p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("serve", parents=[common], help="启动看板")
@@ -398,6 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.db = getattr(args, "db", None)
     args.today = getattr(args, "today", None)
+    args.as_user = getattr(args, "as_user", None)
     try:
         if args.today:
             config.parse_day(args.today, "--today")

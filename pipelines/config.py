@@ -10,6 +10,9 @@ DEFAULT_DB = Path("data") / "dangan.duckdb"
 ENV_DB = "DANGAN_DB"
 ENV_TODAY = "DANGAN_TODAY"
 ENV_LOCK_WAIT = "DANGAN_LOCK_WAIT"  # seconds a command waits for the store before giving up
+ENV_PASSWORD = "DANGAN_PASSWORD"  # the password of `dangan --as USER` (else a prompt)
+ENV_IDLE = "DANGAN_IDLE_MINUTES"  # a dashboard session idle this long logs out
+ENV_OIDC_CLAIM = "DANGAN_OIDC_CLAIM"  # the 统一身份认证 claim matched to users.oidc_subject
 
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -34,3 +37,11 @@ def explicit_today(explicit: str | date | None = None) -> date | None:
 
 def lock_wait_seconds() -> float:
     return float(os.environ.get(ENV_LOCK_WAIT, "120"))
+
+
+def idle_minutes() -> int:
+    return int(os.environ.get(ENV_IDLE, "30"))
+
+
+def oidc_claim() -> str:
+    return os.environ.get(ENV_OIDC_CLAIM, "sub")

@@ -9,8 +9,11 @@ from datetime import date
 import polars as pl
 import xlsxwriter
 
+from pipelines import identity, progress
+from pipelines.access import require, require_export
 from pipelines.filters import Filters
 from pipelines.imports import REGISTRATION_COLUMNS
+from pipelines.privacy import REVEALERS, search_audit
 from pipelines.store import Actor, Store
 
 CHASE_COLUMNS = {
@@ -97,21 +100,68 @@ def table_xlsx(frame: pl.DataFrame, sheet_name: str) -> bytes:
     return buffer.getvalue()
 
 
-def review_results(results: pl.DataFrame) -> pl.DataFrame:
-    """`sql/queries/review_results.sql` rows under the registrations import's own headers."""
+def review_results(results: pl.DataFrame, *, unmasked: bool = False) -> pl.DataFrame:
+    """`sql/queries/review_results.sql` rows under the registrations import's own headers, the
+    contact phone and detailed address masked unless `unmasked`."""
+    if not unmasked:
+        results = results.with_columns(
+            pl.col("phone").map_elements(identity.mask_phone, return_dtype=pl.String),
+            pl.col("address_detail").map_elements(identity.mask_address, return_dtype=pl.String))
     return results.rename({c: REGISTRATION_COLUMNS[c][0] for c in results.columns})
 
 
 def review_results_file(store: Store, actor: Actor, cohort: int | None, chosen: Filters, fmt: str,
-                        file_name: str) -> tuple[bytes, int]:
+                        file_name: str, *, unmasked: bool = False) -> tuple[bytes, int]:
     """The selected graduates' current registrations with their review outcome, in the
     registrations import layout, as 'csv' or 'xlsx'; the export is recorded (scope, rows,
-    sha256). Returns the file and its row count. The CLI and the 待审核 page both use it."""
+    sha256, whether unmasked). Masked by default; `unmasked` (for carrying the file back to the
+    national system, or re-importing it) needs a role that may reveal personal data. Returns
+    the file and its row count. The CLI and the 待审核 page both use it."""
+    require_export(store, actor, "review_results", file_name)
+    if unmasked:
+        require(store, actor, REVEALERS, "export:review_results", file_name,
+                "你的角色不能导出未脱敏的联系电话和详细地址")
     with store.reading(actor) as reader:
         results = reader.query("review_results", cohort=cohort, **chosen.params())
-    table = review_results(results)
+    table = review_results(results, unmasked=unmasked)
     data = table_csv(table) if fmt == "csv" else table_xlsx(table, "审核结果")
-    store.record(actor, "export:review_results", file_name, {
-        "cohort": cohort, "filters": chosen.to_query(), "rows": table.height,
-        "sha256": hashlib.sha256(data).hexdigest()})
+    _record(store, actor, "export:review_results", file_name, data, table.height,
+            {"cohort": cohort, "filters": chosen.to_query(), "unmasked": unmasked})
     return data, table.height
+
+
+def chase_list_file(store: Store, actor: Actor, cohort: int, chosen: Filters, reason: str | None,
+                    deadline: date, file_name: str) -> tuple[bytes, int]:
+    """The chase list (xlsx, by advisor) of the graduates at risk in `chosen`'s college or
+    class, within the actor's scope; recorded like every export. Returns the file and its
+    row count."""
+    require_export(store, actor, "chase_list", file_name)
+    with store.reading(actor) as reader:
+        everyone = reader.query("risk_list", cohort=cohort, **chosen.params(),
+                                review_wait_days=progress.REVIEW_WAIT_DAYS, reason=reason, limit=None, offset=0)
+        today = reader.today
+    scope = chosen.class_name or chosen.college or "全校"
+    data = chase_list_xlsx(progress.describe_risks(everyone, deadline, today), scope, today)
+    _record(store, actor, "export:chase_list", file_name, data, everyone.height,
+            {"cohort": cohort, "filters": chosen.to_query(), "reason": reason})
+    return data, everyone.height
+
+
+AUDIT_HEADERS = {"audit_id": "编号", "logged_at": "时间", "actor": "操作人", "role": "角色", "action": "操作",
+                 "target": "对象", "detail": "详情"}
+
+
+def audit_log_file(store: Store, actor: Actor, filters: dict[str, object], file_name: str) -> tuple[bytes, int]:
+    """The audit records matching `filters` as CSV; the export is recorded in the log it exports."""
+    require_export(store, actor, "audit_log", file_name)
+    everything = search_audit(store, actor, **filters, limit=None, offset=0)
+    data = table_csv(everything.drop("total").with_columns(pl.col("logged_at").cast(pl.String))
+                     .rename(AUDIT_HEADERS))
+    _record(store, actor, "export:audit", file_name, data, everything.height,
+            {"filters": {k: str(v) for k, v in filters.items() if v}})
+    return data, everything.height
+
+
+def _record(store: Store, actor: Actor, action: str, file_name: str, data: bytes, rows: int,
+            scope: dict[str, object]) -> None:
+    store.record(actor, action, file_name, {**scope, "rows": rows, "sha256": hashlib.sha256(data).hexdigest()})

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel
 
-from pipelines import divisions, rows, sources, submissions, text, workflow
+from pipelines import access, divisions, rows, sources, submissions, text, workflow
 from pipelines.store import Actor, Store, StoreError, Writer
 
 Progress = Callable[[str], None]
@@ -413,6 +413,7 @@ def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
     """Import one file of `kind_key` (roster, destinations, registrations) into the store."""
     kind = KINDS[kind_key]
     path = Path(path)
+    access.require(store, actor, access.IMPORTERS, f"import:{kind_key}", path.name, "只有就业处管理员可以导入数据")
     say = progress or (lambda _msg: None)
     say(f"读取 {path.name} ……")
     try:

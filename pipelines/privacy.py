@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipelines import access
 from pipelines.store import Actor, Store, StoreError, Writer
 
 REVEALERS = frozenset({"system", "admin", "school_reviewer", "college_reviewer"})
@@ -22,8 +23,7 @@ class PrivacyRefused(StoreError):
 
 def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
     """The unmasked 身份证号 and phone of one graduate, after recording the reveal."""
-    if actor.role not in REVEALERS:
-        raise PrivacyRefused("你的角色不能查看完整个人信息")
+    access.require(store, actor, REVEALERS, "reveal", student_id, "你的角色不能查看完整个人信息", PrivacyRefused)
 
     def work(writer: Writer) -> dict[str, Any] | None:
         found = writer.one("personal_data_of", student_id=student_id)
@@ -41,7 +41,6 @@ def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
 
 def search_audit(store: Store, actor: Actor, **filters: Any) -> Any:
     """Audit records (sql/queries/audit_search.sql) for those who may read the log."""
-    if actor.role not in AUDITORS:
-        raise PrivacyRefused("只有就业处管理员可以查看审计日志")
+    access.require(store, actor, AUDITORS, "audit:read", None, "只有就业处管理员可以查看审计日志", PrivacyRefused)
     with store.reading(actor) as reader:
         return reader.query("audit_search", **filters)

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import verification
+from pipelines import access, verification
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -104,8 +104,8 @@ def issue_many(store: Store, actor: Actor, student_ids: list[str], kind: str, va
     is called as each graduate is decided."""
     if kind not in KINDS:
         raise ReportRefused(f"未知的核验类型：{kind}（应为 archive 或 hukou）")
-    _may_issue(actor)
     wanted = list(dict.fromkeys(student_ids))
+    _may_issue(store, actor, f"report:issue:{kind}", wanted[0] if len(wanted) == 1 else f"{len(wanted)} 人")
     return store.transaction(actor, f"report:issue:{kind}",
                              lambda writer: _issue(writer, wanted, kind, valid_until, progress),
                              wanted[0] if len(wanted) == 1 else f"{len(wanted)} 人")
@@ -201,8 +201,8 @@ def documents(store: Store, actor: Actor, report_ids: list[int]) -> list[dict[st
 
 def close(store: Store, actor: Actor, report_number: str) -> None:
     """Close a report: from now on it verifies as 已关闭. A new one can then be issued."""
-    _may_issue(actor)
     number = report_number.strip().upper()
+    _may_issue(store, actor, "report:close", number)
 
     def work(writer: Writer) -> None:
         found = writer.one("report_by_number", report_number=number)
@@ -218,9 +218,8 @@ def close(store: Store, actor: Actor, report_number: str) -> None:
     store.transaction(actor, "report:close", work, number)
 
 
-def _may_issue(actor: Actor) -> None:
-    if actor.role not in ISSUERS:
-        raise ReportRefused("你的角色不能生成或关闭核验报告")
+def _may_issue(store: Store, actor: Actor, action: str, target: str | None) -> None:
+    access.require(store, actor, ISSUERS, action, target, "你的角色不能生成或关闭核验报告", ReportRefused)
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,17 @@ def _province(value: Any) -> str:
     return found.name if found else str(value)
 
 
+def _not_masked(value: Any) -> Any:
+    """A masked export (`138****5678`, `南昌市红谷滩区********`) carried back into an import
+    would overwrite real values with stars: refuse it."""
+    if isinstance(value, str) and "***" in value:
+        raise ValueError("是脱敏后的值（含 ***）：脱敏导出的文件不能再导入，请导出完整信息（须有权限并记入审计）后再导入")
+    return value
+
+
 def _contact_number(value: Any) -> str:
     # Format problems of the unit's phone and postcode are flags for the reviewer, not refusals.
+    _not_masked(value)
     return identity.normalize_phone(text.compact(value)) if value else ""
 
 
@@ -235,7 +244,7 @@ class RegistrationRow(BaseModel):
     province: Annotated[str, BeforeValidator(_province)] = ""
     city: Text = ""
     district: Text = ""
-    address_detail: Text = ""
+    address_detail: Annotated[str, BeforeValidator(_not_masked), BeforeValidator(_text)] = ""
     postcode: Annotated[str, BeforeValidator(_compact)] = ""
     contact: Text = ""
     phone: Annotated[str, BeforeValidator(_contact_number)] = ""

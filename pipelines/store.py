@@ -55,11 +55,13 @@ _SEQUENCES = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a user name, a role, and the colleges they may see (None: all)."""
+    """Who is acting: a user name, a role, the colleges they may see (None: all) and, for a
+    graduate, the one graduate they may see."""
 
     name: str
     role: str
     colleges: tuple[str, ...] | None = None
+    student_id: str | None = None
 
 
 SYSTEM = Actor("system", "system")
@@ -75,6 +77,12 @@ class StoreBusy(StoreError):
 
 class WriteLost(StoreError):
     pass
+
+
+def _set_scope(conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+    """What the SQL views let this connection see (sql/views/05_scoped_graduates.sql)."""
+    conn.execute("set variable scope_colleges = ?", [list(actor.colleges) if actor.colleges is not None else None])
+    conn.execute("set variable scope_student = ?", [actor.student_id])
 
 
 # --- locks -------------------------------------------------------------------------------
@@ -243,7 +251,7 @@ class Writer(Reader):
     def refresh_stage_cache(self) -> None:
         """Refill `graduate_stage_cache` from the live view, for every college, as of today and
         the day before, and the summed counts made from it."""
-        self.conn.execute("set variable scope_colleges = NULL")
+        _set_scope(self.conn, SYSTEM)
         for i, day in enumerate(stage_cache_days(self.today)):
             _set_day(self.conn, day)
             fill = "create or replace table graduate_stage_cache as" if i == 0 else "insert into graduate_stage_cache"
@@ -263,7 +271,7 @@ class Writer(Reader):
         counts by the difference, inside this transaction (a review decision changes nothing
         else, and nothing about yesterday). Costs the same on 5 thousand or 12 million rows,
         but for the scans that find these graduates' history."""
-        self.conn.execute("set variable scope_colleges = NULL")
+        _set_scope(self.conn, SYSTEM)
         with self.only_students(student_ids):
             self._count_rows(sign=-1)  # what these graduates counted for until now
             self.conn.execute("delete from graduate_stage_cache where cache_day = ? and list_contains(?, student_id)",
@@ -329,7 +337,7 @@ class Writer(Reader):
 
     def _refill_counts(self, days: tuple[date, ...]) -> None:
         """Recompute the summed counts of `days` from the materialised stages."""
-        self.conn.execute("set variable scope_colleges = NULL")
+        _set_scope(self.conn, SYSTEM)
         everyone = ", ".join(["NULL"] * 8)
 
         def fill() -> None:
@@ -346,8 +354,7 @@ class Writer(Reader):
             _set_day(self.conn, self.today)
 
     def _rescope(self) -> None:
-        colleges = list(self.actor.colleges) if self.actor.colleges is not None else None
-        self.conn.execute("set variable scope_colleges = ?", [colleges])
+        _set_scope(self.conn, self.actor)
 
     def set_setting(self, key: str, value: str) -> None:
         self.conn.execute(
@@ -423,7 +430,7 @@ class Store:
         if today is None:
             today = date.fromisoformat(settings["as_of"]) if "as_of" in settings else date.today()
         _set_day(conn, today)
-        conn.execute("set variable scope_colleges = ?", [list(actor.colleges) if actor.colleges is not None else None])
+        _set_scope(conn, actor)
         conn.execute("set variable only_students = NULL")
         # Readers use the materialised stages when they were computed for this very day; a
         # writer always sees the live view, which includes its own uncommitted changes.
@@ -452,9 +459,15 @@ class Store:
                 if _schema_state(conn) == wanted:
                     self._ready = True
                     return
+        existed = self.path.exists()
         with self._connection(write=True) as conn:
             _migrate(conn, wanted)
+            upgraded = existed and conn.execute("select count(*) from graduates").fetchall()[0][0] > 0
         self._ready = True
+        if upgraded:
+            # The new views recreated the materialised stages empty: refill them now, rather than
+            # leave every reader on the (much slower) live views until the next write.
+            self._write(SYSTEM, "stages:refresh", lambda w: w.refresh_stage_cache(), None, invalidate=False)
 
     @contextlib.contextmanager
     def reading(self, actor: Actor, as_of: date | None = None) -> Iterator[Reader]:

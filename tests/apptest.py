@@ -39,17 +39,42 @@ def sql(store: Store, text: str, params: list[Any] | None = None, as_of: date = 
         return reader.conn.execute(text, params or []).fetchall()
 
 
-def open_page(script: str | None = None, identity: str | None = None, **query: str) -> AppTest:
-    """Run app.py once, then the page `script` (None: the default page) with `query` in the URL
-    and, if given, the sidebar identity `identity`. Fails on any exception."""
+def dean_college(store: Store) -> str:
+    """The college of the demo store's college reviewer account `dean`."""
+    (college,), = sql(store, "select colleges[1] from users where username = 'dean'")
+    return str(college)
+
+
+def page_alone(script: str, user: str | None, **query: str) -> AppTest:
+    """Run one page file on its own (not through app.py's navigation, which hides pages a role
+    does not have), logged in as `user`: how a page defends itself."""
+    app = AppTest.from_file(str(Path(APP).parent / script), default_timeout=300)
+    if user is not None:
+        app.session_state["username"] = user
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def refused_page(app: AppTest) -> bool:
+    """Whether the page refused its user (and drew nothing of its own)."""
+    return any("不能打开此页" in e.value for e in app.error) and not app.dataframe and not app.metric
+
+
+def open_page(script: str | None = None, user: str | None = "admin", **query: str) -> AppTest:
+    """Run app.py once, then the page `script` (None: the default page) with `query` in the URL,
+    logged in as the account `user` (the demo store's: admin, school, dean, analyst, or a
+    graduate's 学号; None: nobody). Fails on any exception."""
     app = AppTest.from_file(APP, default_timeout=300)
+    if user is not None:
+        app.session_state["username"] = user  # what a successful login leaves in the session
     if script:
         app.run()  # switching before a first run would run the page file outside app.py
         app.switch_page(script)
     for key, value in query.items():
         app.query_params[key] = value
     app.run()
-    if identity:
-        app.sidebar.selectbox(key="acting_reviewer").set_value(identity).run()
     assert not app.exception, [e.value for e in app.exception]
     return app

@@ -37,6 +37,8 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, ViewportSize, expect
 
+from pipelines.demo import DEMO_PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -185,11 +187,22 @@ def page_url(base_url: str, path: str = "", query: Mapping[str, object] | None =
     return f"{url}?{urlencode({k: str(v) for k, v in query.items()})}" if query else url
 
 
-def open_page(page: Page, base_url: str, path: str = "", query: Mapping[str, object] | None = None) -> Page:
-    """Load a dashboard page and wait until it has settled; returns the page."""
+def open_page(page: Page, base_url: str, path: str = "", query: Mapping[str, object] | None = None,
+              user: str | None = "admin") -> Page:
+    """Load a dashboard page, log in as the demo account `user` through the login form if the
+    page asks for it (a fresh load is a fresh session), and wait until it has settled."""
     page.goto(page_url(base_url, path, query))
     wait_settled(page)
+    if user is not None and page.get_by_role("heading", name="登录 · 档案登记看板").count():
+        log_in(page, user)
     return page
+
+
+def log_in(page: Page, user: str, password: str = DEMO_PASSWORD) -> None:
+    """Fill the login form and wait for the page it opens."""
+    page.get_by_label("用户名（工号；毕业生为学号）").fill(user)
+    page.get_by_label("密码", exact=True).fill(password)
+    settle_after(page, lambda: page.get_by_role("button", name="登录", exact=True).click())
 
 
 def wait_settled(page: Page, timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import accounts, imports
+from pipelines import accounts, cli, imports
+from pipelines.filters import Filters
 from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import ROSTER_HEADER, roster_row, table, write_csv
 
@@ -105,3 +106,86 @@ def test_the_cli_adds_the_first_admin_without_a_password_on_the_command_line(ros
                              capture_output=True, text=True)
     assert "admin" in listing.stdout and "就业处管理员" in listing.stdout and "scrypt" not in listing.stdout
     assert accounts.login(roster, "admin", "admin12345").role == "admin"
+
+
+def test_an_admin_changes_role_colleges_oidc_and_disables_but_not_their_own(roster: Store) -> None:
+    admin = accounts.add_user(roster, SYSTEM, "office", "admin", "office1234")
+    accounts.add_user(roster, SYSTEM, "rev02", "school_reviewer", "review123", must_change_password=False)
+    dean = accounts.update_user(roster, admin.actor, "rev02", role="college_reviewer", colleges=["商学院"])
+    assert dean.actor == Actor("rev02", "college_reviewer", ("商学院",))
+    assert accounts.login(roster, "rev02", "review123").actor.colleges == ("商学院",)
+    with pytest.raises(accounts.AccountError, match="须指定至少一个学院"):
+        accounts.update_user(roster, admin.actor, "rev02", colleges=[])
+    assert accounts.update_user(roster, admin.actor, "rev02", role="analyst").colleges is None
+    accounts.update_user(roster, admin.actor, "rev02", oidc_subject="T2024001")
+    with pytest.raises(accounts.AccountError, match="已对应用户 rev02"):
+        accounts.update_user(roster, admin.actor, "office", oidc_subject="T2024001")
+    with pytest.raises(accounts.AccountError, match="不能停用自己的账号"):
+        accounts.update_user(roster, admin.actor, "office", disabled=True)
+    with pytest.raises(accounts.AccountError, match="只有就业处管理员可以修改账号"):
+        accounts.update_user(roster, dean.actor, "office", disabled=True)
+    accounts.update_user(roster, admin.actor, "rev02", disabled=True)
+    with pytest.raises(accounts.LoginRefused, match="账号已停用"):
+        accounts.login(roster, "rev02", "review123")
+    changes = [json.loads(d) for (d,) in table(roster, "select detail from audit_log where action = 'user:update' "
+                                                       "and target = 'rev02' order by audit_id")]
+    assert changes == [{"role": "college_reviewer", "colleges": ["商学院"]}, {"role": "analyst", "colleges": None},
+                       {"oidc_subject": "T2024001"}, {"disabled": True}]
+
+
+def test_a_unified_identity_logs_in_only_when_mapped_and_enabled(roster: Store) -> None:
+    accounts.add_user(roster, SYSTEM, "rev03", "school_reviewer", None)  # OIDC only: no password at all
+    with pytest.raises(accounts.LoginRefused, match="尚未在本系统开通"):
+        accounts.login_oidc(roster, "T9")
+    with pytest.raises(accounts.LoginRefused, match="用户名或密码错误"):
+        accounts.login(roster, "rev03", "")  # a password login never works without a password
+    accounts.update_user(roster, SYSTEM, "rev03", oidc_subject="T9")
+    assert accounts.login_oidc(roster, "T9").username == "rev03"
+    accounts.update_user(roster, SYSTEM, "rev03", disabled=True)
+    with pytest.raises(accounts.LoginRefused, match="账号已停用"):
+        accounts.login_oidc(roster, "T9")
+    outcomes = [(t, json.loads(d)["outcome"]) for t, d in table(
+        roster, "select target, detail from audit_log where action = 'login' order by audit_id")]
+    assert outcomes == [("T9", "oidc_unknown"), ("rev03", "wrong_password"), ("rev03", "ok"), ("rev03", "disabled")]
+
+
+def test_a_graduate_account_sees_only_their_own_record_on_every_path(roster: Store) -> None:
+    graduate = accounts.add_user(roster, SYSTEM, "0024000001", "graduate", "first1234", student_id="0024000001")
+    assert graduate.actor == Actor("0024000001", "graduate", None, "0024000001")
+    for use_cache in (True, False):
+        with roster.reading(graduate.actor) as reader:
+            if not use_cache:
+                reader.conn.execute("set variable use_stage_cache = false")
+                reader.conn.execute("set variable use_count_cache = false")
+                reader.conn.execute("drop view if exists temp.graduate_stages")
+            assert reader.conn.execute("select student_id from graduate_stages").fetchall() == [("0024000001",)]
+            assert reader.conn.execute("select student_id from scoped_graduates").fetchall() == [("0024000001",)]
+            stats = reader.query("stats_by", by="school", cohort=None, **Filters().params())
+            assert stats["graduates"].to_list() == [1]
+            found = reader.query("graduate_list", cohort=None, search=None, limit=50, offset=0, **Filters().params())
+            assert found["student_id"].to_list() == ["0024000001"]
+            assert reader.query("graduate_detail", student_id="0024000002").height == 0
+
+
+def test_the_cli_acts_as_an_account_with_its_scope(roster: Store, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    accounts.add_user(roster, SYSTEM, "dean04", "college_reviewer", "dean12345", colleges=["商学院"],
+                      must_change_password=False)
+    accounts.add_user(roster, SYSTEM, "ana04", "analyst", "ana123456", must_change_password=False)
+    db = ["--db", str(roster.path), "--today", "2024-06-10"]
+    monkeypatch.setenv("DANGAN_PASSWORD", "dean12345")
+    assert cli.main([*db, "--as", "dean04", "stats", "--by", "college", "--format", "json"]) == 0
+    assert [r["key"] for r in json.loads(capsys.readouterr().out)] == ["商学院"]
+    assert cli.main([*db, "--as", "dean04", "user", "list"]) == 1
+    assert "只有就业处管理员可以查看账号" in capsys.readouterr().err
+    assert cli.main([*db, "--as", "dean04", "import", "roster", str(tmp_path / "none.csv")]) == 1
+    assert "只有就业处管理员可以导入数据" in capsys.readouterr().err
+    monkeypatch.setenv("DANGAN_PASSWORD", "ana123456")
+    assert cli.main([*db, "--as", "ana04", "review", "export", "--out", str(tmp_path / "results.csv")]) == 1
+    assert "不能导出" in capsys.readouterr().err and not (tmp_path / "results.csv").exists()
+    monkeypatch.setenv("DANGAN_PASSWORD", "wrong12345")
+    assert cli.main([*db, "--as", "ana04", "stats"]) == 1
+    assert "用户名或密码错误" in capsys.readouterr().err
+    refused = table(roster, "select actor, action from audit_log where detail->>'outcome' = 'refused' order by audit_id")
+    assert refused == [("dean04", "user:list"), ("dean04", "import:roster"), ("ana04", "export:review_results")]

@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from pipelines import accounts
 from pipelines.store import SYSTEM, Store
 from tests.browser import (
     ROOT,
     TODAY,
     assert_no_exception,
     launch_browser,
+    log_in,
     metric_label,
     new_page,
     open_page,
@@ -76,11 +78,17 @@ def test_home_page_shows_the_campaign_in_chinese(page: Page, demo_url: str) -> N
 
 def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
     path = tmp_path / "dangan.duckdb"
-    Store(path, today=TODAY, lock_wait=10).ensure_ready()  # migrated, no campaign
+    store = Store(path, today=TODAY, lock_wait=10)
+    store.ensure_ready()  # migrated, no campaign, no account
     with serve_dashboard(path) as base_url:
-        open_page(page, base_url)
+        open_page(page, base_url, user=None)
         assert_no_exception(page)
         info = page.get_by_test_id("stAlertContentInfo")
+        expect(info).to_contain_text("dangan user add")  # the login screen says how to begin
+        screenshot(page, "login-empty")
+        accounts.add_user(store, SYSTEM, "office", "admin", "office2024", must_change_password=False)
+        log_in(page, "office", "office2024")
+        assert_no_exception(page)
         expect(info).to_be_visible()
         expect(info).to_contain_text("dangan demo")
         expect(page.get_by_test_id("stMetric")).to_have_count(0)
@@ -181,7 +189,7 @@ def test_review_results_download_in_the_import_layout_and_audited(page: Page, de
         (registered,), = reader.conn.execute("select count(registration_id) from graduate_stages").fetchall()
         audits = reader.conn.execute("select actor, detail from audit_log where action = 'export:review_results'").fetchall()
     assert sheet.max_row - 1 == registered
-    assert audits and audits[-1][0] == "演示·就业处管理员" and f'"rows": {registered}' in audits[-1][1]
+    assert audits and audits[-1][0] == "admin" and f'"rows": {registered}' in audits[-1][1]
 
 
 def test_a_receiving_unit_checks_a_report_from_its_qr_link(page: Page, demo_url: str, demo_db: Path) -> None:
@@ -226,3 +234,27 @@ def test_html_and_script_in_a_registration_show_as_text(page: Page, demo_url: st
         screenshot(page, f"injection-{path}")
     # the review pane shows the unit name as text in its (canvas) grid; the DOM copy proves it
     expect(page.locator("td[role=gridcell]", has_text="<script>").first).to_be_attached()
+
+
+def test_a_dean_logs_in_from_a_shared_link_sees_their_pages_only_and_logs_out(page: Page, demo_url: str,
+                                                                              demo_db: Path) -> None:
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        (college,), = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+    open_page(page, demo_url, "risk", {"college": college}, user=None)
+    expect(page.get_by_role("heading", name="登录 · 档案登记看板", level=1)).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # nothing but the form before a login
+    log_in(page, "dean", "wrong-password1")
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("用户名或密码错误")
+    log_in(page, "dean")
+    assert_no_exception(page)
+    expect(page.get_by_role("heading", name="截止风险", level=1)).to_be_visible()  # the link survived the login
+    nav = page.get_by_test_id("stSidebarNav")
+    for allowed in ("总览", "截止风险", "待审核", "学院 / 班级", "登记详情", "核验查询"):
+        expect(nav.get_by_role("link", name=allowed)).to_be_visible()
+    for hidden in ("核验报告", "审计日志", "账号"):
+        expect(nav.get_by_role("link", name=hidden)).to_have_count(0)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("学院审核员/院长")
+    screenshot(page, "dean-logged-in")
+    settle_after(page, lambda: page.get_by_role("button", name="退出登录").click())
+    expect(page.get_by_role("heading", name="登录 · 档案登记看板", level=1)).to_be_visible()
+    expect(page.get_by_text("已退出登录。")).to_be_visible()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines.store import Store
+from pipelines import accounts
+from pipelines.store import SYSTEM, Store
 from tests import apptest
 from tests.apptest import APP, TODAY, open_page, sql
 
@@ -144,6 +145,8 @@ def test_detail_shows_history_masked_identity_and_flags(demo_store: Store) -> No
 def test_detail_search_finds_partial_names(demo_store: Store) -> None:
     (name,) = sql(demo_store, "select name from graduates order by student_id limit 1")[0]
     app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["username"] = "admin"
+    app.run()
     app.switch_page("screens/detail.py")
     app.run()
     app.text_input[0].input(name[1:]).run()
@@ -155,5 +158,9 @@ def test_detail_search_finds_partial_names(demo_store: Store) -> None:
 def test_every_page_on_an_empty_store_says_what_to_do(page: str | None, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DANGAN_DB", str(tmp_path / "empty.duckdb"))
-    app = open_page(page)
+    first = open_page(page, user=None)  # no account yet: the login screen says how to begin
+    assert any("dangan user add" in i.value and "dangan demo" in i.value for i in first.info)
+    accounts.add_user(Store(tmp_path / "empty.duckdb"), SYSTEM, "office", "admin", "office2024",
+                      must_change_password=False)
+    app = open_page(page, user="office")
     assert any("dangan demo" in i.value for i in app.info)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from pipelines import checks
 from pipelines.store import SYSTEM, Store
 from tests import apptest
-from tests.apptest import APP, open_page, sql
+from tests.apptest import open_page, sql
 from tests.conftest import SUBMISSION_FORM
 
 pytestmark = pytest.mark.slow
@@ -22,8 +22,8 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     yield from apptest.demo_store(tmp_path_factory, "review", graduates=2000, seed=11)
 
 
-def review_page(identity: str | None = None, **query: str) -> AppTest:
-    return open_page("screens/review.py", identity, **query)
+def review_page(user: str = "admin", **query: str) -> AppTest:
+    return open_page("screens/review.py", user, **query)
 
 
 def test_workload_and_queue_equal_sql_oldest_first(demo_store: Store) -> None:
@@ -44,8 +44,8 @@ def test_workload_and_queue_equal_sql_oldest_first(demo_store: Store) -> None:
 
 
 def test_a_college_reviewer_sees_only_their_college_and_cannot_open_another(demo_store: Store) -> None:
-    (college,), = sql(demo_store, "select min(college_name) from graduates")
-    app = review_page(f"学院审核员 · {college}")
+    college = apptest.dean_college(demo_store)
+    app = review_page("dean")
     queue = app.dataframe[1].value
     assert set(queue["学院"]) == {college}
     (mine,), = sql(demo_store, "select count(*) from graduate_stages where status = 'pending_college' and college_name = ?",
@@ -78,8 +78,7 @@ def test_the_review_pane_shows_flags_and_a_return_with_a_template_lands(demo_sto
     (status, reason), = sql(demo_store, "select status, return_reason from registration_status where registration_id = ?",
                             [registration_id])
     assert status == "returned" and reason.endswith("；请补充门牌号") and reason.startswith(template.options[1])
-    assert sql(demo_store, "select reviewer from reviews where registration_id = ?", [registration_id]) == [
-        ("演示·就业处管理员",)]
+    assert sql(demo_store, "select reviewer from reviews where registration_id = ?", [registration_id]) == [("admin",)]
 
 
 def test_a_resubmission_shows_what_changed_since_the_returned_revision(demo_store: Store) -> None:
@@ -117,12 +116,7 @@ def test_a_resubmission_with_images_shows_them_in_the_pane(demo_store: Store) ->
 def test_the_detail_page_links_a_pending_registration_to_its_review(demo_store: Store) -> None:
     (student_id, registration_id), = sql(demo_store, """select student_id, registration_id from graduate_stages
                                                          where status = 'pending_school' order by 1 limit 1""")
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page("screens/detail.py")
-    app.query_params["student"] = student_id
-    app.run()
-    assert not app.exception
+    app = open_page("screens/detail.py", student=student_id)
     links = [p for p in app.get("page_link") if p.label.startswith("去审核这一版")]
     assert len(links) == 1 and "待校审核" in links[0].label
     assert f"item={registration_id}" in str(links[0].proto)

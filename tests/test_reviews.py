@@ -9,8 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines import checks, cli, imports, reviews, submissions, workflow
-from pipelines.store import SYSTEM, Actor, Store
+from pipelines import checks, cli, exports, identity, imports, reviews, submissions, workflow
+from pipelines.filters import Filters
+from pipelines.store import SYSTEM, Actor, Store, StoreError
 from tests.conftest import (
     REGISTRATION_HEADER,
     ROSTER_HEADER,
@@ -227,7 +228,8 @@ def test_exported_review_results_import_back_without_changing_anything(
     reviews.decide(store, DEAN_FASHION, pending[_student(2)], APPROVE_COLLEGE)
     reviews.decide(store, SCHOOL, pending[_student(2)], APPROVE_SCHOOL)
     out = tmp_path / f"results{suffix}"
-    assert cli.main(["--db", str(store.path), "--today", "2024-06-10", "review", "export", "--out", str(out)]) == 0
+    assert cli.main(["--db", str(store.path), "--today", "2024-06-10", "review", "export", "--out", str(out),
+                     "--unmasked"]) == 0
     if suffix == ".xlsx":
         sheet = openpyxl.load_workbook(out).active
         header = [c.value for c in sheet[1]]
@@ -246,6 +248,36 @@ def test_exported_review_results_import_back_without_changing_anything(
     result = imports.import_file(store, SYSTEM, "registrations", out)
     assert (result.inserted, result.updated, result.unchanged) == (0, 0, 6)
     assert data_snapshot(store) == before
+    assert json.loads(audit[0][1])["unmasked"] is True
+
+
+def test_the_review_results_export_is_masked_by_default_and_a_masked_file_cannot_be_imported(
+        store: Store, pending: dict[str, int], tmp_path: Path) -> None:
+    out = tmp_path / "results.xlsx"
+    assert cli.main(["--db", str(store.path), "--today", "2024-06-10", "review", "export", "--out", str(out)]) == 0
+    sheet = openpyxl.load_workbook(out).active
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    phones = dict(table(store, "select student_id, phone from registrations"))
+    addresses = dict(table(store, "select student_id, address_detail from registrations"))
+    assert rows and all(r["档案转递联系电话"] == identity.mask_phone(phones[r["学号"]]) for r in rows)
+    assert all(r["详细地址"] == identity.mask_address(addresses[r["学号"]]) for r in rows)
+    assert all(r["档案转递联系电话"] != phones[r["学号"]] for r in rows if phones[r["学号"]])
+    before = data_snapshot(store)
+    with pytest.raises(imports.ImportRefused) as refused:
+        imports.import_file(store, SYSTEM, "registrations", out)
+    assert "脱敏导出的文件不能再导入" in str(refused.value)
+    assert data_snapshot(store) == before
+    analyst = Actor("分析员", "analyst")
+    with pytest.raises(StoreError, match="不能导出"):
+        exports.review_results_file(store, analyst, 2024, Filters(), "csv", "x.csv")
+    dean = Actor("院长", "college_reviewer", ("服装设计学院",))
+    data, rows_out = exports.review_results_file(store, dean, 2024, Filters(), "csv", "y.csv")
+    assert rows_out == table(store, "select count(*) from graduates where college_name = '服装设计学院' "
+                                    "and student_id in (select student_id from registrations)")[0][0]
+    refusals = table(store, "select actor, target, detail from audit_log where action = 'export:review_results' "
+                            "and detail like '%refused%'")
+    assert refusals == [("分析员", "x.csv", '{"outcome": "refused", "role": "analyst"}')]
 
 
 @pytest.mark.slow

@@ -44,6 +44,10 @@ def test_a_store_built_by_an_older_version_is_upgraded_without_losing_data(tmp_p
     assert versions == [v for v, _, _ in sqlfiles.migrations()]
     assert graduates == [("0024000001", "not_registered")]
     assert reports == (0,)
+    with upgraded.reading(SYSTEM) as reader:  # the upgrade refilled the materialised stages at once
+        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        assert reader.conn.execute("select student_id from graduate_stage_cache where cache_day = date '2024-06-10'"
+                                   ).fetchall() == [("0024000001",)]
 
 
 def test_opening_an_up_to_date_store_does_not_write(store: Store) -> None:

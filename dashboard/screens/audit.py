@@ -3,7 +3,6 @@ account changes. Searchable and exportable (the export itself is recorded)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 import polars as pl
@@ -14,12 +13,9 @@ from pipelines import exports, privacy
 
 PAGE_SIZE = 50
 
+user = widgets.require("audit")
+actor = user.actor
 st.title("审计日志")
-campaign = data.guarded_campaign()
-actor = widgets.acting_identity(campaign["cohort"])
-if actor.role not in privacy.AUDITORS:
-    st.warning("只有就业处管理员可以查看审计日志。请在侧栏切换身份。")
-    st.stop()
 
 actions = [r[0] for r in data.query("audit_actions").iter_rows()]
 with st.container(horizontal=True):
@@ -50,14 +46,7 @@ st.dataframe(table, hide_index=True, width="stretch",
 
 def audit_csv() -> bytes:  # built when clicked; the export is recorded in the log it exports
     data.release()
-    everything = privacy.search_audit(data.store(), actor, **filters, limit=total, offset=0)
-    body = exports.table_csv(everything.drop("total").with_columns(pl.col("logged_at").cast(pl.String)).rename({
-        "audit_id": "编号", "logged_at": "时间", "actor": "操作人", "role": "角色", "action": "操作",
-        "target": "对象", "detail": "详情"}))
-    data.store().record(actor, "export:audit", "审计日志.csv", {
-        "filters": {k: str(v) for k, v in filters.items() if v}, "rows": everything.height,
-        "sha256": hashlib.sha256(body).hexdigest()})
-    return body
+    return exports.audit_log_file(data.store(), actor, filters, "审计日志.csv")[0]
 
 
 st.download_button(f"导出这 {total:,} 条（CSV）", audit_csv, file_name="审计日志.csv", mime="text/csv", icon="⬇️")

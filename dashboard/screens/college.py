@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import workflow
+from pipelines import access, workflow
 
 PAGE_SIZE = 50
 RANKING = {
@@ -14,6 +14,7 @@ RANKING = {
     "approved": "已通过", "approved_rate": "通过率", "confirmed": "已确认", "verified": "已核验",
 }
 
+user = widgets.require("college")
 campaign = data.guarded_campaign()
 cohort = campaign["cohort"]
 today = data.today()
@@ -68,6 +69,9 @@ with by_major:
     ranking("major", "专业")
 st.caption("点选一行，下面的名单只显示该班级或专业。")
 
+if not access.may_list_people(user.role):
+    st.info("分析员只查看汇总数据：毕业生名单供就业处、学院审核员使用。")
+    st.stop()
 st.subheader("毕业生")
 search = st.text_input("按学号或姓名查找", placeholder="输入学号或姓名的一部分").strip() or None
 first = data.query("graduate_list", cohort=cohort, filters=filters, search=search, limit=PAGE_SIZE, offset=0)

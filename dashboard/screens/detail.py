@@ -6,15 +6,18 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import checks, identity, privacy, verification, workflow
+from pipelines import access, checks, identity, privacy, verification, workflow
 from pipelines.reports import ANSWERS
 from pipelines.store import StoreError
 
-campaign, today = widgets.page_start("登记详情")
+user = widgets.require("detail")
+mine = user.role == "graduate"  # a graduate sees their own record only (the store scopes it too)
+campaign, today, user = widgets.page_start("我的登记" if mine else "登记详情", "detail")
 cohort = campaign["cohort"]
+actor = user.actor
 
-query = st.text_input("按学号或姓名查找（可输入一部分）", value=st.query_params.get("q", ""),
-                      placeholder="例如 2024 或 李").strip()
+query = "" if mine else st.text_input("按学号或姓名查找（可输入一部分）", value=st.query_params.get("q", ""),
+                                      placeholder="例如 2024 或 李").strip()
 if query:
     found = data.query("graduate_list", cohort=cohort, filters=widgets.current_filters().but(college=None),
                        search=query, limit=20, offset=0)
@@ -28,7 +31,7 @@ if query:
                          f"{row['class_name'] or ''} · {workflow.STAGES[row['stage']]}",
                          query_params={"student": row["student_id"]})
 
-student_id = st.query_params.get("student")
+student_id = user.student_id if mine else st.query_params.get("student")
 if not student_id:
     if not query:
         st.info("输入学号或姓名查找毕业生；也可以从“学院 / 班级”页的名单进入。")
@@ -52,7 +55,6 @@ with roster:
         "户口迁入学校": "是" if g["is_hukou_at_school"] else "否", "毕业时间": str(g["graduation_date"] or ""),
     })
     st.caption("身份证号、手机号已脱敏显示。")
-    actor = widgets.acting_identity(cohort)
     shown = st.session_state.get("revealed")
     if shown and shown["student_id"] == g["student_id"]:
         st.info(f"完整信息（本次查看已记入审计日志）：身份证号 {shown['id_number'] or '—'} · 手机号 {shown['phone'] or '—'}")
@@ -78,7 +80,7 @@ if g["registration_id"] is None:
 else:
     status = workflow.STATUS_LABELS[g["status"]]
     st.markdown(f"第 {g['revision_no']} 版 · {g['transfer_type_label']} · **{status}** · 提交于 {g['submitted_at']:%Y-%m-%d %H:%M}")
-    if g["status"] in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL):
+    if g["status"] in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL) and access.may_open(user.role, "review"):
         st.page_link("screens/review.py", label=f"去审核这一版（{workflow.STATUS_LABELS[g['status']]}）", icon="📝",
                      query_params={"item": str(g["registration_id"])})
     if g["return_reason"] and g["status"] == workflow.RETURNED:

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import data, widgets
 from pipelines import progress, workflow
 
-campaign, today = widgets.page_start("总览")
+campaign, today, user = widgets.page_start("总览", "overview")
 cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
 filters = widgets.filter_bar(cohort)
 

@@ -13,9 +13,9 @@ from pipelines import report_pdf, reports, verification
 from pipelines.filters import Filters
 from pipelines.store import StoreError
 
-campaign, today = widgets.page_start("核验报告")
+campaign, today, user = widgets.page_start("核验报告", "reports")
 cohort = campaign["cohort"]
-actor = widgets.acting_identity(cohort)
+actor = user.actor
 if actor.role not in reports.ISSUERS:
     st.warning("只有就业处管理员可以生成核验报告。请在侧栏切换身份。")
     st.stop()

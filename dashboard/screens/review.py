@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import checks, exports, progress, reviews, transfer_types, workflow
+from pipelines import checks, exports, privacy, progress, reviews, transfer_types, workflow
 from pipelines.filters import Filters
 from pipelines.store import StoreError
 
@@ -17,13 +17,13 @@ FIELDS = {
     "phone": "联系电话", "note": "情况说明", "proof_count": "证明材料数",
 }
 
-campaign, today = widgets.page_start("待审核")
+campaign, today, user = widgets.page_start("待审核", "review")
 cohort = campaign["cohort"]
 colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
-actor = widgets.acting_identity(cohort)
+actor = user.actor
 levels = [lv for lv in ("college", "school") if lv in reviews.levels_of(actor)]
 if not levels:
-    st.warning("当前身份不能审核。")
+    st.warning("你的角色不能审核。")
     st.stop()
 
 if flash := st.session_state.pop("review_flash", None):
@@ -70,14 +70,22 @@ params = {"cohort": cohort, "level": level, "college": college, "class": class_n
           "flag": flag, "min_days": int(min_days) or None}
 
 
+unmasked = actor.role in privacy.REVEALERS and st.checkbox(
+    "导出完整联系电话和详细地址（回传全国系统用；记入审计日志）", key="rq_unmasked")
+
+
 def review_results() -> bytes:  # built only when the button is clicked, and audited
     data.release()  # the audit record is a write: hold no read connection meanwhile
-    book, _rows = exports.review_results_file(data.store(), actor, cohort, Filters(college=college), "xlsx",
-                                              "审核结果.xlsx")
+    try:
+        book, _rows = exports.review_results_file(data.store(), actor, cohort, Filters(college=college), "xlsx",
+                                                  "审核结果.xlsx", unmasked=unmasked)
+    except StoreError as exc:
+        st.error(str(exc))
+        return b""
     return book
 
 
-st.download_button("导出审核结果（档案登记导入格式，可回传全国系统；按所选学院）", review_results,
+st.download_button("导出审核结果（档案登记导入格式；按所选学院）", review_results,
                    file_name=f"审核结果_{today:%Y%m%d}.xlsx", icon="⬇️",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -145,6 +153,14 @@ if item_rows.height == 0:
     st.error("这条登记不在你的审核范围内。")
     st.stop()
 item = item_rows.row(0, named=True)
+# The pane shows the full address, the unit's phone and the proof images a review needs: each
+# opening is recorded once per session (who saw which registration unmasked).
+viewed = st.session_state.setdefault("viewed_items", set())
+if registration_id not in viewed:
+    data.release()
+    data.store().record(actor, "view:registration", str(registration_id),
+                        {"student_id": item["student_id"], "fields": ["address_detail", "phone", "proofs"]})
+    viewed.add(registration_id)
 st.subheader(f"{item['name']}（{item['student_id']}）· {item['college_name']} {item['class_name'] or ''} · 第 {item['revision_no']} 版")
 previous = None
 if item["revision_no"] > 1:

@@ -6,11 +6,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import exports, progress
+from pipelines import access, exports, progress
+from pipelines.store import StoreError
 
 PAGE_SIZE = 50
 
-campaign, today = widgets.page_start("截止风险")
+campaign, today, user = widgets.page_start("截止风险", "risk")
 cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
 filters = widgets.filter_bar(cohort)
 risk_params = {"cohort": cohort, "filters": filters, "review_wait_days": progress.REVIEW_WAIT_DAYS}
@@ -30,20 +31,29 @@ reason = st.segmented_control(
 )
 chosen_reason = None if reason in (None, "all") else reason
 total = sum(counts.values()) if chosen_reason is None else counts.get(chosen_reason, 0)
-offset = widgets.pager(total, PAGE_SIZE, key="risk_page")
-page = data.query("risk_list", **risk_params, reason=chosen_reason, limit=PAGE_SIZE, offset=offset)
-described = progress.describe_risks(page, deadline, today)
-st.dataframe(
-    described.select(
-        pl.col("level").alias("风险"), pl.col("missing").alias("缺少"), pl.col("student_id").alias("学号"),
-        pl.col("name").alias("姓名"), pl.col("college_name").alias("学院"), pl.col("class_name").alias("班级"),
-        pl.col("advisor").alias("班主任"), pl.col("phone_masked").alias("手机号"),
-        pl.col("days_left").alias("剩余天数"), pl.col("days_waiting").alias("已等待天数"),
-        pl.col("return_reason").alias("退回原因"), pl.col("reminder").alias("提醒语（可复制到班级群）"),
-    ),
-    hide_index=True, width="stretch",
-    column_config={"提醒语（可复制到班级群）": st.column_config.TextColumn(width="large")},
-)
+
+
+def risk_list() -> None:
+    offset = widgets.pager(total, PAGE_SIZE, key="risk_page")
+    page = data.query("risk_list", **risk_params, reason=chosen_reason, limit=PAGE_SIZE, offset=offset)
+    described = progress.describe_risks(page, deadline, today)
+    st.dataframe(
+        described.select(
+            pl.col("level").alias("风险"), pl.col("missing").alias("缺少"), pl.col("student_id").alias("学号"),
+            pl.col("name").alias("姓名"), pl.col("college_name").alias("学院"), pl.col("class_name").alias("班级"),
+            pl.col("advisor").alias("班主任"), pl.col("phone_masked").alias("手机号"),
+            pl.col("days_left").alias("剩余天数"), pl.col("days_waiting").alias("已等待天数"),
+            pl.col("return_reason").alias("退回原因"), pl.col("reminder").alias("提醒语（可复制到班级群）"),
+        ),
+        hide_index=True, width="stretch",
+        column_config={"提醒语（可复制到班级群）": st.column_config.TextColumn(width="large")},
+    )
+
+
+if access.may_list_people(user.role):
+    risk_list()
+else:
+    st.info("分析员只查看汇总数据：风险名单和催办名单供就业处、学院审核员使用。")
 st.caption(progress.risk_level_rules() + "提醒语只说明缺少什么、何时截止，与毕业证、学位证无关（四不准）。")
 
 st.subheader("按当前速度能否按期完成登记")
@@ -64,17 +74,24 @@ st.dataframe(
     column_config={"登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
 )
 
+if not access.may_export(user.role, "chase_list"):
+    st.stop()
 st.subheader("催办名单")
 scope = filters.class_name or filters.college or ""
 if not scope:
     st.info("在上方“筛选”中选择学院或班级后，可导出该学院或班级按班主任分组的催办名单（xlsx）。")
 else:
+    file_name = f"催办名单_{scope}_{today:%Y%m%d}.xlsx"
 
-    def chase_list() -> bytes:  # built only when the button is clicked
-        everyone = data.query("risk_list", **risk_params, reason=chosen_reason, limit=total, offset=0)
-        return exports.chase_list_xlsx(progress.describe_risks(everyone, deadline, today), scope, today)
+    def chase_list() -> bytes:  # built (and recorded in the audit log) only when the button is clicked
+        data.release()
+        try:
+            return exports.chase_list_file(data.store(), user.actor, cohort, filters, chosen_reason, deadline,
+                                           file_name)[0]
+        except StoreError as exc:
+            st.error(str(exc))
+            return b""
 
-    st.download_button(f"下载 {scope} 催办名单（{total:,} 人，xlsx）", chase_list,
-                       file_name=f"催办名单_{scope}_{today:%Y%m%d}.xlsx",
+    st.download_button(f"下载 {scope} 催办名单（{total:,} 人，xlsx）", chase_list, file_name=file_name,
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon="⬇️")
+                       icon="⬇️", help="导出将记入审计日志（范围、人数、文件摘要）。")

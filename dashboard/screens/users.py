@@ -9,14 +9,12 @@ from dashboard import data, widgets
 from pipelines import accounts
 from pipelines.store import StoreError
 
+user = widgets.require("users")
+actor = user.actor
 st.title("账号")
 campaign = data.guarded_campaign()
 colleges = data.query("filter_options", cohort=campaign["cohort"])["college_name"].unique().sort().to_list()
-actor = widgets.acting_identity(campaign["cohort"])
-if actor.role not in ("system", "admin"):
-    st.warning("只有就业处管理员可以管理账号。请在侧栏切换身份。")
-    st.stop()
-st.caption("看板登录尚未接入（见 README）；这里管理的账号供登录上线后使用，命令行 `dangan user` 做同样的事。")
+st.caption("命令行 `dangan user` 做同样的事。新账号和重置密码后的账号首次登录须修改密码。")
 
 if flash := st.session_state.pop("users_flash", None):
     (st.success if flash[0] == "ok" else st.error)(flash[1])
@@ -32,7 +30,8 @@ if users:
         pl.col("username").alias("用户名"), pl.col("display_name").alias("姓名"),
         pl.col("role").replace_strict(accounts.ROLES, default=pl.col("role")).alias("角色"),
         pl.col("colleges").list.join("、").alias("学院"), pl.col("student_id").alias("学号"),
-        pl.col("must_change_password").alias("须改密码"), pl.col("locked_until").alias("锁定至"),
+        pl.col("must_change_password").alias("须改密码"), pl.col("has_oidc").alias("统一身份认证"),
+        pl.col("locked_until").alias("锁定至"), pl.col("disabled").alias("已停用"),
     ), hide_index=True, width="stretch")
 else:
     st.info("还没有账号。先添加一个就业处管理员。")
@@ -62,6 +61,29 @@ with right, st.form("reset_password", clear_on_submit=True):
         try:
             accounts.reset_password(data.store(), actor, who or "", new)
             st.session_state["users_flash"] = ("ok", f"已重置 {who} 的密码")
+        except StoreError as exc:
+            st.session_state["users_flash"] = ("error", str(exc))
+        st.rerun()
+
+with st.form("update_user"):
+    st.markdown("**修改账号（角色、学院、统一身份认证、停用）**")
+    by_name = {u["username"]: u for u in users}
+    top = st.columns(3)
+    who = top[0].selectbox("用户名", list(by_name), index=None, placeholder="选择账号", key="upd_who")
+    new_role = top[1].selectbox("角色（不改则留空）", list(accounts.ROLES), index=None,
+                            format_func=lambda r: accounts.ROLES[r], key="upd_role")
+    state = top[2].selectbox("状态", ["不变", "启用", "停用"], key="upd_state")
+    bottom = st.columns(2)
+    scope = bottom[0].multiselect("学院（学院审核员/院长；不改则留空）", colleges, key="upd_scope")
+    subject = bottom[1].text_input("统一身份认证账号（不改则留空；填“-”解除对应）", key="upd_oidc").strip()
+    if st.form_submit_button("保存修改"):
+        try:
+            changed = accounts.update_user(
+                data.store(), actor, who or "", role=new_role, colleges=scope or None,
+                disabled={"启用": False, "停用": True}.get(state),
+                oidc_subject=None if not subject else ("" if subject == "-" else subject))
+            st.session_state["users_flash"] = ("ok", f"已保存 {changed.username}：{accounts.ROLES[changed.role]}"
+                                               + (f"，{'、'.join(changed.colleges)}" if changed.colleges else ""))
         except StoreError as exc:
             st.session_state["users_flash"] = ("error", str(exc))
         st.rerun()

@@ -5,6 +5,5 @@ create or replace temp view graduate_stages as
 select * exclude (cache_day)
 from main.graduate_stage_cache
 where cache_day = getvariable('as_of')
-    and (getvariable('scope_colleges') is null
-        or list_contains(getvariable('scope_colleges'), college_name))
+    and in_scope(college_name, student_id)
     and among_students(student_id)

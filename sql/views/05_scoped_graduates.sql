@@ -1,5 +1,6 @@
--- The roster rows the acting user may see. Scope (the colleges the user may see) comes from
--- getvariable('scope_colleges'), set by the store on every connection: NULL means all.
+-- The roster rows the acting user may see. Scope comes from getvariable('scope_colleges') (the
+-- colleges the user may see) and getvariable('scope_student') (a graduate sees only their own
+-- row), set by the store on every connection: NULL means all.
 -- Every view and query that shows graduates starts here.
 --
 -- `among_students` narrows the stage views to a few graduates when the store sets
@@ -8,9 +9,12 @@
 create or replace macro among_students(student_id_) as
     getvariable('only_students') is null or list_contains(getvariable('only_students'), student_id_);
 
+create or replace macro in_scope(college_, student_) as
+    (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_))
+    and (getvariable('scope_student') is null or student_ = getvariable('scope_student'));
+
 create or replace view scoped_graduates as
 select *
 from graduates
-where (getvariable('scope_colleges') is null
-    or list_contains(getvariable('scope_colleges'), college_name))
+where in_scope(college_name, student_id)
     and among_students(student_id)

@@ -6,8 +6,7 @@ select * exclude (cache_day)
 from graduate_stage_cache
 where getvariable('use_stage_cache')
     and cache_day = getvariable('as_of')
-    and (getvariable('scope_colleges') is null
-        or list_contains(getvariable('scope_colleges'), college_name))
+    and in_scope(college_name, student_id)
 
 union all by name
 

@@ -39,6 +39,7 @@ create or replace table daily_count_cache (
 
 create or replace macro count_cache_answers(major_, class_, date_from_, date_to_) as
     coalesce(getvariable('use_count_cache'), false)
+    and getvariable('scope_student') is null  -- the sums hold no graduate: count a graduate's own row live
     and major_ is null and class_ is null and date_from_ is null and date_to_ is null;
 
 create or replace macro cached_counts_match(cohort_, college_, transfer_type_, stage_) as
