@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_reviews.py
 	$(BIN)/python bench/bench_reports.py
+	$(BIN)/python bench/bench_exports.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -112,6 +112,7 @@ def pages(targets: Targets) -> list[Page]:
         Page("总览", None, "", {}, "总览"),
         Page("截止风险", "screens/risk.py", "risk", {}, "截止风险"),
         Page("截止风险（一个学院）", "screens/risk.py", "risk", {"college": college}, "截止风险"),
+        Page("统计分析", "screens/stats.py", "stats", {}, "统计分析"),
         Page("待审核", "screens/review.py", "review", {}, "待审核"),
         Page("学院", "screens/college.py", "college", {"college": college}, college),
         Page("登记详情", "screens/detail.py", "detail", {"student": student}, "登记详情"),

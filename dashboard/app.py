@@ -15,6 +15,7 @@ DETAIL = "screens/detail.py"
 ENTRIES = [
     ("进度", OVERVIEW, "总览", "📊", "overview", "overview"),
     ("进度", "screens/risk.py", "截止风险", "⏰", "risk", "risk"),
+    ("进度", "screens/stats.py", "统计分析", "📈", "stats", "stats"),
     ("审核", "screens/review.py", "待审核", "📝", "review", "review"),
     ("审核", "screens/reports.py", "核验报告", "🧾", "reports", "reports"),
     ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college", "college"),

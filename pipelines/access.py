@@ -20,6 +20,7 @@ ADMINS = frozenset({"system", "admin"})
 # page key -> roles that may open it ("verify" is public: receiving units have no account)
 PAGES: dict[str, frozenset[str]] = {
     "overview": STAFF,
+    "stats": STAFF,
     "risk": STAFF,
     "review": REVIEWERS,
     "reports": ADMINS,
@@ -38,6 +39,10 @@ EXPORTS: dict[str, frozenset[str]] = {
     "chase_list": REVIEWERS,
     "review_results": REVIEWERS,
     "audit_log": ADMINS,
+    "stats": STAFF,  # aggregates only
+    "weekly": STAFF,
+    "brief": STAFF,
+    "registrations": REVIEWERS,  # one row per graduate (masked)
 }
 # Changes to the roster, registrations and campaign settings: the office only.
 IMPORTERS = ADMINS

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines import (
     accounts,
+    brief_pdf,
     campaigns,
     config,
     exports,
@@ -26,6 +27,7 @@ from pipelines import (
     report_pdf,
     reports,
     reviews,
+    statistics,
     verification,
     workflow,
 )
@@ -211,6 +213,47 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"  {student_id}：{why}")
     if len(refused) > 20:
         print(f"  ……另有 {len(refused) - 20} 人")
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    store = _store(args)
+    day, rows = statistics.take_snapshot(store, _actor(args, store))
+    print(f"{day:%Y-%m-%d} 的快照" + (f"已保存（{rows} 行）" if rows else "今天已经保存过，未做改动"))
+    return 0
+
+
+EXPORT_FORMATS = {"stats": ("csv", "xlsx", "parquet"), "registrations": ("csv", "xlsx", "parquet"),
+                  "chase-list": ("csv", "xlsx", "parquet"), "weekly": ("xlsx",), "brief": ("pdf",)}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = _store(args)
+    actor = _actor(args, store)
+    out = Path(args.out)
+    fmt = args.format or out.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS[args.what]:
+        raise ValueError(f"export {args.what} 的格式须是 {'、'.join(EXPORT_FORMATS[args.what])}"
+                         f"（用 --format 指定，或用相应扩展名的 --out），而不是“{fmt or '（无）'}”")
+    chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.stage)
+    with store.reading(actor) as reader:
+        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+        campaign = reader.one("campaign", cohort=cohort) if cohort else None
+    if cohort is None or campaign is None:
+        raise StoreError("库中还没有任何届别的登记工作；请先运行 dangan demo 或 dangan campaign set")
+    if args.what == "stats":
+        data, rows = exports.stats_file(store, actor, cohort, chosen, fmt, out.name)
+    elif args.what == "registrations":
+        data, rows = exports.registrations_file(store, actor, cohort, chosen, fmt, out.name)
+    elif args.what == "chase-list":
+        data, rows = exports.chase_list_file(store, actor, cohort, chosen, None, campaign["registration_deadline"],
+                                             out.name, fmt)
+    elif args.what == "weekly":
+        data, rows = exports.weekly_workbook(store, actor, cohort, out.name)
+    else:
+        data, rows = brief_pdf.brief_file(store, actor, cohort, out.name)
+    out.write_bytes(data)
+    print(f"已导出 {out}（{rows:,} 行，{len(data) / 1024:,.0f} KB；已记入审计日志）")
     return 0
 
 
@@ -406,6 +449,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--valid-until", help="有效期至 YYYY-MM-DD（不晚于毕业时间加六个月）；不给则报告为“未确认”")
     p.add_argument("--out", required=True, help="issue：FILE.pdf；batch：FILE.pdf（合并，按班级、班主任排序）或 FILE.zip")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("snapshot", parents=[common], help="保存今天的各环节人数快照（每天运行一次；同一天再次运行不做改动）")
+    p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("export", parents=[common], help="导出统计、登记名单、催办名单、周报工作簿或进度简报 PDF")
+    p.add_argument("what", choices=list(EXPORT_FORMATS))
+    p.add_argument("--format", choices=["csv", "xlsx", "parquet", "pdf"], help="格式（默认按 --out 的扩展名）")
+    p.add_argument("--out", required=True, help="输出文件")
+    p.add_argument("--college", help="只导出该学院")
+    p.add_argument("--class", dest="class_name", help="只导出该班级")
+    p.add_argument("--stage", choices=list(workflow.STAGES), help="只导出该环节的毕业生")
+    p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("verify", parents=[common], help="核验查询：姓名 + 核验编号，有效时退出码为 0")
     p.add_argument("--name", required=True, help="毕业生姓名")

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from pipelines import accounts, checks, identity, verification
+from pipelines import accounts, checks, identity, statistics, verification
 from pipelines import demo_catalog as catalog
 from pipelines.store import SYSTEM, Store, StoreError, Writer
 
@@ -1278,6 +1278,7 @@ def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
     # Materialise the stages once, as of the store's day now that `as_of` is set.
     store.transaction(SYSTEM, "demo:stages", lambda _writer: None)
     counts["import_batches"] = 1
+    counts["stage_snapshots"] = add_past_snapshots(store, as_of, graduates)
     counts["users"] = add_demo_accounts(store, cat.colleges["college_name"][0])
     return counts
 
@@ -1285,6 +1286,25 @@ def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
 # One account per role for trying the dashboard once login is wired in (README lists them).
 # Their passwords are public: a demo store is never a real one.
 DEMO_PASSWORD = "demo2024"
+
+
+def snapshot_days(opens_on: date, as_of: date, graduates: int) -> list[date]:
+    """The days the demo's past snapshots are taken: every day of the campaign so far, or on
+    big demos every 7th day counting back from `as_of` (each day replays the whole history)."""
+    step = 1 if graduates <= 200_000 else 7
+    days = [as_of - timedelta(days=n) for n in range(0, (as_of - opens_on).days + 1, step)]
+    return sorted(days)
+
+
+def add_past_snapshots(store: Store, as_of: date, graduates: int) -> int:
+    """The daily snapshots `dangan snapshot` would have taken had it run every day."""
+    days = snapshot_days(CAMPAIGN["opens_on"], as_of, graduates)
+
+    def work(writer: Writer) -> int:
+        writer.touched_students = []
+        return statistics.backfill_snapshots(writer, days)
+
+    return store.transaction(SYSTEM, "demo:snapshots", work)
 
 
 def add_demo_accounts(store: Store, college: str) -> int:

@@ -45,7 +45,7 @@ WaitCallback = Callable[[str], None]
 _INSERTABLE = {
     "campaigns", "colleges", "graduates", "destinations", "registrations", "reviews",
     "hukou_registrations", "confirmations", "verification_reports", "registration_proofs",
-    "import_batches", "audit_log", "users",
+    "import_batches", "audit_log", "users", "stage_snapshots",
 }
 _SEQUENCES = {
     "destination_ids", "registration_ids", "review_ids", "batch_ids", "audit_ids",
@@ -290,6 +290,15 @@ class Writer(Reader):
             self.conn.execute(f"insert into {table} by name select * from _summed")
             self.conn.execute("drop table _summed")
         self._rescope()
+
+    @contextlib.contextmanager
+    def as_of(self, day: date) -> Iterator[None]:
+        """Read the live views as of another day inside this transaction (replaying history)."""
+        _set_day(self.conn, day)
+        try:
+            yield
+        finally:
+            _set_day(self.conn, self.today)
 
     @contextlib.contextmanager
     def stages_for(self, student_ids: list[str]) -> Iterator[None]:

@@ -95,7 +95,7 @@ def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
         screenshot(page, "home-empty")
 
 
-@pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("review", "待审核"),
+@pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("stats", "统计分析"), ("review", "待审核"),
                                                ("reports", "核验报告"), ("college", "学院 / 班级"),
                                                ("detail", "登记详情"), ("audit", "审计日志"), ("users", "账号"),
                                                ("verify", "核验查询")])
@@ -258,3 +258,33 @@ def test_a_dean_logs_in_from_a_shared_link_sees_their_pages_only_and_logs_out(pa
     settle_after(page, lambda: page.get_by_role("button", name="退出登录").click())
     expect(page.get_by_role("heading", name="登录 · 档案登记看板", level=1)).to_be_visible()
     expect(page.get_by_text("已退出登录。")).to_be_visible()
+
+
+def test_an_analyst_pivots_and_downloads_the_brief_and_the_weekly_workbook(page: Page, demo_url: str, demo_db: Path,
+                                                                            tmp_path: Path) -> None:
+    import openpyxl
+
+    open_page(page, demo_url, "stats", user="analyst")
+    assert_no_exception(page)
+    expect(page.get_by_role("heading", name="统计分析", level=1)).to_be_visible()
+    page.get_by_role("tab", name="毕业去向落实率").click()  # tabs switch in the browser: no rerun
+    expect(page.get_by_text("毕业去向落实率 = 单位就业率", exact=False)).to_be_visible()
+    page.get_by_role("tab", name="导出").click()
+    expect(page.get_by_role("button", name=re.compile("登记名单"))).to_have_count(0)  # aggregates only
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name=re.compile("一页进度简报")).click()
+    brief = tmp_path / "brief.pdf"
+    download.value.save_as(brief)
+    text = subprocess.run(["pdftotext", str(brief), "-"], capture_output=True, text=True, check=True).stdout
+    assert "毕业生档案信息登记进度简报" in text
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name=re.compile("进度周报工作簿")).click()
+    weekly = tmp_path / "weekly.xlsx"
+    download.value.save_as(weekly)
+    assert openpyxl.load_workbook(weekly).sheetnames[0] == "总体进度"
+    screenshot(page, "stats-export")
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        actions = [a for (a,) in reader.conn.execute(
+            "select action from audit_log where actor = 'analyst' and action like 'export:%' order by audit_id"
+        ).fetchall()]
+    assert actions[-2:] == ["export:brief", "export:weekly"]

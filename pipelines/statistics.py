@@ -1,0 +1,191 @@
+"""统计分析: breakdowns of the stage counts and 毕业去向落实率, daily snapshots (real history),
+and cohort comparison. The numbers come from SQL (sql/queries/stats_pivot.sql and the
+snapshot queries); this module names, labels and reshapes them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from pipelines import codes, transfer_types, workflow
+from pipelines.filters import Filters
+from pipelines.store import Actor, Reader, Store, Writer
+
+DIMENSIONS = {
+    "college": "学院", "major": "专业", "class": "班级", "transfer_type": "转递类型",
+    "origin_province": "生源省份", "education_level": "学历层次", "gender": "性别",
+    "destination_category": "去向类别",
+}
+COUNTS = {
+    "graduates": "毕业生", "registered": "已登记", "pending_college": "待院审核", "pending_school": "待校审核",
+    "returned": "被退回", "approved": "已通过", "confirmed": "已确认", "verified": "已核验",
+}
+PLACEMENT = {
+    "employed": "单位就业", "entrepreneur": "自主创业", "freelance": "自由职业", "further_study": "升学",
+    "not_placed": "未落实", "no_destination": "未填报去向",
+}
+PLACED = ("employed", "entrepreneur", "freelance", "further_study")
+RATES = {
+    "registered_rate": "登记率", "approved_rate": "审核通过率", "confirmed_rate": "确认率",
+    "verified_rate": "核验率", "placed_rate": "毕业去向落实率",
+}
+MEASURES = {**COUNTS, "placed": "已落实去向", **PLACEMENT, **RATES}
+PLACEMENT_DEFINITION = (
+    "毕业去向落实率 = 单位就业率 + 自主创业率 + 自由职业率 + 升学率，分母为本届全部毕业生（含未填报去向者）。"
+    "单位就业：去向代码 10、11、12、27、46、50、51 及其子代码；自主创业 75；自由职业 76；升学 80、85 及其子代码；"
+    "70、71、72 及其子代码为未落实。")
+NONE = "none"
+
+
+def labels(dimension: str) -> dict[str, str]:
+    """Raw key -> the label people read, for dimensions stored as codes."""
+    if dimension == "transfer_type":
+        return {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
+    if dimension == "education_level":
+        return dict(codes.EDUCATION_LEVELS)
+    if dimension == "destination_category":
+        return dict(PLACEMENT)
+    return {}
+
+
+def _label(column: str, dimension: str) -> pl.Expr:
+    if dimension == NONE:
+        return pl.lit("全部").alias(column)
+    empty = "未登记" if dimension == "transfer_type" else "（空）"
+    return (pl.col(column).replace_strict(labels(dimension), default=pl.col(column))
+            .fill_null(empty).alias(column))
+
+
+def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add `placed` and every rate (count / graduates) to rows of stage and placement counts."""
+    per = pl.when(pl.col("graduates") > 0).then(pl.col("graduates")).otherwise(None)
+    return frame.with_columns(pl.sum_horizontal(*PLACED).alias("placed")).with_columns(
+        (pl.col(rate.removesuffix("_rate")) / per).alias(rate) for rate in RATES)
+
+
+def pivot_rows(reader: Reader, cohort: int, filters: Filters, rows: str, columns: str = NONE) -> pl.DataFrame:
+    """Long form: one row per (row_key, column_key) with every count and rate, labelled."""
+    found = reader.query("stats_pivot", cohort=cohort, rows=rows, columns=columns, **filters.params())
+    return labelled(found, rows, columns)
+
+
+def labelled(found: pl.DataFrame, rows: str, columns: str = NONE) -> pl.DataFrame:
+    """`stats_pivot` rows with `placed`, the rates and readable keys."""
+    return with_rates(found).with_columns(_label("row_key", rows), _label("column_key", columns))
+
+
+def pivot_table(long: pl.DataFrame, rows: str, columns: str, measure: str) -> pl.DataFrame:
+    """The wide table people read: rows × columns of one measure, with a 合计 column for counts."""
+    name = DIMENSIONS.get(rows, "全部")
+    if columns == NONE:
+        return long.select(pl.col("row_key").alias(name), pl.col(measure).alias(MEASURES[measure]))
+    if measure in RATES:  # a rate is recomputed from its parts, never summed
+        part = measure.removesuffix("_rate")
+        wide = long.with_columns((pl.col(part) / pl.col("graduates")).alias("value"))
+    else:
+        wide = long.with_columns(pl.col(measure).alias("value"))
+    table = wide.pivot(on="column_key", index="row_key", values="value", aggregate_function="sum",
+                       sort_columns=True)
+    if measure not in RATES:
+        table = table.with_columns(pl.sum_horizontal(pl.exclude("row_key")).alias("合计"))
+    return table.rename({"row_key": name})
+
+
+def breakdowns(reader: Reader, cohort: int, filters: Filters) -> dict[str, pl.DataFrame]:
+    """Every dimension's breakdown (the stats export's sheets), labelled, with a 合计 row."""
+    sheets = {"全校": pivot_rows(reader, cohort, filters, NONE)}
+    for dimension in DIMENSIONS:
+        sheets[DIMENSIONS[dimension]] = pivot_rows(reader, cohort, filters, dimension)
+    return {name: readable(frame) for name, frame in sheets.items()}
+
+
+def readable(long: pl.DataFrame) -> pl.DataFrame:
+    """A breakdown with Chinese headers: key, counts, placement and rates."""
+    return long.select(
+        pl.col("row_key").alias("分组"), *(pl.col(c).alias(label) for c, label in COUNTS.items()),
+        pl.col("placed").alias(MEASURES["placed"]), *(pl.col(c).alias(label) for c, label in PLACEMENT.items()),
+        *(pl.col(c).round(4).alias(label) for c, label in RATES.items()))
+
+
+# --- snapshots -----------------------------------------------------------------------------------
+
+
+def take_snapshot(store: Store, actor: Actor) -> tuple[date, int]:
+    """Store today's counts per cohort, college and transfer type, once per day: a second run
+    the same day writes nothing. Returns (the day, rows written)."""
+
+    def work(writer: Writer) -> int:
+        writer.touched_students = []
+        writer.audit_target = writer.today.isoformat()
+        if writer.rows("snapshot_days", days=[writer.today]):
+            writer.audit_detail = {"rows": 0, "outcome": "exists"}
+            return 0
+        written = _snapshot(writer, writer.today)
+        writer.audit_detail = {"rows": written}
+        return written
+
+    with store.reading(actor) as reader:
+        day = reader.today
+    return day, store.transaction(actor, "snapshot", work, day.isoformat())
+
+
+def _snapshot(writer: Writer, day: date) -> int:
+    """Insert `day`'s counts (as the writer's views see them now) per cohort, college and
+    transfer type: the same stats_pivot the page and the exports read."""
+    written = 0
+    for (cohort,) in writer.conn.execute("select distinct cohort from graduates order by 1").fetchall():
+        found = writer.query("stats_pivot", cohort=cohort, rows="college", columns="transfer_type",
+                             **Filters().params())
+        rows = with_rates(found).select(
+            pl.lit(day).alias("snapshot_day"), pl.lit(cohort).alias("cohort"), pl.col("row_key").alias("college_name"),
+            pl.col("column_key").fill_null("").alias("transfer_type"), *COUNTS, "placed",
+            pl.lit(writer.now()).alias("taken_at"))
+        written += writer.insert("stage_snapshots", rows)
+    return written
+
+
+def backfill_snapshots(writer: Writer, days: list[date]) -> int:
+    """Snapshots of past days, replayed from the history (the demo's past; not for real
+    stores, whose history is what `dangan snapshot` recorded on the day)."""
+    written = 0
+    taken = {r["snapshot_day"] for r in writer.rows("snapshot_days", days=days)}
+    for day in days:
+        if day in taken:
+            continue
+        with writer.as_of(day):
+            written += _snapshot(writer, day)
+    return written
+
+
+def series(reader: Reader, cohort: int, college: str | None = None, transfer_type: str | None = None) -> pl.DataFrame:
+    """Daily snapshot counts with rates (trend charts)."""
+    return series_of(reader.query("snapshot_series", cohort=cohort, college=college, transfer_type=transfer_type))
+
+
+def series_of(found: pl.DataFrame) -> pl.DataFrame:
+    """`snapshot_series` rows with their rates."""
+    per = pl.when(pl.col("graduates") > 0).then(pl.col("graduates")).otherwise(None)
+    return found.with_columns((pl.col(c) / per).alias(f"{c}_rate") for c in ("registered", "approved", "confirmed",
+                                                                             "verified", "placed"))
+
+
+def same_point(aligned: pl.DataFrame, cohort: int) -> pl.DataFrame:
+    """Each cohort at the same number of days before its deadline as `cohort`'s latest snapshot
+    (or its nearest earlier snapshot): the cohort comparison table."""
+    current = aligned.filter(pl.col("cohort") == cohort)
+    if current.height == 0:
+        return aligned.head(0)
+    days_left = current.sort("snapshot_day")["days_left"][-1]
+    return (aligned.filter(pl.col("days_left") >= days_left).sort("days_left")
+            .group_by("cohort", maintain_order=True).first().sort("cohort", descending=True))
+
+
+def week_ago_change(history: pl.DataFrame, today: date) -> dict[str, Any] | None:
+    """The snapshot 7 days before `today` (or the nearest earlier one), for "较上周"."""
+    earlier = history.filter(pl.col("snapshot_day") <= today - timedelta(days=7))
+    return earlier.row(-1, named=True) if earlier.height else None
+
+
+STAGE_SERIES = {k: workflow.COUNT_LABELS.get(k, v) for k, v in COUNTS.items() if k != "graduates"}

@@ -1,0 +1,17 @@
+-- Every cohort's snapshots aligned by days before its registration deadline, within the acting
+-- user's colleges: registered, approved and confirmed shares of the cohort's graduates.
+select
+    snapshots.cohort,
+    date_diff('day', snapshots.snapshot_day, campaigns.registration_deadline) as days_left,
+    snapshots.snapshot_day,
+    sum(graduates)::bigint as graduates,
+    sum(registered) / sum(graduates) as registered_rate,
+    sum(approved) / sum(graduates) as approved_rate,
+    sum(confirmed) / sum(graduates) as confirmed_rate,
+    sum(placed) / sum(graduates) as placed_rate
+from stage_snapshots as snapshots
+join campaigns using (cohort)
+where (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name))
+    and getvariable('scope_student') is null
+group by all
+order by snapshots.cohort, days_left desc
