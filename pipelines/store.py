@@ -66,6 +66,16 @@ class Actor:
 
 SYSTEM = Actor("system", "system")
 
+# Roles that see aggregates only (counts and rates, never a list of people), and the queries that
+# list people or show one person's record: the store refuses those to these roles on every path.
+AGGREGATE_ONLY = frozenset({"analyst"})
+PERSON_QUERIES = frozenset({
+    "graduate_list", "graduate_detail", "risk_list", "review_queue", "review_item", "review_results",
+    "registration_timeline", "personal_data_of", "proofs_of", "report_candidates", "report_documents",
+    "report_subject", "revision_of", "confirmations_of", "reports_of", "current_revision_of",
+    "graduate_for_submission", "confirmation_snapshot",
+})
+
 
 class StoreError(RuntimeError):
     """A problem the user can act on; the message is Chinese and complete."""
@@ -171,7 +181,10 @@ class Reader:
         """Run `sql/queries/<name>.sql` with named parameters; the whole result, as a frame.
 
         `frames` are made visible to the query as tables under their keys (e.g. `incoming`).
+        A role that sees aggregates only is refused every query that lists people.
         """
+        if self.actor.role in AGGREGATE_ONLY and name in PERSON_QUERIES:
+            raise StoreError("你的角色只能查看汇总数据，不能查看毕业生名单或个人记录")
         with self._frames(frames):
             return _frame(self.conn, sqlfiles.query(name), params)
 

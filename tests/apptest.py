@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 from pipelines import demo
 from pipelines.store import SYSTEM, Store
 
-APP = str(Path(__file__).parent.parent / "dashboard" / "app.py")
+ROOT = Path(__file__).parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
 TODAY = date(2024, 6, 10)
 
 

@@ -193,16 +193,27 @@ def open_page(page: Page, base_url: str, path: str = "", query: Mapping[str, obj
     page asks for it (a fresh load is a fresh session), and wait until it has settled."""
     page.goto(page_url(base_url, path, query))
     wait_settled(page)
-    if user is not None and page.get_by_role("heading", name="登录 · 档案登记看板").count():
+    if user is not None and page.get_by_role("heading", name=LOGIN_HEADING).count():
         log_in(page, user)
     return page
 
 
-def log_in(page: Page, user: str, password: str = DEMO_PASSWORD) -> None:
-    """Fill the login form and wait for the page it opens."""
+LOGIN_HEADING = "登录 · 档案登记看板"
+
+
+def log_in(page: Page, user: str, password: str = DEMO_PASSWORD, *, refused: bool = False) -> None:
+    """Fill the login form and wait for the page it opens (or, `refused`, for the error).
+
+    A successful login is two script runs (the form's, which calls st.rerun, then the page's):
+    wait until the login heading is gone and the page's own run has settled too."""
     page.get_by_label("用户名（工号；毕业生为学号）").fill(user)
     page.get_by_label("密码", exact=True).fill(password)
     settle_after(page, lambda: page.get_by_role("button", name="登录", exact=True).click())
+    if refused:
+        expect(page.get_by_test_id("stAlertContentError")).to_be_visible()
+        return
+    expect(page.get_by_role("heading", name=LOGIN_HEADING, level=1)).to_have_count(0, timeout=SETTLE_TIMEOUT_MS)
+    wait_settled(page)
 
 
 def wait_settled(page: Page, timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:

@@ -297,3 +297,19 @@ def test_opening_a_registration_in_the_review_pane_is_recorded_once_per_session(
                 [str(registration_id)])
     assert len(views) == 1 and views[0][0] == "dean"
     assert json.loads(views[0][1])["fields"] == ["address_detail", "phone", "proofs"]
+
+
+def test_the_store_refuses_an_analyst_every_query_that_lists_people(demo_store: Store) -> None:
+    from pipelines.store import PERSON_QUERIES
+
+    analyst = _actor(demo_store, "analyst")
+    names = {p.stem for p in (apptest.ROOT / "sql" / "queries").glob("*.sql")}
+    assert names >= PERSON_QUERIES  # every listed query exists
+    with demo_store.reading(analyst) as reader:
+        for name in sorted(PERSON_QUERIES):
+            with pytest.raises(StoreError, match="只能查看汇总数据"):
+                reader.query(name)
+        assert reader.query("stats_by", by="school", cohort=2024, **Filters().params())["graduates"][0] > 0
+    with demo_store.reading(_actor(demo_store, "school")) as reader:  # other roles are not affected
+        assert reader.query("graduate_list", cohort=2024, search=None, limit=5, offset=0,
+                            **Filters().params()).height == 5

@@ -243,7 +243,7 @@ def test_a_dean_logs_in_from_a_shared_link_sees_their_pages_only_and_logs_out(pa
     open_page(page, demo_url, "risk", {"college": college}, user=None)
     expect(page.get_by_role("heading", name="登录 · 档案登记看板", level=1)).to_be_visible()
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # nothing but the form before a login
-    log_in(page, "dean", "wrong-password1")
+    log_in(page, "dean", "wrong-password1", refused=True)
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text("用户名或密码错误")
     log_in(page, "dean")
     assert_no_exception(page)
