@@ -141,6 +141,39 @@ def add_user(store: Store, actor: Actor, username: str, role: str, password: str
     return store.transaction(actor, "user:add", work, username)
 
 
+def add_graduates(store: Store, actor: Actor, password: str, *, cohort: int | None = None,
+                  college: str | None = None) -> int:
+    """An account for every roster graduate (of `cohort`, of `college`) who has none yet:
+    user name = 学号, name from the roster, the given initial password, which must be changed
+    at first login. One transaction, audited with the count; run again after a roster import to
+    add the new graduates only. The batch shares one scrypt hash (one salt): the passwords are
+    identical by design and each is replaced at first login, and hashing thousands separately
+    would take minutes (about 50 ms each)."""
+    access.require(store, actor, access.ADMINS, "user:add_graduates", college or "全校",
+                   "只有就业处管理员可以添加账号", AccountError)
+    if problem := password_problem(password, ""):
+        raise AccountError(problem)
+    shared = hash_password(password)
+
+    def work(writer: Writer) -> int:
+        missing = writer.query("graduates_without_account", cohort=cohort, college=college)
+        writer.touched_students = []
+        writer.audit_target = college or "全校"
+        writer.audit_detail = {"cohort": cohort, "college": college, "accounts": missing.height}
+        if missing.height == 0:
+            return 0
+        now = writer.now()
+        writer.insert("users", missing.select(
+            writer.next_ids("user_ids", missing.height).alias("user_id"), pl.col("student_id").alias("username"),
+            pl.col("name").alias("display_name"), pl.lit("graduate").alias("role"),
+            pl.lit(None, dtype=pl.List(pl.String)).alias("colleges"), "student_id",
+            pl.lit(shared).alias("password_hash"), pl.lit(True).alias("must_change_password"),
+            pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")))
+        return missing.height
+
+    return store.transaction(actor, "user:add_graduates", work, college or "全校")
+
+
 def _checked_scope(role: str, colleges: list[str] | None, student_id: str | None) -> list[str]:
     """The account's colleges, sorted, if they fit its role."""
     if role not in ROLES:

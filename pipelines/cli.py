@@ -309,6 +309,12 @@ def cmd_user(args: argparse.Namespace) -> int:
              "是" if r["must_change_password"] else "", f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else ""]
             for r in rows]))
         return 0
+    if args.action == "add-graduates":
+        added = accounts.add_graduates(store, actor, _password(args, "初始密码"), cohort=args.cohort,
+                                       college=args.college[0] if args.college else None)
+        print(f"已为 {added:,} 名毕业生开通账号（用户名为学号，首次登录须修改密码）" if added
+              else "名单中的毕业生都已有账号，未做改动")
+        return 0
     if not args.username:
         raise ValueError("须用 --username 指定用户名")
     if args.action == "add":
@@ -469,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("user", parents=[common], help="账号：添加、列出、修改、重置密码（首次使用先添加管理员）")
-    p.add_argument("action", choices=["add", "list", "update", "reset-password"])
+    p.add_argument("action", choices=["add", "add-graduates", "list", "update", "reset-password"])
+    p.add_argument("--cohort", type=int, help="add-graduates：届别（默认全部）")
     p.add_argument("--username", help="用户名（工号，或毕业生学号）")
     p.add_argument("--role", choices=list(accounts.ROLES), help="角色")
     p.add_argument("--college", action="append", help="学院审核员/院长的学院，可重复")

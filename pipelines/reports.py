@@ -27,7 +27,12 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 RANDOM_CHARS = 13
 KINDS = tuple(verification.KIND_LABELS)  # archive, hukou
 ANSWERS = {"confirmed": "信息无误，确认登记去向", "needs_update": "信息有误，需要更新后确认"}
-ISSUERS = frozenset({"system", "admin"})  # who may issue and close reports for graduates (#8 adds the graduate)
+# Who may issue and close reports: the office, and a graduate for themself (the store's scope
+# shows a graduate only their own record, so they can name no one else).
+ISSUERS = frozenset({"system", "admin", "graduate"})
+# Who may record a graduate's answer on the confirmation page: the graduate, or the office on
+# their behalf (the CLI, a graduate at the office's counter). Reviewers and analysts may not.
+CONFIRMERS = frozenset({"system", "admin", "graduate"})
 
 
 class ReportRefused(StoreError):
@@ -61,6 +66,8 @@ def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirme
     records that the graduate found a mistake (nothing is in force until they confirm)."""
     if answer not in ANSWERS:
         raise ReportRefused(f"未知的确认结果：{answer}")
+    access.require(store, actor, CONFIRMERS, "confirmation:record", student_id,
+                   "只有毕业生本人（或就业处代为）可以确认登记去向", ReportRefused)
 
     def work(writer: Writer) -> int:
         with writer.only_students([student_id]):

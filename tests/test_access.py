@@ -26,16 +26,17 @@ from tests.apptest import APP, open_page, page_alone, refused_page, sql
 pytestmark = pytest.mark.slow
 
 PAGES = {  # page file -> its key
-    "screens/overview.py": "overview", "screens/risk.py": "risk", "screens/review.py": "review",
+    "screens/overview.py": "overview", "screens/risk.py": "risk", "screens/stats.py": "stats",
+    "screens/review.py": "review",
     "screens/reports.py": "reports", "screens/college.py": "college", "screens/detail.py": "detail",
     "screens/audit.py": "audit", "screens/users.py": "users", "screens/verify.py": "verify",
 }
 # The design, written out (not derived from pipelines.access): which pages each role has.
 EXPECTED_PAGES = {
     "admin": set(PAGES.values()),
-    "school": {"overview", "risk", "review", "college", "detail", "verify"},
-    "dean": {"overview", "risk", "review", "college", "detail", "verify"},
-    "analyst": {"overview", "risk", "college", "verify"},
+    "school": {"overview", "risk", "stats", "review", "college", "detail", "verify"},
+    "dean": {"overview", "risk", "stats", "review", "college", "detail", "verify"},
+    "analyst": {"overview", "risk", "stats", "college", "verify"},
     "graduate": {"detail", "verify"},
 }
 
@@ -47,8 +48,12 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def graduate(demo_store: Store) -> str:
-    (username,), = sql(demo_store, "select username from users where role = 'graduate'")
-    return str(username)
+    """A graduate account whose registration is confirmed (so a report can be issued for them)."""
+    (student,), = sql(demo_store, "select min(student_id) from graduate_stages where is_confirmed")
+    if not sql(demo_store, "select 1 from users where username = ?", [student]):
+        accounts.add_user(demo_store, SYSTEM, student, "graduate", DEMO_PASSWORD, student_id=student,
+                          must_change_password=False)
+    return str(student)
 
 
 def _login_name(role: str, graduate: str) -> str:
@@ -192,7 +197,7 @@ def test_an_analyst_sees_aggregates_but_no_list_of_people(demo_store: Store) -> 
 
 # --- actions and exports -------------------------------------------------------------------------
 
-ACTIONS = ["review:college", "review:school", "report:issue", "reveal", "audit:read", "user:add", "import",
+ACTIONS = ["review:college", "review:school", "confirm", "report:issue", "reveal", "audit:read", "user:add", "import",
            "campaign:set", "export:chase_list", "export:review_results", "export:review_results_unmasked",
            "export:audit_log"]
 EXPECTED_ACTIONS = {
@@ -202,7 +207,7 @@ EXPECTED_ACTIONS = {
     "dean": {"review:college", "reveal", "export:chase_list", "export:review_results",
              "export:review_results_unmasked"},
     "analyst": set(),
-    "graduate": set(),
+    "graduate": {"confirm", "report:issue"},  # for themself: the store shows them no one else
 }
 
 
@@ -218,8 +223,17 @@ def _attempt(store: Store, actor: Actor, action: str, tmp: Any) -> None:
                                             where status = ? and (? is null or college_name = ?)""",
                                   [status, college, college])
         reviews.decide(store, actor, registration_id, workflow.Decision(level, "return", "测试退回"))
-    elif action == "report:issue":
-        reports.issue(store, actor, student, "archive", None)
+    elif action in ("confirm", "report:issue"):
+        # someone the action can succeed for, if the role may: the graduate themself, or the
+        # first approved (confirm) or confirmed (issue) graduate in scope
+        wanted = "status = 'approved'" if action == "confirm" else "is_confirmed"
+        (subject,), = sql(store, f"""select min(student_id) from graduate_stages where {wanted}
+                                     and (? is null or college_name = ?) and (? is null or student_id = ?)""",
+                          [college, college, actor.student_id, actor.student_id])
+        if action == "confirm":
+            reports.confirm(store, actor, subject)
+        else:
+            reports.issue(store, actor, subject, "archive", None)
     elif action == "reveal":
         privacy.reveal(store, actor, student)
     elif action == "audit:read":

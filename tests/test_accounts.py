@@ -189,3 +189,29 @@ def test_the_cli_acts_as_an_account_with_its_scope(roster: Store, tmp_path: Path
     assert "用户名或密码错误" in capsys.readouterr().err
     refused = table(roster, "select actor, action from audit_log where detail->>'outcome' = 'refused' order by audit_id")
     assert refused == [("dean04", "user:list"), ("dean04", "import:roster"), ("ana04", "export:review_results")]
+
+
+def test_every_roster_graduate_gets_an_account_once_with_a_password_to_change(roster: Store) -> None:
+    accounts.add_user(roster, SYSTEM, "0024000001", "graduate", "own123456", student_id="0024000001")
+    dean = accounts.add_user(roster, SYSTEM, "dean05", "college_reviewer", "dean12345", colleges=["商学院"])
+    with pytest.raises(accounts.AccountError, match="只有就业处管理员可以添加账号"):
+        accounts.add_graduates(roster, dean.actor, "first1234")
+    with pytest.raises(accounts.AccountError, match="至少 8 位"):
+        accounts.add_graduates(roster, SYSTEM, "short1")
+    assert accounts.add_graduates(roster, SYSTEM, "first1234", college="服装设计学院") == 2  # 0, 2 (even students)
+    assert accounts.add_graduates(roster, SYSTEM, "first1234") == 1  # 3; 1 already had an account
+    assert accounts.add_graduates(roster, SYSTEM, "first1234") == 0
+    (count,), = table(roster, "select count(*) from users where role = 'graduate'")
+    assert count == 4
+    graduate = accounts.login(roster, "0024000002", "first1234")
+    assert graduate.must_change_password and graduate.display_name == "学生2"
+    assert graduate.actor == Actor("0024000002", "graduate", None, "0024000002")
+    with pytest.raises(accounts.LoginRefused):
+        accounts.login(roster, "0024000001", "first1234")  # an existing account keeps its own password
+    audit = [(a, json.loads(d)) for a, d in table(roster, "select actor, detail from audit_log "
+                                                          "where action = 'user:add_graduates' order by audit_id")]
+    assert [d.get("accounts", d.get("outcome")) for _, d in audit] == ["refused", 2, 1, 0]
+    db = ["--db", str(roster.path), "--today", "2024-06-10"]
+    run = subprocess.run([sys.executable, "-m", "pipelines.cli", *db, "user", "add-graduates", "--password-stdin"],
+                         input="first1234\n", cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0 and "都已有账号" in run.stdout

@@ -273,3 +273,26 @@ def test_a_hukou_report_for_hukou_at_school_prints_the_migration(approved: Store
     # the archive report is a separate one, with its own number
     archive = reports.issue(approved, SYSTEM, sid, "archive", CAP)
     assert table(approved, "select count(distinct report_number) from verification_reports") == [(2,)] and archive.is_new
+
+
+def test_a_graduate_confirms_issues_and_closes_for_themself_only(approved: Store) -> None:
+    me, other = _student(0), _student(2)
+    graduate = Actor(me, "graduate", None, me)
+    reports.confirm(approved, graduate, me)
+    issued = reports.issue(approved, graduate, me, "archive", date(2024, 12, 1))
+    assert issued.is_new and issued.valid_until == date(2024, 12, 1)
+    with pytest.raises(reports.ReportRefused, match="不在你的范围内"):
+        reports.confirm(approved, graduate, other)  # the store shows a graduate no one else
+    reports.confirm(approved, SYSTEM, other)
+    theirs = reports.issue(approved, SYSTEM, other, "archive", date(2024, 12, 1))
+    with pytest.raises(reports.ReportRefused):
+        reports.issue(approved, graduate, other, "archive", date(2024, 12, 1))
+    with pytest.raises(reports.ReportRefused, match="不在你的范围内"):
+        reports.close(approved, graduate, theirs.report_number)
+    reports.close(approved, graduate, issued.report_number)
+    with approved.reading(graduate) as reader:
+        assert reader.query("reports_of", student_id=me)["report_status"].to_list() == ["closed"]
+        assert reader.query("reports_of", student_id=other).height == 0
+    dean = Actor("院长", "college_reviewer", ("服装设计学院",))
+    with pytest.raises(reports.ReportRefused, match="只有毕业生本人"):
+        reports.confirm(approved, dean, me)  # confirming is the graduate's own act

@@ -1,0 +1,9 @@
+-- Roster graduates (of a cohort, optionally one college) who have no graduate account yet.
+select graduates.student_id, graduates.name
+from graduates
+left join users on users.student_id = graduates.student_id and users.role = 'graduate'
+where users.user_id is null
+    and ($cohort is null or graduates.cohort = $cohort)
+    and ($college is null or graduates.college_name = $college)
+    and not exists (select 1 from users as taken where taken.username = graduates.student_id)
+order by graduates.student_id
