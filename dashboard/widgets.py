@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from dashboard import auth, data
 from pipelines import access, accounts, progress, transfer_types, workflow
 from pipelines.accounts import User
 from pipelines.filters import URL_KEYS, Filters
+from pipelines.store import Actor, StoreError
 
 ALL = "全部"
 
@@ -113,6 +115,20 @@ def yesterday(today: date) -> date:
     return today - timedelta(days=1)
 
 
+def deferred_file(build: Callable[..., tuple[bytes, int]], actor: Actor, *args: Any) -> Callable[[], bytes]:
+    """A download button's data: the export function `build(store, actor, *args)` (which
+    checks access and records the export) runs only when the button is clicked. A refusal
+    shows as an error and an empty file, never a traceback."""
+    def make() -> bytes:
+        data.release()  # the export's audit record is a write
+        try:
+            return build(data.store(), actor, *args)[0]
+        except StoreError as exc:
+            st.error(str(exc))
+            return b""
+    return make
+
+
 def require(page: str) -> User:
     """The logged-in user, if their role may open `page`; otherwise a message and stop. Every
     page calls this itself: a page file can be run without the navigation that hides it."""
@@ -130,8 +146,15 @@ def page_start(title: str, page: str) -> tuple[dict[str, Any], date, User]:
     """A staff page's top, after its access check: its title, the campaign header (or the
     designed empty state), and (campaign, today, user)."""
     user = require(page)
+    campaign, today = page_head(title)
+    return campaign, today, user
+
+
+def page_head(title: str) -> tuple[dict[str, Any], date]:
+    """The title and campaign header (or the designed empty state) of a page whose access is
+    already checked; (campaign, today)."""
     st.title(title)
     campaign = data.guarded_campaign()
     today = data.today()
     campaign_header(campaign, today)
-    return campaign, today, user
+    return campaign, today

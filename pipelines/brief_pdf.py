@@ -5,7 +5,6 @@ fpdf2's own lines and rectangles (no browser, no image export), text in Noto San
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 
 from pipelines import progress, statistics
 from pipelines.access import require_export
+from pipelines.exports import record_export
 from pipelines.filters import Filters
 from pipelines.store import Actor, Reader, Store
 
@@ -34,8 +34,7 @@ def brief_file(store: Store, actor: Actor, cohort: int, file_name: str) -> tuple
     with store.reading(actor) as reader:
         facts = gather(reader, cohort)
     data = render(facts)
-    store.record(actor, "export:brief", file_name, {"cohort": cohort, "colleges": facts["colleges"].height,
-                                                     "sha256": hashlib.sha256(data).hexdigest()})
+    record_export(store, actor, "export:brief", file_name, data, facts["colleges"].height, {"cohort": cohort})
     return data, facts["colleges"].height
 
 

@@ -194,7 +194,7 @@ def review_results_file(store: Store, actor: Actor, cohort: int | None, chosen: 
         results = reader.query("review_results", cohort=cohort, **chosen.params())
     table = review_results(results, unmasked=unmasked)
     data = table_csv(table) if fmt == "csv" else table_xlsx(table, "审核结果")
-    _record(store, actor, "export:review_results", file_name, data, table.height,
+    record_export(store, actor, "export:review_results", file_name, data, table.height,
             {"cohort": cohort, "filters": chosen.to_query(), "unmasked": unmasked})
     return data, table.height
 
@@ -217,7 +217,7 @@ def chase_list_file(store: Store, actor: Actor, cohort: int, chosen: Filters, re
         plain = risks.select(pl.col("advisor").alias("班主任"),
                              *(pl.col(c).alias(label) for c, label in CHASE_COLUMNS.items()))
         data = table_file(plain, fmt, "催办名单")
-    _record(store, actor, "export:chase_list", file_name, data, everyone.height,
+    record_export(store, actor, "export:chase_list", file_name, data, everyone.height,
             {"cohort": cohort, "filters": chosen.to_query(), "reason": reason, "format": fmt})
     return data, everyone.height
 
@@ -236,7 +236,7 @@ def stats_file(store: Store, actor: Actor, cohort: int, chosen: Filters, fmt: st
         data = table_file(pl.concat([frame.select(pl.lit(name).alias("维度"), pl.all()) for name, frame in sheets.items()]),
                           fmt, "统计")
     rows = sum(frame.height for frame in sheets.values())
-    _record(store, actor, "export:stats", file_name, data, rows,
+    record_export(store, actor, "export:stats", file_name, data, rows,
             {"cohort": cohort, "filters": chosen.to_query(), "format": fmt})
     return data, rows
 
@@ -249,7 +249,7 @@ def registrations_file(store: Store, actor: Actor, cohort: int, chosen: Filters,
     with store.reading(actor) as reader:
         table = review_results(reader.query("review_results", cohort=cohort, **chosen.params()))
     data = table_file(table, fmt, "档案登记")
-    _record(store, actor, "export:registrations", file_name, data, table.height,
+    record_export(store, actor, "export:registrations", file_name, data, table.height,
             {"cohort": cohort, "filters": chosen.to_query(), "format": fmt})
     return data, table.height
 
@@ -261,7 +261,7 @@ def weekly_workbook(store: Store, actor: Actor, cohort: int, file_name: str) -> 
         sheets, titles = weekly_sheets(reader, cohort)
     data = workbook_xlsx(sheets, titles)
     rows = sum(frame.height for frame in sheets.values())
-    _record(store, actor, "export:weekly", file_name, data, rows, {"cohort": cohort})
+    record_export(store, actor, "export:weekly", file_name, data, rows, {"cohort": cohort})
     return data, rows
 
 
@@ -322,11 +322,12 @@ def audit_log_file(store: Store, actor: Actor, filters: dict[str, object], file_
     everything = search_audit(store, actor, **filters, limit=None, offset=0)
     data = table_csv(everything.drop("total").with_columns(pl.col("logged_at").cast(pl.String))
                      .rename(AUDIT_HEADERS))
-    _record(store, actor, "export:audit", file_name, data, everything.height,
+    record_export(store, actor, "export:audit", file_name, data, everything.height,
             {"filters": {k: str(v) for k, v in filters.items() if v}})
     return data, everything.height
 
 
-def _record(store: Store, actor: Actor, action: str, file_name: str, data: bytes, rows: int,
+def record_export(store: Store, actor: Actor, action: str, file_name: str, data: bytes, rows: int,
             scope: dict[str, object]) -> None:
+    """The audit record every export leaves: what, for whom, its scope, rows and sha256."""
     store.record(actor, action, file_name, {**scope, "rows": rows, "sha256": hashlib.sha256(data).hexdigest()})

@@ -39,6 +39,13 @@ def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
     return found
 
 
+def record_view(store: Store, actor: Actor, registration_id: int, student_id: str) -> None:
+    """A reviewer opened a registration in the review pane, which shows what the review needs
+    unmasked: the full address, the unit's phone and the proof images."""
+    store.record(actor, "view:registration", str(registration_id),
+                 {"student_id": student_id, "fields": ["address_detail", "phone", "proofs"]})
+
+
 def search_audit(store: Store, actor: Actor, **filters: Any) -> Any:
     """Audit records (sql/queries/audit_search.sql) for those who may read the log."""
     access.require(store, actor, AUDITORS, "audit:read", None, "只有就业处管理员可以查看审计日志", PrivacyRefused)

@@ -12,7 +12,7 @@ from pipelines.store import StoreError
 
 user = widgets.require("detail")
 mine = user.role == "graduate"  # a graduate sees their own record only (the store scopes it too)
-campaign, today, user = widgets.page_start("我的登记" if mine else "登记详情", "detail")
+campaign, today = widgets.page_head("我的登记" if mine else "登记详情")
 cohort = campaign["cohort"]
 actor = user.actor
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -74,17 +76,8 @@ unmasked = actor.role in privacy.REVEALERS and st.checkbox(
     "导出完整联系电话和详细地址（回传全国系统用；记入审计日志）", key="rq_unmasked")
 
 
-def review_results() -> bytes:  # built only when the button is clicked, and audited
-    data.release()  # the audit record is a write: hold no read connection meanwhile
-    try:
-        book, _rows = exports.review_results_file(data.store(), actor, cohort, Filters(college=college), "xlsx",
-                                                  "审核结果.xlsx", unmasked=unmasked)
-    except StoreError as exc:
-        st.error(str(exc))
-        return b""
-    return book
-
-
+review_results = widgets.deferred_file(partial(exports.review_results_file, unmasked=unmasked), actor, cohort,
+                                       Filters(college=college), "xlsx", "审核结果.xlsx")
 st.download_button("导出审核结果（档案登记导入格式；按所选学院）", review_results,
                    file_name=f"审核结果_{today:%Y%m%d}.xlsx", icon="⬇️",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -158,8 +151,7 @@ item = item_rows.row(0, named=True)
 viewed = st.session_state.setdefault("viewed_items", set())
 if registration_id not in viewed:
     data.release()
-    data.store().record(actor, "view:registration", str(registration_id),
-                        {"student_id": item["student_id"], "fields": ["address_detail", "phone", "proofs"]})
+    privacy.record_view(data.store(), actor, registration_id, item["student_id"])
     viewed.add(registration_id)
 st.subheader(f"{item['name']}（{item['student_id']}）· {item['college_name']} {item['class_name'] or ''} · 第 {item['revision_no']} 版")
 previous = None

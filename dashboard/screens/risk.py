@@ -7,7 +7,6 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines import access, exports, progress
-from pipelines.store import StoreError
 
 PAGE_SIZE = 50
 
@@ -83,15 +82,8 @@ if not scope:
 else:
     file_name = f"催办名单_{scope}_{today:%Y%m%d}.xlsx"
 
-    def chase_list() -> bytes:  # built (and recorded in the audit log) only when the button is clicked
-        data.release()
-        try:
-            return exports.chase_list_file(data.store(), user.actor, cohort, filters, chosen_reason, deadline,
-                                           file_name)[0]
-        except StoreError as exc:
-            st.error(str(exc))
-            return b""
-
+    chase_list = widgets.deferred_file(exports.chase_list_file, user.actor, cohort, filters, chosen_reason,
+                                       deadline, file_name)
     st.download_button(f"下载 {scope} 催办名单（{total:,} 人，xlsx）", chase_list, file_name=file_name,
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon="⬇️", help="导出将记入审计日志（范围、人数、文件摘要）。")

@@ -12,7 +12,6 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines import access, brief_pdf, exports, statistics
-from pipelines.store import StoreError
 
 NO_BAR = {"displayModeBar": False}
 
@@ -125,15 +124,7 @@ with export_tab:
     stamp = f"{cohort}届_{today:%Y%m%d}"
 
     def deferred(build: Callable[..., tuple[bytes, int]], *args: Any) -> Callable[[], bytes]:
-        """The file, built (and recorded) only when its button is clicked."""
-        def make() -> bytes:
-            data.release()  # the audit record is a write
-            try:
-                return build(data.store(), user.actor, *args)[0]
-            except StoreError as exc:
-                st.error(str(exc))
-                return b""
-        return make
+        return widgets.deferred_file(build, user.actor, *args)
 
     row = st.columns(3)
     for column, fmt, mime in zip(row, ("xlsx", "csv", "parquet"),
