@@ -43,6 +43,8 @@ bench: install
 	$(BIN)/python bench/bench_reviews.py
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_exports.py
+	$(BIN)/python bench/bench_graduate.py
+	$(BIN)/python bench/bench_passwords.py --sizes 200,1000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -237,10 +237,10 @@ def _frames_removed() -> Iterator[None]:
         remove_frames()
 
 
-def run_once(page: Page, *, cold: bool) -> tuple[float, str | None]:
-    """One script run of `page` in a fresh AppTest; (seconds, problem or None)."""
+def run_once(page: Page, *, cold: bool, user: str = BENCH_USER) -> tuple[float, str | None]:
+    """One script run of `page` in a fresh AppTest, logged in as `user`; (seconds, problem or None)."""
     at = AppTest.from_file(_frame_script(page), default_timeout=RUN_TIMEOUT_S)
-    at.session_state["username"] = BENCH_USER  # what a login leaves in the session
+    at.session_state["username"] = user  # what a login leaves in the session
     for key, value in page.query.items():
         at.query_params[key] = value
     if cold:
@@ -259,10 +259,11 @@ def run_once(page: Page, *, cold: bool) -> tuple[float, str | None]:
     return seconds, None
 
 
-def median_cell(page: Page, runs: int, *, cold: bool, where: str, errors: Errors) -> str:
+def median_cell(page: Page, runs: int, *, cold: bool, where: str, errors: Errors,
+                user: str = BENCH_USER) -> str:
     times = []
     for _ in range(runs):
-        seconds, problem = run_once(page, cold=cold)
+        seconds, problem = run_once(page, cold=cold, user=user)
         if problem:
             errors.add(where, problem)
             return "ERROR"
@@ -282,8 +283,8 @@ def apptest_overhead(runs: int) -> float:
 
 
 def measure_server(path: Path, page_list: list[Page], runs: int, size: int,
-                   errors: Errors) -> dict[str, tuple[str, str]]:
-    """{page label: (cold median ms, warm median ms)} over the store at `path`."""
+                   errors: Errors, user: str = BENCH_USER) -> dict[str, tuple[str, str]]:
+    """{page label: (cold median ms, warm median ms)} over the store at `path`, as `user`."""
     os.environ[config.ENV_DB] = str(path)
     os.environ.pop(config.ENV_TODAY, None)  # the demo store carries its own as-of date
     cells: dict[str, tuple[str, str]] = {}
@@ -291,14 +292,14 @@ def measure_server(path: Path, page_list: list[Page], runs: int, size: int,
         where = f"{page.label} @ {size:,}"
         _log(f"  {where}")
         # One untimed run: imports, the Store object, the OS file cache, and errors show early.
-        seconds, problem = run_once(page, cold=True)
+        seconds, problem = run_once(page, cold=True, user=user)
         if problem:
             errors.add(where, problem)
             cells[page.label] = ("ERROR", "ERROR")
             continue
-        cold = median_cell(page, runs, cold=True, where=f"{where} cold", errors=errors)
-        run_once(page, cold=False)  # fill the cache for the warm runs
-        warm = median_cell(page, runs, cold=False, where=f"{where} warm", errors=errors)
+        cold = median_cell(page, runs, cold=True, where=f"{where} cold", errors=errors, user=user)
+        run_once(page, cold=False, user=user)  # fill the cache for the warm runs
+        warm = median_cell(page, runs, cold=False, where=f"{where} warm", errors=errors, user=user)
         cells[page.label] = (cold, warm)
     return cells
 

@@ -11,8 +11,14 @@ from pipelines import access
 OVERVIEW = "screens/overview.py"
 DETAIL = "screens/detail.py"
 
+HUKOU_FORM = "screens/hukou_form.py"
 # (section, script, title, icon, url path, access key)
 ENTRIES = [
+    ("毕业生去向登记", "screens/destination_form.py", "毕业去向填报", "🎓", "destination", "destination_form"),
+    ("毕业生去向登记", "screens/registration_form.py", "档案信息登记", "📮", "register", "registration_form"),
+    ("毕业生去向登记", HUKOU_FORM, "户口信息登记", "🏠", "hukou", "hukou_form"),
+    ("毕业生去向登记", "screens/confirm.py", "去向登记确认", "☑️", "confirm", "confirm"),
+    ("毕业生去向登记", "screens/authorize.py", "核验授权", "🔏", "authorize", "authorize"),
     ("进度", OVERVIEW, "总览", "📊", "overview", "overview"),
     ("进度", "screens/risk.py", "截止风险", "⏰", "risk", "risk"),
     ("进度", "screens/stats.py", "统计分析", "📈", "stats", "stats"),
@@ -45,17 +51,21 @@ def main(default: str = OVERVIEW) -> None:
             if role is not None and not access.may_open(role, key):
                 continue
             if role == "graduate" and key == "detail":
-                title = "我的登记"
+                section, title = "毕业生去向登记", "我的登记"
+            if role == "graduate" and script == HUKOU_FORM and not data.hukou_at_school(user):
+                continue  # only graduates whose hukou moved into the school register it
             page = st.Page(script, title=title, icon=icon, default=script == default,
                            url_path=None if script == default else url_path)
-            pages.setdefault(section, []).append(page)
+            listed = pages.setdefault(section, [])
+            listed.insert(0 if role == "graduate" and key == "detail" else len(listed), page)  # 我的登记 first
             keys[page.url_path] = key
         # Logged out, every page stays known (hidden) so that a shared link survives the login.
         chosen = st.navigation(pages, position="sidebar" if user else "hidden")
         if user is None and keys.get(chosen.url_path) not in access.PUBLIC_PAGES:
             auth.login_screen()
             return
-        if user is not None and user.must_change_password:
+        if user is not None and user.must_change_password and st.session_state.get(auth.VIA_KEY) != "oidc":
+            # a 统一身份认证 login never uses the initial password, so it has none to change
             auth.change_password_screen(user)
             return
         if user is not None:

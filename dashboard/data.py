@@ -118,6 +118,18 @@ def query(name: str, *, filters: Filters | None = None, as_of: date | None = Non
     return _cached(store().data_version(), actor or viewer(), as_of, name, tuple(sorted(params.items())))
 
 
+def my_record(student_id: str | None) -> dict[str, Any] | None:
+    """A graduate's own row of graduate_detail (the store's scope shows them no other)."""
+    rows = query("graduate_detail", student_id=student_id) if student_id else None
+    return rows.row(0, named=True) if rows is not None and rows.height else None
+
+
+def hukou_at_school(user: Any) -> bool:
+    """Whether a graduate's hukou moved into the school (only then is 户口信息登记 theirs)."""
+    found = my_record(user.student_id)
+    return bool(found and found["is_hukou_at_school"])
+
+
 def user_count() -> int:
     return int(_cached(store().data_version(), SYSTEM, None, "user_count", ())["users"][0])
 

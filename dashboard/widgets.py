@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, data
-from pipelines import access, accounts, progress, transfer_types, workflow
+from pipelines import access, accounts, divisions, progress, selfservice, transfer_types, workflow
 from pipelines.accounts import User
 from pipelines.filters import URL_KEYS, Filters
 from pipelines.store import Actor, StoreError
@@ -158,3 +158,98 @@ def page_head(title: str) -> tuple[dict[str, Any], date]:
     today = data.today()
     campaign_header(campaign, today)
     return campaign, today
+
+
+# --- the graduate's pages ---------------------------------------------------------------------
+
+_FLASH = "_graduate_flash"
+
+
+def graduate_start(title: str, page: str) -> tuple[dict[str, Any], date, User, dict[str, Any]]:
+    """A graduate module page's top: access check, title, campaign header, the message left by
+    the last save, and (campaign, today, user, their graduate_detail row)."""
+    user = require(page)
+    campaign, today = page_head(title)
+    if flash := st.session_state.pop(_FLASH, None):
+        st.success(flash, icon="✅")
+    record = data.my_record(user.student_id)
+    if record is None:
+        st.warning("名单中没有你的学号（或你的账号没有对应学号），请联系学院核对名单。")
+        st.stop()
+    return campaign, today, user, record
+
+
+def save(action: Callable[[], Any], done: str, unchanged: str | None = None) -> None:
+    """Run a graduate's save (a domain function); on success rerun with `done` shown (or
+    `unchanged` when the function wrote nothing and returned None), on refusal show why."""
+    data.release()  # the save is a write
+    try:
+        result = action()
+    except StoreError as exc:
+        st.error(str(exc), icon="⛔")
+        return
+    st.session_state[_FLASH] = unchanged if result is None and unchanged else done
+    st.rerun()
+
+
+def address_picker(key: str, label: str, current: tuple[str, str, str] | None = None) -> tuple[str, str, str]:
+    """省 / 市 / 区 chosen from the GB/T 2260 divisions; ('', '', '') parts not chosen yet.
+    `current` fills the pickers the first time they are drawn."""
+    keys = [f"{key}_province", f"{key}_city", f"{key}_district"]
+    if current and keys[0] not in st.session_state:
+        for k, value in zip(keys, current, strict=True):
+            st.session_state[k] = value or None
+
+    def forget(*below: str) -> None:
+        for k in below:
+            st.session_state[k] = None
+
+    columns = st.columns(3)
+    province = columns[0].selectbox(f"{label}：省", [p.name for p in divisions.PROVINCES], index=None,
+                                    placeholder="选择省份", key=keys[0], on_change=forget, args=keys[1:])
+    found = divisions.province_named(province) if province else None
+    cities = [c.name for c in divisions.cities_of(found.code)] if found else []
+    if st.session_state.get(keys[1]) not in cities:
+        st.session_state[keys[1]] = None
+    city = columns[1].selectbox("市", cities, index=None, placeholder="选择城市", key=keys[1], on_change=forget,
+                                args=keys[2:], disabled=not cities)
+    town = divisions.city_named(found.code, city) if found and city else None
+    districts = [d.name for d in divisions.districts_of(town.code)] if town else []
+    if st.session_state.get(keys[2]) not in districts:
+        st.session_state[keys[2]] = None
+    district = columns[2].selectbox("区 / 县", districts, index=None, key=keys[2], disabled=not districts,
+                                    placeholder="选择区县" if districts or town is None else "（该市不设区县）")
+    return province or "", city or "", district or ""
+
+
+MODULE_PAGES = {
+    "destination_form": ("screens/destination_form.py", "毕业去向填报"),
+    "registration_form": ("screens/registration_form.py", "档案信息登记"),
+    "hukou_form": ("screens/hukou_form.py", "户口信息登记"),
+    "confirm": ("screens/confirm.py", "去向登记确认"),
+    "authorize": ("screens/authorize.py", "核验授权"),
+}
+
+
+def my_status(g: dict[str, Any], campaign: dict[str, Any], today: date) -> None:
+    """The graduate's status box: where the registration stands, the return reason, what to do
+    next (with a link to that module) and the days left."""
+    history = data.query("confirmations_of", student_id=g["student_id"])
+    needs_update = bool(history.height and history["answer"][0] == "needs_update" and history["is_about_current"][0])
+    reports = data.query("reports_of", student_id=g["student_id"])
+    valid = reports.filter((pl.col("kind") == "archive") & (pl.col("report_status") == "active")
+                           & pl.col("is_confirmation_current"))
+    step = selfservice.next_step(g | {"report_valid_until": valid["valid_until"][0] if valid.height else None},
+                                 campaign, today, needs_update=needs_update)
+    with st.container(border=True):
+        cards = st.columns(3)
+        cards[0].metric("当前状态", step.headline)
+        cards[1].metric("距登记截止", f"{step.days_left} 天" if step.days_left >= 0 else "已截止")
+        cards[2].metric("档案登记版本", f"第 {g['revision_no']} 版" if g["revision_no"] else "未提交")
+        if step.return_reason:
+            st.error(f"退回原因：{step.return_reason}", icon="↩️")
+        st.markdown(f"**下一步：** {step.next_step}")
+        if step.page:
+            script, label = MODULE_PAGES[step.page]
+            st.page_link(script, label=f"去{label}", icon="👉")
+        st.caption(step.deadline_note)

@@ -16,6 +16,7 @@ from pipelines.store import Actor, Store, StoreError
 STAFF = frozenset({"system", "admin", "school_reviewer", "college_reviewer", "analyst"})
 REVIEWERS = frozenset({"system", "admin", "school_reviewer", "college_reviewer"})
 ADMINS = frozenset({"system", "admin"})
+GRADUATES = frozenset({"graduate"})  # the five modules: a graduate's own forms
 
 # page key -> roles that may open it ("verify" is public: receiving units have no account)
 PAGES: dict[str, frozenset[str]] = {
@@ -28,6 +29,11 @@ PAGES: dict[str, frozenset[str]] = {
     "detail": REVIEWERS | {"graduate"},
     "audit": ADMINS,
     "users": ADMINS,
+    "destination_form": GRADUATES,
+    "registration_form": GRADUATES,
+    "hukou_form": GRADUATES,
+    "confirm": GRADUATES,
+    "authorize": GRADUATES,
 }
 PUBLIC_PAGES = frozenset({"verify"})
 

@@ -13,14 +13,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from pipelines import access
+from pipelines import access, sources, text
 from pipelines.store import Actor, Store, StoreError, Writer
 
 ROLES = {
@@ -122,9 +126,15 @@ def add_user(store: Store, actor: Actor, username: str, role: str, password: str
         raise AccountError(problem)
 
     def work(writer: Writer) -> User:
+        nonlocal display_name
         if writer.one("user_by_name", username=username):
             raise AccountError(f"用户名 {username} 已存在")
         _check_colleges_known(writer, chosen)
+        if role == "graduate":  # a graduate account belongs to a roster graduate, named as there
+            found = writer.one("graduate_for_submission", student_id=student_id)
+            if found is None:
+                raise AccountError(f"名单中没有学号 {student_id}")
+            display_name = display_name or found["graduate_name"]
         now = writer.now()
         writer.insert("users", pl.DataFrame([{
             "user_id": int(writer.next_ids("user_ids", 1)[0]), "username": username,
@@ -142,13 +152,16 @@ def add_user(store: Store, actor: Actor, username: str, role: str, password: str
 
 
 def add_graduates(store: Store, actor: Actor, password: str, *, cohort: int | None = None,
-                  college: str | None = None) -> int:
+                  college: str | None = None, oidc: bool = False) -> int:
     """An account for every roster graduate (of `cohort`, of `college`) who has none yet:
     user name = 学号, name from the roster, the given initial password, which must be changed
     at first login. One transaction, audited with the count; run again after a roster import to
     add the new graduates only. The batch shares one scrypt hash (one salt): the passwords are
     identical by design and each is replaced at first login, and hashing thousands separately
-    would take minutes (about 50 ms each)."""
+    would take minutes (about 50 ms each).
+
+    `oidc`: the school's 统一身份认证 names graduates by 学号, so each new account is mapped to
+    the identity whose claim is its 学号 (one already mapped to another account is left unmapped)."""
     access.require(store, actor, access.ADMINS, "user:add_graduates", college or "全校",
                    "只有就业处管理员可以添加账号", AccountError)
     if problem := password_problem(password, ""):
@@ -159,19 +172,202 @@ def add_graduates(store: Store, actor: Actor, password: str, *, cohort: int | No
         missing = writer.query("graduates_without_account", cohort=cohort, college=college)
         writer.touched_students = []
         writer.audit_target = college or "全校"
-        writer.audit_detail = {"cohort": cohort, "college": college, "accounts": missing.height}
+        writer.audit_detail = {"cohort": cohort, "college": college, "accounts": missing.height, "oidc": oidc}
         if missing.height == 0:
             return 0
+        taken = {r["oidc_subject"] for r in writer.rows("oidc_subjects_in", ids=missing["student_id"].to_list())}
+        subject = pl.when(pl.lit(oidc) & ~pl.col("student_id").is_in(list(taken))).then(pl.col("student_id"))
         now = writer.now()
         writer.insert("users", missing.select(
             writer.next_ids("user_ids", missing.height).alias("user_id"), pl.col("student_id").alias("username"),
             pl.col("name").alias("display_name"), pl.lit("graduate").alias("role"),
             pl.lit(None, dtype=pl.List(pl.String)).alias("colleges"), "student_id",
             pl.lit(shared).alias("password_hash"), pl.lit(True).alias("must_change_password"),
+            subject.otherwise(None).cast(pl.String).alias("oidc_subject"),
             pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")))
         return missing.height
 
     return store.transaction(actor, "user:add_graduates", work, college or "全校")
+
+
+# --- initial passwords from a file ---------------------------------------------------------------
+
+PASSWORD_FILE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "student_id": ("学号", "student_id", "账号", "用户名"),
+    "password": ("初始密码", "密码", "password"),
+}
+MAX_LISTED = 20  # problems listed in a refusal; the rest are counted
+# scrypt takes 16 MB a hash: enough threads for the cores, not a gigabyte on a big server.
+MAX_HASH_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class InitialPasswords:
+    """What `initial_passwords` did with a file."""
+
+    file: str
+    created: int  # accounts opened with the row's password
+    reset: int  # existing graduate accounts, never used yet, given the row's password
+    kept: int  # existing accounts whose owner already chose a password: left alone
+
+    def summary(self) -> str:
+        kept = f"；{self.kept:,} 人已自行修改密码，未覆盖" if self.kept else ""
+        return (f"{self.file}：新开通 {self.created:,} 个毕业生账号，为 {self.reset:,} 个尚未使用的账号设置初始密码"
+                f"{kept}（用户名为学号，首次登录须修改密码）")
+
+
+@dataclass
+class _Plan:
+    create: list[tuple[str, str]] = field(default_factory=list)  # (学号, name)
+    reset: list[tuple[str, int]] = field(default_factory=list)  # (学号, user_id)
+    kept: int = 0
+    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, reason)
+
+
+def initial_passwords(store: Store, actor: Actor, path: str | Path, *, workers: int | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> InitialPasswords:
+    """Each graduate in the file (学号, 初始密码) gets that row's password: a graduate without an
+    account gets one (user name = 学号, name from the roster); a graduate account never used yet
+    (still to change its password) gets the new password; an account whose owner already chose
+    a password is left alone and counted as kept. Every row is checked before anything is
+    written; any bad row refuses the whole file, naming the row and column. Each password gets
+    its own salted hash, computed before the transaction in `workers` threads (scrypt releases
+    the GIL; default: one per core). One transaction, audited with the counts and the file's
+    sha256, never a password. `progress(done, total)` follows the hashing."""
+    path = Path(path)
+    access.require(store, actor, access.ADMINS, "user:initial_passwords", path.name,
+                   "只有就业处管理员可以设置初始密码", AccountError)
+    try:
+        source = sources.read_source(path, PASSWORD_FILE_COLUMNS, ("student_id", "password"), "初始密码")
+    except sources.SourceError as exc:
+        raise AccountError(str(exc)) from None
+    if source.frame.height == 0:
+        raise AccountError(f"文件 {source.file_name} 中没有数据行")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    rows, problems = _password_rows(source.frame)
+    incoming = pl.DataFrame({"student_id": list(rows)}, schema={"student_id": pl.String})
+    with store.reading(actor) as reader:
+        plan = _plan(reader.query("initial_password_accounts", frames={"incoming": incoming}), rows)
+    if problems or plan.problems:
+        raise AccountError(_refusal(source, problems + plan.problems))
+    chosen = [sid for sid, _ in plan.create] + [sid for sid, _ in plan.reset]
+    hashes = dict(zip(chosen, _hash_many([rows[sid][1] for sid in chosen], workers, progress), strict=True))
+
+    def work(writer: Writer) -> InitialPasswords:
+        # Read again inside the transaction: an account may have changed since the check.
+        now_plan = _plan(writer.query("initial_password_accounts", frames={"incoming": incoming}), rows)
+        if now_plan.problems:
+            raise AccountError(_refusal(source, now_plan.problems))
+        if any(sid not in hashes for sid, _ in now_plan.create + now_plan.reset):
+            raise AccountError(f"{source.file_name}：处理期间有账号被修改，未写入任何数据；请重新提交文件")
+        now = writer.now()
+        writer.insert("users", pl.DataFrame({
+            "user_id": writer.next_ids("user_ids", len(now_plan.create)),
+            "username": [sid for sid, _ in now_plan.create],
+            "display_name": [name for _, name in now_plan.create],
+            "role": "graduate",
+            "colleges": pl.Series([None] * len(now_plan.create), dtype=pl.List(pl.String)),
+            "student_id": [sid for sid, _ in now_plan.create],
+            "password_hash": [hashes[sid] for sid, _ in now_plan.create],
+            "must_change_password": True, "created_at": now, "updated_at": now,
+        }, schema_overrides={"username": pl.String, "display_name": pl.String, "student_id": pl.String,
+                             "password_hash": pl.String}))
+        if now_plan.reset:
+            writer.execute("user_set_initial_passwords", now=now, frames={"incoming": pl.DataFrame({
+                "user_id": [user_id for _, user_id in now_plan.reset],
+                "password_hash": [hashes[sid] for sid, _ in now_plan.reset],
+            }, schema={"user_id": pl.Int64, "password_hash": pl.String})})
+        done = InitialPasswords(source.file_name, len(now_plan.create), len(now_plan.reset), now_plan.kept)
+        writer.touched_students = []
+        writer.audit_target = source.file_name
+        writer.audit_detail = {"sha256": digest, "rows": len(rows), "created": done.created, "reset": done.reset,
+                               "kept": done.kept}
+        return done
+
+    return store.transaction(actor, "user:initial_passwords", work, source.file_name)
+
+
+def _password_rows(frame: pl.DataFrame) -> tuple[dict[str, tuple[int, str]], list[tuple[int, str, str]]]:
+    """The file's good rows as 学号 -> (row number, password), and the problems of the others.
+    Passwords are taken exactly as written (no trimming) and never appear in a message."""
+    good: dict[str, tuple[int, str]] = {}
+    first_row: dict[str, int] = {}
+    problems: list[tuple[int, str, str]] = []
+    for row, raw_id, password in frame.select(sources.ROW, "student_id", "password").iter_rows():
+        student_id = text.compact(raw_id)
+        bad = len(problems)
+        if not student_id:
+            problems.append((row, "student_id", "学号不能为空"))
+        elif "***" in student_id:
+            problems.append((row, "student_id", "是脱敏后的值（含 ***），请使用完整的学号"))
+        elif student_id in first_row:
+            problems.append((row, "student_id", f"学号 {student_id} 与第 {first_row[student_id]} 行重复"))
+        else:
+            first_row[student_id] = row
+        if not password:
+            problems.append((row, "password", "初始密码不能为空"))
+        elif "***" in password:
+            problems.append((row, "password", "是脱敏后的值（含 ***），请填写真实的初始密码"))
+        elif password != password.strip():
+            problems.append((row, "password", "密码首尾不能有空格"))
+        elif problem := password_problem(password, student_id):
+            problems.append((row, "password", problem))
+        if len(problems) == bad:
+            good[student_id] = (row, password)
+    return good, problems
+
+
+def _plan(found: pl.DataFrame, rows: dict[str, tuple[int, str]]) -> _Plan:
+    """What to do with each good row, given the roster and the accounts as they are now."""
+    plan = _Plan()
+    for r in found.iter_rows(named=True):
+        student_id = r["student_id"]
+        row = rows[student_id][0]
+        if r["name"] is None:
+            plan.problems.append((row, "student_id", f"名单中没有学号 {student_id}，请先导入毕业生名单"))
+        elif r["own_user_id"] is not None:
+            if r["own_must_change"]:
+                plan.reset.append((student_id, int(r["own_user_id"])))
+            else:
+                plan.kept += 1
+        elif r["taken_role"] is not None:
+            plan.problems.append((row, "student_id", f"用户名 {student_id} 已被{ROLES.get(r['taken_role'], r['taken_role'])}"
+                                                     "账号使用，不能用作毕业生账号"))
+        else:
+            plan.create.append((student_id, r["name"]))
+    plan.create.sort()
+    plan.reset.sort()
+    return plan
+
+
+def _refusal(source: sources.Source, problems: list[tuple[int, str, str]]) -> str:
+    order = list(PASSWORD_FILE_COLUMNS)
+    problems = sorted(problems, key=lambda p: (p[0], order.index(p[1])))
+    lines = [f"  {source.file_name} 第 {row} 行「{source.headers.get(column) or PASSWORD_FILE_COLUMNS[column][0]}」："
+             f"{reason}" for row, column, reason in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        lines.append(f"  ……共 {len(problems)} 处")
+    return "\n".join([f"{source.file_name}：设置初始密码被拒绝，未写入任何数据。共 {len(problems)} 处问题：", *lines])
+
+
+def _hash_many(passwords: list[str], workers: int | None,
+               progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """One salted scrypt hash per password, in order; hashlib.scrypt releases the GIL, so
+    threads use every core."""
+    workers = workers or min(os.cpu_count() or 1, MAX_HASH_WORKERS)
+    report = progress or (lambda _done, _total: None)
+    if workers <= 1 or len(passwords) <= 1:
+        hashes = []
+        for password in passwords:
+            hashes.append(hash_password(password))
+            report(len(hashes), len(passwords))
+        return hashes
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scrypt") as pool:
+        hashes = []
+        for digest in pool.map(hash_password, passwords):
+            hashes.append(digest)
+            report(len(hashes), len(passwords))
+        return hashes
 
 
 def _checked_scope(role: str, colleges: list[str] | None, student_id: str | None) -> list[str]:

@@ -63,6 +63,10 @@ CHECKS: tuple[Check, ...] = (
 BY_CODE = {c.code: c for c in CHECKS}
 
 
+def blank(value: str | None) -> bool:
+    return not (value or "").strip()
+
+
 def _blank(name: str) -> pl.Expr:
     return pl.col(name).fill_null("").str.strip_chars() == ""
 

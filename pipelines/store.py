@@ -73,7 +73,7 @@ PERSON_QUERIES = frozenset({
     "graduate_list", "graduate_detail", "risk_list", "review_queue", "review_item", "review_results",
     "registration_timeline", "personal_data_of", "proofs_of", "report_candidates", "report_documents",
     "report_subject", "revision_of", "confirmations_of", "reports_of", "current_revision_of",
-    "graduate_for_submission", "confirmation_snapshot",
+    "graduate_for_submission", "confirmation_snapshot", "current_destination_of", "current_hukou_of",
 })
 
 

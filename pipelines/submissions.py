@@ -1,9 +1,13 @@
 """New revisions of archive registrations: the one way a registration changes.
 
-Imports (a batch of rows) and a single resubmission (the review page's tests, the graduate's
-side later) both end in `add_revisions`: a new immutable revision numbered after the current
-one, with the returned-archive flags computed at submission. Nothing is ever overwritten, and a
-new revision starts again at 待院审核 (it has no reviews).
+Imports (a batch of rows) and a graduate's own submission (档案信息登记) both end in
+`add_revisions`: a new immutable revision numbered after the current one, with the
+returned-archive flags computed at submission. Nothing is ever overwritten, and a new revision
+starts again at 待院审核 (it has no reviews).
+
+An import records what another system holds, flags and all. A graduate's form is held to the
+national form's own rules (`BLOCKING` checks, a real 省/市/区); the other checks are hints the
+graduate sees while typing and the reviewer sees as flags.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 import polars as pl
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from pipelines import checks, transfer_types, workflow
+from pipelines import access, checks, divisions, identity, text, transfer_types, workflow
 from pipelines.store import Actor, Store, StoreError, Writer
 
 REGISTRATION_CONTENT = [
@@ -25,6 +29,14 @@ REGISTRATION_CONTENT = [
 ]
 TEXT_FIELDS = [c for c in REGISTRATION_CONTENT if c != "proof_count"]
 
+
+# Who may change a graduate's own records (registration, destination, hukou): the graduate
+# (the store's scope shows them no one else), or the office for them. Reviewers review; they do
+# not fill in the graduate's form.
+SELF_SERVICE = frozenset({"system", "admin", "graduate"})
+# Checks that refuse a graduate's form outright (the national form will not submit either);
+# every other check is a hint to the graduate and a flag to the reviewer.
+BLOCKING = ("required_missing", "note_too_long", "proof_missing", "postcode_malformed", "phone_malformed")
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
@@ -100,22 +112,24 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
     approved (a change after approval is reviewed again). While a revision waits for review it
     cannot be replaced: the college returns it first.
     """
+    access.require(store, actor, SELF_SERVICE, "registration:submit", student_id,
+                   "只有毕业生本人（或就业处代为）可以提交档案信息登记", SubmissionRefused)
     if form.get("transfer_type") not in transfer_types.BY_KEY:
         raise SubmissionRefused(f"档案转递类型无效：{form.get('transfer_type')!r}")
     if len(images or []) > checks.MAX_PROOF_IMAGES:
         raise SubmissionRefused(f"图像材料最多 {checks.MAX_PROOF_IMAGES} 张")
+    if problems := form_problems(form, len(images or [])):
+        raise SubmissionRefused("；".join(problems))
     proofs = [proof_image(name, content) for name, content in images or []]
 
     def work(writer: Writer) -> int:
+        graduate = graduate_facts(writer, student_id)
         with writer.only_students([student_id]):
-            graduate = writer.one("graduate_for_submission", student_id=student_id)
             current = writer.one("current_revision_of", student_id=student_id)
-        if graduate is None:
-            raise SubmissionRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
         if current and current["status"] in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL):
             raise SubmissionRefused(
                 f"当前登记{workflow.STATUS_LABELS[current['status']]}，审核结束前不能修改；如需修改，请联系学院退回")
-        row: dict[str, Any] = {c: str(form.get(c) or "").strip() for c in TEXT_FIELDS}
+        row: dict[str, Any] = dict(cleaned_form(form))
         row |= {"student_id": student_id, "proof_count": len(proofs), "submitted_at": writer.now(),
                 "revision_no": current["revision_no"] if current else None,
                 **{k: graduate[k] for k in ("graduate_name", "graduate_phone", "origin_code")}}
@@ -139,3 +153,36 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
         return registration_id
 
     return store.transaction(actor, "registration:submit", work, student_id)
+
+
+def cleaned_form(form: dict[str, Any]) -> dict[str, str]:
+    """A graduate's form as it is stored: text trimmed and full-width characters made ASCII
+    (`１３８…`), the postcode without spaces, the phone without +86 and separators."""
+    values = {c: text.clean(form.get(c)) for c in TEXT_FIELDS}
+    values["postcode"] = text.compact(values["postcode"])
+    values["phone"] = identity.normalize_phone(text.compact(values["phone"]))
+    return values
+
+
+def form_problems(form: dict[str, Any], image_count: int) -> list[str]:
+    """Why a graduate's 档案信息登记 cannot be submitted as it stands ([] when it can): the
+    `BLOCKING` checks, and an address that is not a real 省/市/区."""
+    values = cleaned_form(form)
+    problems = [f"{checks.BY_CODE[code].title}：{checks.BY_CODE[code].explanation}"
+                for code in checks.flags_of({**values, "proof_count": image_count}) if code in BLOCKING]
+    if values["province"] and (where := divisions.address_problem(values["province"], values["city"], values["district"])):
+        problems.append(f"档案转递单位地址：{where}")
+    return problems
+
+
+def graduate_facts(writer: Writer, student_id: str) -> dict[str, Any]:
+    """The roster facts of a graduate in the writer's scope (graduate_for_submission); refuses
+    one outside it, and a graduate's own change after the campaign's change deadline."""
+    with writer.only_students([student_id]):
+        graduate = writer.one("graduate_for_submission", student_id=student_id)
+    if graduate is None:
+        raise SubmissionRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
+    deadline = graduate["change_deadline"]
+    if writer.actor.role == "graduate" and deadline is not None and writer.today > deadline:
+        raise SubmissionRefused(f"已过信息修改截止日期（{deadline:%Y-%m-%d}），如需修改请联系学院或就业处")
+    return graduate

@@ -288,3 +288,158 @@ def test_an_analyst_pivots_and_downloads_the_brief_and_the_weekly_workbook(page:
             "select action from audit_log where actor = 'analyst' and action like 'export:%' order by audit_id"
         ).fetchall()]
     assert actions[-2:] == ["export:brief", "export:weekly"]
+
+
+def _png(color: tuple[int, int, int], path: Path) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", (320, 200), color).save(path)
+    return path
+
+
+def _fill(page: Page, label: str, value: str) -> None:
+    """Type into a text input and wait for the rerun its commit (leaving the field) causes."""
+    field = page.get_by_label(label, exact=True)
+    field.fill(value)
+    settle_after(page, lambda: field.evaluate("e => e.blur()"))
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of a selectbox; typed first, as long lists only draw the options in view."""
+    page.get_by_label(label, exact=True).click()
+    page.keyboard.type(option)
+    settle_after(page, lambda: page.get_by_role("option", name=option, exact=True).click())
+
+
+def _decide(browser: Browser, demo_url: str, user: str, registration_id: int, reason: str = "") -> None:
+    """A reviewer account decides in the review pane, in a browser context of its own."""
+    reviewer = new_page(browser)
+    try:
+        open_page(reviewer, demo_url, "review", {"item": registration_id}, user=user)
+        if reason:
+            reviewer.get_by_text("退回", exact=True).click()
+            reviewer.get_by_label("退回原因（毕业生会看到；可在模板后补充）").fill(reason)
+        settle_after(reviewer, lambda: reviewer.get_by_role("button", name="提交审核意见").click())
+        assert_no_exception(reviewer)
+        done = "退回" if reason else "通过"
+        expect(reviewer.get_by_test_id("stAlertContentSuccess").filter(has_text=f"已{'学院' if user == 'dean' else '学校'}{done}")).to_be_visible()
+    finally:
+        reviewer.context.close()
+
+
+def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_report(
+        page: Page, browser: Browser, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
+    """The seed's whole path, end to end: first login with the initial password, 毕业去向填报,
+    档案信息登记 with two proof images, the dean returns it, the graduate resubmits, the dean and
+    the school approve (their own accounts), 去向登记确认, 核验授权, the PDF downloaded and read."""
+    store = Store(demo_db, today=TODAY)
+    with store.reading(SYSTEM) as reader:
+        (dean_college,), = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+        (student, name), = reader.conn.execute(
+            "select student_id, name from graduate_stages where stage = 'not_registered' and not is_hukou_at_school "
+            "and college_name = ? order by student_id limit 1", [dean_college]).fetchall()
+    accounts.add_user(store, SYSTEM, student, "graduate", "chushi2024", student_id=student)  # must change it
+
+    # first login: the initial password must be changed before anything else
+    open_page(page, demo_url, user=None)
+    log_in(page, student, "chushi2024")
+    expect(page.get_by_role("heading", name="首次登录：请修改密码")).to_be_visible()
+    page.get_by_label("原密码（就业处提供的初始密码）").fill("chushi2024")
+    page.get_by_label("新密码（至少 8 位，含字母和数字）").fill("wode2024mima")
+    page.get_by_label("再次输入新密码").fill("wode2024mima")
+    settle_after(page, lambda: page.get_by_role("button", name="修改密码").click())
+    expect(page.get_by_role("heading", name="我的登记", level=1)).to_be_visible()
+    expect(page.get_by_text("下一步：")).to_be_visible()
+    nav = page.get_by_test_id("stSidebarNav")
+    for link in ("我的登记", "毕业去向填报", "档案信息登记", "去向登记确认", "核验授权", "核验查询"):
+        expect(nav.get_by_role("link", name=link)).to_be_visible()
+    expect(nav.get_by_role("link", name="户口信息登记")).to_have_count(0)  # hukou not at the school
+    expect(nav.get_by_role("link", name="总览")).to_have_count(0)
+
+    # 毕业去向填报
+    settle_after(page, lambda: nav.get_by_role("link", name="毕业去向填报").click())
+    _choose(page, "毕业去向", "10 签就业协议形式就业")
+    _fill(page, "就业单位名称", "江西省纺织工业集团有限公司")
+    _fill(page, "所在地", "江西省南昌市")
+    settle_after(page, lambda: page.get_by_role("button", name="保存").click())
+    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="毕业去向已保存")).to_be_visible()
+
+    # 档案信息登记, 签约单位接收: the proof it needs is shown before submitting; two images
+    settle_after(page, lambda: nav.get_by_role("link", name="档案信息登记").click())
+    _choose(page, "档案转递类型", "签约单位接收")
+    expect(page.get_by_text("所需证明材料：")).to_be_visible()
+    _fill(page, "档案转递单位名称", "江西省纺织工业集团有限公司人力资源部")
+    _choose(page, "档案转递单位地址：省", "江西省")
+    _choose(page, "市", "南昌市")
+    _choose(page, "区 / 县", "红谷滩区")
+    _fill(page, "详细地址", "丰和中大道")
+    _fill(page, "档案转递单位邮编", "330038")
+    _fill(page, "档案转递联系人/联系部门", "人力资源部档案室")
+    _fill(page, "档案转递联系电话", "0791-86661234")
+    _fill(page, "情况说明（必填，200 字以内）", "已签就业协议，单位有档案保管权限")
+    expect(page.get_by_text("已输入 16 / 200 字")).to_be_visible()
+    expect(page.get_by_test_id("stAlertContentError").filter(has_text="缺少证明材料")).to_be_visible()
+    expect(page.get_by_role("button", name="提交")).to_be_disabled()
+    expect(page.get_by_test_id("stAlertContentWarning").filter(has_text="地址不详细")).to_be_visible()  # a hint
+    images = [_png((200, 30, 30), tmp_path / "调档函.png"), _png((30, 30, 200), tmp_path / "就业协议.png")]
+    settle_after(page, lambda: page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(images))
+    expect(page.get_by_role("button", name="提交")).to_be_enabled()
+    screenshot(page, "graduate-registration-form")
+    settle_after(page, lambda: page.get_by_role("button", name="提交").click())
+    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="已提交，等待学院审核")).to_be_visible()
+    with store.reading(SYSTEM) as reader:
+        (first, flags), = reader.conn.execute("select registration_id, flags from registrations where student_id = ?",
+                                              [student]).fetchall()
+        assert reader.conn.execute("select count(*) from registration_proofs where registration_id = ?",
+                                   [first]).fetchall() == [(2,)]
+    assert flags == ["address_incomplete"]
+
+    # the dean returns it; the graduate sees the reason and resubmits, keeping the images
+    _decide(browser, demo_url, "dean", first, "详细地址请写到门牌号")
+    settle_after(page, lambda: nav.get_by_role("link", name="我的登记").click())
+    expect(page.get_by_test_id("stAlertContentError").filter(has_text="退回原因：详细地址请写到门牌号")).to_be_visible()
+    settle_after(page, lambda: nav.get_by_role("link", name="档案信息登记").click())
+    expect(page.get_by_label("档案转递单位名称", exact=True)).to_have_value("江西省纺织工业集团有限公司人力资源部")
+    _fill(page, "详细地址", "丰和中大道 1188 号 5 栋")
+    expect(page.get_by_text("沿用上一版的 2 张证明材料")).to_be_visible()
+    settle_after(page, lambda: page.get_by_role("button", name="提交").click())
+    with store.reading(SYSTEM) as reader:
+        (second, flags), = reader.conn.execute("select registration_id, flags from registrations where student_id = ? "
+                                               "and revision_no = 2", [student]).fetchall()
+        assert reader.conn.execute("select count(*) from registration_proofs where registration_id = ?",
+                                   [second]).fetchall() == [(2,)]
+    assert flags == []
+
+    # both levels approve, each with its own reviewer account
+    _decide(browser, demo_url, "dean", second)
+    _decide(browser, demo_url, "school", second)
+
+    # 去向登记确认: everything on one page, then the answer
+    settle_after(page, lambda: nav.get_by_role("link", name="去向登记确认").click())
+    expect(page.get_by_text("江西省纺织工业集团有限公司人力资源部")).to_be_visible()
+    settle_after(page, lambda: page.get_by_text("信息无误，确认登记去向").click())
+    settle_after(page, lambda: page.get_by_role("button", name="提交").click())
+    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="已确认登记去向")).to_be_visible()
+
+    # 核验授权: set the validity date (the cap by default), download the report
+    settle_after(page, lambda: nav.get_by_role("link", name="核验授权").click())
+    expect(page.get_by_text("暂未生成核验编号")).to_be_visible()
+    settle_after(page, lambda: page.get_by_role("button", name="设置有效期").click())
+    expect(page.get_by_text("生效中")).to_be_visible()
+    screenshot(page, "graduate-authorize")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="查看下载报告").click()
+    pdf = tmp_path / "report.pdf"
+    download.value.save_as(pdf)
+    with store.reading(SYSTEM) as reader:
+        (number, valid_until), = reader.conn.execute(
+            "select report_number, valid_until from verification_reports where student_id = ?", [student]).fetchall()
+        stage = reader.conn.execute("select stage from graduate_stages where student_id = ?", [student]).fetchall()
+        exported = reader.conn.execute("select count(*) from audit_log where actor = ? and action = 'export:report'",
+                                       [student]).fetchall()
+    assert stage == [("verified",)] and exported == [(1,)]
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in (name, number, "江西省纺织工业集团有限公司人力资源部", f"{valid_until:%Y-%m-%d}"):
+        assert expected in text, expected
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-1.png").stat().st_size > 5_000

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import cli, imports, report_pdf, reports, reviews, submissions, workflow
+from pipelines import cli, imports, report_pdf, reports, reviews, selfservice, submissions, workflow
 from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -278,6 +278,9 @@ def test_a_hukou_report_for_hukou_at_school_prints_the_migration(approved: Store
 def test_a_graduate_confirms_issues_and_closes_for_themself_only(approved: Store) -> None:
     me, other = _student(0), _student(2)
     graduate = Actor(me, "graduate", None, me)
+    with pytest.raises(reports.ReportRefused, match="尚未填报毕业去向"):
+        reports.confirm(approved, graduate, me)  # on their own page, everything confirmed must be there
+    selfservice.record_destination(approved, graduate, me, "10", "江西省纺织工业集团", "江西省南昌市")
     reports.confirm(approved, graduate, me)
     issued = reports.issue(approved, graduate, me, "archive", date(2024, 12, 1))
     assert issued.is_new and issued.valid_until == date(2024, 12, 1)
@@ -296,3 +299,7 @@ def test_a_graduate_confirms_issues_and_closes_for_themself_only(approved: Store
     dean = Actor("院长", "college_reviewer", ("服装设计学院",))
     with pytest.raises(reports.ReportRefused, match="只有毕业生本人"):
         reports.confirm(approved, dean, me)  # confirming is the graduate's own act
+    hukou_here = Actor(_student(3), "graduate", None, _student(3))
+    selfservice.record_destination(approved, hukou_here, _student(3), "701")
+    with pytest.raises(reports.ReportRefused, match="须先填写户口信息登记"):
+        reports.confirm(approved, hukou_here, _student(3))

@@ -43,7 +43,10 @@ if detail.height == 0:
     st.stop()
 g = detail.row(0, named=True)
 st.header(f"{g['name']}（{g['student_id']}）")
-st.markdown(f"**所处环节：{workflow.STAGES[g['stage']]}**")
+if mine:
+    widgets.my_status(g, campaign, today)
+else:
+    st.markdown(f"**所处环节：{workflow.STAGES[g['stage']]}**")
 
 roster, destination = st.columns(2)
 with roster:

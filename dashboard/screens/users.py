@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import polars as pl
 import streamlit as st
 
@@ -17,7 +20,8 @@ colleges = data.query("filter_options", cohort=campaign["cohort"])["college_name
 st.caption("命令行 `dangan user` 做同样的事。新账号和重置密码后的账号首次登录须修改密码。")
 
 if flash := st.session_state.pop("users_flash", None):
-    (st.success if flash[0] == "ok" else st.error)(flash[1])
+    # a refusal lists one problem a line: markdown needs two spaces before each line break
+    (st.success if flash[0] == "ok" else st.error)(flash[1].replace("\n", "  \n"))
 
 data.release()  # the account functions open their own connections
 try:
@@ -26,7 +30,8 @@ except StoreError as exc:
     st.error(str(exc))
     st.stop()
 if users:
-    st.dataframe(pl.DataFrame(users).select(
+    # colleges: a list even when no account has any (else polars infers Null and .list fails)
+    st.dataframe(pl.DataFrame(users, schema_overrides={"colleges": pl.List(pl.String)}).select(
         pl.col("username").alias("用户名"), pl.col("display_name").alias("姓名"),
         pl.col("role").replace_strict(accounts.ROLES, default=pl.col("role")).alias("角色"),
         pl.col("colleges").list.join("、").alias("学院"), pl.col("student_id").alias("学号"),
@@ -86,4 +91,27 @@ with st.form("update_user"):
                                                + (f"，{'、'.join(changed.colleges)}" if changed.colleges else ""))
         except StoreError as exc:
             st.session_state["users_flash"] = ("error", str(exc))
+        st.rerun()
+
+with st.form("initial_passwords", clear_on_submit=True):
+    st.markdown("**按文件设置毕业生初始密码**")
+    st.caption("xlsx 或 csv，两列：学号、初始密码（每人一个，至少 8 位且含字母和数字）。没有账号的毕业生开通账号"
+               "（用户名为学号），已有账号但从未改过密码的改设为文件中的密码，已自行修改密码的不覆盖；首次登录须修改密码。"
+               "任何一行有问题则整个文件不写入。命令行：`dangan user add-graduates --passwords 文件`。")
+    upload = st.file_uploader("初始密码文件（xlsx/csv）", type=["xlsx", "csv"])
+    if st.form_submit_button("设置初始密码"):
+        if upload is None:
+            st.session_state["users_flash"] = ("error", "请先选择初始密码文件")
+        else:
+            try:
+                # The reader takes a path; the file (with its passwords) lives only as long as this call.
+                with tempfile.TemporaryDirectory(prefix="dangan-passwords-") as folder:
+                    name = Path(upload.name).name
+                    path = Path(folder) / (name if Path(name).suffix.lower() in (".xlsx", ".csv") else "初始密码文件")
+                    path.write_bytes(upload.getvalue())
+                    with st.spinner("逐人计算密码哈希（每人约 50 毫秒）……"):
+                        done = accounts.initial_passwords(data.store(), actor, path)
+                st.session_state["users_flash"] = ("ok", done.summary())
+            except StoreError as exc:
+                st.session_state["users_flash"] = ("error", str(exc))
         st.rerun()

@@ -1,4 +1,14 @@
--- The roster facts a new revision's flags are checked against, within the acting user's scope.
-select student_id, name as graduate_name, phone as graduate_phone, origin_code
+-- The roster facts a graduate's own change is checked against (a new revision's flags, the
+-- campaign's change deadline, whether their hukou is at the school), within the acting user's
+-- scope.
+select
+    scoped_graduates.student_id,
+    scoped_graduates.name as graduate_name,
+    scoped_graduates.phone as graduate_phone,
+    scoped_graduates.origin_code,
+    scoped_graduates.cohort,
+    scoped_graduates.is_hukou_at_school,
+    campaigns.change_deadline
 from scoped_graduates
-where student_id = $student_id
+left join campaigns using (cohort)
+where scoped_graduates.student_id = $student_id

@@ -1,4 +1,6 @@
--- Every revision and every review of one graduate's registration, oldest first.
+-- Every revision and every review of one graduate's registration, oldest first. Reads the
+-- tables for this one graduate (not the registration_status view, which would summarise every
+-- registration's reviews first: 250 ms at a million graduates against 20).
 with
 
 revisions as (
@@ -13,15 +15,16 @@ revisions as (
         source as actor,
         flags,
         null::bigint as review_id
-    from registration_status
+    from registrations
     where student_id = $student_id
+        and submitted_at < getvariable('as_of_end')
 ),
 
 decisions as (
     select
         reviews.decided_at as happened_at,
         'reviewed' as event,
-        registration_status.revision_no,
+        revisions.revision_no,
         reviews.registration_id,
         reviews.level,
         reviews.decision,
@@ -30,9 +33,8 @@ decisions as (
         null as flags,
         reviews.review_id
     from reviews
-    join registration_status using (registration_id)
-    where registration_status.student_id = $student_id
-        and reviews.decided_at < getvariable('as_of_end')
+    join revisions using (registration_id)
+    where reviews.decided_at < getvariable('as_of_end')
 ),
 
 scoped as (

@@ -1,5 +1,6 @@
 -- One graduate's verification reports, newest first.
 select
+    report_id,
     kind,
     report_number,
     issued_at,
@@ -9,4 +10,4 @@ select
     is_confirmation_current
 from verification_report_status
 where student_id = $student_id
-order by issued_at desc
+order by issued_at desc, report_id desc

@@ -1,0 +1,40 @@
+"""户口信息登记: where the hukou moves, for graduates whose hukou moved into the school only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, widgets
+from pipelines import selfservice, transfer_types
+
+campaign, today, user, g = widgets.graduate_start("户口信息登记", "hukou_form")
+st.caption("用于登记户口迁移信息。仅户口迁入学校集体户的毕业生需要登记。")
+if not g["is_hukou_at_school"]:
+    st.info("名单显示你的户口未迁入学校，无需登记户口信息；去向登记确认时只确认毕业去向和档案信息。", icon="ℹ️")
+    st.stop()
+if g["stage"] in ("confirmed", "verified"):
+    st.warning("你已确认登记去向。修改户口信息后须重新确认，原核验报告随之失效。", icon="⚠️")
+
+kinds = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
+if st.session_state.get("hf_loaded", "none") != g["hukou_id"]:
+    st.session_state.update({"hf_type": g["hukou_migration_type"] or g["transfer_type"],
+                             "hf_detail": g["hukou_address"] or "", "hf_loaded": g["hukou_id"]})
+    for part in ("province", "city", "district"):
+        st.session_state[f"hf_address_{part}"] = g[f"hukou_{part}"] or None
+if g["hukou_id"] is None:
+    st.info("你还没有登记户口信息。", icon="ℹ️")
+
+kind = st.selectbox("户口迁移类型", list(kinds), index=None, placeholder="点击选择", key="hf_type",
+                    format_func=lambda k: kinds[k], help="一般与档案转递类型相同")
+if kind and g["transfer_type"] and kind != g["transfer_type"]:
+    st.caption(f"提示：你的档案转递类型是“{kinds[g['transfer_type']]}”，与户口迁移类型不同；请确认无误。")
+province, city, district = widgets.address_picker("hf_address", "户口迁往")
+detail = st.text_input("详细地址", max_chars=selfservice.ADDRESS_MAX_CHARS, key="hf_detail",
+                       placeholder="街道、门牌号，或接收单位集体户地址")
+problems = selfservice.hukou_problems(kind or "", province, city, district, detail)
+for problem in problems:
+    st.caption(f"⛔ {problem}")
+if st.button("保存", type="primary", disabled=bool(problems)):
+    widgets.save(lambda: selfservice.record_hukou(data.store(), user.actor, user.student_id or "", kind or "",
+                                                  province, city, district, detail),
+                 "户口信息已保存。", "与当前登记相同，未做改动。")
