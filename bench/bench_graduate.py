@@ -334,9 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         print("by graduate: `Actor(student_id, 'graduate', None, student_id)`; by office: `SYSTEM`. "
               "Each write opens the file read-write for one audited transaction and closes it.")
         print("\n".join(acts))
-    if errors.seen:
-        print(f"\n## Errors ({len(errors.seen)})\n")
-        print("\n\n".join(errors.seen))
+    errors.print()
     return 0
 
 

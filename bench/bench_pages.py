@@ -208,6 +208,11 @@ class Errors:
         _log(f"ERROR {where}: {text.splitlines()[0] if text else ''}")
         self.seen.append(f"**{where}**\n\n```\n{text.strip()[:4000]}\n```")
 
+    def print(self) -> None:
+        if self.seen:
+            print(f"\n## Errors ({len(self.seen)})\n")
+            print("\n\n".join(self.seen))
+
 
 def _frame_script(page: Page) -> Path:
     """The script AppTest runs for `page`: app.py for the default page, else a one-line frame
@@ -655,9 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     if paint:
         print("\n".join(paint))
     print(f"\n{TARGETS}")
-    if errors.seen:
-        print(f"\n## Errors ({len(errors.seen)})\n")
-        print("\n\n".join(errors.seen))
+    errors.print()
     return 0
 
 
