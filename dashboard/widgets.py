@@ -234,13 +234,8 @@ MODULE_PAGES = {
 def my_status(g: dict[str, Any], campaign: dict[str, Any], today: date) -> None:
     """The graduate's status box: where the registration stands, the return reason, what to do
     next (with a link to that module) and the days left."""
-    history = data.query("confirmations_of", student_id=g["student_id"])
-    needs_update = bool(history.height and history["answer"][0] == "needs_update" and history["is_about_current"][0])
-    reports = data.query("reports_of", student_id=g["student_id"])
-    valid = reports.filter((pl.col("kind") == "archive") & (pl.col("report_status") == "active")
-                           & pl.col("is_confirmation_current"))
-    step = selfservice.next_step(g | {"report_valid_until": valid["valid_until"][0] if valid.height else None},
-                                 campaign, today, needs_update=needs_update)
+    step = selfservice.status(g, campaign, today, data.query("confirmations_of", student_id=g["student_id"]).to_dicts(),
+                              data.query("reports_of", student_id=g["student_id"]).to_dicts())
     with st.container(border=True):
         cards = st.columns(3)
         cards[0].metric("当前状态", step.headline)

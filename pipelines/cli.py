@@ -272,14 +272,9 @@ def cmd_graduate(args: argparse.Namespace) -> int:
             found = reader.one("graduate_detail", student_id=student)
             if found is None:
                 raise ValueError(f"学号 {student} 不在名单中，或不在你的范围内")
-            campaign = reader.one("campaign", cohort=found["cohort"]) or {}
-            latest = reader.one("confirmations_of", student_id=student)
-            active = [r for r in reader.rows("reports_of", student_id=student) if r["kind"] == "archive"
-                      and r["report_status"] == "active" and r["is_confirmation_current"]]
-            today = reader.today
-        step = selfservice.next_step(found | {"report_valid_until": active[0]["valid_until"] if active else None},
-                                     campaign, today, needs_update=bool(latest and latest["answer"] == "needs_update"
-                                                                        and latest["is_about_current"]))
+            step = selfservice.status(found, reader.one("campaign", cohort=found["cohort"]) or {}, reader.today,
+                                      reader.rows("confirmations_of", student_id=student),
+                                      reader.rows("reports_of", student_id=student))
         print(f"{found['name']}（{student}）：{step.headline}")
         if step.return_reason:
             print(f"退回原因：{step.return_reason}")

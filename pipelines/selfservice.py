@@ -201,6 +201,47 @@ def next_step(g: dict[str, Any], campaign: dict[str, Any], today: date, *, needs
     return Step(stage, headline, step, page, reason, left, note)
 
 
+def latest_answer_needs_update(confirmations: list[dict[str, Any]]) -> bool:
+    """Whether the graduate's latest answer (confirmations_of rows, newest first) was 信息有误
+    and nothing has changed since: they still have something to update."""
+    return bool(confirmations) and confirmations[0]["answer"] == "needs_update" and bool(
+        confirmations[0]["is_about_current"])
+
+
+def reports_in_force(g: dict[str, Any], reports: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The report kinds a confirmed graduate has (archive; hukou when at the school and
+    registered) and, per kind, their usable report on the current confirmation (reports_of rows):
+    未确认 (no date yet) or 生效中. A kind without one needs a validity date set."""
+    kinds = ["archive"] + (["hukou"] if g.get("is_hukou_at_school") and g.get("hukou_id") is not None else [])
+    usable = {r["kind"]: r for r in reversed(reports)  # newest last, so newest wins
+              if r["is_confirmation_current"] and r["report_status"] in ("unset", "active")}
+    return kinds, {k: usable[k] for k in kinds if k in usable}
+
+
+def status(g: dict[str, Any], campaign: dict[str, Any], today: date, confirmations: list[dict[str, Any]],
+           reports: list[dict[str, Any]]) -> Step:
+    """`next_step` from the graduate's rows: graduate_detail, confirmations_of and reports_of."""
+    _, usable = reports_in_force(g, reports)
+    archive = usable.get("archive")
+    valid_until = archive["valid_until"] if archive and archive["report_status"] == "active" else None
+    return next_step(g | {"report_valid_until": valid_until}, campaign, today,
+                     needs_update=latest_answer_needs_update(confirmations))
+
+
+def confirmation_missing(g: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a graduate must do before confirming on their page, as (why, module page key); the
+    same rules `reports.confirm` enforces for a graduate."""
+    missing = []
+    if g.get("destination_code") is None:
+        missing.append(("先填报毕业去向", "destination_form"))
+    if g.get("status") != workflow.APPROVED:
+        now = f"（当前：{workflow.STATUS_LABELS[g['status']]}）" if g.get("status") else "（尚未登记）"
+        missing.append(("档案信息登记须通过学校审核" + now, "registration_form"))
+    if g.get("is_hukou_at_school") and g.get("hukou_id") is None:
+        missing.append(("先填写户口信息登记", "hukou_form"))
+    return missing
+
+
 def validity_cap(g: dict[str, Any], campaign: dict[str, Any]) -> date:
     """The last day a verification report of this graduate may be valid: graduation + 6 months."""
     return verification.latest_valid_until(g.get("graduation_date") or campaign["default_graduation_date"])

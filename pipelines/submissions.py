@@ -175,6 +175,14 @@ def form_problems(form: dict[str, Any], image_count: int) -> list[str]:
     return problems
 
 
+def form_hints(form: dict[str, Any], image_count: int, graduate: dict[str, Any]) -> list[str]:
+    """The returned-archive checks that flag a graduate's form without refusing it (codes),
+    checked against their roster facts (graduate_detail's name, phone, origin_code)."""
+    facts = {"proof_count": image_count, "graduate_name": graduate.get("name"),
+             "graduate_phone": graduate.get("phone"), "origin_code": graduate.get("origin_code")}
+    return [code for code in checks.flags_of({**cleaned_form(form), **facts}) if code not in BLOCKING]
+
+
 def graduate_facts(writer: Writer, student_id: str) -> dict[str, Any]:
     """The roster facts of a graduate in the writer's scope (graduate_for_submission); refuses
     one outside it, and a graduate's own change after the campaign's change deadline."""

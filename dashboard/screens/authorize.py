@@ -19,10 +19,8 @@ if not g["is_confirmed"]:
     st.stop()
 
 cap = selfservice.validity_cap(g, campaign)
-kinds = ["archive"] + (["hukou"] if g["is_hukou_at_school"] and g["hukou_id"] is not None else [])
 mine = data.query("reports_of", student_id=g["student_id"])
-current = {r["kind"]: r for r in reversed(mine.to_dicts())
-           if r["is_confirmation_current"] and r["report_status"] in ("unset", "active")}
+kinds, current = selfservice.reports_in_force(g, mine.to_dicts())
 if any(k not in current or current[k]["report_status"] == "unset" for k in kinds):
     st.info("系统已生成核验报告，请设置核验有效期。", icon="ℹ️")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import reports, transfer_types, workflow
+from pipelines import reports, selfservice, transfer_types, workflow
 
 campaign, today, user, g = widgets.graduate_start("去向登记确认", "confirm")
 st.caption("去向登记确认关系你的档案、户口转递，请认真核对，确保信息无误。"
@@ -42,26 +42,18 @@ st.table(shown)
 if g["approved_at"] is not None:
     st.caption(f"以上档案信息于 {g['approved_at']:%Y年%m月%d日} 通过学校审核，请根据实际情况认真核对确认。")
 
-missing = []
-if g["destination_code"] is None:
-    missing.append(("先填报毕业去向", "screens/destination_form.py"))
-if g["status"] != workflow.APPROVED:
-    missing.append(("档案信息登记须通过学校审核" + (f"（当前：{workflow.STATUS_LABELS[g['status']]}）" if g["status"] else "（尚未登记）"),
-                    "screens/registration_form.py"))
-if g["is_hukou_at_school"] and g["hukou_id"] is None:
-    missing.append(("先填写户口信息登记", "screens/hukou_form.py"))
-
-history = data.query("confirmations_of", student_id=g["student_id"])
-latest = history.row(0, named=True) if history.height else None
-if g["is_confirmed"] and latest is not None:
-    st.success(f"你已于 {latest['confirmed_at']:%Y-%m-%d %H:%M} 确认登记去向。下一步：到核验授权设置有效期并下载核验报告。", icon="✅")
+missing = selfservice.confirmation_missing(g)
+history = data.query("confirmations_of", student_id=g["student_id"]).to_dicts()
+if g["is_confirmed"] and history:
+    st.success(f"你已于 {history[0]['confirmed_at']:%Y-%m-%d %H:%M} 确认登记去向。下一步：到核验授权设置有效期并下载核验报告。",
+               icon="✅")
     st.page_link("screens/authorize.py", label="去核验授权", icon="🔏")
     st.stop()
-if latest is not None and latest["answer"] == "needs_update" and latest["is_about_current"]:
-    st.warning(f"你于 {latest['confirmed_at']:%Y-%m-%d %H:%M} 选择了“信息有误，需要更新后确认”。"
+if selfservice.latest_answer_needs_update(history):
+    st.warning(f"你于 {history[0]['confirmed_at']:%Y-%m-%d %H:%M} 选择了“信息有误，需要更新后确认”。"
                "请更新有误的信息（档案信息修改后须重新审核），然后回到本页确认。", icon="✏️")
 for why, page in missing:
-    st.page_link(page, label=f"确认前：{why}", icon="👉")
+    st.page_link(widgets.MODULE_PAGES[page][0], label=f"确认前：{why}", icon="👉")
 
 answer = st.radio("* 请确认你的去向登记信息", list(reports.ANSWERS), index=None, format_func=reports.ANSWERS.get,
                   key="cf_answer")

@@ -72,10 +72,7 @@ form = {"transfer_type": kind_key or "", "unit_name": unit, "province": province
 
 # The checks, as hints while the graduate types: those that refuse the form, then the reviewer's flags.
 blocking = submissions.form_problems(form, len(images)) if kind_key else ["请选择档案转递类型"]
-facts = {"proof_count": len(images), "graduate_name": g["name"], "graduate_phone": g["phone"],
-         "origin_code": g["origin_code"]}
-hints = [code for code in checks.flags_of({**submissions.cleaned_form(form), **facts})
-         if code not in submissions.BLOCKING] if kind_key else []
+hints = submissions.form_hints(form, len(images), g) if kind_key else []
 with st.container(border=True):
     st.markdown("**自动检查**（随填写更新）")
     for problem in blocking:
