@@ -99,6 +99,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"演示库已生成：{store.path}（{took:.1f} 秒）")
     for table, count in counts.items():
         print(f"  {table}: {count}")
+    with store.reading(SYSTEM) as reader:
+        graduates = reader.rows("demo_graduate_accounts")
+    print(f"演示账号（密码都是 {demo.DEMO_PASSWORD}）：admin、school、dean、analyst；毕业生（用户名为学号）：")
+    for row in graduates:
+        print(f"  {row['username']}  {row['name']}  {row['college_name']}  {workflow.STAGES[row['stage']]}")
     return 0
 
 

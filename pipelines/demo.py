@@ -1307,15 +1307,32 @@ def add_past_snapshots(store: Store, as_of: date, graduates: int) -> int:
     return store.transaction(SYSTEM, "demo:snapshots", work)
 
 
+# The stages a demo graduate account is opened in (one graduate each, in the dean's college), so
+# that every module and status of the graduate's side can be tried. Not yet registered: one
+# whose hukou is at the school, so all five modules are theirs.
+DEMO_GRADUATE_STAGES = ("not_registered", "returned", "pending_college", "approved", "confirmed", "verified")
+
+
 def add_demo_accounts(store: Store, college: str) -> int:
-    with store.reading(SYSTEM) as reader:
-        (student,), = reader.conn.execute("select min(student_id) from graduates").fetchall()
-    people = [("admin", "admin", "演示·就业处管理员", None, None),
+    people: list[tuple[str, str, str | None, list[str] | None, str | None]] = [
+              ("admin", "admin", "演示·就业处管理员", None, None),
               ("school", "school_reviewer", "演示·校级审核员", None, None),
               ("dean", "college_reviewer", f"演示·{college}院长", [college], None),
-              ("analyst", "analyst", "演示·分析员", None, None),
-              (student, "graduate", "演示·毕业生", None, student)]
+              ("analyst", "analyst", "演示·分析员", None, None)]
+    people += [(student, "graduate", None, None, student) for _, student in demo_graduates(store, college)]
     for username, role, name, colleges, student_id in people:
         accounts.add_user(store, SYSTEM, username, role, DEMO_PASSWORD, display_name=name, colleges=colleges,
                           student_id=student_id, must_change_password=False)
     return len(people)
+
+
+def demo_graduates(store: Store, college: str) -> list[tuple[str, str]]:
+    """(stage, 学号) of the graduates given a demo account: the first of each stage in
+    DEMO_GRADUATE_STAGES in `college` (a stage nobody is in is skipped)."""
+    with store.reading(SYSTEM) as reader:
+        rows = reader.conn.execute("""
+            select stage, min(student_id) filter (where stage <> 'not_registered' or is_hukou_at_school),
+                min(student_id)
+            from graduate_stages where college_name = ? group by stage""", [college]).fetchall()
+    first = {stage: preferred or any_one for stage, preferred, any_one in rows}
+    return [(stage, first[stage]) for stage in DEMO_GRADUATE_STAGES if stage in first]

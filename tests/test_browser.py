@@ -337,7 +337,8 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
         (dean_college,), = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
         (student, name), = reader.conn.execute(
             "select student_id, name from graduate_stages where stage = 'not_registered' and not is_hukou_at_school "
-            "and college_name = ? order by student_id limit 1", [dean_college]).fetchall()
+            "and college_name = ? and student_id not in (select username from users) order by student_id limit 1",
+            [dean_college]).fetchall()
     accounts.add_user(store, SYSTEM, student, "graduate", "chushi2024", student_id=student)  # must change it
 
     # first login: the initial password must be changed before anything else

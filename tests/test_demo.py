@@ -359,3 +359,19 @@ def test_the_demo_has_one_account_per_role(store: Store) -> None:
     assert dean.actor.colleges is not None and len(dean.actor.colleges) == 1
     graduate = next(u for u in users.values() if u["role"] == "graduate")
     assert accounts.login(store, graduate["username"], demo.DEMO_PASSWORD).student_id == graduate["student_id"]
+
+
+def test_demo_accounts_cover_every_stage_of_the_graduates_side(store: Store) -> None:
+    (college,), = rows(store, "select colleges[1] from users where username = 'dean'")
+    graduates = rows(store, """select u.username, u.display_name, g.name, g.college_name, g.stage, g.is_hukou_at_school
+                               from users u join graduate_stages g using (student_id)
+                               where u.role = 'graduate' order by u.user_id""")
+    assert [g[4] for g in graduates] == list(demo.DEMO_GRADUATE_STAGES)
+    for username, display_name, name, graduate_college, stage, hukou_here in graduates:
+        assert display_name == name and graduate_college == college
+        (first,), = rows(store, "select min(student_id) from graduate_stages where stage = ? and college_name = ?"
+                         + (" and is_hukou_at_school" if stage == "not_registered" else ""), [stage, college])
+        assert username == first
+    assert graduates[0][5]  # the one not registered yet has all five modules (hukou at the school)
+    assert [r[0] for r in rows(store, "select username from users where role <> 'graduate' order by user_id")] == [
+        "admin", "school", "dean", "analyst"]
