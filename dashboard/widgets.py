@@ -192,13 +192,25 @@ def save(action: Callable[[], Any], done: str, unchanged: str | None = None) -> 
     st.rerun()
 
 
-def address_picker(key: str, label: str, current: tuple[str, str, str] | None = None) -> tuple[str, str, str]:
-    """省 / 市 / 区 chosen from the GB/T 2260 divisions; ('', '', '') parts not chosen yet.
-    `current` fills the pickers the first time they are drawn."""
+def fill_once(form: str, version: object, values: dict[str, Any]) -> None:
+    """Put a record's values into its form's widgets (session_state keys) the first time the
+    page shows this version of the record; a newer version fills them again. In between, what
+    the graduate types is kept across reruns."""
+    marker = f"_{form}_filled"
+    if marker in st.session_state and st.session_state[marker] == version:
+        return
+    st.session_state.update(values)
+    st.session_state[marker] = version
+
+
+def address_values(key: str, province: str | None, city: str | None, district: str | None) -> dict[str, Any]:
+    """The session_state values that put (province, city, district) into `address_picker(key)`."""
+    return {f"{key}_province": province or None, f"{key}_city": city or None, f"{key}_district": district or None}
+
+
+def address_picker(key: str, label: str) -> tuple[str, str, str]:
+    """省 / 市 / 区 chosen from the GB/T 2260 divisions; ('', '', '') parts not chosen yet."""
     keys = [f"{key}_province", f"{key}_city", f"{key}_district"]
-    if current and keys[0] not in st.session_state:
-        for k, value in zip(keys, current, strict=True):
-            st.session_state[k] = value or None
 
     def forget(*below: str) -> None:
         for k in below:
@@ -222,13 +234,11 @@ def address_picker(key: str, label: str, current: tuple[str, str, str] | None = 
     return province or "", city or "", district or ""
 
 
-MODULE_PAGES = {
-    "destination_form": ("screens/destination_form.py", "毕业去向填报"),
-    "registration_form": ("screens/registration_form.py", "档案信息登记"),
-    "hukou_form": ("screens/hukou_form.py", "户口信息登记"),
-    "confirm": ("screens/confirm.py", "去向登记确认"),
-    "authorize": ("screens/authorize.py", "核验授权"),
-}
+def page_of(key: str) -> tuple[str, str]:
+    """(script, title) of the page with this access key, from app.py's one table of pages."""
+    from dashboard.app import ENTRIES  # app.py imports this module: read its table when asked
+
+    return next((script, title) for _, script, title, _, _, entry_key in ENTRIES if entry_key == key)
 
 
 def my_status(g: dict[str, Any], campaign: dict[str, Any], today: date) -> None:
@@ -245,6 +255,6 @@ def my_status(g: dict[str, Any], campaign: dict[str, Any], today: date) -> None:
             st.error(f"退回原因：{step.return_reason}", icon="↩️")
         st.markdown(f"**下一步：** {step.next_step}")
         if step.page:
-            script, label = MODULE_PAGES[step.page]
+            script, label = page_of(step.page)
             st.page_link(script, label=f"去{label}", icon="👉")
         st.caption(step.deadline_note)

@@ -160,6 +160,11 @@ def district_named(city_code: str, name: str) -> Division | None:
     return next((d for d in districts_of(city_code) if d.name == name), None)
 
 
+def address_text(province: str | None, city: str | None, district: str | None) -> str:
+    """省市区 as written in an address: a municipality is not repeated (北京市海淀区)."""
+    return "".join(p for p in (province, city if city != province else "", district) if p)
+
+
 def address_problem(province: str, city: str, district: str) -> str | None:
     """Why (province, city, district) names are not a real division, or None. A district may
     be empty only where the city has none."""

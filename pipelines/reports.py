@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, exports, report_pdf, verification
+from pipelines import access, exports, report_pdf, selfservice, verification
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -76,13 +76,11 @@ def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirme
             raise ReportRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
         if answer == "confirmed" and current["status"] != "approved":
             raise ReportRefused("档案信息登记尚未通过学校审核，不能确认登记去向")
-        if answer == "confirmed" and writer.actor.role == "graduate":
+        if answer == "confirmed" and writer.actor.role == "graduate" and (
+                missing := selfservice.confirmation_missing(current)):
             # On the graduate's own page everything they confirm must be there; the office's
             # records (imports, the CLI) carry what the national system holds.
-            if current["destination_id"] is None:
-                raise ReportRefused("尚未填报毕业去向，不能确认登记去向")
-            if current["is_hukou_at_school"] and current["hukou_id"] is None:
-                raise ReportRefused("你的户口在学校，须先填写户口信息登记，再确认登记去向")
+            raise ReportRefused("；".join(why for why, _ in missing) + "，不能确认登记去向")
         confirmation_id = int(writer.next_ids("confirmation_ids", 1)[0])
         writer.insert("confirmations", pl.DataFrame([{
             "confirmation_id": confirmation_id, "student_id": student_id, "answer": answer,

@@ -229,16 +229,17 @@ def status(g: dict[str, Any], campaign: dict[str, Any], today: date, confirmatio
 
 
 def confirmation_missing(g: dict[str, Any]) -> list[tuple[str, str]]:
-    """What a graduate must do before confirming on their page, as (why, module page key); the
-    same rules `reports.confirm` enforces for a graduate."""
+    """What a graduate must do before confirming on their own page, as (why, module page key),
+    from a row with status, destination_id, hukou_id and is_hukou_at_school (graduate_detail, or
+    confirmation_snapshot when `reports.confirm` enforces it)."""
     missing = []
-    if g.get("destination_code") is None:
-        missing.append(("先填报毕业去向", "destination_form"))
+    if g.get("destination_id") is None:
+        missing.append(("尚未填报毕业去向", "destination_form"))
     if g.get("status") != workflow.APPROVED:
         now = f"（当前：{workflow.STATUS_LABELS[g['status']]}）" if g.get("status") else "（尚未登记）"
         missing.append(("档案信息登记须通过学校审核" + now, "registration_form"))
     if g.get("is_hukou_at_school") and g.get("hukou_id") is None:
-        missing.append(("先填写户口信息登记", "hukou_form"))
+        missing.append(("户口在学校，须先填写户口信息登记", "hukou_form"))
     return missing
 
 

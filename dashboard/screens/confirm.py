@@ -6,27 +6,20 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import reports, selfservice, transfer_types, workflow
+from pipelines import divisions, reports, selfservice, transfer_types, workflow
 
 campaign, today, user, g = widgets.graduate_start("去向登记确认", "confirm")
 st.caption("去向登记确认关系你的档案、户口转递，请认真核对，确保信息无误。"
            + ("" if g["is_hukou_at_school"] else "你的户口未转入学校，仅需确认毕业去向及档案信息。"))
-kinds = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
-
-
-def place(province: str | None, city: str | None, district: str | None) -> str:
-    return "".join(p for p in (province, city if city != province else "", district) if p)
-
-
 shown = {"姓名": g["name"], "学号": g["student_id"]}
 shown["毕业去向"] = f"{g['destination_code']} {g['destination_name'] or ''}" if g["destination_code"] else "（未填报）"
 if g["employer_name"]:
     shown["单位/学校"] = f"{g['employer_name']}（{g['employer_location'] or ''}）"
 if g["registration_id"] is not None:
     shown |= {
-        "档案转递类型": kinds.get(g["transfer_type"], g["transfer_type"]),
+        "档案转递类型": g["transfer_type_label"],
         "档案转递单位名称": g["unit_name"],
-        "档案转递单位所在": place(g["province"], g["city"], g["district"]),
+        "档案转递单位所在": divisions.address_text(g["province"], g["city"], g["district"]),
         "详细地址": g["address_detail"], "邮编": g["postcode"], "联系人/联系部门": g["contact"],
         "联系电话": g["unit_phone"], "审核状态": workflow.STATUS_LABELS[g["status"]],
     }
@@ -34,8 +27,9 @@ else:
     shown["档案转递"] = "（未登记）"
 if g["is_hukou_at_school"]:
     if g["hukou_id"] is not None:
-        shown |= {"户口迁移类型": kinds.get(g["hukou_migration_type"], g["hukou_migration_type"]),
-                  "户口迁移所在地": place(g["hukou_province"], g["hukou_city"], g["hukou_district"]) + (g["hukou_address"] or "")}
+        shown |= {"户口迁移类型": transfer_types.BY_KEY[g["hukou_migration_type"]].label,
+                  "户口迁移所在地": divisions.address_text(g["hukou_province"], g["hukou_city"], g["hukou_district"])
+                  + (g["hukou_address"] or "")}
     else:
         shown["户口迁移"] = "（未登记）"
 st.table(shown)
@@ -53,7 +47,7 @@ if selfservice.latest_answer_needs_update(history):
     st.warning(f"你于 {history[0]['confirmed_at']:%Y-%m-%d %H:%M} 选择了“信息有误，需要更新后确认”。"
                "请更新有误的信息（档案信息修改后须重新审核），然后回到本页确认。", icon="✏️")
 for why, page in missing:
-    st.page_link(widgets.MODULE_PAGES[page][0], label=f"确认前：{why}", icon="👉")
+    st.page_link(widgets.page_of(page)[0], label=f"确认前：{why}", icon="👉")
 
 answer = st.radio("* 请确认你的去向登记信息", list(reports.ANSWERS), index=None, format_func=reports.ANSWERS.get,
                   key="cf_answer")

@@ -16,12 +16,11 @@ if current is None:
 else:
     where = "，".join(v for v in (g["employer_name"], g["employer_location"]) if v)
     st.markdown(f"当前登记：**{current} {g['destination_name'] or ''}**" + (f"（{where}）" if where else ""))
-if g["stage"] in ("confirmed", "verified"):
+if g["is_confirmed"]:
     st.warning("你已确认登记去向。修改毕业去向后须重新到“去向登记确认”确认，原核验报告随之失效。", icon="⚠️")
 
-if st.session_state.get("df_loaded", "none") != g["destination_id"]:
-    st.session_state.update({"df_code": current, "df_unit": g["employer_name"] or "",
-                             "df_location": g["employer_location"] or "", "df_loaded": g["destination_id"]})
+widgets.fill_once("df", g["destination_id"], {"df_code": current, "df_unit": g["employer_name"] or "",
+                                               "df_location": g["employer_location"] or ""})
 
 code = st.selectbox("毕业去向", list(codes.DESTINATIONS), index=None, placeholder="点击选择", key="df_code",
                     format_func=lambda c: f"{c} {codes.DESTINATIONS[c][0]}")

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import access, checks, identity, privacy, verification, workflow
+from pipelines import access, checks, divisions, identity, privacy, verification, workflow
 from pipelines.reports import ANSWERS
 from pipelines.store import StoreError
 
@@ -89,7 +89,7 @@ else:
     if g["return_reason"] and g["status"] == workflow.RETURNED:
         st.warning(f"退回原因：{g['return_reason']}", icon="↩️")
     st.table({
-        "档案转递单位名称": g["unit_name"], "地址": f"{g['province']}{g['city'] if g['city'] != g['province'] else ''}{g['district']}",
+        "档案转递单位名称": g["unit_name"], "地址": divisions.address_text(g["province"], g["city"], g["district"]),
         "详细地址": identity.mask_address(g["address_detail"]), "邮编": g["postcode"], "联系人/部门": g["contact"],
         "联系电话": g["unit_phone"], "情况说明": g["note"], "证明材料": f"{g['proof_count']} 张",
     })

@@ -12,22 +12,21 @@ st.caption("用于登记户口迁移信息。仅户口迁入学校集体户的�
 if not g["is_hukou_at_school"]:
     st.info("名单显示你的户口未迁入学校，无需登记户口信息；去向登记确认时只确认毕业去向和档案信息。", icon="ℹ️")
     st.stop()
-if g["stage"] in ("confirmed", "verified"):
+if g["is_confirmed"]:
     st.warning("你已确认登记去向。修改户口信息后须重新确认，原核验报告随之失效。", icon="⚠️")
 
-kinds = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
-if st.session_state.get("hf_loaded", "none") != g["hukou_id"]:
-    st.session_state.update({"hf_type": g["hukou_migration_type"] or g["transfer_type"],
-                             "hf_detail": g["hukou_address"] or "", "hf_loaded": g["hukou_id"]})
-    for part in ("province", "city", "district"):
-        st.session_state[f"hf_address_{part}"] = g[f"hukou_{part}"] or None
+widgets.fill_once("hf", g["hukou_id"], {
+    "hf_type": g["hukou_migration_type"] or g["transfer_type"], "hf_detail": g["hukou_address"] or "",
+    **widgets.address_values("hf_address", g["hukou_province"], g["hukou_city"], g["hukou_district"]),
+})
 if g["hukou_id"] is None:
     st.info("你还没有登记户口信息。", icon="ℹ️")
 
+kinds = transfer_types.BY_KEY
 kind = st.selectbox("户口迁移类型", list(kinds), index=None, placeholder="点击选择", key="hf_type",
-                    format_func=lambda k: kinds[k], help="一般与档案转递类型相同")
+                    format_func=lambda k: kinds[k].label, help="一般与档案转递类型相同")
 if kind and g["transfer_type"] and kind != g["transfer_type"]:
-    st.caption(f"提示：你的档案转递类型是“{kinds[g['transfer_type']]}”，与户口迁移类型不同；请确认无误。")
+    st.caption(f"提示：你的档案转递类型是“{kinds[g['transfer_type']].label}”，与户口迁移类型不同；请确认无误。")
 province, city, district = widgets.address_picker("hf_address", "户口迁往")
 detail = st.text_input("详细地址", max_chars=selfservice.ADDRESS_MAX_CHARS, key="hf_detail",
                        placeholder="街道、门牌号，或接收单位集体户地址")

@@ -25,20 +25,16 @@ elif status == workflow.APPROVED:
             "之前的去向登记确认和核验报告随之失效。", icon="ℹ️")
 
 # The current revision fills the form once (a resubmission edits what was sent).
-loaded = st.session_state.get("rf_loaded")
-if g["registration_id"] is not None and loaded != g["registration_id"]:
-    st.session_state.update({
+if g["registration_id"] is not None:
+    widgets.fill_once("rf", g["registration_id"], {
         "rf_type": g["transfer_type"], "rf_unit": g["unit_name"], "rf_detail": g["address_detail"],
         "rf_postcode": g["postcode"], "rf_contact": g["contact"], "rf_phone": g["unit_phone"], "rf_note": g["note"],
-        "rf_address_province": g["province"] or None, "rf_address_city": g["city"] or None,
-        "rf_address_district": g["district"] or None,
+        **widgets.address_values("rf_address", g["province"], g["city"], g["district"]),
     })
-    st.session_state["rf_loaded"] = g["registration_id"]
 
-kinds = {t.key: t for t in transfer_types.TRANSFER_TYPES}
-kind_key = st.selectbox("档案转递类型", list(kinds), index=None, placeholder="点击选择",
-                        format_func=lambda k: kinds[k].label, key="rf_type")
-kind = kinds.get(kind_key) if kind_key else None
+kind_key = st.selectbox("档案转递类型", list(transfer_types.BY_KEY), index=None, placeholder="点击选择",
+                        format_func=lambda k: transfer_types.BY_KEY[k].label, key="rf_type")
+kind = transfer_types.BY_KEY.get(kind_key) if kind_key else None
 if kind is not None:
     proof = f"**所需证明材料：** {kind.proof}" if kind.needs_proof else f"**证明材料：** {kind.proof}"
     st.info(f"**{kind.label}**：{kind.meaning}。  \n{proof}", icon="📎")
