@@ -26,6 +26,8 @@ ENTRIES = [
     ("审核", "screens/reports.py", "核验报告", "🧾", "reports", "reports"),
     ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college", "college"),
     ("钻取", DETAIL, "登记详情", "🔍", "detail", "detail"),
+    ("管理", "screens/imports.py", "导入", "📥", "import", "imports"),
+    ("管理", "screens/campaign.py", "届别设置", "📅", "campaign", "campaign"),
     ("管理", "screens/audit.py", "审计日志", "🗂️", "audit", "audit"),
     ("管理", "screens/users.py", "账号", "👤", "users", "users"),
     ("公共", "screens/verify.py", "核验查询", "✅", "verify", "verify"),

@@ -125,9 +125,10 @@ def my_record(student_id: str | None) -> dict[str, Any] | None:
 
 
 def hukou_at_school(user: Any) -> bool:
-    """Whether a graduate's hukou moved into the school (only then is 户口信息登记 theirs)."""
+    """Whether 户口信息登记 is a graduate's: their hukou moved into the school, or the roster
+    does not say (unknown: they decide; the page says so)."""
     found = my_record(user.student_id)
-    return bool(found and found["is_hukou_at_school"])
+    return bool(found and found["is_hukou_at_school"] is not False)
 
 
 def user_count() -> int:
@@ -169,7 +170,7 @@ def guarded_campaign() -> dict[str, Any]:
         st.error(str(exc))
         st.stop()
     if found is None:
-        st.info("库中还没有登记工作。运行 `dangan demo` 生成演示库，或用 `dangan campaign set` 新建一届，"
-                "再用 `dangan import` 导入名单和登记数据。")
+        st.info("库中还没有登记工作。管理员请在“届别设置”页新建一届（或 `dangan campaign set`），再在“导入”页导入"
+                "名单和登记数据；也可运行 `dangan demo` 生成演示库。")
         st.stop()
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +17,15 @@ from pipelines.filters import URL_KEYS, Filters
 from pipelines.store import Actor, StoreError
 
 ALL = "全部"
+
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:^=&])")
+
+
+def plain(value: object) -> str:
+    """A value from a file, a user or the URL, made safe to put into the Markdown that
+    st.markdown, st.caption, st.info … render: every Markdown and HTML character escaped, so it
+    shows as the text it is (no link, image, bold or colour directive)."""
+    return _MARKUP.sub(r"\\\1", "" if value is None else str(value)).replace("\n", "  \n")
 
 
 def current_filters() -> Filters:

@@ -29,6 +29,8 @@ PAGES: dict[str, frozenset[str]] = {
     "detail": REVIEWERS | {"graduate"},
     "audit": ADMINS,
     "users": ADMINS,
+    "imports": ADMINS,
+    "campaign": ADMINS,
     "destination_form": GRADUATES,
     "registration_form": GRADUATES,
     "hukou_form": GRADUATES,
@@ -49,6 +51,7 @@ EXPORTS: dict[str, frozenset[str]] = {
     "weekly": STAFF,
     "brief": STAFF,
     "registrations": REVIEWERS,  # one row per graduate (masked)
+    "import_refusals": ADMINS,  # the refused rows of an import, values as the file had them
 }
 # Changes to the roster, registrations and campaign settings: the office only.
 IMPORTERS = ADMINS

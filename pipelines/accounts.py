@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, sources, text
+from pipelines import access, columns, sources, text
 from pipelines.store import Actor, Store, StoreError, Writer
 
 ROLES = {
@@ -192,10 +192,7 @@ def add_graduates(store: Store, actor: Actor, password: str, *, cohort: int | No
 
 # --- initial passwords from a file ---------------------------------------------------------------
 
-PASSWORD_FILE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "student_id": ("学号", "student_id", "账号", "用户名"),
-    "password": ("初始密码", "密码", "password"),
-}
+PASSWORD_FILE = columns.PASSWORDS
 MAX_LISTED = 20  # problems listed in a refusal; the rest are counted
 # scrypt takes 16 MB a hash: enough threads for the cores, not a gigabyte on a big server.
 MAX_HASH_WORKERS = 8
@@ -238,7 +235,7 @@ def initial_passwords(store: Store, actor: Actor, path: str | Path, *, workers: 
     access.require(store, actor, access.ADMINS, "user:initial_passwords", path.name,
                    "只有就业处管理员可以设置初始密码", AccountError)
     try:
-        source = sources.read_source(path, PASSWORD_FILE_COLUMNS, ("student_id", "password"), "初始密码")
+        source = sources.read_source(path, PASSWORD_FILE)
     except sources.SourceError as exc:
         raise AccountError(str(exc)) from None
     if source.frame.height == 0:
@@ -341,9 +338,9 @@ def _plan(found: pl.DataFrame, rows: dict[str, tuple[int, str]]) -> _Plan:
 
 
 def _refusal(source: sources.Source, problems: list[tuple[int, str, str]]) -> str:
-    order = list(PASSWORD_FILE_COLUMNS)
+    order = list(PASSWORD_FILE.by_key)
     problems = sorted(problems, key=lambda p: (p[0], order.index(p[1])))
-    lines = [f"  {source.file_name} 第 {row} 行「{source.headers.get(column) or PASSWORD_FILE_COLUMNS[column][0]}」："
+    lines = [f"  {source.file_name} 第 {row} 行「{source.headers.get(column) or PASSWORD_FILE.by_key[column].label}」："
              f"{reason}" for row, column, reason in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
         lines.append(f"  ……共 {len(problems)} 处")

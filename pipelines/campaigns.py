@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, replace
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -21,16 +23,33 @@ class Campaign:
     notice_title: str | None = None
     opens_on: date | None = None
     change_deadline: date | None = None
+    school_code: str | None = None  # 院校代码, five digits: every 核验编号 carries it
 
     def problems(self) -> list[str]:
         found = []
         if not 2000 <= self.cohort <= 2100:
             found.append("届别应为四位年份，例如 2024")
+        if not self.school_name.strip():
+            found.append("请填写学校名称")
+        if self.school_code is not None and not re.fullmatch(r"\d{5}", self.school_code):
+            found.append(f"院校代码应为 5 位数字（教育部院校代码，如 10001），而不是“{self.school_code}”")
         if self.opens_on and self.opens_on > self.registration_deadline:
             found.append("开始日期不能晚于登记截止日期")
         if self.change_deadline and self.change_deadline < self.registration_deadline:
             found.append("信息变更截止日期不能早于登记截止日期")
         return found
+
+
+def from_row(row: dict[str, Any]) -> Campaign:
+    """A campaign from its row (sql/queries/campaign.sql)."""
+    return Campaign(**{k: row[k] for k in Campaign.__dataclass_fields__})
+
+
+def campaign_of(store: Store, actor: Actor, cohort: int) -> Campaign | None:
+    """The saved campaign of a cohort, or None."""
+    with store.reading(actor) as reader:
+        found = reader.one("campaign", cohort=cohort)
+    return from_row(found) if found else None
 
 
 def default_campaign(cohort: int, school_name: str) -> Campaign:
@@ -46,13 +65,20 @@ def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
     """Create or update the campaign of a cohort (the office only)."""
     access.require(store, actor, access.IMPORTERS, "campaign:set", str(campaign.cohort),
                    "只有就业处管理员可以设置登记工作")
+    campaign = replace(campaign, school_name=campaign.school_name.strip(),
+                       school_code=(campaign.school_code or "").strip() or None,
+                       notice_number=(campaign.notice_number or "").strip() or None,
+                       notice_title=(campaign.notice_title or "").strip() or None)
     problems = campaign.problems()
     if problems:
         raise StoreError("；".join(problems))
 
     def work(writer: Writer) -> None:
+        before = writer.one("campaign", cohort=campaign.cohort)
         writer.execute("delete_campaign", cohort=campaign.cohort)
-        writer.insert("campaigns", pl.DataFrame([asdict(campaign)], schema_overrides={"cohort": pl.Int32}))
-        writer.audit_detail = {k: str(v) for k, v in asdict(campaign).items()}
+        writer.insert("campaigns", pl.DataFrame([asdict(campaign)], schema_overrides={
+            "cohort": pl.Int32, "school_code": pl.String, "notice_number": pl.String, "notice_title": pl.String}))
+        writer.audit_detail = {k: str(v) for k, v in asdict(campaign).items()} | (
+            {"before": {k: str(v) for k, v in before.items() if k != "created_at"}} if before else {})
 
     store.transaction(actor, "campaign:set", work, target=str(campaign.cohort))

@@ -72,18 +72,30 @@ def _store(args: argparse.Namespace) -> Store:
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
-    base = campaigns.default_campaign(args.cohort, args.school)
-    campaign = campaigns.Campaign(
-        cohort=args.cohort, school_name=args.school,
-        registration_deadline=config.parse_day(args.deadline, "--deadline") if args.deadline else base.registration_deadline,
-        default_graduation_date=config.parse_day(args.graduation_date, "--graduation-date") if args.graduation_date else base.default_graduation_date,
-        notice_number=args.notice, notice_title=args.title,
-        opens_on=config.parse_day(args.opens, "--opens") if args.opens else base.opens_on,
-        change_deadline=config.parse_day(args.change_deadline, "--change-deadline") if args.change_deadline else base.change_deadline,
-    )
+    """Create a campaign, or change the options given of a saved one (the rest stay)."""
     store = _store(args)
-    campaigns.save_campaign(store, _actor(args, store), campaign)
-    print(f"已保存 {campaign.cohort} 届登记工作：截止 {campaign.registration_deadline}，通知 {campaign.notice_number or '（未填）'}")
+    actor = _actor(args, store)
+    saved = campaigns.campaign_of(store, actor, args.cohort)
+    if saved is None and not args.school:
+        raise ValueError(f"{args.cohort} 届还没有登记工作：新建时须用 --school 指定学校名称")
+    base = saved or campaigns.default_campaign(args.cohort, args.school)
+
+    def day(value: str | None, flag: str, default: Any) -> Any:
+        return config.parse_day(value, flag) if value else default
+
+    campaign = campaigns.Campaign(
+        cohort=args.cohort, school_name=args.school or base.school_name,
+        registration_deadline=day(args.deadline, "--deadline", base.registration_deadline),
+        default_graduation_date=day(args.graduation_date, "--graduation-date", base.default_graduation_date),
+        notice_number=args.notice if args.notice is not None else base.notice_number,
+        notice_title=args.title if args.title is not None else base.notice_title,
+        opens_on=day(args.opens, "--opens", base.opens_on),
+        change_deadline=day(args.change_deadline, "--change-deadline", base.change_deadline),
+        school_code=args.school_code if args.school_code is not None else base.school_code,
+    )
+    campaigns.save_campaign(store, actor, campaign)
+    print(f"已{'修改' if saved else '新建'} {campaign.cohort} 届登记工作：截止 {campaign.registration_deadline}，"
+          f"通知 {campaign.notice_number or '（未填）'}，院校代码 {campaign.school_code or '（未填，不能生成核验编号）'}")
     return 0
 
 
@@ -108,16 +120,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from pipelines import imports
+    from pipelines import imports, sheets
 
+    sheets.warm()  # the reading process starts while the store is opened
     store = _store(args)
-    result = imports.import_file(
-        store, _actor(args, store), args.kind, args.file, skip_invalid=args.skip_invalid,
-        cohort=args.cohort, refused_path=args.refused_out, progress=_err,
-    )
+    bars: dict[str, Progress] = {}
+
+    def stage(name: str, done: int, total: int) -> None:
+        if done == 0 and name not in bars:
+            _err(f"{name} ……")
+        if total > 1:
+            bars.setdefault(name, Progress(name))(done, total)
+
+    try:
+        result = imports.import_file(
+            store, _actor(args, store), args.kind, args.file, skip_invalid=args.skip_invalid,
+            cohort=args.cohort, refused_path=args.refused_out, progress=stage, dry_run=args.dry_run,
+        )
+    except imports.ImportRefused as exc:
+        if exc.result is not None:
+            for line in exc.result.column_lines():
+                _err(line)
+        raise
     print(result.summary())
+    for line in result.column_lines():
+        print(line)
     for warning in result.warnings:
         print(f"提示：{warning}")
+    if args.dry_run and result.errors:
+        print(f"将被拒绝的行（前 {min(len(result.errors), 20)} 处，共 {len(result.errors)} 处）：")
+        for error in result.errors[:20]:
+            print(f"  {error}")
     return 0
 
 
@@ -304,10 +337,13 @@ def cmd_graduate(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     store = _store(args)
     with store.reading(SYSTEM) as reader:
-        verdict = reports.verify(reader, args.name, args.number)
+        verdict = reports.verify_any(reader, args.name, args.number)
     if not verdict.found:
-        print("未找到：姓名或核验编号不正确")
+        print("未找到：姓名、核验编号或转递编号不正确")
         return 1
+    if verdict.kind == reports.TRANSFER_KIND:
+        print(f"档案转递（转递编号）：{verdict.label}；档案转递单位：{verdict.unit_name or '—'}")
+        return 0 if verdict.valid else 1
     until = f"{verdict.valid_until:%Y-%m-%d} 23:59:59" if verdict.valid_until else "未设置"
     print(f"{verification.KIND_LABELS.get(verdict.kind or '', '')}：{verdict.label}；档案转递单位：{verdict.unit_name or '—'}；"
           f"有效期至：{until}")
@@ -409,13 +445,14 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 # Secure defaults, the same as .streamlit/config.toml: no tracebacks in front of users, XSRF
-# protection on, uploads capped at the proof images' 10 MB, no usage statistics sent.
+# protection on, uploads capped at the import files' 200 MB (each uploader sets its own lower cap:
+# proof images 10 MB, password files 20 MB), no usage statistics sent.
 SERVER_SETTINGS = {
     "client.showErrorDetails": "none",
     "client.toolbarMode": "minimal",
     "server.enableXsrfProtection": "true",
     "server.enableCORS": "true",
-    "server.maxUploadSize": "10",
+    "server.maxUploadSize": "200",
     "browser.gatherUsageStats": "false",
 }
 
@@ -457,13 +494,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("campaign", parents=[common], help="设置一届的登记工作（届别、截止日期、通知文号）")
     p.add_argument("action", choices=["set"])
     p.add_argument("--cohort", type=int, required=True, help="届别，如 2024")
-    p.add_argument("--school", required=True, help="学校名称")
+    p.add_argument("--school", help="学校名称（新建时必填）")
     p.add_argument("--deadline", help="登记截止日期（默认 6 月 17 日）")
     p.add_argument("--graduation-date", help="默认毕业时间（默认 6 月 30 日）")
     p.add_argument("--notice", help="通知文号，如 江服就发〔2024〕27号")
     p.add_argument("--title", help="通知标题")
     p.add_argument("--opens", help="开始日期")
     p.add_argument("--change-deadline", help="确认后信息变更截止日期（默认 8 月 31 日）")
+    p.add_argument("--school-code", help="院校代码（5 位，教育部院校代码）：核验编号的第 3-7 位")
     p.set_defaults(func=cmd_campaign)
 
     p = sub.add_parser("demo", parents=[common], help="生成演示库（江西服装学院 2024 届）")
@@ -477,6 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="只导入有效行，被拒绝的行写入文件")
     p.add_argument("--refused-out", help="被拒绝的行写到哪里（默认 <文件名>.refused.csv）")
     p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
+    p.add_argument("--dry-run", action="store_true",
+                   help="只预览：列的对应、将新增/更新/未变/拒绝的行数和前几处拒绝原因，不写入任何数据")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("stats", parents=[common], help="各环节人数")
@@ -538,9 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="confirm：confirmed 信息无误，确认登记去向（默认）；needs_update 信息有误，需要更新后确认")
     p.set_defaults(func=cmd_graduate)
 
-    p = sub.add_parser("verify", parents=[common], help="核验查询：姓名 + 核验编号，有效时退出码为 0")
+    p = sub.add_parser("verify", parents=[common], help="核验查询：姓名 + 核验编号或转递编号，有效时退出码为 0")
     p.add_argument("--name", required=True, help="毕业生姓名")
-    p.add_argument("--number", required=True, help="核验编号（15 位）")
+    p.add_argument("--number", required=True, help="核验编号（15 位）或转递编号（如 18 位的 2510876CYLAXKAZFVR）")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("user", parents=[common], help="账号：添加、列出、修改、重置密码（首次使用先添加管理员）")

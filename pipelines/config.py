@@ -45,3 +45,33 @@ def idle_minutes() -> int:
 
 def oidc_claim() -> str:
     return os.environ.get(ENV_OIDC_CLAIM, "sub")
+
+
+# How big an import file may be (pipelines/sheets.py Limits). Each is an environment variable;
+# unset means the default there.
+IMPORT_LIMITS = {
+    "file_mb": "DANGAN_IMPORT_MAX_MB",
+    "unpacked_mb": "DANGAN_IMPORT_MAX_UNPACKED_MB",
+    "ratio": "DANGAN_IMPORT_MAX_RATIO",
+    "rows": "DANGAN_IMPORT_MAX_ROWS",
+    "columns": "DANGAN_IMPORT_MAX_COLUMNS",
+    "cells": "DANGAN_IMPORT_MAX_CELLS",
+    "memory_mb": "DANGAN_IMPORT_MEMORY_MB",
+    "seconds": "DANGAN_IMPORT_SECONDS",
+}
+
+
+def import_limits() -> dict[str, int | None]:
+    found: dict[str, int | None] = {}
+    for key, name in IMPORT_LIMITS.items():
+        text = os.environ.get(name, "").strip().replace("_", "")
+        if not text:
+            found[key] = None
+            continue
+        try:
+            found[key] = int(text)
+        except ValueError:
+            raise ValueError(f"环境变量 {name} 应为整数，而不是“{text}”") from None
+        if found[key] <= 0:  # type: ignore[operator]
+            raise ValueError(f"环境变量 {name} 应为正整数")
+    return found

@@ -59,6 +59,7 @@ CAMPAIGN: dict[str, Any] = {
     "registration_deadline": date(2024, 6, 17),
     "change_deadline": date(2024, 8, 31),
     "default_graduation_date": date(2024, 6, 30),
+    "school_code": "10001",  # the 院校代码 the seed's 核验编号 carry (241000186KCVW56)
 }
 
 REGISTERED_SHARE = 0.88  # of graduates, registered by a week before the deadline …
@@ -97,7 +98,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "registrations": (
         "registration_id", "student_id", "revision_no", "transfer_type", "unit_name", "province",
         "city", "district", "address_detail", "postcode", "contact", "phone", "note",
-        "proof_count", "flags", "submitted_at", "source", "batch_id",
+        "proof_count", "flags", "submitted_at", "source", "batch_id", "transfer_number",
     ),
     "reviews": (
         "review_id", "registration_id", "level", "decision", "reason", "reviewer", "decided_at",
@@ -1026,24 +1027,40 @@ def _confirmations(rng: np.random.Generator, people: pl.DataFrame, reviewed: _Re
 
 
 def _report_numbers(rng: np.random.Generator, cat: _Catalog, serial: np.ndarray) -> pl.Series:
-    """核验编号: cohort's last two digits + 13 characters without 0/O/1/I/L.
+    """核验编号: cohort's last two digits + the 院校代码 + 8 characters without 0/O/1/I/L.
 
-    Seven characters encode a seeded bijection of the report's serial number, so numbers never
-    repeat; six are random. (The real issuing code draws them from `secrets`.)
+    Six characters encode a seeded bijection of the report's serial number, so numbers never
+    repeat; two are random. (The real issuing code draws them from `secrets`.)
     """
     if serial.size and int(serial.max()) >= 2**28:
         raise ValueError("演示数据的核验报告过多")
     base = len(catalog.REPORT_ALPHABET)
     value = (cat.report_multiplier * serial + cat.report_offset) % catalog.SERIAL_SPACE
-    digits = np.empty((serial.size, 13), dtype=np.int64)
+    digits = np.empty((serial.size, catalog.REPORT_CHARS), dtype=np.int64)
     for position in reversed(catalog.SERIAL_POSITIONS):
         digits[:, position] = value % base
         value //= base
     random_positions = list(catalog.RANDOM_POSITIONS)
     digits[:, random_positions] = rng.integers(0, base, (serial.size, len(random_positions)))
     letters = np.frombuffer(catalog.REPORT_ALPHABET.encode("ascii"), dtype=np.uint8)[digits]
-    text = np.ascontiguousarray(letters).view("S13").ravel().astype("U13")
-    return _joined(f"{CAMPAIGN['cohort'] % 100:02d}", pl.Series(text, dtype=pl.String))
+    width = catalog.REPORT_CHARS
+    text = np.ascontiguousarray(letters).view(f"S{width}").ravel().astype(f"U{width}")
+    return _joined(f"{CAMPAIGN['cohort'] % 100:02d}{CAMPAIGN['school_code']}", pl.Series(text, dtype=pl.String))
+
+
+def _transfer_numbers(student_ids: pl.Series) -> pl.Series:
+    """转递编号, one per graduate (every revision keeps it): cohort + 院校代码 + 11 characters
+    from a hash of the 学号 (31^11 ≈ 2.5e16 values: no clash among a demo's graduates)."""
+    base = len(catalog.REPORT_ALPHABET)
+    value = student_ids.hash(seed=2024).to_numpy().astype(np.uint64) % np.uint64(base ** catalog.TRANSFER_CHARS)
+    digits = np.empty((value.size, catalog.TRANSFER_CHARS), dtype=np.int64)
+    for position in reversed(range(catalog.TRANSFER_CHARS)):
+        digits[:, position] = (value % np.uint64(base)).astype(np.int64)
+        value //= np.uint64(base)
+    letters = np.frombuffer(catalog.REPORT_ALPHABET.encode("ascii"), dtype=np.uint8)[digits]
+    width = catalog.TRANSFER_CHARS
+    text = np.ascontiguousarray(letters).view(f"S{width}").ravel().astype(f"U{width}")
+    return _joined(f"{CAMPAIGN['cohort'] % 100:02d}{CAMPAIGN['school_code']}", pl.Series(text, dtype=pl.String))
 
 
 def _reports(rng: np.random.Generator, cat: _Catalog, counters: _Counters,
@@ -1185,7 +1202,8 @@ def _write_chunk(w: Writer, chunk: _Chunk) -> dict[str, int]:
         "graduates": chunk.graduates,
         "destinations": chunk.destinations.with_columns(destination_ids.alias("destination_id")),
         "registrations": chunk.registrations.with_columns(
-            registration_ids.alias("registration_id")),
+            registration_ids.alias("registration_id"),
+            _transfer_numbers(chunk.registrations["student_id"]).alias("transfer_number")),
         "reviews": chunk.reviews.with_columns(
             w.next_ids("review_ids", chunk.reviews.height).alias("review_id"),
             _ids_for(registration_ids, chunk.reviews["_rkey"], "registration_id"),

@@ -413,8 +413,10 @@ MAX_REVISIONS = 3
 # --- verification reports ----------------------------------------------------------------------
 
 REPORT_ALPHABET = ALPHABET  # the real numbers' alphabet: no 0/O, 1/I/L
-SERIAL_DIGITS = 7  # of the 13 characters, a seeded bijection of the report's serial number
+REPORT_CHARS = 8  # after the cohort's two digits and the 院校代码 (2 + 5 + 8 = 15)
+SERIAL_DIGITS = 6  # of the 8 characters, a seeded bijection of the report's serial number
 SERIAL_SPACE = len(REPORT_ALPHABET) ** SERIAL_DIGITS
-SERIAL_POSITIONS = (0, 2, 4, 6, 8, 10, 12)
-RANDOM_POSITIONS = (1, 3, 5, 7, 9, 11)
+SERIAL_POSITIONS = (0, 2, 3, 5, 6, 7)
+RANDOM_POSITIONS = (1, 4)
+TRANSFER_CHARS = 11  # 转递编号: cohort 2 + 院校代码 5 + 11 (the samples seen are 18 characters)
 UNSET_SHARE, EXPIRED_SHARE, CLOSED_SHARE = 0.05, 0.05, 0.04

@@ -179,3 +179,46 @@ def address_problem(province: str, city: str, district: str) -> str | None:
     if district_named(town.code, district) is None:
         return f"“{district}”不是{city}的区/县"
     return None
+
+
+def names_of_code(code: str) -> tuple[str, str, str]:
+    """(province, city, district) of a GB/T 2260 code, '' for a level it does not name
+    (`360000` is a province only, `360100` a city)."""
+    province = province_of_code(code)
+    if province is None or not re.fullmatch(r"\d{6}", code):
+        return "", "", ""
+    if province.is_municipality:
+        return province.name, province.name, "" if code.endswith("0000") else DIVISION_DATA.get(code, "")
+    if code.endswith("0000"):
+        return province.name, "", ""
+    city_code = code[:4] + "00"
+    if city_code not in DIVISION_DATA:  # 省直辖县级行政区划 (仙桃市): a city of its own
+        return province.name, DIVISION_DATA.get(code, ""), ""
+    return province.name, DIVISION_DATA[city_code], "" if code.endswith("00") else DIVISION_DATA.get(code, "")
+
+
+def code_name_mismatch(code: str, name: str) -> str | None:
+    """Why a division code and a place name written beside it (生源地代码 + 生源地,
+    单位所在地代码 + 单位所在地) are not the same place, or None when they agree (or the name
+    says too little to tell)."""
+    if not code or not name:
+        return None
+    province, city, district = names_of_code(code)
+    if not province:
+        return None
+    named_province, named_city, named_district, _ = split_address(name)
+    where = address_text(province, city, district) or province
+    if named_province and named_province != province:
+        return f"代码 {code} 是{where}，名称“{name}”却在{named_province}"
+    if named_province and named_city and city and named_city != city:
+        return f"代码 {code} 是{where}，名称“{name}”却是{named_city}"
+    if named_province and named_city and named_district and district and named_district != district:
+        return f"代码 {code} 是{where}，名称“{name}”却是{named_district}"
+    if not named_province:
+        # No province in the name (南昌市东湖区): it must at least start with the code's city or district.
+        starts = [p for p in (city, district) if p]
+        if starts and not any(name.startswith(p) or name.startswith(p.rstrip("市区县")) for p in starts):
+            others = [p for p in PROVINCES if any(c.name and name.startswith(c.name) for c in cities_of(p.code))]
+            if others:
+                return f"代码 {code} 是{where}，名称“{name}”却在{others[0].name}"
+    return None

@@ -9,10 +9,9 @@ from datetime import date, timedelta
 import polars as pl
 import xlsxwriter
 
-from pipelines import identity, progress, statistics
+from pipelines import columns, identity, progress, statistics, text
 from pipelines.access import require, require_export
 from pipelines.filters import Filters
-from pipelines.imports import REGISTRATION_COLUMNS
 from pipelines.privacy import REVEALERS, search_audit
 from pipelines.store import Actor, Reader, Store, StoreError
 
@@ -62,13 +61,10 @@ def chase_list_xlsx(risks: pl.DataFrame, title: str, today: date) -> bytes:
 
 # --- tables in files -------------------------------------------------------------------------
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_STARTS = text.FORMULA_STARTS
 
 
-def guard_cell(value: str) -> str:
-    """A text cell Excel and WPS will show as text: a leading ' before a formula start."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+guard_cell = text.guard_formula
 
 
 def table_csv(frame: pl.DataFrame) -> bytes:
@@ -176,7 +172,7 @@ def review_results(results: pl.DataFrame, *, unmasked: bool = False) -> pl.DataF
         results = results.with_columns(
             pl.col("phone").map_elements(identity.mask_phone, return_dtype=pl.String),
             pl.col("address_detail").map_elements(identity.mask_address, return_dtype=pl.String))
-    return results.rename({c: REGISTRATION_COLUMNS[c][0] for c in results.columns})
+    return results.rename({c: columns.REGISTRATIONS.by_key[c].label for c in results.columns})
 
 
 def review_results_file(store: Store, actor: Actor, cohort: int | None, chosen: Filters, fmt: str,
@@ -331,3 +327,13 @@ def record_export(store: Store, actor: Actor, action: str, file_name: str, data:
             scope: dict[str, object]) -> None:
     """The audit record every export leaves: what, for whom, its scope, rows and sha256."""
     store.record(actor, action, file_name, {**scope, "rows": rows, "sha256": hashlib.sha256(data).hexdigest()})
+
+
+def import_refusals_file(store: Store, actor: Actor, refusals: pl.DataFrame, source_name: str,
+                         file_name: str) -> tuple[bytes, int]:
+    """The refusals of an import (行号、列、值、原因) as xlsx for the office to work through:
+    values as the file had them, text never a formula; recorded like every export."""
+    require_export(store, actor, "import_refusals", file_name)
+    data = table_xlsx(refusals, "拒绝原因")
+    record_export(store, actor, "export:import_refusals", file_name, data, refusals.height, {"source": source_name})
+    return data, refusals.height

@@ -1,10 +1,13 @@
 """Import pipelines: roster (毕业生名单), destinations (毕业去向) and registrations (档案信息登记).
 
-A file is read (`sources`), every row validated (`rows`), checked against the store, and
-written in ONE transaction recorded as an import batch. By default any invalid row refuses the
-whole file and nothing is written; `skip_invalid` imports the valid rows and writes the refused
-ones, with reasons, to a CSV file. Re-importing a file changes no data; a newer export adds new
-revisions for what changed.
+A file is read (`sources`: every header mapped or named as not imported), every row
+validated (`rows`, then the rules that span fields: a code against the name beside it, a 学号
+stored as a number), checked against the store, and written in ONE transaction recorded as an
+import batch. By default any invalid row refuses the whole file and nothing is written (the
+refusal is audited); `skip_invalid` imports the valid rows and writes the refused ones, with
+reasons, to a CSV file. `dry_run` does everything but write: the same code runs in a
+transaction that is rolled back. Re-importing a file changes no data; a newer export adds new
+revisions for what changed. A column the file does not have never empties a stored value.
 """
 
 from __future__ import annotations
@@ -20,77 +23,56 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel
 
-from pipelines import access, divisions, rows, sources, submissions, text, workflow
+from pipelines import access, codes, columns, divisions, rows, sources, submissions, text, workflow
+from pipelines.columns import Layout
 from pipelines.store import Actor, Store, StoreError, Writer
 
-Progress = Callable[[str], None]
+# (stage, done, total): a stage's name as the user reads it, and how far it is (chunks of rows)
+Progress = Callable[[str, int, int], None]
 IMPORT_REVIEWER = "全国系统导入"
+CHUNK_ROWS = 200_000  # rows validated (and reported as progress) at a time
 
 
 # --- the three kinds of file -------------------------------------------------------------
 
-ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "student_id": ("学号", "学生学号", "student_id"),
-    "name": ("姓名", "学生姓名", "name"),
-    "gender": ("性别",),
-    "id_number": ("身份证号", "身份证号码", "证件号码", "身份证"),
-    "college_name": ("学院", "院系", "所在院系", "学院名称", "二级学院"),
-    "major": ("专业", "专业名称"),
-    "class_name": ("班级", "班级名称", "行政班"),
-    "education_level": ("学历层次", "学历", "培养层次"),
-    "graduation_date": ("毕业时间", "毕业日期", "预计毕业时间"),
-    "origin_code": ("生源地代码", "生源所在地代码"),
-    "origin_name": ("生源地", "生源所在地", "生源地名称"),
-    "is_hukou_at_school": ("户口是否迁入学校", "户口迁入学校", "是否迁户口", "户口是否迁入"),
-    "phone": ("手机号码", "手机号", "手机", "联系电话"),
-    "advisor": ("班主任", "辅导员"),
-}
-DESTINATION_COLUMNS: dict[str, tuple[str, ...]] = {
-    "student_id": ROSTER_COLUMNS["student_id"],
-    "name": ROSTER_COLUMNS["name"],
-    "destination_code": ("毕业去向代码", "去向代码"),
-    "destination_name": ("毕业去向", "去向", "毕业去向名称"),
-    "employer_name": ("单位名称", "就业单位", "升学院校", "单位/学校名称"),
-    "employer_location": ("单位所在地", "单位所在地区", "单位地址"),
-}
-REGISTRATION_COLUMNS: dict[str, tuple[str, ...]] = {
-    "student_id": ROSTER_COLUMNS["student_id"],
-    "name": ROSTER_COLUMNS["name"],
-    "transfer_type": ("档案转递类型", "转递类型"),
-    "unit_name": ("档案转递单位名称", "转递单位名称", "档案接收单位", "接收单位名称"),
-    "address": ("档案转递单位地址", "转递单位地址", "档案转递单位所在地", "单位地址（省市区）"),
-    "province": ("省", "省份", "所在省"),
-    "city": ("市", "城市", "所在市"),
-    "district": ("区", "区县", "县区", "所在区县"),
-    "address_detail": ("详细地址", "档案转递单位详细地址", "街道门牌"),
-    "postcode": ("档案转递单位邮编", "邮编", "邮政编码"),
-    "contact": ("档案转递联系人/联系部门", "档案转递联系人", "联系人/联系部门", "联系人", "联系部门"),
-    "phone": ("档案转递联系电话", "联系电话", "电话"),
-    "note": ("情况说明", "说明", "备注"),
-    "proof_count": ("证明材料数", "图像材料数", "证明材料", "材料数"),
-    "submitted_at": ("提交时间", "登记时间", "填报时间"),
-    "review_status": ("审核状态",),
-    "return_reason": ("退回原因", "审核意见"),
-    "is_confirmed": ("确认状态", "去向确认状态"),
-    "confirmed_at": ("确认时间",),
-}
+
 @dataclass(frozen=True)
 class Kind:
     key: str
-    label: str
-    columns: dict[str, tuple[str, ...]]
-    required: tuple[str, ...]
+    layout: Layout
     model: type[BaseModel]
+
+    @property
+    def label(self) -> str:
+        return self.layout.label
 
 
 KINDS = {
-    "roster": Kind("roster", "毕业生名单", ROSTER_COLUMNS, ("student_id", "name", "college_name"), rows.RosterRow),
-    "destinations": Kind("destinations", "毕业去向", DESTINATION_COLUMNS, ("student_id", "name"), rows.DestinationRow),
-    "registrations": Kind(
-        "registrations", "档案信息登记", REGISTRATION_COLUMNS,
-        ("student_id", "name", "transfer_type", "submitted_at"), rows.RegistrationRow,
-    ),
+    "roster": Kind("roster", columns.ROSTER, rows.RosterRow),
+    "destinations": Kind("destinations", columns.DESTINATIONS, rows.DestinationRow),
+    "registrations": Kind("registrations", columns.REGISTRATIONS, rows.RegistrationRow),
 }
+
+
+def detect_kind(path: str | Path) -> str | None:
+    """The kind of file whose header row `path` has (the one naming most of its fields), or
+    None. Reads only the first rows of each sheet."""
+    from pipelines import sheets
+
+    try:
+        book = sheets.read_heads(Path(path), sheets.Limits.from_env())
+    except sheets.SheetError:
+        return None
+    is_csv = len(book) == 1 and book[0].name == "CSV"
+    best: tuple[int, str] | None = None
+    for key, kind in KINDS.items():
+        for sheet in book:
+            header = sources.find_header(sheet.head(), kind.layout, is_csv)
+            if header is not None:
+                score = len(header.fields) + 10 * sum(k in header.fields for k in kind.layout.required)
+                if best is None or score > best[0]:
+                    best = (score, key)
+    return best[1] if best else None
 
 
 # --- results and errors ------------------------------------------------------------------
@@ -114,8 +96,9 @@ class RowError:
 class ImportRefused(StoreError):
     """Nothing was written; `errors` says why, row by row."""
 
-    def __init__(self, errors: list[RowError]):
+    def __init__(self, errors: list[RowError], result: ImportResult | None = None):
         self.errors = errors = sorted(errors, key=lambda e: (e.row or 0, e.column))
+        self.result = result  # the column mapping and counts, when the file could be read
         shown = "\n".join(f"  {e}" for e in errors[:50])
         more = f"\n  ……另有 {len(errors) - 50} 处错误" if len(errors) > 50 else ""
         super().__init__(f"导入被拒绝，未写入任何数据。共 {len(errors)} 处错误：\n{shown}{more}")
@@ -125,7 +108,7 @@ class ImportRefused(StoreError):
 class ImportResult:
     kind: str
     file: str
-    batch_id: int
+    batch_id: int | None
     rows_read: int
     cohort: int | None = None
     inserted: int = 0
@@ -135,74 +118,126 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     refused_file: Path | None = None
+    sheet: str = ""
+    mapping: list[tuple[str, str]] = field(default_factory=list)  # (header in the file, field label)
+    ignored: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     def summary(self) -> str:
+        head = "预览（未写入任何数据）" if self.dry_run else "导入完成"
         line = (
-            f"{self.file}：读取 {self.rows_read} 行，新增 {self.inserted}，更新 {self.updated}，"
-            f"未变 {self.unchanged}，拒绝 {self.refused}（批次 {self.batch_id}）"
+            f"{head} {self.file}：读取 {self.rows_read} 行，新增 {self.inserted}，更新 {self.updated}，"
+            f"未变 {self.unchanged}，拒绝 {self.refused}" + ("" if self.dry_run else f"（批次 {self.batch_id}）")
         )
         if self.refused_file:
             line += f"\n被拒绝的行及原因已写入 {self.refused_file}"
         return line
 
+    def column_lines(self) -> list[str]:
+        """The column accounting: what each header became, and what was not imported."""
+        lines = ["列的对应：" + "；".join(f"{header} → {label}" for header, label in self.mapping)]
+        lines.append("未导入的列：" + ("、".join(self.ignored) if self.ignored else "无"))
+        return lines
+
 
 # --- validation --------------------------------------------------------------------------
 
 
+# A cell `_clean_frame` would change: full-width forms, our formula guard, whitespace to fold.
+_NEEDS_CLEANING = "[" + "".join(text.FULL_WIDTH) + r"]|^'[=+\-@]|^\s|\s$|\s\s|" + text.SPACES.replace("\\s", "\\t\\n\\r")
+
+
 def _clean_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """`text.clean` for every text column at once: full-width digits and letters, invisible
-    characters, runs of spaces, and the formula guard our CSV exports add; an empty cell
-    becomes null."""
+    """`text.clean` for every text column at once: full-width digits and letters, runs of
+    whitespace, and the formula guard our CSV exports add; an empty cell becomes null.
+    (Invisible characters were removed, and counted, by `sources`.) Only the columns that have
+    such a cell are rewritten: one pass to find them costs a fifth of rewriting them all."""
     text_columns = [c for c in frame.columns if c != sources.ROW]
+    found = frame.select(
+        *[pl.col(c).str.contains(_NEEDS_CLEANING).any().alias(f"dirty:{c}") for c in text_columns],
+        *[(pl.col(c) == "").any().alias(f"empty:{c}") for c in text_columns],
+    ).row(0, named=True)
+    dirty = [c for c in text_columns if found[f"dirty:{c}"]]
+    empty = [c for c in text_columns if found[f"empty:{c}"] or found[f"dirty:{c}"]]
     return frame.with_columns(
         pl.col(c)
         .str.replace_many(text.FULL_WIDTH, text.ASCII_FORMS)
-        # a spreadsheet guard ('=…, '+…, '-…, '@…) that an export added (exports.guard_cell)
+        # a spreadsheet guard ('=…, '+…, '-…, '@…) that an export added (text.guard_formula)
         .str.replace(r"^'([=+\-@])", "$1")
-        .str.replace_all(r"[\s\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000]+", " ")
+        .str.replace_all(text.SPACES, " ")
         .str.strip_chars()
-        for c in text_columns
-    ).with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in text_columns)
+        for c in dirty
+    ).with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in empty)
 
 
 def _combine_address(frame: pl.DataFrame) -> pl.DataFrame:
-    """A single 省市区 column fills province/city/district (and an empty 详细地址)."""
+    """One 省市区 column (档案转递单位地址) fills province/city/district where they are empty,
+    and what follows them goes to 详细地址. Nothing of it is dropped: an address that names no
+    province is all 详细地址, and a rest that 详细地址 does not already hold is put before it."""
+    for name in ("province", "city", "district", "address_detail"):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit("").alias(name))
+    if "address" not in frame.columns:
+        return frame
     addresses = [a for a in frame["address"].unique().to_list() if a]
     parts = pl.DataFrame(
         [dict(zip(("_p", "_c", "_d", "_rest"), divisions.split_address(a), strict=True), address=a) for a in addresses],
         schema={"_p": pl.String, "_c": pl.String, "_d": pl.String, "_rest": pl.String, "address": pl.String},
     )
     joined = frame.join(parts, on="address", how="left", maintain_order="left")
-    from_combined = (pl.col("province") == "") & pl.col("_p").is_not_null()
+    rest = pl.col("_rest").fill_null("")
+    detail = pl.col("address_detail").fill_null("")
     return joined.with_columns(
-        pl.when(from_combined).then(pl.col("_p")).otherwise(pl.col("province")).alias("province"),
-        pl.when(from_combined & (pl.col("city") == "")).then(pl.col("_c")).otherwise(pl.col("city")).alias("city"),
-        pl.when(from_combined & (pl.col("district") == "")).then(pl.col("_d")).otherwise(pl.col("district")).alias("district"),
-        pl.when((pl.col("address_detail") == "") & pl.col("_rest").is_not_null())
-        .then(pl.col("_rest")).otherwise(pl.col("address_detail")).alias("address_detail"),
+        pl.when(pl.col("province") == "").then(pl.col("_p").fill_null("")).otherwise(pl.col("province")).alias("province"),
+        pl.when(pl.col("city") == "").then(pl.col("_c").fill_null("")).otherwise(pl.col("city")).alias("city"),
+        pl.when(pl.col("district") == "").then(pl.col("_d").fill_null("")).otherwise(pl.col("district")).alias("district"),
+        pl.when(rest == "").then(detail)
+        .when(detail == "").then(rest)
+        .when(detail.str.contains(rest, literal=True)).then(detail)
+        .when(rest.str.contains(detail, literal=True)).then(rest)
+        .otherwise(rest + " " + detail).alias("address_detail"),
     ).drop("_p", "_c", "_d", "_rest", "address")
 
 
-def validate(source: sources.Source, kind: Kind) -> tuple[pl.DataFrame, list[RowError]]:
+@dataclass
+class Checked:
+    """A file's rows after validation: the valid ones (typed), the errors of the others, and
+    what the summary must say."""
+
+    frame: pl.DataFrame
+    errors: list[RowError]
+    notes: list[str]
+    present: set[str]  # the fields the file has a column for
+
+
+def validate(source: sources.Source, kind: Kind, progress: Progress | None = None) -> Checked:
     """The valid rows as a typed frame (with their row numbers), and the errors of the others."""
-    frame = _clean_frame(source.frame)
-    parsed, field_errors = rows.validate_frame(frame, kind.model, sources.ROW)
+    say = progress or (lambda *_: None)
+    cleaned = _clean_frame(source.frame)
+    chunks = max(1, -(-cleaned.height // CHUNK_ROWS))
+    parsed_parts: list[pl.DataFrame] = []
+    field_errors: list[rows.FieldError] = []
+    for i in range(chunks):
+        say("校验", i, chunks)
+        part, errs = rows.validate_frame(cleaned.slice(i * CHUNK_ROWS, CHUNK_ROWS), kind.model, sources.ROW)
+        parsed_parts.append(part)
+        field_errors += errs
+    say("校验", chunks, chunks)
+    parsed = pl.concat(parsed_parts) if len(parsed_parts) > 1 else parsed_parts[0]
+    present = set(source.headers)
 
     def header(name: str) -> str:
-        return source.headers.get(name) or kind.columns[name][0]
+        return source.headers.get(name) or kind.layout.by_key[name].label
 
-    errors = [RowError(source.file_name, row, header(name), value, message)
-              for row, name, value, message in field_errors]
-    if kind.key == "registrations":
-        parsed = _combine_address(parsed)
-    if kind.key == "destinations":
-        parsed = parsed.with_columns(pl.coalesce("destination_code", "destination_name").alias("destination_code"))
-        errors += [
-            RowError(source.file_name, row, header("destination_code") if "destination_code" in source.headers
-                     else header("destination_name"), "", "毕业去向代码和毕业去向不能都为空")
-            for row in parsed.filter(pl.col("destination_code").is_null())[sources.ROW]
-        ]
-        parsed = parsed.drop("destination_name")
+    errors = [RowError(source.file_name, row, header(name), value, message) for row, name, value, message in field_errors]
+    # A cell that could not be read (#N/A, a formula without a result) is named as such, not
+    # as "empty": its own message replaces the field's.
+    unreadable = {(row, name) for row, name, _, _ in source.problems}
+    errors = [e for e in errors if (e.row, _field_of(source, e.column)) not in unreadable]
+    errors += [RowError(source.file_name, row, header(name), value, why) for row, name, value, why in source.problems]
+    notes: list[str] = []
+    parsed, more = _RULES[kind.key](parsed, source, header, notes)
+    errors += more
     refused = {e.row for e in errors}
     valid = parsed.filter(~pl.col(sources.ROW).is_in(list(refused)))
     duplicated = valid.filter(pl.col("student_id").is_duplicated()).with_columns(
@@ -214,10 +249,129 @@ def validate(source: sources.Source, kind: Kind) -> tuple[pl.DataFrame, list[Row
     ]
     refused = {e.row for e in errors}
     errors.sort(key=lambda e: (e.row or 0, e.column))
-    return valid.filter(~pl.col(sources.ROW).is_in(list(refused))), errors
+    for key in kind.layout.by_key:
+        note = kind.layout.by_key[key].when_absent
+        if note and key not in present:
+            notes.append(note)
+    return Checked(valid.filter(~pl.col(sources.ROW).is_in(list(refused))), errors, notes, present)
+
+
+def _field_of(source: sources.Source, header: str) -> str | None:
+    return next((k for k, h in source.headers.items() if h == header), None)
+
+
+Rule = Callable[[pl.DataFrame, sources.Source, Callable[[str], str], list[str]], tuple[pl.DataFrame, list[RowError]]]
+
+
+def _pair(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str], code: str, name: str,
+          disagree: Callable[[Any, Any], str | None]) -> list[RowError]:
+    """Rows where a code and the name beside it (生源地代码 + 生源地) are not the same thing:
+    refused, naming both values."""
+    if code not in frame.columns or name not in frame.columns:
+        return []
+    pairs = frame.select(code, name).unique().drop_nulls()
+    bad = {(c, n): why for c, n in pairs.iter_rows() if (why := disagree(c, n))}
+    if not bad:
+        return []
+    hits = frame.filter(pl.struct(code, name).is_in([{code: c, name: n} for c, n in bad]))
+    return [RowError(source.file_name, r[sources.ROW], f"{header(code)}/{header(name)}", f"{r[code]} / {r[name]}",
+                     f"{header(code)}与{header(name)}不一致：{bad[(r[code], r[name])]}") for r in hits.iter_rows(named=True)]
+
+
+def _roster_rule(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str],
+                 notes: list[str]) -> tuple[pl.DataFrame, list[RowError]]:
+    errors = _pair(frame, source, header, "origin_code", "origin_name", divisions.code_name_mismatch)
+    errors += _pair(frame, source, header, "gender_code", "gender",
+                    lambda c, n: None if c == n else f"代码为{c}，名称为{n}")
+    errors += _pair(frame, source, header, "education_code", "education_level",
+                    lambda c, n: None if c == n else f"代码为 {c} {codes.EDUCATION_LEVELS.get(c, '')}，名称为 "
+                                                     f"{n} {codes.EDUCATION_LEVELS.get(n, '')}")
+    for value, code in (("gender", "gender_code"), ("education_level", "education_code")):
+        if code in frame.columns:
+            frame = frame.with_columns((pl.coalesce(value, code) if value in frame.columns else pl.col(code)).alias(value))
+            frame = frame.drop(code)
+    if "is_hukou_at_school" in frame.columns:
+        unknown = frame.filter(pl.col("is_hukou_at_school").is_null()).height
+        if unknown:
+            notes.append(f"{unknown:,} 行的“{header('is_hukou_at_school')}”为空：户口记为“未知”")
+    return frame, errors
+
+
+def _destination_rule(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str],
+                      notes: list[str]) -> tuple[pl.DataFrame, list[RowError]]:
+    errors: list[RowError] = []
+    if "destination_name" in frame.columns:
+        names = [n for n in frame["destination_name"].unique().to_list() if n]
+        by_name = {n: codes.destination_code_of(n) for n in names}
+        frame = frame.with_columns(pl.col("destination_name").replace_strict(by_name, default=None, return_dtype=pl.String)
+                                   .alias("_name_code"))
+        if "destination_code" in frame.columns:
+            errors += _pair(frame, source, header, "destination_code", "destination_name",
+                            lambda c, n: None if by_name.get(n) is None or codes.same_destination(c, by_name[n] or "")
+                            else f"代码 {c} 是“{codes.destination_name(c)}”，名称却是“{n}”"
+                                 f"（{by_name[n]} {codes.destination_name(by_name[n] or '')}）")
+            unnamed = sorted({n for n, c in by_name.items() if c is None})
+            if unnamed:
+                notes.append("毕业去向名称未收录，以代码为准：" + "、".join(unnamed[:20]))
+            frame = frame.with_columns(pl.coalesce("destination_code", "_name_code").alias("destination_code"))
+        else:
+            unknown = frame.filter(pl.col("destination_name").is_not_null() & pl.col("_name_code").is_null())
+            errors += [RowError(source.file_name, r[sources.ROW], header("destination_name"), r["destination_name"],
+                                "不是已知的毕业去向名称；请在文件中加上毕业去向代码（如 10、271、512、801）")
+                       for r in unknown.iter_rows(named=True)]
+            frame = frame.with_columns(pl.col("_name_code").alias("destination_code"))
+        frame = frame.drop("_name_code")
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("destination_name"))
+    missing = frame.filter(pl.col("destination_code").is_null() & ~pl.col(sources.ROW).is_in([e.row for e in errors]))
+    column = header("destination_code") if "destination_code" in source.headers else header("destination_name")
+    errors += [RowError(source.file_name, row, column, "", "毕业去向代码和毕业去向不能都为空") for row in missing[sources.ROW]]
+    unlisted = sorted({c for c in frame["destination_code"].drop_nulls().unique().to_list() if c not in codes.DESTINATIONS})
+    if unlisted:
+        notes.append("未收录的毕业去向细类代码按其大类计入落实率：" + "、".join(
+            f"{c} → {codes.destination_class(c)} {codes.destination_name(codes.destination_class(c) or '')}" for c in unlisted))
+    if "destination_name" in frame.columns:  # store the table's own name where the file gave none
+        frame = frame.with_columns(pl.col("destination_name").fill_null(
+            pl.col("destination_code").replace_strict({c: n for c, (n, _) in codes.DESTINATIONS.items()}, default=None,
+                                                      return_dtype=pl.String)))
+    errors += _pair(frame, source, header, "employer_location_code", "employer_location", divisions.code_name_mismatch)
+    if "employer_location_code" in frame.columns:
+        named = {c: divisions.address_text(*divisions.names_of_code(c)) for c in frame["employer_location_code"].drop_nulls().unique()}
+        fill = pl.col("employer_location_code").replace_strict(named, default=None, return_dtype=pl.String)
+        frame = frame.with_columns((pl.coalesce("employer_location", fill) if "employer_location" in frame.columns
+                                    else fill).alias("employer_location")).drop("employer_location_code")
+    return frame, errors
+
+
+def _registration_rule(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str],
+                       notes: list[str]) -> tuple[pl.DataFrame, list[RowError]]:
+    return _combine_address(frame), []
+
+
+_RULES: dict[str, Rule] = {"roster": _roster_rule, "destinations": _destination_rule, "registrations": _registration_rule}
 
 
 # --- applying to the store ---------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What an apply step needs: the writer, the file and what it has, and the result to fill."""
+
+    writer: Writer
+    batch_id: int
+    cohort: int | None
+    source: sources.Source
+    checked: Checked
+    result: ImportResult
+    say: Progress
+
+    @property
+    def file_name(self) -> str:
+        return self.source.file_name
+
+    def header(self, name: str) -> str:
+        return self.source.headers.get(name) or columns.LAYOUTS[self.result.kind].by_key[name].label
 
 
 def _cohort(writer: Writer, cohort: int | None) -> dict[str, Any]:
@@ -227,105 +381,187 @@ def _cohort(writer: Writer, cohort: int | None) -> dict[str, Any]:
     campaign = writer.one("campaign", cohort=cohort) if cohort is not None else None
     if campaign is None:
         raise StoreError(
-            "库中还没有这一届的登记工作。请先运行 dangan campaign set --cohort 2024 "
-            "--deadline 2024-06-17 …，或用 dangan demo 生成演示库。"
+            "库中还没有这一届的登记工作。请先在“届别设置”页（或 dangan campaign set --cohort 2024 "
+            "--deadline 2024-06-17 …）设置，或用 dangan demo 生成演示库。"
         )
     return campaign
 
 
-def _roster_matches(writer: Writer, frame: pl.DataFrame, file_name: str, headers: dict[str, str]
-                    ) -> tuple[pl.DataFrame, list[RowError]]:
+def _numeric_ids(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
+    """A 学号 cell stored as a number may have lost its leading zeros (0299000001 → 299000001):
+    refused when it is shorter than the file's own text 学号, or than the roster's, naming the
+    roster's 学号 it could have been. A whole number as long as the others is kept: real
+    exports carry numeric 学号 too."""
+    numeric_rows = ctx.source.numeric.get("student_id") or set()
+    if not numeric_rows or frame.height == 0:
+        return frame, []
+    ids = frame.select(sources.ROW, "student_id", pl.col("student_id").str.len_chars().alias("_len"),
+                       pl.col(sources.ROW).is_in(list(numeric_rows)).alias("_numeric"))
+    text_width = ids.filter(~pl.col("_numeric"))["_len"].min()
+    stored = ctx.writer.one("student_id_widths") or {}
+    widths = [int(w) for w in (text_width, stored.get("shortest")) if isinstance(w, int) and w]
+    if not widths:
+        return frame, []
+    width = min(widths)
+    short = ids.filter(pl.col("_numeric") & (pl.col("_len") < width))
+    if short.height == 0:
+        return frame, []
+    padded = short.with_columns(pl.col("student_id").str.zfill(width).alias("student_id"))
+    known = set(ctx.writer.query("import_graduates_for", frames={"incoming": padded.select("student_id")})["student_id"])
+    errors = []
+    for row, value in short.select(sources.ROW, "student_id").iter_rows():
+        guess = value.zfill(width)
+        hint = f"名单中有学号 {guess}" if guess in known else f"补足前导 0 应为 {guess}"
+        errors.append(RowError(ctx.file_name, row, ctx.header("student_id"), value,
+                               f"学号是数值单元格，只有 {len(value)} 位，比其他学号（{width} 位）短，前导 0 可能已被 Excel 去掉"
+                               f"（{hint}）；请把学号列设为文本后重新导出"))
+    return frame.filter(~pl.col(sources.ROW).is_in(short[sources.ROW].to_list())), errors
+
+
+def _roster_matches(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
     """Rows whose 学号 and 姓名 match a roster graduate, joined with that graduate."""
-    roster = writer.query("import_graduates_for", frames={"incoming": frame.select("student_id")})
+    roster = ctx.writer.query("import_graduates_for", frames={"incoming": frame.select("student_id")})
     joined = frame.join(
         roster.select("student_id", pl.col("name").alias("graduate_name"),
                       pl.col("phone").alias("graduate_phone"), "origin_code"),
         on="student_id", how="left",
     )
     errors = [
-        RowError(file_name, r[sources.ROW], headers["student_id"], r["student_id"], "名单中没有这个学号，请先导入毕业生名单")
+        RowError(ctx.file_name, r[sources.ROW], ctx.header("student_id"), r["student_id"], "名单中没有这个学号，请先导入毕业生名单")
         for r in joined.filter(pl.col("graduate_name").is_null()).iter_rows(named=True)
     ] + [
-        RowError(file_name, r[sources.ROW], headers["name"], r["name"], f"姓名与名单不符（名单中该学号为 {r['graduate_name']}）")
+        RowError(ctx.file_name, r[sources.ROW], ctx.header("name"), r["name"], f"姓名与名单不符（名单中该学号为 {r['graduate_name']}）")
         for r in joined.filter(pl.col("graduate_name").is_not_null() & (pl.col("name") != pl.col("graduate_name"))).iter_rows(named=True)
     ]
     matched = joined.filter(pl.col("graduate_name").is_not_null() & (pl.col("name") == pl.col("graduate_name")))
     return matched, errors
 
 
-def _apply_roster(writer: Writer, frame: pl.DataFrame, batch_id: int, cohort: int | None,
-                  file_name: str, headers: dict[str, str], result: ImportResult) -> list[RowError]:
-    campaign = _cohort(writer, cohort)
+# The roster's fields, in the store's order (graduates table), that a file may carry.
+ROSTER_FIELDS = ["name", "gender", "id_number", "college_name", "major", "class_name", "advisor", "education_level",
+                 "graduation_date", "origin_code", "origin_name", "is_hukou_at_school", "phone"]
+_ROSTER_TYPES = {"graduation_date": pl.Date, "is_hukou_at_school": pl.Boolean}
+
+
+def _apply_roster(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
+    writer, result = ctx.writer, ctx.result
+    campaign = _cohort(writer, ctx.cohort)
     result.cohort = campaign["cohort"]
-    incoming = frame.drop(sources.ROW).with_columns(
-        pl.lit(campaign["cohort"]).cast(pl.Int32).alias("cohort"),
-        pl.col("graduation_date").fill_null(campaign["default_graduation_date"]),
-    )
-    fields = [c for c in incoming.columns if c != "student_id"]
-    existing = writer.query("import_graduates_for", frames={"incoming": incoming.select("student_id")})
-    compared = incoming.join(existing.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in fields]),
+    frame, errors = _numeric_ids(ctx, frame)
+    existing = writer.query("import_graduates_for", frames={"incoming": frame.select("student_id")})
+    incoming = frame.drop(sources.ROW).with_columns(pl.lit(campaign["cohort"]).cast(pl.Int32).alias("cohort"))
+    given = [c for c in ROSTER_FIELDS if c in incoming.columns]
+    compared = incoming.join(existing.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in [*ROSTER_FIELDS, "cohort"]]),
                              on="student_id", how="left")
     is_new = pl.col("cohort__old").is_null()
-    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old").cast(incoming.schema[c])) for c in fields])
+    # A field the file has no column for keeps what the store holds (a graduate already there),
+    # or starts empty (a new one; graduation_date from the campaign).
+    compared = compared.with_columns(
+        pl.col(f"{c}__old").alias(c) for c in ROSTER_FIELDS if c not in given
+    ).with_columns(
+        pl.when(is_new).then(pl.lit(campaign["default_graduation_date"])).otherwise(pl.col("graduation_date"))
+        .alias("graduation_date") if "graduation_date" not in given else
+        pl.col("graduation_date").fill_null(pl.lit(campaign["default_graduation_date"])),
+    )
+    fields = [*ROSTER_FIELDS, "cohort"]
+    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old").cast(compared.schema[c])) for c in fields])
     result.inserted = compared.filter(is_new).height
     result.unchanged = compared.filter(~is_new & same).height
     result.updated = compared.height - result.inserted - result.unchanged
-    changed = compared.filter(is_new | ~same).select(incoming.columns).with_columns(
-        pl.lit(batch_id).alias("batch_id"), pl.lit(writer.now()).alias("updated_at"),
+    changed = compared.filter(is_new | ~same).select(
+        "student_id", *[pl.col(c).cast(_ROSTER_TYPES.get(c, pl.String)) if c in _ROSTER_TYPES else pl.col(c) for c in fields],
+        pl.lit(ctx.batch_id).alias("batch_id"), pl.lit(writer.now()).alias("updated_at"),
     )
+    if "is_hukou_at_school" not in given and result.inserted:
+        result.warnings.append(f"{result.inserted:,} 名新毕业生的户口记为“未知”（文件没有户口是否迁入学校列）")
+    ctx.say("写入", 0, 1)
     writer.execute("insert_new_colleges", frames={"incoming": incoming.select("college_name")})
     if changed.height:
         writer.execute("upsert_graduates", frames={"incoming": changed})
-    return []
+    ctx.say("写入", 1, 1)
+    return errors
 
 
-def _apply_destinations(writer: Writer, frame: pl.DataFrame, batch_id: int, cohort: int | None,
-                        file_name: str, headers: dict[str, str], result: ImportResult) -> list[RowError]:
-    matched, errors = _roster_matches(writer, frame, file_name, headers)
+def _apply_destinations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
+    writer, result = ctx.writer, ctx.result
+    frame, errors = _numeric_ids(ctx, frame)
+    matched, more = _roster_matches(ctx, frame)
+    errors += more
     current = writer.query("import_current_destinations_for", frames={"incoming": matched.select("student_id")})
     fields = ["destination_code", "employer_name", "employer_location"]
-    compared = matched.join(current.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in fields]),
+    compared = matched.join(current.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in [*fields, "destination_name"]]),
                             on="student_id", how="left")
+    # Absent columns keep the current record's values (a file of codes only keeps the units).
+    compared = compared.with_columns(pl.col(f"{c}__old").alias(c) for c in fields[1:] if c not in matched.columns)
+    if "destination_name" not in ctx.checked.present:
+        compared = compared.with_columns(pl.coalesce(
+            pl.when(pl.col("destination_code") == pl.col("destination_code__old")).then(pl.col("destination_name__old")),
+            pl.col("destination_name")).alias("destination_name"))
     is_new = pl.col("destination_code__old").is_null()
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in fields])
     changed = compared.filter(is_new | ~same)
     result.inserted = compared.filter(is_new).height
     result.updated = changed.height - result.inserted
     result.unchanged = compared.height - changed.height
+    ctx.say("写入", 0, 1)
     writer.insert("destinations", changed.select(
         pl.Series("destination_id", writer.next_ids("destination_ids", changed.height)),
-        "student_id", *fields,
-        pl.lit(writer.now()).alias("recorded_at"), pl.lit(batch_id).alias("batch_id"),
+        "student_id", *fields, "destination_name",
+        pl.lit(writer.now()).alias("recorded_at"), pl.lit(ctx.batch_id).alias("batch_id"),
     ))
+    ctx.say("写入", 1, 1)
     return errors
 
 
-def _apply_registrations(writer: Writer, frame: pl.DataFrame, batch_id: int, cohort: int | None,
-                         file_name: str, headers: dict[str, str], result: ImportResult) -> list[RowError]:
-    matched, errors = _roster_matches(writer, frame, file_name, headers)
+# Registration fields a file may lack: a graduate already registered keeps the current
+# revision's value; a first registration starts with the default.
+_CARRIED = {"note": "", "proof_count": 0, "transfer_number": ""}
+
+
+def _apply_registrations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
+    writer, result = ctx.writer, ctx.result
+    frame, errors = _numeric_ids(ctx, frame)
+    matched, more = _roster_matches(ctx, frame)
+    errors += more
+    has_time = "submitted_at" in ctx.checked.present
     as_of_end = datetime.combine(writer.today + timedelta(days=1), datetime.min.time())
-    future = matched.filter(pl.col("submitted_at") >= as_of_end)
-    errors += [
-        RowError(file_name, r[sources.ROW], headers["submitted_at"], str(r["submitted_at"]),
-                 f"提交时间晚于今天（{writer.today:%Y-%m-%d}）")
-        for r in future.iter_rows(named=True)
-    ]
-    matched = matched.filter(pl.col("submitted_at") < as_of_end)
+    if has_time:
+        future = matched.filter(pl.col("submitted_at") >= as_of_end)
+        errors += [
+            RowError(ctx.file_name, r[sources.ROW], ctx.header("submitted_at"), str(r["submitted_at"]),
+                     f"提交时间晚于今天（{writer.today:%Y-%m-%d}）")
+            for r in future.iter_rows(named=True)
+        ]
+        matched = matched.filter(pl.col("submitted_at") < as_of_end)
+    for name in ("review_status", "return_reason", "is_confirmed", "confirmed_at"):
+        if name not in matched.columns:
+            matched = matched.with_columns(pl.lit(None, dtype=pl.Datetime("us") if name == "confirmed_at" else
+                                                  pl.Boolean if name == "is_confirmed" else pl.String).alias(name))
+    content = submissions.REGISTRATION_CONTENT
     current = writer.query("import_current_registrations_for", frames={"incoming": matched.select("student_id")})
     compared = matched.join(
         current.select("student_id", "registration_id", "revision_no", "status",
                        pl.col("submitted_at").alias("submitted_at__old"),
-                       *[pl.col(c).alias(f"{c}__old") for c in submissions.REGISTRATION_CONTENT]),
+                       *[pl.col(c).alias(f"{c}__old") for c in content]),
         on="student_id", how="left",
     )
+    compared = compared.with_columns(
+        pl.coalesce(pl.col(f"{c}__old"), pl.lit(default)).alias(c) for c, default in _CARRIED.items() if c not in matched.columns)
+    if not has_time:
+        compared = compared.with_columns(pl.lit(writer.now()).alias("submitted_at"))
     is_first = pl.col("registration_id").is_null()
-    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in submissions.REGISTRATION_CONTENT])
-    newer = pl.col("submitted_at") > pl.col("submitted_at__old")
-    is_revision = ~is_first & (newer | (~same & (pl.col("submitted_at") == pl.col("submitted_at__old"))))
+    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in content])
+    if has_time:
+        newer = pl.col("submitted_at") > pl.col("submitted_at__old")
+        is_revision = ~is_first & (newer | (~same & (pl.col("submitted_at") == pl.col("submitted_at__old"))))
+    else:  # no times in the file: what differs from the current revision is a new one
+        is_revision = ~is_first & ~same
     compared = compared.with_columns(is_first.alias("is_first"), is_revision.alias("is_revision"))
 
+    ctx.say("写入", 0, 2)
     fresh = submissions.add_revisions(writer, compared.filter(pl.col("is_first") | pl.col("is_revision")),
-                                      source="import", batch_id=batch_id)
+                                      source="import", batch_id=ctx.batch_id)
+    ctx.say("写入", 1, 2)
     result.inserted = fresh.filter(pl.col("is_first")).height
     result.updated = fresh.height - result.inserted
     result.unchanged = compared.height - fresh.height
@@ -334,6 +570,7 @@ def _apply_registrations(writer: Writer, frame: pl.DataFrame, batch_id: int, coh
         result.warnings.append(f"{stale} 行比库中现有登记更旧（提交时间更早且内容不同），已忽略")
 
     # Review outcomes carried by the export become reviews of the revision they describe.
+    target_status = pl.col("review_status").replace(workflow.RETURNED_BY_SCHOOL, workflow.RETURNED)
     targets = pl.concat([
         fresh.select("student_id", pl.col("new_registration_id").alias("registration_id"),
                      pl.lit(workflow.PENDING_COLLEGE).alias("status"), "submitted_at",
@@ -341,7 +578,7 @@ def _apply_registrations(writer: Writer, frame: pl.DataFrame, batch_id: int, coh
         compared.filter(~pl.col("is_first") & ~pl.col("is_revision")).select(
             "student_id", "registration_id", "status", "submitted_at",
             "review_status", "return_reason", sources.ROW),
-    ]).filter(pl.col("review_status").is_not_null() & (pl.col("review_status") != pl.col("status")))
+    ]).filter(pl.col("review_status").is_not_null() & (target_status != pl.col("status")))
     steps = _review_steps(targets.select("status", "review_status", "return_reason").unique(), result)
     reviews = targets.join(steps, on=["status", "review_status", "return_reason"], how="inner", nulls_equal=True)
     now = writer.now()
@@ -350,14 +587,16 @@ def _apply_registrations(writer: Writer, frame: pl.DataFrame, batch_id: int, coh
         "registration_id", "level", "decision", pl.col("reason"),
         pl.lit(IMPORT_REVIEWER).alias("reviewer"),
         pl.max_horizontal(pl.lit(now), pl.col("submitted_at")).alias("decided_at"),
-        pl.lit(batch_id).alias("batch_id"),
+        pl.lit(ctx.batch_id).alias("batch_id"),
     ))
     refused_moves = targets.join(steps, on=["status", "review_status", "return_reason"], how="anti", nulls_equal=True)
+    labels = workflow.STATUS_LABELS | {workflow.RETURNED_BY_SCHOOL: "已退回（学校）"}
     for row, status, target in refused_moves.select(sources.ROW, "status", "review_status").iter_rows():
         result.warnings.append(
-            f"第 {row} 行：审核状态不能从“{workflow.STATUS_LABELS[status]}”变为“{workflow.STATUS_LABELS[target]}”，库中状态保持不变")
+            f"第 {row} 行：审核状态不能从“{labels[status]}”变为“{labels[target]}”，库中状态保持不变")
 
-    # 已确认 in the export becomes a confirmation of what is current, if it is approved.
+    # 已确认 in the export becomes a confirmation of what is current, if it is approved: the
+    # national system's record, kept as it holds it.
     wants = matched.filter(pl.col("is_confirmed").eq_missing(True))
     if wants.height:
         confirmable = writer.query("import_confirmable", frames={"incoming": wants.select("student_id")})
@@ -370,8 +609,9 @@ def _apply_registrations(writer: Writer, frame: pl.DataFrame, batch_id: int, coh
             pl.Series("confirmation_id", writer.next_ids("confirmation_ids", confirm.height)),
             "student_id", pl.lit("confirmed").alias("answer"),
             pl.col("confirmed_at").fill_null(now).alias("confirmed_at"),
-            "registration_id", "destination_id", "hukou_id", pl.lit(batch_id).alias("batch_id"),
+            "registration_id", "destination_id", "hukou_id", pl.lit(ctx.batch_id).alias("batch_id"),
         ))
+    ctx.say("写入", 2, 2)
     return errors
 
 
@@ -392,7 +632,20 @@ def _review_steps(moves: pl.DataFrame, result: ImportResult) -> pl.DataFrame:
 _APPLY = {"roster": _apply_roster, "destinations": _apply_destinations, "registrations": _apply_registrations}
 
 
+# --- refusals in files -------------------------------------------------------------------
+
+
+def refusal_table(errors: list[RowError]) -> pl.DataFrame:
+    """The refusals as a table a person works through: row, column, value, reason."""
+    return pl.DataFrame({
+        "行号": [e.row for e in errors], "列": [e.column for e in errors],
+        "值": [e.value for e in errors], "原因": [e.reason for e in errors],
+    }, schema={"行号": pl.Int64, "列": pl.String, "值": pl.String, "原因": pl.String})
+
+
 def _write_refused(path: Path, source: sources.Source, errors: list[RowError]) -> None:
+    """The refused rows as they were in the file, with their reasons first; every cell
+    guarded so that a spreadsheet shows `=HYPERLINK(…)` as text, never runs it."""
     reasons: dict[int, list[str]] = {}
     for e in errors:
         if e.row is not None:
@@ -403,39 +656,63 @@ def _write_refused(path: Path, source: sources.Source, errors: list[RowError]) -
         out = csv.writer(fh)
         out.writerow(["行号", "拒绝原因", *headers])
         for record in refused.iter_rows():
-            out.writerow([record[0], "；".join(reasons[record[0]]), *record[1:]])
+            out.writerow([record[0], text.guard_formula("；".join(reasons[record[0]])),
+                          *(text.guard_formula(v) if v is not None else "" for v in record[1:])])
+
+
+# --- the import --------------------------------------------------------------------------
 
 
 def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
                 skip_invalid: bool = False, cohort: int | None = None,
                 refused_path: str | Path | None = None, progress: Progress | None = None,
-                refresh_stages: bool = True) -> ImportResult:
-    """Import one file of `kind_key` (roster, destinations, registrations) into the store."""
+                refresh_stages: bool = True, dry_run: bool = False) -> ImportResult:
+    """Import one file of `kind_key` (roster, destinations, registrations) into the store, or
+    with `dry_run` show what importing it would do (column mapping, counts, refusals) and
+    write nothing. A refused import is audited (file, sha256, reason) unless it was a dry run."""
     kind = KINDS[kind_key]
     path = Path(path)
-    access.require(store, actor, access.IMPORTERS, f"import:{kind_key}", path.name, "只有就业处管理员可以导入数据")
-    say = progress or (lambda _msg: None)
-    say(f"读取 {path.name} ……")
+    action = f"import:{kind_key}"
+    access.require(store, actor, access.IMPORTERS, action, path.name, "只有就业处管理员可以导入数据")
+    say = progress or (lambda *_: None)
+    say("读取", 0, 1)
     try:
-        source = sources.read_source(path, kind.columns, kind.required, kind.label)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+    except OSError as exc:
+        raise ImportRefused([RowError(path.name, None, "", "", f"无法读取文件 {path.name}：{exc.strerror}")]) from None
+
+    def refuse(errors: list[RowError], result: ImportResult | None = None) -> ImportRefused:
+        if not dry_run:
+            store.record(actor, action, path.name, {
+                "outcome": "refused", "sha256": digest, "errors": len(errors),
+                "reasons": [str(e) for e in sorted(errors, key=lambda e: (e.row or 0, e.column))[:20]]})
+        return ImportRefused(errors, result)
+
+    try:
+        source = sources.read_source(path, kind.layout)
     except sources.SourceError as exc:
-        raise ImportRefused([RowError(path.name, None, "", "", str(exc))]) from None
-    say(f"校验 {source.frame.height} 行 ……")
-    frame, errors = validate(source, kind)
-    # Even with invalid rows, the store checks still run (in a transaction that is then rolled
-    # back), so that one refusal lists every problem of the file.
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        raise refuse([RowError(path.name, None, "", "", str(exc))]) from None
+    say("读取", 1, 1)
+    checked = validate(source, kind, say)
+    base = ImportResult(kind_key, path.name, None, rows_read=source.frame.height, sheet=source.sheet,
+                        mapping=[(source.headers[k], kind.layout.by_key[k].label) for k in source.headers],
+                        ignored=source.ignored, dry_run=dry_run,
+                        warnings=[*source.notes, *checked.notes])
 
     def work(writer: Writer) -> ImportResult:
+        # Even with invalid rows, the store checks still run (in a transaction that is then
+        # rolled back), so that one refusal lists every problem of the file.
         started = datetime.now()
+        say("比对库中数据", 0, 1)
         batch_id = int(writer.next_ids("batch_ids", 1)[0])
-        result = ImportResult(kind_key, path.name, batch_id, rows_read=source.frame.height)
-        store_errors = _APPLY[kind_key](writer, frame, batch_id, cohort, source.file_name, source.headers, result)
-        all_errors = errors + store_errors
-        if all_errors and not skip_invalid:
-            raise ImportRefused(all_errors)
-        result.errors = sorted(all_errors, key=lambda e: (e.row or 0, e.column))
+        result = ImportResult(**{**base.__dict__, "batch_id": batch_id, "warnings": list(base.warnings)})
+        ctx = Context(writer, batch_id, cohort, source, checked, result, say)
+        store_errors = _APPLY[kind_key](ctx, checked.frame)
+        all_errors = sorted(checked.errors + store_errors, key=lambda e: (e.row or 0, e.column))
+        result.errors = all_errors
         result.refused = len({e.row for e in all_errors})
+        if all_errors and not skip_invalid and not dry_run:
+            raise ImportRefused(all_errors, result)
         writer.insert("import_batches", pl.DataFrame([{
             "batch_id": batch_id, "kind": kind_key, "file_name": path.name, "file_sha256": digest,
             "cohort": result.cohort, "rows_read": result.rows_read, "rows_inserted": result.inserted,
@@ -445,11 +722,20 @@ def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
         }], schema_overrides={"cohort": pl.Int32}))
         writer.audit_target = path.name
         writer.audit_detail = {"batch_id": batch_id, "sha256": digest, "inserted": result.inserted,
-                               "updated": result.updated, "unchanged": result.unchanged, "refused": result.refused}
+                               "updated": result.updated, "unchanged": result.unchanged, "refused": result.refused,
+                               "sheet": source.sheet, "ignored": source.ignored[:50]}
         return result
 
-    say("写入数据库 ……")
-    result = store.transaction(actor, f"import:{kind_key}", work, refresh_stages=refresh_stages)
+    if dry_run:
+        result = store.rehearse(actor, work)
+        result.batch_id = None
+        return result
+    say("写入数据库", 0, 1)
+    try:
+        result = store.transaction(actor, action, work, refresh_stages=refresh_stages)
+    except ImportRefused as exc:
+        raise refuse(exc.errors, exc.result) from None
+    say("写入数据库", 1, 1)
     if result.errors:
         out = Path(refused_path) if refused_path else path.with_name(f"{path.stem}.refused.csv")
         _write_refused(out, source, result.errors)

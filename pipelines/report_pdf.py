@@ -108,6 +108,7 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
     pdf.field("单位 / 学校", doc["employer_name"] or "")
 
     pdf.section("档案转递")
+    pdf.field("转递编号", doc["transfer_number"] or "—")
     pdf.field("档案转递类型", doc["transfer_type_label"] or "")
     pdf.field("档案转递单位名称", doc["unit_name"] or "")
     pdf.field("档案转递单位地址", doc["unit_address"] or "")

@@ -4,15 +4,18 @@ A confirmation snapshots the graduate's current registration, destination and hu
 views hold it in force only while those are still current, so any later change voids it (and
 the stage drops, and a report on it stops being valid) without anyone resetting a flag.
 
-A verification report needs a confirmation in force. Its 核验编号 is the cohort's two digits and
-13 characters drawn from `secrets` over an alphabet without look-alikes (0/O, 1/I/L): 31^13 ≈
-2.5·10^19 numbers, never reused (the column is unique and a clash draws again). Its validity
-date may not pass graduation + 6 months. Issuing again for the same confirmation and kind
+A verification report needs a confirmation in force. Its 核验编号 has the national layout: the
+cohort's two digits, the school's five-digit 院校代码 (a campaign setting), then 8 characters
+drawn from `secrets` over an alphabet without look-alikes (0/O, 1/I/L): 31^8 ≈ 8.5·10^11 numbers
+per cohort and school, never reused (the column is unique and a clash draws again). The seed's
+`241000186KCVW56` is `24` + `10001` + `86KCVW56`. Numbers issued before, in the older layout
+(two digits and 13 characters), keep verifying. Its validity date may not pass graduation + 6 months. Issuing again for the same confirmation and kind
 returns the report in force rather than a second one, so a batch can be re-run safely.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,11 +23,13 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, exports, report_pdf, selfservice, verification
+from pipelines import access, exports, report_pdf, selfservice, text, verification
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
-RANDOM_CHARS = 13
+RANDOM_CHARS = 8
+NUMBER_LENGTH = 15
+_NUMBER = re.compile(r"^\d{2}[0-9A-Z]{13}$")  # 2 + 5 + 8, and the older 2 + 13
 KINDS = tuple(verification.KIND_LABELS)  # archive, hukou
 ANSWERS = {"confirmed": "信息无误，确认登记去向", "needs_update": "信息有误，需要更新后确认"}
 # Who may issue and close reports: the office, and a graduate for themself (the store's scope
@@ -50,13 +55,16 @@ class Report:
     is_new: bool  # False: the report already in force was returned
 
 
-def new_report_number(cohort: int) -> str:
-    return f"{cohort % 100:02d}" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
+def new_report_number(cohort: int, school_code: str) -> str:
+    """`24` + `10001` + 8 random characters."""
+    if not re.fullmatch(r"\d{5}", school_code or ""):
+        raise ReportRefused(f"院校代码“{school_code or '（未设置）'}”不是 5 位数字；请在“届别设置”中填写学校的院校代码")
+    return f"{cohort % 100:02d}{school_code}" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_CHARS))
 
 
 def looks_like_report_number(text: str) -> bool:
-    text = text.strip().upper()
-    return len(text) == 2 + RANDOM_CHARS and text[:2].isdigit() and all(c in ALPHABET for c in text[2:])
+    """A 15-character 核验编号: the national layout (2 + 5 + 8) or dangan's older one (2 + 13)."""
+    return bool(_NUMBER.match(text.strip().upper()))
 
 
 def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirmed") -> int:
@@ -74,12 +82,10 @@ def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirme
             current = writer.one("confirmation_snapshot", student_id=student_id)
         if current is None:
             raise ReportRefused(f"学号 {student_id} 不在名单中，或不在你的范围内")
-        if answer == "confirmed" and current["status"] != "approved":
-            raise ReportRefused("档案信息登记尚未通过学校审核，不能确认登记去向")
-        if answer == "confirmed" and writer.actor.role == "graduate" and (
-                missing := selfservice.confirmation_missing(current)):
-            # On the graduate's own page everything they confirm must be there; the office's
-            # records (imports, the CLI) carry what the national system holds.
+        # Everything confirmed must be there, whoever records the answer (the graduate's page,
+        # the office's `dangan graduate confirm`): only an import records a confirmation as the
+        # national system holds it.
+        if answer == "confirmed" and (missing := selfservice.confirmation_missing(current)):
             raise ReportRefused("；".join(why for why, _ in missing) + "，不能确认登记去向")
         confirmation_id = int(writer.next_ids("confirmation_ids", 1)[0])
         writer.insert("confirmations", pl.DataFrame([{
@@ -143,6 +149,8 @@ def _issue(writer: Writer, student_ids: list[str], kind: str, valid_until: date 
             refused.append((student_id, problem or ""))
         elif found := in_force.get((student_id, graduate["confirmation_id"])):
             usable[student_id] = found
+        elif not re.fullmatch(r"\d{5}", graduate["school_code"] or ""):
+            refused.append((student_id, "学校的院校代码（5 位）尚未设置，不能生成核验编号；请就业处在“届别设置”中填写"))
         else:
             wanted.append(graduate)
     dated = [int(r["report_id"]) for r in usable.values() if r["valid_until"] is None and valid_until is not None]
@@ -151,7 +159,7 @@ def _issue(writer: Writer, student_ids: list[str], kind: str, valid_until: date 
     fresh = [{"report_id": report_id, "student_id": g["student_id"], "kind": kind, "report_number": number,
               "confirmation_id": g["confirmation_id"], "issued_at": writer.now(), "valid_until": valid_until,
               "closed_at": None, "issued_by": writer.actor.name}
-             for g, number, report_id in zip(wanted, _fresh_numbers(writer, [g["cohort"] for g in wanted]),
+             for g, number, report_id in zip(wanted, _fresh_numbers(writer, [(g["cohort"], g["school_code"]) for g in wanted]),
                                              writer.next_ids("report_ids", len(wanted)).to_list(), strict=True)]
     if fresh:
         writer.insert("verification_reports", pl.DataFrame(fresh, schema_overrides={
@@ -175,7 +183,8 @@ def _refusal(graduate: dict[str, Any] | None, student_id: str, kind: str, valid_
     who = f"{graduate['name']}（{student_id}）"
     if not graduate["is_confirmed"]:
         return f"{who}尚未确认登记去向（或确认后信息有变更，需重新确认），不能生成核验报告"
-    if kind == "hukou" and not (graduate["is_hukou_at_school"] and graduate["hukou_id"] is not None):
+    # hukou unknown (a roster without the column) with a hukou registration: the graduate said so
+    if kind == "hukou" and (graduate["is_hukou_at_school"] is False or graduate["hukou_id"] is None):
         return f"{who}户口不在学校或未登记户口信息，没有户口信息核验"
     if valid_until is not None:
         graduation = graduate["graduation_date"] or graduate["default_graduation_date"]
@@ -184,17 +193,17 @@ def _refusal(graduate: dict[str, Any] | None, student_id: str, kind: str, valid_
     return None
 
 
-def _fresh_numbers(writer: Writer, cohorts: list[int]) -> list[str]:
-    """New 核验编号, none ever used before (a clash among 2.5e19 is not expected; drawn again)."""
-    numbers = [new_report_number(c) for c in cohorts]
+def _fresh_numbers(writer: Writer, prefixes: list[tuple[int, str]]) -> list[str]:
+    """New 核验编号, none ever used before (a clash among 8.5e11 is rare; drawn again)."""
+    numbers = [new_report_number(cohort, code) for cohort, code in prefixes]
     for _ in range(5):
         taken = {r["report_number"] for r in writer.rows("report_numbers_taken", numbers=numbers)}
         if not taken and len(set(numbers)) == len(numbers):
             return numbers
         seen: set[str] = set()
-        for i, (number, cohort) in enumerate(zip(numbers, cohorts, strict=True)):
+        for i, (number, (cohort, code)) in enumerate(zip(numbers, prefixes, strict=True)):
             if number in taken or number in seen:
-                numbers[i] = new_report_number(cohort)
+                numbers[i] = new_report_number(cohort, code)
             seen.add(numbers[i])
     raise ReportRefused("核验编号生成失败，请重试")
 
@@ -257,11 +266,48 @@ class Verdict:
 
     @property
     def label(self) -> str:
-        return {"not_found": "未找到", "void": "已失效（毕业生信息已变更，需重新确认）"}.get(
+        return {"not_found": "未找到", "void": "已失效（毕业生信息已变更，需重新确认）", **TRANSFER_LABELS}.get(
             self.status, verification.STATUS_LABELS.get(self.status, self.status))
 
 
 NOT_FOUND = Verdict(found=False, valid=False, status="not_found")
+TRANSFER_KIND = "transfer"
+TRANSFER_LABELS = {
+    "transfer_confirmed": "有效：已通过学校审核，毕业生已确认登记去向",
+    "transfer_approved": "有效：已通过学校审核（毕业生尚未确认登记去向）",
+    "transfer_pending": "审核中：学院、学校尚未审核通过",
+    "transfer_returned": "已退回：需毕业生修改后重新提交",
+    "transfer_void": "已失效：毕业生已提交新的档案登记，请向毕业生索取新的转递编号",
+}
+_TRANSFER_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
+
+
+def verify_transfer(reader: Reader, name: str, transfer_number: str) -> Verdict:
+    """What a receiving unit may learn from a name and a 转递编号: whether the registration
+    carrying it is the graduate's current one and has the school's approval, and its unit.
+    A wrong name and a wrong number give the same answer (未找到)."""
+    number = text.compact(transfer_number).upper()
+    if not _TRANSFER_NUMBER.match(number) or not name.strip():
+        return NOT_FOUND
+    found = reader.one("verify_transfer", transfer_number=number, graduate_name=name.strip())
+    if found is None:
+        return NOT_FOUND
+    if not found["is_current"]:
+        status = "transfer_void"
+    elif found["status"] == "approved":
+        status = "transfer_confirmed" if found["is_confirmed"] else "transfer_approved"
+    else:
+        status = "transfer_returned" if found["status"] == "returned" else "transfer_pending"
+    return Verdict(True, status in ("transfer_confirmed", "transfer_approved"), status, found["unit_name"], None,
+                   TRANSFER_KIND)
+
+
+def verify_any(reader: Reader, name: str, number: str) -> Verdict:
+    """The public look-up: a 15-character 核验编号, or an 18-character (any other) 转递编号."""
+    cleaned = text.compact(number).upper()
+    if looks_like_report_number(cleaned) and (found := verify(reader, name, cleaned)).found:
+        return found
+    return verify_transfer(reader, name, cleaned)
 
 
 def verify(reader: Reader, name: str, report_number: str) -> Verdict:

@@ -45,10 +45,11 @@ def _student_id(value: Any) -> str:
 def _gender(value: Any) -> str | None:
     if not value:
         return None
-    mapped = {"男": "男", "女": "女", "1": "男", "2": "女", "m": "男", "f": "女", "男性": "男", "女性": "女"}
-    key = str(value).lower()
+    mapped = {"男": "男", "女": "女", "1": "男", "2": "女", "m": "男", "f": "女", "男性": "男", "女性": "女",
+              "1男": "男", "2女": "女"}
+    key = str(value).lower().replace(" ", "")
     if key not in mapped:
-        raise ValueError("性别应为 男 或 女")
+        raise ValueError("性别应为 男 或 女（性别代码 1 男、2 女）")
     return mapped[key]
 
 
@@ -99,17 +100,23 @@ def _required_datetime(what: str) -> Callable[[Any], datetime]:
     return check
 
 
-def _origin_code(value: Any) -> str | None:
+def _division_code(what: str) -> Callable[[Any], str | None]:
+    """A six-digit GB/T 2260 code (生源地代码, 单位所在地代码), or None for an empty cell."""
+    def check(value: Any) -> str | None:
+        if not value:
+            return None
+        value = text.compact(value)
+        if not re.fullmatch(r"\d{6}", value) or divisions.province_of_code(value) is None:
+            raise ValueError(f"{what}应为 6 位行政区划代码（GB/T 2260），前两位是省份")
+        return value
+
+    return check
+
+
+def _hukou(value: Any) -> bool | None:
     if not value:
-        return None
-    value = text.compact(value)
-    if not re.fullmatch(r"\d{6}", value) or divisions.province_of_code(value) is None:
-        raise ValueError("生源地代码应为 6 位行政区划代码（GB/T 2260），前两位是省份")
-    return value
-
-
-def _hukou(value: Any) -> bool:
-    parsed = text.parse_bool(str(value or ""))
+        return None  # an empty cell says nothing: unknown, not "not at the school"
+    parsed = text.parse_bool(str(value))
     if parsed is None:
         raise ValueError("应为 是 或 否")
     return parsed
@@ -130,7 +137,7 @@ def _destination_code(value: Any) -> str | None:
         return None
     code = codes.destination_code_of(str(value))
     if code is None:
-        raise ValueError(f"“{value}”不是已知的毕业去向代码或名称")
+        raise ValueError(f"“{value}”不是毕业去向代码（两位大类如 10、80，或其下的三位细类如 271、512、801）")
     return code
 
 
@@ -167,6 +174,13 @@ def _compact(value: Any) -> str:
     return text.compact(value) if value else ""
 
 
+def _transfer_number(value: Any) -> str:
+    value = _not_masked(_compact(value)).upper()
+    if value and not re.fullmatch(r"[0-9A-Z]{6,32}", value):
+        raise ValueError("转递编号应为 6 到 32 位字母和数字（如 2510876CYLAXKAZFVR）")
+    return value
+
+
 def _text(value: Any) -> str:
     return str(value) if value else ""
 
@@ -186,18 +200,17 @@ def _proof_count(value: Any) -> int:
 def _review_status(value: Any) -> str | None:
     if not value:
         return None
-    aliases = {"审核通过": "approved", "通过": "approved", "退回": "returned", "已驳回": "returned",
-               "驳回": "returned", "院系审核中": "pending_college", "学校审核中": "pending_school"}
-    found = workflow.STATUS_BY_LABEL.get(value) or aliases.get(value)
+    found = workflow.IMPORTED_STATUSES.get(str(value).replace(" ", ""))
     if found is None:
-        raise ValueError("审核状态应为 待院审核、待校审核、已通过 或 已退回")
+        raise ValueError("审核状态应为 待院审核（待审核）、待校审核（院审核通过）、已通过（校审核通过）"
+                         "或 已退回（院审核不通过、校审核不通过）")
     return found
 
 
 def _confirmed(value: Any) -> bool | None:
     if not value:
         return None
-    mapped = {"已确认": True, "确认": True, "是": True, "未确认": False, "否": False, "待确认": False}
+    mapped = {"已确认": True, "确认": True, "是": True, "确认无误": True, "未确认": False, "否": False, "待确认": False}
     if value not in mapped:
         raise ValueError("确认状态应为 已确认 或 未确认")
     return mapped[value]
@@ -209,19 +222,25 @@ Text = Annotated[str, BeforeValidator(_text)]
 OptionalText = str | None
 
 
+Gender = Annotated[str | None, BeforeValidator(_gender)]
+Education = Annotated[str | None, BeforeValidator(_education)]
+
+
 class RosterRow(BaseModel):
     student_id: StudentId
     name: PersonName
-    gender: Annotated[str | None, BeforeValidator(_gender)] = None
+    gender: Gender = None
+    gender_code: Gender = None
     id_number: Annotated[str | None, BeforeValidator(_id_number)] = None
     college_name: Annotated[str, BeforeValidator(_required("学院"))]
     major: OptionalText = None
     class_name: OptionalText = None
-    education_level: Annotated[str | None, BeforeValidator(_education)] = None
+    education_level: Education = None
+    education_code: Education = None
     graduation_date: Annotated[date | None, BeforeValidator(_date)] = None
-    origin_code: Annotated[str | None, BeforeValidator(_origin_code)] = None
+    origin_code: Annotated[str | None, BeforeValidator(_division_code("生源地代码"))] = None
     origin_name: OptionalText = None
-    is_hukou_at_school: Annotated[bool, BeforeValidator(_hukou)] = False
+    is_hukou_at_school: Annotated[bool | None, BeforeValidator(_hukou)] = None
     phone: Annotated[str | None, BeforeValidator(_mobile)] = None
     advisor: OptionalText = None
 
@@ -230,8 +249,9 @@ class DestinationRow(BaseModel):
     student_id: StudentId
     name: PersonName
     destination_code: Annotated[str | None, BeforeValidator(_destination_code)] = None
-    destination_name: Annotated[str | None, BeforeValidator(_destination_code)] = None
+    destination_name: OptionalText = None  # checked against the code (or read as one) in imports
     employer_name: OptionalText = None
+    employer_location_code: Annotated[str | None, BeforeValidator(_division_code("单位所在地代码"))] = None
     employer_location: OptionalText = None
 
 
@@ -250,6 +270,7 @@ class RegistrationRow(BaseModel):
     phone: Annotated[str, BeforeValidator(_contact_number)] = ""
     note: Text = ""
     proof_count: Annotated[int, BeforeValidator(_proof_count)] = 0
+    transfer_number: Annotated[str, BeforeValidator(_transfer_number)] = ""
     submitted_at: Annotated[datetime, BeforeValidator(_required_datetime("提交时间"))]
     review_status: Annotated[str | None, BeforeValidator(_review_status)] = None
     return_reason: OptionalText = None
@@ -293,29 +314,72 @@ def _validate_values(model: type[BaseModel], name: str, values: list[Any]) -> tu
     return dict(zip(good, adapter.validate_python(good), strict=True)), messages
 
 
+def _vectorised(validator: Any, source: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """The validators that are a pattern, run over a whole column at once: (values, the
+    message of each row or null). None for the others (validated per distinct value)."""
+    if validator is _text:
+        return source.fill_null(""), pl.Series([None] * len(source), dtype=pl.String)
+    if validator is _student_id:
+        value = source.str.replace_all(" ", "")
+        message = (pl.select(
+            pl.when(value.is_null() | (value == "")).then(pl.lit("学号不能为空"))
+            .when(value.str.contains(r"^\d+\.0$")).then(pl.lit(
+                "学号被 Excel 当成了数字（末尾多了 .0，前导 0 可能已丢失）；请把该列设为文本后重新导出"))
+            .when(~value.str.contains(_STUDENT_ID.pattern)).then(pl.lit("学号只能由数字、字母、下划线或短横线组成"))
+            .otherwise(None)).to_series())
+        return value, message
+    if getattr(validator, "__qualname__", "") == "_required.<locals>.check":
+        what = validator.__closure__[0].cell_contents if validator.__closure__ else ""
+        message = pl.select(pl.when(source.is_null() | (source == "")).then(pl.lit(f"{what}不能为空"))
+                            .otherwise(None)).to_series()
+        return source, message
+    return None
+
+
+def _validator(model: type[BaseModel], name: str) -> Any:
+    info = model.model_fields[name]
+    befores = [m.func for m in info.metadata if isinstance(m, BeforeValidator)]
+    if len(befores) == 1:
+        return befores[0]
+    return _text if not befores and info.annotation in (str, str | None) else None
+
+
 def validate_frame(frame: pl.DataFrame, model: type[BaseModel], row_column: str) -> tuple[pl.DataFrame, list[FieldError]]:
     """Validate every row of `frame` (text columns named like the model's fields).
 
-    Returns the parsed frame (one column per model field, plus `row_column`) for all rows, and
-    the errors; a caller drops the rows that have errors.
+    Returns the parsed frame (one column per model field the frame has, plus `row_column`)
+    for all rows, and the errors; a caller drops the rows that have errors. A field whose
+    column the file does not have is left out: the caller decides what its absence means.
     """
     columns: list[pl.Series] = [frame[row_column]]
     errors: list[FieldError] = []
     for name in model.model_fields:
-        source = frame[name] if name in frame.columns else pl.Series(name, [None] * frame.height, dtype=pl.String)
+        if name not in frame.columns:
+            continue
+        source = frame[name]
+        dtype = _dtype(model, name)
+        validator = _validator(model, name)
+        fast = _vectorised(validator, source) if validator is not None else None
+        if fast is not None:
+            values, message = fast
+            if model.model_fields[name].annotation in (str | None,) and validator is _text:
+                values = source
+            columns.append(values.alias(name))
+            bad = pl.DataFrame({"row": frame[row_column], "value": source, "message": message}).drop_nulls("message")
+            errors += [(row, name, value or "", why) for row, value, why in bad.iter_rows()]
+            continue
         uniques = source.unique().to_list()
         parsed, messages = _validate_values(model, name, uniques)
         non_null = {k: v for k, v in parsed.items() if k is not None}
-        dtype = _dtype(model, name)
         if dtype == pl.String and all(k == v for k, v in non_null.items()):
-            mapped = source.clone()  # validated as is (学号, 姓名): keep the column
+            mapped = source.clone()  # validated as is: keep the column
         else:
             mapped = source.replace_strict(non_null, default=None, return_dtype=dtype)
         if None in parsed and parsed[None] is not None:
             mapped = mapped.fill_null(parsed[None])
         columns.append(mapped.alias(name))
         if messages:
-            bad = frame.select(row_column, pl.col(name) if name in frame.columns else pl.lit(None).alias(name))
+            bad = frame.select(row_column, pl.col(name))
             bad = bad.filter(pl.col(name).is_in([k for k in messages if k is not None]) |
                              (pl.col(name).is_null() if None in messages else pl.lit(False)))
             errors += [(row, name, value or "", messages[value]) for row, value in bad.iter_rows()]

@@ -124,7 +124,8 @@ def record_hukou(store: Store, actor: Actor, student_id: str, migration_type: st
         raise SubmissionRefused("；".join(problems))
 
     def work(writer: Writer) -> int | None:
-        if not graduate_facts(writer, student_id)["is_hukou_at_school"]:
+        # Unknown (a roster without the column) is not "not at the school": the graduate knows.
+        if graduate_facts(writer, student_id)["is_hukou_at_school"] is False:
             raise SubmissionRefused("户口未迁入学校的毕业生无需登记户口信息")
         current = writer.one("current_hukou_of", student_id=student_id)
         keys = ("migration_type", "province", "city", "district", "address_detail")
@@ -212,7 +213,8 @@ def reports_in_force(g: dict[str, Any], reports: list[dict[str, Any]]) -> tuple[
     """The report kinds a confirmed graduate has (archive; hukou when at the school and
     registered) and, per kind, their usable report on the current confirmation (reports_of rows):
     未确认 (no date yet) or 生效中. A kind without one needs a validity date set."""
-    kinds = ["archive"] + (["hukou"] if g.get("is_hukou_at_school") and g.get("hukou_id") is not None else [])
+    kinds = ["archive"] + (["hukou"] if g.get("is_hukou_at_school") is not False and g.get("hukou_id") is not None
+                           else [])
     usable = {r["kind"]: r for r in reversed(reports)  # newest last, so newest wins
               if r["is_confirmation_current"] and r["report_status"] in ("unset", "active")}
     return kinds, {k: usable[k] for k in kinds if k in usable}

@@ -525,6 +525,19 @@ class Store:
             self._write(actor, "stages:refresh", lambda w: w.refresh_stage_cache(), None, invalidate=False)
         return result
 
+    def rehearse(self, actor: Actor, work: Callable[[Writer], T]) -> T:
+        """Run `work` inside a write transaction and roll it back: what a write would do (an
+        import's preview), with nothing written and nothing audited."""
+        self.ensure_ready()
+        with self._connection(write=True) as conn:
+            today = self._configure(conn, actor, write=True)
+            conn.execute("begin transaction")
+            try:
+                return work(Writer(conn, actor, today))
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    conn.execute("rollback")
+
     def record(self, actor: Actor, action: str, target: str | None, detail: dict[str, Any]) -> None:
         """An audit record on its own (an export, a view of unmasked data): nothing else changes."""
         def work(writer: Writer) -> None:

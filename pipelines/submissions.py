@@ -25,9 +25,11 @@ from pipelines.store import Actor, Store, StoreError, Writer
 
 REGISTRATION_CONTENT = [
     "transfer_type", "unit_name", "province", "city", "district", "address_detail",
-    "postcode", "contact", "phone", "note", "proof_count",
+    "postcode", "contact", "phone", "note", "proof_count", "transfer_number",
 ]
-TEXT_FIELDS = [c for c in REGISTRATION_CONTENT if c != "proof_count"]
+# What the graduate's form holds. The 转递编号 is the national system's, never typed: a new
+# revision keeps the current one's.
+TEXT_FIELDS = [c for c in REGISTRATION_CONTENT if c not in ("proof_count", "transfer_number")]
 
 
 # Who may change a graduate's own records (registration, destination, hukou): the graduate
@@ -131,6 +133,7 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
                 f"当前登记{workflow.STATUS_LABELS[current['status']]}，审核结束前不能修改；如需修改，请联系学院退回")
         row: dict[str, Any] = dict(cleaned_form(form))
         row |= {"student_id": student_id, "proof_count": len(proofs), "submitted_at": writer.now(),
+                "transfer_number": (current or {}).get("transfer_number") or "",
                 "revision_no": current["revision_no"] if current else None,
                 **{k: graduate[k] for k in ("graduate_name", "graduate_phone", "origin_code")}}
         frame = pl.DataFrame([row], schema_overrides={"proof_count": pl.Int32, "revision_no": pl.Int32,

@@ -5,8 +5,31 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000]")
-_SPACES = re.compile(r"\s+")
+# Characters nobody sees that change what a text is: control characters (NUL…), zero-width
+# characters, direction overrides (RLO turns 张三 into a name that looks the same and matches
+# nothing), the soft hyphen and the BOM. They are removed, never turned into spaces. One
+# definition for Python's `re` and for polars (Rust regex): literal characters in a class.
+_INVISIBLE_RANGES = [(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x061C, 0x061C),
+                     (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+                     (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB)]
+INVISIBLE = "[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in _INVISIBLE_RANGES) + "]"
+# Whitespace of every width (tab, line breaks, NBSP, the ideographic space U+3000…): one space.
+SPACES = r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+_INVISIBLE = re.compile(INVISIBLE)
+_SPACES = re.compile(SPACES)
+
+INVISIBLE_NAMES = {
+    0x00: "NUL 空字符", 0x200B: "零宽空格", 0x200C: "零宽不连字", 0x200D: "零宽连字", 0x200E: "从左到右标记 LRM",
+    0x200F: "从右到左标记 RLM", 0x202A: "从左到右嵌入", 0x202B: "从右到左嵌入", 0x202C: "方向格式结束",
+    0x202D: "从左到右覆盖", 0x202E: "从右到左覆盖 RLO", 0x2060: "单词连接符", 0xFEFF: "BOM 字节序标记", 0xAD: "软连字符",
+}
+
+
+def invisible_name(ch: str) -> str:
+    """How the summary names an invisible character: `U+202E 从右到左覆盖 RLO`."""
+    code = ord(ch)
+    name = INVISIBLE_NAMES.get(code) or ("控制字符" if code < 0x20 or 0x7F <= code <= 0x9F else "格式字符")
+    return f"U+{code:04X} {name}"
 
 
 # Full-width digits, letters and hyphen (`１３８`, `ｘ`, `０７９１－…`) and their ASCII forms. Only
@@ -18,13 +41,13 @@ _TO_ASCII = str.maketrans(dict(zip(FULL_WIDTH, ASCII_FORMS, strict=True)))
 
 
 def clean(value: object) -> str:
-    """Turn full-width digits and letters into ASCII (every format rule relies on it), drop
+    """Turn full-width digits and letters into ASCII (every format rule relies on it), remove
     invisible characters and collapse whitespace. Returns '' for None.
     """
     if value is None:
         return ""
     text = str(value).translate(_TO_ASCII)
-    text = _INVISIBLE.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -83,3 +106,12 @@ def parse_bool(value: str) -> bool | None:
     if text in _FALSE:
         return False
     return None
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def guard_formula(value: str) -> str:
+    """A text cell Excel, WPS and LibreOffice show as text: a leading ' before a formula start."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -22,6 +22,20 @@ STATUS_LABELS = {
 }
 STATUS_BY_LABEL = {v: k for k, v in STATUS_LABELS.items()}
 
+# The review-status words real systems export, and the status each means. A word that names a
+# school-level return (校审核不通过) is RETURNED_BY_SCHOOL: the college had approved it.
+RETURNED_BY_SCHOOL = "returned_by_school"
+IMPORTED_STATUSES: dict[str, str] = {
+    **{word: PENDING_COLLEGE for word in ("待院审核", "待审核", "未审核", "待学院审核", "待院系审核", "学院审核中",
+                                          "院系审核中", "院审核中", "已提交", "审核中")},
+    **{word: PENDING_SCHOOL for word in ("待校审核", "院审核通过", "学院审核通过", "院系审核通过", "待学校审核",
+                                         "学校审核中", "校审核中")},
+    **{word: APPROVED for word in ("已通过", "校审核通过", "学校审核通过", "审核通过", "通过", "已审核")},
+    **{word: RETURNED for word in ("已退回", "院审核不通过", "学院审核不通过", "院系审核不通过", "学院退回",
+                                   "院系退回", "审核不通过", "不通过", "未通过", "退回", "驳回", "已驳回")},
+    **{word: RETURNED_BY_SCHOOL for word in ("校审核不通过", "学校审核不通过", "学校退回", "校退回")},
+}
+
 LEVELS = {"college": "学院", "school": "学校"}
 DECISIONS = {"approve": "通过", "return": "退回"}
 
@@ -87,10 +101,16 @@ def decisions_to_reach(status: str, target: str, reason: str = "") -> list[Decis
     """The decisions that move a fresh revision (待院审核) to `target`.
 
     Used when an export already carries a review outcome: 已通过 means both levels approved;
-    已退回 is recorded as a college return unless the college had already approved.
+    已退回 is recorded as a college return unless the college had already approved;
+    RETURNED_BY_SCHOOL (校审核不通过) is a college approval and a school return.
     """
     path: list[Decision] = []
     current = status
+    if target == RETURNED_BY_SCHOOL:
+        if current == PENDING_COLLEGE:
+            path.append(Decision("college", "approve"))
+            current = PENDING_SCHOOL
+        target = RETURNED
     while current != target:
         if current == PENDING_COLLEGE:
             step = Decision("college", "return", reason or "（导入）已退回") if target == RETURNED else Decision("college", "approve")

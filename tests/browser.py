@@ -164,7 +164,37 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
     server.wait(5)
 
 
+def build_demo(folder: Path, graduates: int) -> Path:
+    """A demo store built by the real command (`dangan demo`) in `folder`."""
+    path = folder / "dangan.duckdb"
+    run = subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo", "--graduates", str(graduates)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    return path
+
+
 # --- the browser ----------------------------------------------------------------------------
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """One headless Chromium for a test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def fresh_page(browser: Browser) -> Iterator[Page]:
+    """A page in a context of its own, closed afterwards."""
+    page = new_page(browser)
+    try:
+        yield page
+    finally:
+        page.context.close()
 
 
 def launch_browser(playwright: Playwright) -> Browser:

@@ -6,6 +6,7 @@ import csv
 import os
 import random
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,7 @@ def empty_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     campaigns.save_campaign(s, SYSTEM, campaigns.Campaign(
         cohort=2024, school_name="江西服装学院", registration_deadline=datetime(2024, 6, 17).date(),
         default_graduation_date=datetime(2024, 6, 30).date(), notice_number="江服就发〔2024〕27号",
+        school_code="10001",
     ))
     return path
 
@@ -135,3 +137,20 @@ def data_snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(20240617)
+
+
+# Browser tests (tests/test_browser*.py): one headless Chromium per module, a fresh page per test.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from tests.browser import chromium
+
+    with chromium() as found:
+        yield found
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    from tests.browser import fresh_page
+
+    with fresh_page(browser) as found:
+        yield found

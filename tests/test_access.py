@@ -30,6 +30,7 @@ PAGES = {  # page file -> its key
     "screens/review.py": "review",
     "screens/reports.py": "reports", "screens/college.py": "college", "screens/detail.py": "detail",
     "screens/audit.py": "audit", "screens/users.py": "users", "screens/verify.py": "verify",
+    "screens/imports.py": "imports", "screens/campaign.py": "campaign",
     "screens/destination_form.py": "destination_form", "screens/registration_form.py": "registration_form",
     "screens/hukou_form.py": "hukou_form", "screens/confirm.py": "confirm", "screens/authorize.py": "authorize",
 }

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from pipelines import accounts
 from pipelines.store import SYSTEM, Store
 from tests.browser import (
-    ROOT,
     TODAY,
     assert_no_exception,
-    launch_browser,
+    build_demo,
     log_in,
     metric_label,
     new_page,
@@ -37,11 +35,7 @@ KPI_LABELS = ["毕业生", "已登记", "已通过", "已确认", "已核验"]
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("browser-demo") / "dangan.duckdb"
-    run = subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo", "--graduates", "2000"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    return path
+    return build_demo(tmp_path_factory.mktemp("browser-demo"), graduates=2000)
 
 
 @pytest.fixture(scope="module")
@@ -51,19 +45,6 @@ def demo_url(demo_db: Path) -> Iterator[str]:
         yield base_url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = new_page(browser)
-    yield page
-    page.context.close()
 
 
 def test_home_page_shows_the_campaign_in_chinese(page: Page, demo_url: str) -> None:
@@ -98,7 +79,7 @@ def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("stats", "统计分析"), ("review", "待审核"),
                                                ("reports", "核验报告"), ("college", "学院 / 班级"),
                                                ("detail", "登记详情"), ("audit", "审计日志"), ("users", "账号"),
-                                               ("verify", "核验查询")])
+                                               ("import", "导入"), ("campaign", "届别设置"), ("verify", "核验查询")])
 def test_every_page_opens_without_an_exception(page: Page, demo_url: str, path: str, heading: str) -> None:
     open_page(page, demo_url, path)
     assert_no_exception(page)

@@ -126,7 +126,7 @@ def test_serve_starts_streamlit_with_the_secure_defaults(monkeypatch: pytest.Mon
     argv = seen["argv"]
     pairs = dict(zip(argv[5::2], argv[6::2], strict=False))
     assert pairs["--client.showErrorDetails"] == "none" and pairs["--server.enableXsrfProtection"] == "true"
-    assert pairs["--server.maxUploadSize"] == "10" and pairs["--server.port"] == "8599"
+    assert pairs["--server.maxUploadSize"] == "200" and pairs["--server.port"] == "8599"
     config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none" and config["server"]["enableXsrfProtection"] is True
     assert cli._env_name("client.showErrorDetails") == "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"

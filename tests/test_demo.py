@@ -264,7 +264,7 @@ def test_verification_reports(store: Store) -> None:
     assert numbers.n_unique() == reports.height > 0
     assert (numbers.str.len_chars() == 15).all()
     assert numbers.str.starts_with("24").all()
-    assert numbers.str.contains(r"^24[2-9A-HJKMNP-Z]{13}$").all()
+    assert numbers.str.contains(r"^2410001[2-9A-HJKMNP-Z]{8}$").all()  # cohort + 院校代码 + 8
     assert (reports["issued_at"] > reports["confirmed_at"]).all()
     assert (reports["answer"] == "confirmed").all()
     cap = verification.latest_valid_until(date(2024, 6, 30))
@@ -367,7 +367,7 @@ def test_demo_accounts_cover_every_stage_of_the_graduates_side(store: Store) -> 
                                from users u join graduate_stages g using (student_id)
                                where u.role = 'graduate' order by u.user_id""")
     assert [g[4] for g in graduates] == list(demo.DEMO_GRADUATE_STAGES)
-    for username, display_name, name, graduate_college, stage, hukou_here in graduates:
+    for username, display_name, name, graduate_college, stage, _hukou_here in graduates:
         assert display_name == name and graduate_college == college
         (first,), = rows(store, "select min(student_id) from graduate_stages where stage = ? and college_name = ?"
                          + (" and is_hukou_at_school" if stage == "not_registered" else ""), [stage, college])

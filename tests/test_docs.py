@@ -27,3 +27,16 @@ def test_every_cli_command_is_documented() -> None:
 
 def test_the_two_commands_are_documented() -> None:
     assert "make run" in README and "make test" in README
+
+
+def test_the_alias_table_is_the_one_in_pipelines_columns() -> None:
+    """README's 导入文件 table lists every field with exactly the header names pipelines/columns.py accepts."""
+    from pipelines import columns
+
+    section = README[README.index("## 导入文件"):README.index("## 看板与命令行同时使用")]
+    for layout in columns.LAYOUTS.values():
+        table = section[section.index(f"**{layout.label}**"):]
+        for field in layout.fields:
+            row = re.search(rf"^\| {re.escape(field.label)} \|[^|]*\| (.+) \|$", table, re.M)
+            assert row, f"{layout.label}: no README row for {field.label}"
+            assert row[1].split("、") == list(field.aliases), f"{layout.label}/{field.label}: README and columns.py differ"

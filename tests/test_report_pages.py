@@ -72,7 +72,7 @@ def test_the_public_lookup_answers_valid_or_not_found_and_limits_attempts(demo_s
     app.text_input[0].input(name)
     app.text_input[1].input(number[:-1] + ("2" if number[-1] != "2" else "3"))
     app.button[0].click().run()
-    assert wrong_name == [e.value for e in app.error] == ["未找到：姓名或核验编号不正确。"]
+    assert wrong_name == [e.value for e in app.error] == ["未找到：姓名、核验编号或转递编号不正确。"]
     for _ in range(8):  # 10 look-ups in 10 minutes per client; this AppTest is one client
         app.button[0].click().run()
     assert any("查询过于频繁" in e.value for e in app.error), [e.value for e in app.error]

@@ -39,6 +39,9 @@ def approved(store: Store, tmp_path: Path) -> Store:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, roster))
     rows = [registration_row(i, 审核状态="已通过") for i in range(4)]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
+    destinations = [{"学号": _student(i), "姓名": f"学生{i}", "毕业去向代码": "70"} for i in range(4)]
+    imports.import_file(store, SYSTEM, "destinations", write_csv(tmp_path / "d.csv", ["学号", "姓名", "毕业去向代码"],
+                                                                 destinations))
     return store
 
 
@@ -59,7 +62,7 @@ def test_a_confirmation_needs_school_approval(store: Store, tmp_path: Path) -> N
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
     imports.import_file(store, SYSTEM, "registrations", write_csv(
         tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(0, 审核状态="待校审核")]))
-    with pytest.raises(reports.ReportRefused, match="尚未通过学校审核"):
+    with pytest.raises(reports.ReportRefused, match="须通过学校审核（当前：待校审核）"):
         reports.confirm(store, SYSTEM, _student(0))
 
 
@@ -96,11 +99,19 @@ def test_a_resubmitted_registration_also_voids_the_confirmation(approved: Store)
 
 
 def test_report_numbers_have_the_seed_shape_and_are_drawn_fresh() -> None:
-    numbers = {reports.new_report_number(2024) for _ in range(2000)}
+    numbers = {reports.new_report_number(2024, "10001") for _ in range(2000)}
     assert len(numbers) == 2000
     for number in list(numbers)[:200]:
-        assert re.fullmatch(r"24[2-9A-HJKMNP-Z]{13}", number) and reports.looks_like_report_number(number)
-    assert not set("01OIL") & set("".join(n[2:] for n in numbers))
+        # the national layout: cohort, 院校代码, 8 characters (the seed's 241000186KCVW56)
+        assert re.fullmatch(r"2410001[2-9A-HJKMNP-Z]{8}", number) and reports.looks_like_report_number(number)
+    assert not set("01OIL") & set("".join(n[7:] for n in numbers))
+    for seed_number in ("241000186KCVW56", "2410001DSU9N8GX", " 2410001dsu9n8gx "):
+        assert reports.looks_like_report_number(seed_number)
+    assert reports.looks_like_report_number("24" + "23456789ABCDE")  # numbers issued in the older layout
+    for bad in ("2410001DSU9N8G", "2410001DSU9N8GXX", "AB10001DSU9N8GX", "2410001DSU9N8G*"):
+        assert not reports.looks_like_report_number(bad)
+    with pytest.raises(reports.ReportRefused, match="院校代码"):
+        reports.new_report_number(2024, "")
 
 
 def test_the_validity_date_is_capped_at_graduation_plus_six_months(approved: Store) -> None:
@@ -142,8 +153,10 @@ def test_hukou_reports_only_for_hukou_at_school_with_a_hukou_registration(approv
     reports.confirm(approved, SYSTEM, _student(0))
     with pytest.raises(reports.ReportRefused, match="户口不在学校或未登记户口信息"):
         reports.issue(approved, SYSTEM, _student(0), "hukou", CAP)
-    reports.confirm(approved, SYSTEM, _student(3))  # hukou at school, but nothing registered
-    with pytest.raises(reports.ReportRefused, match="户口不在学校或未登记户口信息"):
+    # hukou at school, but nothing registered: the office may not confirm for them either (#14)
+    with pytest.raises(reports.ReportRefused, match="户口在学校，须先填写户口信息登记"):
+        reports.confirm(approved, SYSTEM, _student(3))
+    with pytest.raises(reports.ReportRefused, match="尚未确认登记去向"):
         reports.issue(approved, SYSTEM, _student(3), "hukou", CAP)
 
 
@@ -244,6 +257,7 @@ def test_review_then_confirm_then_report_end_to_end_keeps_stages_materialised(st
     sid = _student(0)
     reviews.decide_current(store, SYSTEM, sid, workflow.Decision("college", "approve"))
     reviews.decide_current(store, SYSTEM, sid, workflow.Decision("school", "approve"))
+    selfservice.record_destination(store, SYSTEM, sid, "70", "", "")
     reports.confirm(store, SYSTEM, sid)
     reports.issue(store, SYSTEM, sid, "archive", CAP)
     with store.reading(SYSTEM) as reader:
@@ -278,8 +292,6 @@ def test_a_hukou_report_for_hukou_at_school_prints_the_migration(approved: Store
 def test_a_graduate_confirms_issues_and_closes_for_themself_only(approved: Store) -> None:
     me, other = _student(0), _student(2)
     graduate = Actor(me, "graduate", None, me)
-    with pytest.raises(reports.ReportRefused, match="尚未填报毕业去向"):
-        reports.confirm(approved, graduate, me)  # on their own page, everything confirmed must be there
     selfservice.record_destination(approved, graduate, me, "10", "江西省纺织工业集团", "江西省南昌市")
     reports.confirm(approved, graduate, me)
     issued = reports.issue(approved, graduate, me, "archive", date(2024, 12, 1))

@@ -224,6 +224,6 @@ def test_the_cli_does_the_graduates_jobs_for_the_office(roster: Store, capsys: p
     assert cli.main([*db, "graduate", "hukou", "--student", sid, "--type", "study_elsewhere", "--province", "江西省",
                      "--city", "南昌市", "--district", "红谷滩区", "--address", "学府大道 999 号"]) == 0
     assert cli.main([*db, "graduate", "confirm", "--student", sid]) == 1
-    assert "尚未通过学校审核" in capsys.readouterr().err
+    assert "须通过学校审核（尚未登记）" in capsys.readouterr().err
     assert table(roster, "select destination_code from destinations where student_id = ?", [sid]) == [("80",)]
     assert table(roster, "select migration_type, district from hukou_registrations") == [("study_elsewhere", "红谷滩区")]

@@ -10,13 +10,14 @@ from pipelines import divisions, reports, selfservice, transfer_types, workflow
 
 campaign, today, user, g = widgets.graduate_start("去向登记确认", "confirm")
 st.caption("去向登记确认关系你的档案、户口转递，请认真核对，确保信息无误。"
-           + ("" if g["is_hukou_at_school"] else "你的户口未转入学校，仅需确认毕业去向及档案信息。"))
+           + ("" if g["is_hukou_at_school"] is not False else "你的户口未转入学校，仅需确认毕业去向及档案信息。"))
 shown = {"姓名": g["name"], "学号": g["student_id"]}
 shown["毕业去向"] = f"{g['destination_code']} {g['destination_name'] or ''}" if g["destination_code"] else "（未填报）"
 if g["employer_name"]:
     shown["单位/学校"] = f"{g['employer_name']}（{g['employer_location'] or ''}）"
 if g["registration_id"] is not None:
     shown |= {
+        "转递编号": g["transfer_number"] or "（尚无）",
         "档案转递类型": g["transfer_type_label"],
         "档案转递单位名称": g["unit_name"],
         "档案转递单位所在": divisions.address_text(g["province"], g["city"], g["district"]),
@@ -25,12 +26,12 @@ if g["registration_id"] is not None:
     }
 else:
     shown["档案转递"] = "（未登记）"
-if g["is_hukou_at_school"]:
+if g["is_hukou_at_school"] is not False:
     if g["hukou_id"] is not None:
         shown |= {"户口迁移类型": transfer_types.BY_KEY[g["hukou_migration_type"]].label,
                   "户口迁移所在地": divisions.address_text(g["hukou_province"], g["hukou_city"], g["hukou_district"])
                   + (g["hukou_address"] or "")}
-    else:
+    elif g["is_hukou_at_school"]:
         shown["户口迁移"] = "（未登记）"
 st.table(shown)
 if g["approved_at"] is not None:

@@ -55,7 +55,7 @@ with roster:
         "学院": g["college_name"], "专业": g["major"] or "", "班级": g["class_name"] or "", "班主任": g["advisor"] or "",
         "性别": g["gender"] or "", "身份证号": identity.mask_id_number(g["id_number"] or ""),
         "手机号码": identity.mask_phone(g["phone"] or ""), "生源地": g["origin_name"] or g["origin_code"] or "",
-        "户口迁入学校": "是" if g["is_hukou_at_school"] else "否", "毕业时间": str(g["graduation_date"] or ""),
+        "户口迁入学校": {True: "是", False: "否"}.get(g["is_hukou_at_school"], "未知（名单未提供）"), "毕业时间": str(g["graduation_date"] or ""),
     })
     st.caption("身份证号、手机号已脱敏显示。")
     shown = st.session_state.get("revealed")
@@ -89,6 +89,7 @@ else:
     if g["return_reason"] and g["status"] == workflow.RETURNED:
         st.warning(f"退回原因：{g['return_reason']}", icon="↩️")
     st.table({
+        "转递编号": g["transfer_number"] or "（尚无：全国系统导出的转递编号导入后显示）",
         "档案转递单位名称": g["unit_name"], "地址": divisions.address_text(g["province"], g["city"], g["district"]),
         "详细地址": identity.mask_address(g["address_detail"]), "邮编": g["postcode"], "联系人/部门": g["contact"],
         "联系电话": g["unit_phone"], "情况说明": g["note"], "证明材料": f"{g['proof_count']} 张",

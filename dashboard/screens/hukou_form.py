@@ -9,9 +9,12 @@ from pipelines import selfservice, transfer_types
 
 campaign, today, user, g = widgets.graduate_start("户口信息登记", "hukou_form")
 st.caption("用于登记户口迁移信息。仅户口迁入学校集体户的毕业生需要登记。")
-if not g["is_hukou_at_school"]:
+if g["is_hukou_at_school"] is False:
     st.info("名单显示你的户口未迁入学校，无需登记户口信息；去向登记确认时只确认毕业去向和档案信息。", icon="ℹ️")
     st.stop()
+if g["is_hukou_at_school"] is None:
+    st.info("学校的名单没有说明你的户口是否迁入学校。户口已迁入学校集体户的，请在此登记户口迁移信息；"
+            "户口未迁入学校的，无需填写。", icon="ℹ️")
 if g["is_confirmed"]:
     st.warning("你已确认登记去向。修改户口信息后须重新确认，原核验报告随之失效。", icon="⚠️")
 

@@ -54,6 +54,7 @@ st.caption(f"已输入 {len(note)} / {checks.NOTE_MAX_CHARS} 字")
 
 previous = data.query("proofs_of", registration_id=g["registration_id"]) if g["registration_id"] is not None else None
 uploads = st.file_uploader(f"图像材料（最多上传 {checks.MAX_PROOF_IMAGES} 张图片，JPG 或 PNG）", type=["jpg", "jpeg", "png"],
+                           max_upload_size=submissions.MAX_IMAGE_BYTES // 1024 // 1024,
                            accept_multiple_files=True, key="rf_images")
 images = [(f.name, f.getvalue()) for f in uploads or []]
 if not images and previous is not None and previous.height:

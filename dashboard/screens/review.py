@@ -16,7 +16,7 @@ PAGE_SIZE = 50
 FIELDS = {
     "transfer_type_label": "档案转递类型", "unit_name": "档案转递单位名称", "province": "省", "city": "市",
     "district": "区", "address_detail": "详细地址", "postcode": "邮编", "contact": "联系人/联系部门",
-    "phone": "联系电话", "note": "情况说明", "proof_count": "证明材料数",
+    "phone": "联系电话", "note": "情况说明", "proof_count": "证明材料数", "transfer_number": "转递编号",
 }
 
 campaign, today, user = widgets.page_start("待审核", "review")

@@ -98,7 +98,7 @@ with st.form("initial_passwords", clear_on_submit=True):
     st.caption("xlsx 或 csv，两列：学号、初始密码（每人一个，至少 8 位且含字母和数字）。没有账号的毕业生开通账号"
                "（用户名为学号），已有账号但从未改过密码的改设为文件中的密码，已自行修改密码的不覆盖；首次登录须修改密码。"
                "任何一行有问题则整个文件不写入。命令行：`dangan user add-graduates --passwords 文件`。")
-    upload = st.file_uploader("初始密码文件（xlsx/csv）", type=["xlsx", "csv"])
+    upload = st.file_uploader("初始密码文件（xlsx/csv）", type=["xlsx", "csv"], max_upload_size=20)
     if st.form_submit_button("设置初始密码"):
         if upload is None:
             st.session_state["users_flash"] = ("error", "请先选择初始密码文件")

@@ -2,7 +2,7 @@
 -- current registration and where it stands, and the current hukou registration.
 select
     graduates.*,
-    ref_destination_codes.name as destination_name,
+    coalesce(destinations.destination_name, destination_label(graduates.destination_code)) as destination_name,
     destinations.employer_name,
     destinations.employer_location,
     registrations.unit_name,
@@ -15,6 +15,7 @@ select
     registrations.phone as unit_phone,
     registrations.note,
     registrations.proof_count,
+    registrations.transfer_number,
     ref_transfer_types.label as transfer_type_label,
     ref_stages.label as stage_label,
     hukou.migration_type as hukou_migration_type,
@@ -24,7 +25,6 @@ select
     hukou.address_detail as hukou_address
 from graduate_stages as graduates
 left join destinations using (destination_id)
-left join ref_destination_codes on ref_destination_codes.code = graduates.destination_code
 left join registrations using (registration_id)
 left join ref_transfer_types on ref_transfer_types.key = graduates.transfer_type
 left join ref_stages on ref_stages.stage = graduates.stage

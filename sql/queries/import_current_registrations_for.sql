@@ -14,6 +14,7 @@ select
     phone,
     note,
     proof_count,
+    transfer_number,
     submitted_at,
     status
 from current_registrations

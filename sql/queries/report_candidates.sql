@@ -8,6 +8,6 @@ select
     advisor,
     is_confirmed,
     is_verified,
-    is_confirmed and ($kind = 'archive' or (is_hukou_at_school and hukou_id is not null)) as can_issue
+    is_confirmed and ($kind = 'archive' or (is_hukou_at_school is not false and hukou_id is not null)) as can_issue
 from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
 order by class_name, advisor, student_id

@@ -18,7 +18,7 @@ select
     campaigns.cohort,
     campaigns.notice_number,
     destinations.destination_code,
-    ref_destination_codes.name as destination_name,
+    coalesce(destinations.destination_name, destination_label(destinations.destination_code)) as destination_name,
     destinations.employer_name,
     ref_transfer_types.label as transfer_type_label,
     registrations.unit_name,
@@ -27,6 +27,7 @@ select
     registrations.postcode,
     registrations.contact,
     registrations.phone as unit_phone,
+    registrations.transfer_number,
     hukou_types.label as hukou_type_label,
     concat_ws('', hukou.province, hukou.city, hukou.district, hukou.address_detail) as hukou_address
 from verification_reports as reports
@@ -35,7 +36,6 @@ join campaigns using (cohort)
 join confirmations using (confirmation_id)
 left join registrations on registrations.registration_id = confirmations.registration_id
 left join destinations on destinations.destination_id = confirmations.destination_id
-left join ref_destination_codes on ref_destination_codes.code = destinations.destination_code
 left join ref_transfer_types on ref_transfer_types.key = registrations.transfer_type
 left join hukou_registrations as hukou on hukou.hukou_id = confirmations.hukou_id
 left join ref_transfer_types as hukou_types on hukou_types.key = hukou.migration_type

@@ -8,7 +8,8 @@ select
     graduate_stages.hukou_id,
     graduate_stages.is_hukou_at_school,
     graduate_stages.graduation_date,
-    campaigns.default_graduation_date
+    campaigns.default_graduation_date,
+    campaigns.school_code
 from graduate_stages
 join campaigns using (cohort)
 where graduate_stages.student_id in (select unnest($ids::varchar[]))

@@ -13,7 +13,7 @@ select
     graduates.origin_name,
     stages.registration_id as current_registration_id,
     stages.destination_code,
-    ref_destination_codes.name as destination_name,
+    coalesce(destinations.destination_name, destination_label(stages.destination_code)) as destination_name,
     destinations.employer_name,
     destinations.employer_location,
     ref_transfer_types.label as transfer_type_label
@@ -22,6 +22,5 @@ join registration_status using (registration_id)
 join scoped_graduates as graduates on graduates.student_id = registrations.student_id
 left join graduate_stages as stages on stages.student_id = registrations.student_id
 left join destinations on destinations.destination_id = stages.destination_id
-left join ref_destination_codes on ref_destination_codes.code = stages.destination_code
 left join ref_transfer_types on ref_transfer_types.key = registrations.transfer_type
 where registrations.registration_id = $registration_id

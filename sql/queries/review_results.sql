@@ -15,6 +15,7 @@ select
     registrations.phone,
     registrations.note,
     registrations.proof_count,
+    coalesce(registrations.transfer_number, '') as transfer_number,
     strftime(registrations.submitted_at, '%Y-%m-%d %H:%M:%S') as submitted_at,
     ref_statuses.label as review_status,
     coalesce(graduates.return_reason, '') as return_reason,

@@ -14,8 +14,4 @@ create or replace macro stats_dimension(dimension_, college_name_, major_, class
         else '全部'
     end;
 
--- 毕业去向落实: the destination code's category (ref_destination_codes), 'no_destination' when
--- none is on record. Placed = employed + entrepreneur + freelance + further_study.
-create or replace macro destination_category(code_) as
-    coalesce((select category from ref_destination_codes where code = code_),
-             case when code_ is null then 'no_destination' else 'not_placed' end);
+-- 毕业去向落实: destination_category (03_destination_codes.sql).
