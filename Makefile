@@ -44,7 +44,7 @@ bench: install
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_exports.py
 	$(BIN)/python bench/bench_graduate.py
-	$(BIN)/python bench/bench_passwords.py --sizes 200,1000
+	$(BIN)/python bench/bench_security.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,8 @@ import time
 import streamlit as st
 
 from dashboard import data
-from pipelines import accounts, config
+from dashboard.text import plain
+from pipelines import accounts, activation, clients, config
 from pipelines.accounts import User
 from pipelines.store import StoreError
 
@@ -75,9 +76,12 @@ def _forget() -> None:
     data.set_viewer(None)
 
 
-def _client() -> str:
+def client() -> str:
+    """This browser's address (through a trusted reverse proxy: pipelines/clients.py)."""
     ip = st.context.ip_address
-    return ip if isinstance(ip, str) else ""
+    headers = st.context.headers
+    forwarded = headers.get("X-Forwarded-For") if headers is not None else None
+    return clients.client_address(ip if isinstance(ip, str) else "", forwarded)
 
 
 def _start(user: User, via: str) -> None:
@@ -113,7 +117,7 @@ def _oidc_login(subject: str) -> str | None:
         return None
     data.release()
     try:
-        user = accounts.login_oidc(data.store(), subject, client=_client())
+        user = accounts.login_oidc(data.store(), subject, client=client())
     except StoreError as exc:
         st.session_state["oidc_refused"] = subject
         st.session_state[NOTICE_KEY] = str(exc)
@@ -131,7 +135,7 @@ def login_screen() -> None:
     with middle:
         st.title("登录 · 档案登记看板")
         if notice := st.session_state.get(NOTICE_KEY):
-            st.warning(notice)
+            st.warning(plain(notice))
         if not data.user_count():
             st.info("库中还没有账号。在服务器上运行 `dangan user add --role admin --username 你的工号` 添加第一位"
                     "就业处管理员；或运行 `dangan demo` 生成演示库（附带各角色的演示账号，见 README）。")
@@ -142,20 +146,47 @@ def login_screen() -> None:
         if submitted:
             data.release()
             try:
-                user = accounts.login(data.store(), username, password, client=_client())
+                user = accounts.login(data.store(), username, password, client=client())
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(plain(str(exc)))
             else:
                 _start(user, "password")
                 st.rerun()
+        with st.expander("毕业生首次登录：激活账号", icon="🎓"):
+            activation_form()
         if oidc_configured():
             st.divider()
             if st.session_state.get("oidc_refused"):
                 st.button("退出统一身份认证", on_click=st.logout)
             else:
                 st.button("统一身份认证登录", on_click=st.login, icon="🏫", width="stretch")
-        st.caption("连续 5 次密码错误将锁定账号 15 分钟。忘记密码请联系就业处重置。"
-                   "接收单位查询核验报告无需登录：请扫描报告上的二维码。")
+        st.caption(f"在同一台电脑上连续 {accounts.MAX_FAILURES} 次密码错误，该账号在这台电脑上暂停登录 "
+                   f"{accounts.LOCK_MINUTES} 分钟。忘记密码请联系就业处重置。接收单位查询核验报告无需登录：请扫描报告上的二维码。")
+
+
+def activation_form() -> None:
+    """A graduate opens their account with the one-time code from their class advisor, the
+    last six characters of their 身份证号, and a password of their own."""
+    st.caption("激活码由班主任分发，只能使用一次。激活后用学号和你设置的密码登录。学校开通了统一身份认证的，"
+               "也可以直接用上方的“统一身份认证登录”。")
+    with st.form("activate"):
+        student_id = st.text_input("学号", max_chars=32)
+        code = st.text_input("激活码（12 位，可带或不带短横线）", max_chars=20)
+        last6 = st.text_input("身份证号后 6 位", max_chars=6, type="password")
+        new = st.text_input(f"设置密码（至少 {accounts.MIN_PASSWORD} 位，含字母和数字）", type="password")
+        again = st.text_input("再次输入密码", type="password")
+        if st.form_submit_button("激活并登录", type="primary", width="stretch"):
+            if new != again:
+                st.error("两次输入的密码不一致")
+                return
+            data.release()
+            try:
+                user = activation.activate(data.store(), student_id, code, last6, new, client=client())
+            except StoreError as exc:
+                st.error(plain(str(exc)))
+                return
+            _start(user, "password")
+            st.rerun()
 
 
 def password_form(user: User, *, forced: bool) -> None:
@@ -171,7 +202,7 @@ def password_form(user: User, *, forced: bool) -> None:
             try:
                 accounts.change_password(data.store(), user.username, old, new)
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(plain(str(exc)))
                 return
             st.session_state.pop(STAMP_KEY, None)  # the new hash is this session's own doing
             st.session_state["password_changed"] = True
@@ -183,7 +214,7 @@ def change_password_screen(user: User) -> None:
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("首次登录：请修改密码")
-        st.info(f"{user.display_name}，你的密码是就业处设置的初始密码或重置后的密码，修改后才能继续使用。")
+        st.info(f"{plain(user.display_name)}，你的密码是就业处设置的初始密码或重置后的密码，修改后才能继续使用。")
         password_form(user, forced=True)
         st.button("退出登录", on_click=logout)
 
@@ -199,7 +230,7 @@ def logout() -> None:
 def sidebar(user: User) -> None:
     with st.sidebar:
         scope = f" · {'、'.join(user.colleges)}" if user.colleges else ""
-        st.markdown(f"**{user.display_name}**  \n{accounts.ROLES.get(user.role, user.role)}{scope}")
+        st.markdown(f"**{plain(user.display_name)}**  \n{accounts.ROLES.get(user.role, '')}{plain(scope)}")
         if st.session_state.pop("password_changed", False):
             st.success("密码已修改。")
         if st.button("修改密码", icon="🔑"):

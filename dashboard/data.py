@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from dashboard.text import plain
 from pipelines import config
 from pipelines.filters import Filters
 from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError
@@ -167,7 +168,7 @@ def guarded_campaign() -> dict[str, Any]:
     try:
         found = campaign()
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         st.stop()
     if found is None:
         st.info("库中还没有登记工作。管理员请在“届别设置”页新建一届（或 `dangan campaign set`），再在“导入”页导入"

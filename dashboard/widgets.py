@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, data
+from dashboard.text import plain
 from pipelines import access, accounts, divisions, progress, selfservice, transfer_types, workflow
 from pipelines.accounts import User
 from pipelines.filters import URL_KEYS, Filters
@@ -18,14 +18,16 @@ from pipelines.store import Actor, StoreError
 
 ALL = "全部"
 
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:^=&])")
 
 
-def plain(value: object) -> str:
-    """A value from a file, a user or the URL, made safe to put into the Markdown that
-    st.markdown, st.caption, st.info … render: every Markdown and HTML character escaped, so it
-    shows as the text it is (no link, image, bold or colour directive)."""
-    return _MARKUP.sub(r"\\\1", "" if value is None else str(value)).replace("\n", "  \n")
+def text_table(table: dict[str, Any] | pl.DataFrame) -> None:
+    """st.table (which renders Markdown in its cells) with every cell shown as text."""
+    if isinstance(table, pl.DataFrame):
+        shown: Any = table.with_columns(pl.col(c).map_elements(plain, return_dtype=pl.String)
+                                        for c, t in table.schema.items() if t == pl.String)
+    else:
+        shown = {plain(k): plain(v) if isinstance(v, str) else v for k, v in table.items()}
+    st.table(shown)  # text: ours (every cell went through plain)
 
 
 def current_filters() -> Filters:
@@ -36,9 +38,9 @@ def _pick(label: str, options: list[str], current: str | None, labels: dict[str,
           key: str | None = None) -> str | None:
     choices = [ALL, *options]
     if current is not None and current not in choices:
-        st.warning(f"{label}“{current}”不存在（或不在你可查看的范围内），已忽略该筛选条件。")
+        st.warning(f"{label}“{plain(current)}”不存在（或不在你可查看的范围内），已忽略该筛选条件。")  # text: ours
     index = choices.index(current) if current in choices else 0
-    chosen = st.selectbox(label, choices, index=index, key=key,
+    chosen = st.selectbox(label, choices, index=index, key=key,  # text: ours (the filter bar's labels)
                           format_func=lambda v: labels.get(v, v) if labels and v != ALL else v)
     return None if chosen == ALL else chosen
 
@@ -89,9 +91,9 @@ def _write_url(filters: Filters) -> None:
 def campaign_header(campaign: dict[str, Any], today: date, subtitle: str = "") -> None:
     deadline = campaign["registration_deadline"]
     st.caption(
-        f"{campaign['school_name']} · {campaign['cohort']} 届 · {campaign['notice_number'] or '（无通知文号）'} · "
+        f"{plain(campaign['school_name'])} · {campaign['cohort']:d} 届 · {plain(campaign['notice_number'] or '（无通知文号）')} · "
         f"登记截止 {deadline:%Y-%m-%d} · **{progress.deadline_phrase(deadline, today)}** · 数据截至 {today:%Y-%m-%d}"
-        + (f" · {subtitle}" if subtitle else "")
+        + (f" · {plain(subtitle)}" if subtitle else "")
     )
 
 
@@ -109,7 +111,7 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any] | None) -> None:
             delta_color="off" if key == "graduates" else "normal",
             border=True,
         )
-        column.caption(f"占毕业生 {rate}" if rate else "名单人数")
+        column.caption(f"占毕业生 {rate}" if rate else "名单人数")  # text: ours (a percentage)
 
 
 def pager(total: int, page_size: int, key: str) -> int:
@@ -117,7 +119,7 @@ def pager(total: int, page_size: int, key: str) -> int:
     pages = max(1, -(-total // page_size))
     if pages == 1:
         return 0
-    page = st.number_input(f"页码（共 {pages} 页，{total:,} 人）", min_value=1, max_value=pages, value=1, key=key)
+    page = st.number_input(f"页码（共 {pages:,} 页，{total:,} 人）", min_value=1, max_value=pages, value=1, key=key)
     return (int(page) - 1) * page_size
 
 
@@ -134,7 +136,7 @@ def deferred_file(build: Callable[..., tuple[bytes, int]], actor: Actor, *args: 
         try:
             return build(data.store(), actor, *args)[0]
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
             return b""
     return make
 
@@ -147,7 +149,7 @@ def require(page: str) -> User:
         st.warning("请先登录。")
         st.stop()
     if not access.may_open(user.role, page):
-        st.error(f"你的角色（{accounts.ROLES.get(user.role, user.role)}）不能打开此页。")
+        st.error(f"你的角色（{accounts.ROLES.get(user.role, user.role)}）不能打开此页。")  # text: ours
         st.stop()
     return user
 
@@ -163,7 +165,7 @@ def page_start(title: str, page: str) -> tuple[dict[str, Any], date, User]:
 def page_head(title: str) -> tuple[dict[str, Any], date]:
     """The title and campaign header (or the designed empty state) of a page whose access is
     already checked; (campaign, today)."""
-    st.title(title)
+    st.title(title)  # text: ours (each page's own title)
     campaign = data.guarded_campaign()
     today = data.today()
     campaign_header(campaign, today)
@@ -181,7 +183,7 @@ def graduate_start(title: str, page: str) -> tuple[dict[str, Any], date, User, d
     user = require(page)
     campaign, today = page_head(title)
     if flash := st.session_state.pop(_FLASH, None):
-        st.success(flash, icon="✅")
+        st.success(flash, icon="✅")  # text: ours (the page's own message)
     record = data.my_record(user.student_id)
     if record is None:
         st.warning("名单中没有你的学号（或你的账号没有对应学号），请联系学院核对名单。")
@@ -196,7 +198,7 @@ def save(action: Callable[[], Any], done: str, unchanged: str | None = None) -> 
     try:
         result = action()
     except StoreError as exc:
-        st.error(str(exc), icon="⛔")
+        st.error(plain(str(exc)), icon="⛔")
         return
     st.session_state[_FLASH] = unchanged if result is None and unchanged else done
     st.rerun()
@@ -262,9 +264,9 @@ def my_status(g: dict[str, Any], campaign: dict[str, Any], today: date) -> None:
         cards[1].metric("距登记截止", f"{step.days_left} 天" if step.days_left >= 0 else "已截止")
         cards[2].metric("档案登记版本", f"第 {g['revision_no']} 版" if g["revision_no"] else "未提交")
         if step.return_reason:
-            st.error(f"退回原因：{step.return_reason}", icon="↩️")
+            st.error(f"退回原因：{plain(step.return_reason)}", icon="↩️")
         st.markdown(f"**下一步：** {step.next_step}")
         if step.page:
             script, label = page_of(step.page)
-            st.page_link(script, label=f"去{label}", icon="👉")
+            st.page_link(script, label=f"去{label}", icon="👉")  # text: ours (app.ENTRIES titles)
         st.caption(step.deadline_note)

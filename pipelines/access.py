@@ -51,7 +51,8 @@ EXPORTS: dict[str, frozenset[str]] = {
     "weekly": STAFF,
     "brief": STAFF,
     "registrations": REVIEWERS,  # one row per graduate (masked)
-    "import_refusals": ADMINS,  # the refused rows of an import, values as the file had them
+    "import_refusals": ADMINS,
+    "activation_codes": ADMINS,  # one-time codes for graduates: the office hands them to advisors  # the refused rows of an import, values as the file had them
 }
 # Changes to the roster, registrations and campaign settings: the office only.
 IMPORTERS = ADMINS

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines import (
     accounts,
+    activation,
     brief_pdf,
     campaigns,
     config,
@@ -336,8 +337,13 @@ def cmd_graduate(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     store = _store(args)
-    with store.reading(SYSTEM) as reader:
-        verdict = reports.verify_any(reader, args.name, args.number)
+    from pipelines import lookups
+
+    answer = lookups.look_up(store, args.name, args.number, f"cli:{os.environ.get('USER', '')}")
+    if answer.verdict is None:
+        print(f"查询过于频繁，请 {answer.wait_minutes} 分钟后再试")
+        return 1
+    verdict = answer.verdict
     if not verdict.found:
         print("未找到：姓名、核验编号或转递编号不正确")
         return 1
@@ -379,11 +385,13 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
     return first
 
 
+NO_GRADUATE_PASSWORDS = ("毕业生账号不设统一或由就业处指定的初始密码（任何知道学号和这个密码的人都能抢先登录）："
+                         "请用 dangan user add-graduates --out 激活码.pdf 生成每人一个的一次性激活码，交班主任分发")
+
+
 def cmd_user(args: argparse.Namespace) -> int:
-    if args.passwords and args.action != "add-graduates":
-        raise ValueError("--passwords 只用于 user add-graduates")
-    if args.passwords and (args.password_stdin or args.college or args.cohort):
-        raise ValueError("--passwords 按文件逐人设置初始密码，不能与 --password-stdin、--college、--cohort 同时使用")
+    if args.passwords or (args.action == "add-graduates" and args.password_stdin):
+        raise ValueError(NO_GRADUATE_PASSWORDS)
     store = _store(args)
     actor = _actor(args, store)
     if args.action == "list":
@@ -393,22 +401,22 @@ def cmd_user(args: argparse.Namespace) -> int:
              "是" if r["must_change_password"] else "", f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else ""]
             for r in rows]))
         return 0
-    if args.action == "add-graduates" and args.passwords:
-        done = accounts.initial_passwords(store, actor, args.passwords, progress=Progress("计算密码哈希"))
-        print(done.summary())
-        return 0
     if args.action == "add-graduates":
-        added = accounts.add_graduates(store, actor, _password(args, "初始密码"), cohort=args.cohort,
-                                       college=args.college[0] if args.college else None, oidc=args.oidc)
-        print(f"已为 {added:,} 名毕业生开通账号（用户名为学号，首次登录须修改密码"
-              + ("；可用学号对应的统一身份认证登录" if args.oidc else "") + "）" if added
-              else "名单中的毕业生都已有账号，未做改动")
-        return 0
+        return _graduate_codes(store, actor, args)
     if not args.username:
         raise ValueError("须用 --username 指定用户名")
     if args.action == "add":
         if not args.role:
             raise ValueError("须用 --role 指定角色：" + "、".join(f"{k}（{v}）" for k, v in accounts.ROLES.items()))
+        if args.role == "graduate":
+            if args.password_stdin:
+                raise ValueError(NO_GRADUATE_PASSWORDS)
+            issued = activation.issue_codes(store, actor, student_id=args.student or args.username)
+            if not issued:
+                raise ValueError(f"学号 {args.student or args.username} 已有激活过的账号，或不在名单中")
+            print(f"已开通毕业生账号 {issued[0].student_id}；激活码 {activation.shown(issued[0].code)}"
+                  f"（{issued[0].expires_at:%Y-%m-%d} 前有效，只能用一次，请交本人）")
+            return 0
         user = accounts.add_user(store, actor, args.username, args.role, _password(args, "初始密码"),
                                  display_name=args.display_name, colleges=args.college, student_id=args.student,
                                  must_change_password=not args.no_change_required)
@@ -424,8 +432,34 @@ def cmd_user(args: argparse.Namespace) -> int:
         scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
         print(f"已修改 {user.username}：{accounts.ROLES[user.role]}{scope}" + ("（已停用）" if disabled else ""))
         return 0
+    with store.reading(actor) as reader:
+        found = reader.one("user_by_name", username=args.username)
+    if found is not None and found["role"] == "graduate":
+        code = activation.reissue(store, actor, args.username)
+        print(f"已为毕业生 {args.username} 生成新的激活码 {activation.shown(code.code)}（{code.expires_at:%Y-%m-%d} 前有效，"
+              "原密码和旧激活码已失效），请交本人")
+        return 0
     accounts.reset_password(store, actor, args.username, _password(args, "新密码"))
     print(f"已重置 {args.username} 的密码（并解除锁定）；下次登录须修改密码")
+    return 0
+
+
+def _graduate_codes(store: Store, actor: Actor, args: argparse.Namespace) -> int:
+    """`user add-graduates`: accounts for the scope's graduates, one-time codes on a sheet per class."""
+    if not args.out:
+        raise ValueError("须用 --out 指定激活码单：.pdf（每班一页，交班主任分发）或 .xlsx")
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "xlsx"):
+        raise ValueError(f"--out 须是 .pdf 或 .xlsx，而不是“{out.suffix or '（无扩展名）'}”")
+    issued = activation.issue_codes(store, actor, cohort=args.cohort, college=args.college[0] if args.college else None,
+                                    class_name=args.class_name, oidc=args.oidc)
+    if not issued:
+        print("范围内的毕业生都已激活账号，未生成激活码")
+        return 0
+    data, _rows = activation.codes_file(store, actor, issued, fmt, out.name)
+    out.write_bytes(data)
+    print(f"{activation.summary(issued)}；已写入 {out}（已记入审计日志）。文件含激活码，分发后请删除")
     return 0
 
 
@@ -592,8 +626,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name", help="姓名")
     p.add_argument("--student", help="毕业生账号对应的学号")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（脚本用），否则提示输入")
-    p.add_argument("--passwords", metavar="FILE",
-                   help="add-graduates：按文件（xlsx/csv，列：学号、初始密码）逐人设置初始密码，代替统一的初始密码")
+    p.add_argument("--passwords", metavar="FILE", help=argparse.SUPPRESS)  # removed (#15): refused with the reason
+    p.add_argument("--class", dest="class_name", help="add-graduates：只为该班级生成激活码")
+    p.add_argument("--out", help="add-graduates：激活码单 FILE.pdf（每班一页）或 FILE.xlsx")
     p.add_argument("--no-change-required", action="store_true", help="首次登录不要求修改密码")
     p.add_argument("--oidc", action="store_true",
                    help="add-graduates：新账号对应到以学号为标识的统一身份认证账号（学校统一身份认证以学号登录时）")
@@ -609,7 +644,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Files this command writes (exports, unmasked ones included; refused rows; the PDFs) are
+# readable by their owner and group only, and so is what the dashboard it starts writes.
+UMASK = 0o027
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(UMASK)
     args = build_parser().parse_args(argv)
     args.db = getattr(args, "db", None)
     args.today = getattr(args, "today", None)

@@ -153,9 +153,4 @@ REGISTRATIONS = Layout("registrations", "档案信息登记", (
 ), one_of=(("address", "province"),), groups=(
     "档案转递单位", "档案转寄单位", "档案接收单位", "档案转递信息", "档案转寄信息", "档案转递单位地址", "档案转寄地址"))
 
-PASSWORDS = Layout("passwords", "初始密码", (
-    Field("student_id", ("学号", "student_id", "账号", "用户名"), required=True),
-    Field("password", ("初始密码", "密码", "password"), required=True),
-))
-
 LAYOUTS: dict[str, Layout] = {layout.key: layout for layout in (ROSTER, DESTINATIONS, REGISTRATIONS)}

@@ -13,6 +13,7 @@ ENV_LOCK_WAIT = "DANGAN_LOCK_WAIT"  # seconds a command waits for the store befo
 ENV_PASSWORD = "DANGAN_PASSWORD"  # the password of `dangan --as USER` (else a prompt)
 ENV_IDLE = "DANGAN_IDLE_MINUTES"  # a dashboard session idle this long logs out
 ENV_OIDC_CLAIM = "DANGAN_OIDC_CLAIM"  # the 统一身份认证 claim matched to users.oidc_subject
+ENV_MIN_CELL = "DANGAN_MIN_CELL"  # aggregate-only roles see no cell of fewer graduates than this
 
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -75,3 +76,13 @@ def import_limits() -> dict[str, int | None]:
         if found[key] <= 0:  # type: ignore[operator]
             raise ValueError(f"环境变量 {name} 应为正整数")
     return found
+
+
+def min_cell() -> int:
+    """The smallest group an aggregate-only role (analyst) sees counted (default 5)."""
+    text = os.environ.get(ENV_MIN_CELL, "5").strip()
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"环境变量 {ENV_MIN_CELL} 应为整数，而不是“{text}”") from None
+    return max(value, 1)

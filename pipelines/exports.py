@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import polars as pl
 import xlsxwriter
 
-from pipelines import columns, identity, progress, statistics, text
+from pipelines import columns, progress, statistics, text
 from pipelines.access import require, require_export
 from pipelines.filters import Filters
-from pipelines.privacy import REVEALERS, search_audit
+from pipelines.privacy import REVEALERS, masked_frame, search_audit
 from pipelines.store import Actor, Reader, Store, StoreError
 
 CHASE_COLUMNS = {
@@ -169,9 +169,7 @@ def review_results(results: pl.DataFrame, *, unmasked: bool = False) -> pl.DataF
     """`sql/queries/review_results.sql` rows under the registrations import's own headers, the
     contact phone and detailed address masked unless `unmasked`."""
     if not unmasked:
-        results = results.with_columns(
-            pl.col("phone").map_elements(identity.mask_phone, return_dtype=pl.String),
-            pl.col("address_detail").map_elements(identity.mask_address, return_dtype=pl.String))
+        results = masked_frame(results)
     return results.rename({c: columns.REGISTRATIONS.by_key[c].label for c in results.columns})
 
 

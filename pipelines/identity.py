@@ -97,22 +97,39 @@ def postcode_problem(postcode: str) -> str | None:
     return "邮编应为 6 位数字"
 
 
+# Every mask dangan writes holds this run of stars: it is what the import's guard recognises
+# (`is_masked`), so a masked export can never be carried back over real values.
+MASK = "****"
+
+
+def is_masked(value: str) -> bool:
+    """Whether a value looks like one of dangan's masks, or an older export's (`建设路667*`):
+    a star has no place in an ID, a phone or an address."""
+    return "*" in value
+
+
 def mask_id_number(id_number: str) -> str:
     """`3601**********123X`: first 4 and last 4 characters shown."""
     if len(id_number) <= 8:
-        return "*" * len(id_number)
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+        return MASK if id_number else ""
+    return id_number[:4] + "*" * max(len(id_number) - 8, len(MASK)) + id_number[-4:]
 
 
 def mask_phone(phone: str) -> str:
-    """`138****5678`: first 3 and last 4 digits shown."""
+    """`138****5678`: first 3 and last 4 digits shown (never the whole number)."""
     if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+        return MASK if phone else ""
+    return phone[:3] + "*" * max(len(phone) - 7, len(MASK)) + phone[-4:]
 
 
 def mask_address(address: str) -> str:
-    """Keep the first 6 characters (province/city), hide the detailed part."""
-    if len(address) <= 6:
-        return address
-    return address[:6] + "*" * min(len(address) - 6, 8)
+    """The detailed address without anything that finds the door: at most the first three
+    characters before any digit or space (`建设路****`), never a house, building or room number."""
+    if not address:
+        return ""
+    head = ""
+    for ch in address.strip():
+        if ch.isdigit() or ch.isspace() or len(head) == 3:
+            break
+        head += ch
+    return head + MASK

@@ -8,13 +8,42 @@ college's graduates).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from pipelines import access
+import polars as pl
+
+from pipelines import access, identity
 from pipelines.store import Actor, Store, StoreError, Writer
 
 REVEALERS = frozenset({"system", "admin", "school_reviewer", "college_reviewer"})
 AUDITORS = frozenset({"system", "admin"})
+
+# The one disclosure rule: every sensitive field, by the name it has in query rows, and its mask.
+# Pages, exports and PDFs show a row through `masked` / `masked_frame`; the unmasked value only
+# through `reveal` (audited) or the review pane's audited view.
+DISCLOSURE: dict[str, Callable[[str], str]] = {
+    "id_number": identity.mask_id_number,
+    "phone": identity.mask_phone,  # the graduate's mobile, or (in a registration row) the unit's phone
+    "unit_phone": identity.mask_phone,
+    "address_detail": identity.mask_address,
+    "hukou_address": identity.mask_address,
+}
+
+
+# What a reveal shows (sql/queries/personal_data_of.sql), as recorded in its audit row.
+REVEALED_FIELDS = ["address_detail", "hukou_address", "id_number", "phone", "unit_phone"]
+
+
+def masked(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a row with every sensitive field it has masked."""
+    return {k: (DISCLOSURE[k](v) if k in DISCLOSURE and isinstance(v, str) else v) for k, v in row.items()}
+
+
+def masked_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """`masked` for every row of a frame (exports)."""
+    return frame.with_columns(pl.col(c).map_elements(DISCLOSURE[c], return_dtype=pl.String)
+                              for c in frame.columns if c in DISCLOSURE)
 
 
 class PrivacyRefused(StoreError):
@@ -22,7 +51,9 @@ class PrivacyRefused(StoreError):
 
 
 def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
-    """The unmasked 身份证号 and phone of one graduate, after recording the reveal."""
+    """One graduate's unmasked sensitive fields (every field of DISCLOSURE their record has:
+    身份证号, mobile, the current registration's unit phone and address, the hukou address),
+    after recording the reveal."""
     access.require(store, actor, REVEALERS, "reveal", student_id, "你的角色不能查看完整个人信息", PrivacyRefused)
 
     def work(writer: Writer) -> dict[str, Any] | None:
@@ -30,7 +61,7 @@ def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
         writer.touched_students = []
         writer.audit_target = student_id
         # a refused attempt is recorded too (the transaction commits either way)
-        writer.audit_detail = {"fields": ["id_number", "phone"], "outcome": "shown" if found else "refused"}
+        writer.audit_detail = {"fields": REVEALED_FIELDS, "outcome": "shown" if found else "refused"}
         return found
 
     found = store.transaction(actor, "reveal", work, student_id)

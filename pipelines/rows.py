@@ -159,8 +159,8 @@ def _province(value: Any) -> str:
 def _not_masked(value: Any) -> Any:
     """A masked export (`138****5678`, `南昌市红谷滩区********`) carried back into an import
     would overwrite real values with stars: refuse it."""
-    if isinstance(value, str) and "***" in value:
-        raise ValueError("是脱敏后的值（含 ***）：脱敏导出的文件不能再导入，请导出完整信息（须有权限并记入审计）后再导入")
+    if isinstance(value, str) and identity.is_masked(value):
+        raise ValueError("是脱敏后的值（含 *）：脱敏导出的文件不能再导入，请导出完整信息（须有权限并记入审计）后再导入")
     return value
 
 

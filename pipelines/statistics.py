@@ -9,9 +9,9 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import codes, transfer_types, workflow
+from pipelines import access, codes, config, transfer_types, workflow
 from pipelines.filters import Filters
-from pipelines.store import Actor, Reader, Store, Writer
+from pipelines.store import AGGREGATE_ONLY, Actor, Reader, Store, Writer
 
 DIMENSIONS = {
     "college": "学院", "major": "专业", "class": "班级", "transfer_type": "转递类型",
@@ -66,9 +66,67 @@ def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def pivot_rows(reader: Reader, cohort: int, filters: Filters, rows: str, columns: str = NONE) -> pl.DataFrame:
-    """Long form: one row per (row_key, column_key) with every count and rate, labelled."""
-    found = reader.query("stats_pivot", cohort=cohort, rows=rows, columns=columns, **filters.params())
-    return labelled(found, rows, columns)
+    """Long form: one row per (row_key, column_key) with every count and rate, labelled. For a
+    role that sees aggregates only, cells of fewer than `config.min_cell()` graduates are
+    suppressed (`suppress_small`)."""
+    found = labelled(reader.query("stats_pivot", cohort=cohort, rows=rows, columns=columns, **filters.params()),
+                     rows, columns)
+    return suppress_small(found, config.min_cell()) if reader.actor.role in AGGREGATE_ONLY else found
+
+
+MEASURE_COLUMNS = list(dict.fromkeys([*COUNTS, "placed", *PLACEMENT, *RATES, "approved_rate"]))
+
+
+def for_viewer(long: pl.DataFrame, role: str, row_key: str = "row_key",
+               column_key: str | None = "column_key") -> pl.DataFrame:
+    """A table of counts as `role` may see it: small cells suppressed for aggregate-only roles."""
+    return suppress_small(long, config.min_cell(), row_key, column_key) if role in AGGREGATE_ONLY else long
+
+
+SUPPRESSION_NOTE = ("为保护个人信息，分析员看不到少于 {k} 人的格子：这些格子（以及为防止用合计反推而一并隐藏的格子）显示为空，"
+                    "合计仍是真实人数。")
+
+
+def suppress_small(long: pl.DataFrame, k: int, row_key: str = "row_key", column_key: str | None = "column_key"
+                   ) -> pl.DataFrame:
+    """Hide every measure of a cell with fewer than `k` graduates (but some), so that an
+    aggregate can no longer single out a person ("山西省: 1 graduate, not placed"); and, where a
+    row or a column then has exactly one hidden cell, the next smallest as well, so that a total
+    minus the others cannot give it back. The true values stay in `_true_<measure>` columns for
+    totals (which stay right); `suppressed` says which cells are hidden."""
+    keys = [c for c in (row_key, column_key) if c and c in long.columns]
+    hidden = long.with_columns(((pl.col("graduates") > 0) & (pl.col("graduates") < k)).alias("suppressed"))
+    for _ in range(10):
+        before = int(hidden["suppressed"].sum())
+        for key in keys:
+            group = next((c for c in keys if c != key), None)
+            if group is None:
+                lonely = hidden.with_columns(pl.lit(True).alias("_one"))
+                lonely = lonely.with_columns((pl.col("suppressed").sum().over("_one") == 1).alias("_lonely")).drop("_one")
+            else:
+                lonely = hidden.with_columns((pl.col("suppressed").sum().over(group) == 1).alias("_lonely"))
+            rank = pl.when(~pl.col("suppressed") & (pl.col("graduates") > 0)).then(pl.col("graduates"))
+            over = group if group is not None else pl.lit(True)
+            hidden = lonely.with_columns(
+                (pl.col("suppressed") | (pl.col("_lonely") & (rank == rank.min().over(over)))).alias("suppressed")
+            ).drop("_lonely")
+        if int(hidden["suppressed"].sum()) == before:
+            break
+    present = [c for c in MEASURE_COLUMNS if c in hidden.columns]
+    return hidden.with_columns(pl.col(c).alias(f"_true_{c}") for c in present).with_columns(
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in present)
+
+
+TOO_SMALL_NOTE = "所选范围不足 {k} 人：为保护个人信息，分析员看不到这样小的范围的统计，请放宽筛选条件。"
+
+
+def too_small_for(role: str, graduates: int) -> bool:
+    """Whether a whole selection is too small for an aggregate-only role to see at all."""
+    return role in AGGREGATE_ONLY and 0 < graduates < config.min_cell()
+
+
+def suppressed_any(frame: pl.DataFrame) -> bool:
+    return "suppressed" in frame.columns and bool(frame["suppressed"].any())
 
 
 def labelled(found: pl.DataFrame, rows: str, columns: str = NONE) -> pl.DataFrame:
@@ -89,7 +147,9 @@ def pivot_table(long: pl.DataFrame, rows: str, columns: str, measure: str) -> pl
     table = wide.pivot(on="column_key", index="row_key", values="value", aggregate_function="sum",
                        sort_columns=True)
     if measure not in RATES:
-        table = table.with_columns(pl.sum_horizontal(pl.exclude("row_key")).alias("合计"))
+        true = f"_true_{measure}" if f"_true_{measure}" in long.columns else measure  # totals stay right
+        totals = long.group_by("row_key").agg(pl.col(true).sum().alias("合计"))
+        table = table.join(totals, on="row_key", how="left", maintain_order="left")
     return table.rename({"row_key": name})
 
 
@@ -102,11 +162,13 @@ def breakdowns(reader: Reader, cohort: int, filters: Filters) -> dict[str, pl.Da
 
 
 def readable(long: pl.DataFrame) -> pl.DataFrame:
-    """A breakdown with Chinese headers: key, counts, placement and rates."""
+    """A breakdown with Chinese headers: key, counts, placement and rates (and, for suppressed
+    tables, which rows are hidden)."""
+    hidden = [pl.col("suppressed").alias("人数过少已隐藏")] if "suppressed" in long.columns else []
     return long.select(
         pl.col("row_key").alias("分组"), *(pl.col(c).alias(label) for c, label in COUNTS.items()),
         pl.col("placed").alias(MEASURES["placed"]), *(pl.col(c).alias(label) for c, label in PLACEMENT.items()),
-        *(pl.col(c).round(4).alias(label) for c, label in RATES.items()))
+        *(pl.col(c).round(4).alias(label) for c, label in RATES.items()), *hidden)
 
 
 # --- snapshots -----------------------------------------------------------------------------------
@@ -114,7 +176,10 @@ def readable(long: pl.DataFrame) -> pl.DataFrame:
 
 def take_snapshot(store: Store, actor: Actor) -> tuple[date, int]:
     """Store today's counts per cohort, college and transfer type, once per day: a second run
-    the same day writes nothing. Returns (the day, rows written)."""
+    the same day writes nothing. Returns (the day, rows written). Only the office (or the
+    system's cron run) takes it, and always over the whole school: a snapshot in a dean's or a
+    graduate's scope would stand for the day's school-wide history (trends, workbook, brief)."""
+    access.require(store, actor, access.ADMINS, "snapshot", None, "只有就业处（或系统定时任务）可以保存每日快照")
 
     def work(writer: Writer) -> int:
         writer.touched_students = []
@@ -135,9 +200,11 @@ def _snapshot(writer: Writer, day: date) -> int:
     """Insert `day`'s counts (as the writer's views see them now) per cohort, college and
     transfer type: the same stats_pivot the page and the exports read."""
     written = 0
-    for (cohort,) in writer.conn.execute("select distinct cohort from graduates order by 1").fetchall():
-        found = writer.query("stats_pivot", cohort=cohort, rows="college", columns="transfer_type",
-                             **Filters().params())
+    with writer.whole_school():
+        cohorts = writer.conn.execute("select distinct cohort from graduates order by 1").fetchall()
+        found_by_cohort = [(cohort, writer.query("stats_pivot", cohort=cohort, rows="college", columns="transfer_type",
+                                                 **Filters().params())) for (cohort,) in cohorts]
+    for cohort, found in found_by_cohort:
         rows = with_rates(found).select(
             pl.lit(day).alias("snapshot_day"), pl.lit(cohort).alias("cohort"), pl.col("row_key").alias("college_name"),
             pl.col("column_key").fill_null("").alias("transfer_type"), *COUNTS, "placed",

@@ -45,11 +45,11 @@ WaitCallback = Callable[[str], None]
 _INSERTABLE = {
     "campaigns", "colleges", "graduates", "destinations", "registrations", "reviews",
     "hukou_registrations", "confirmations", "verification_reports", "registration_proofs",
-    "import_batches", "audit_log", "users", "stage_snapshots",
+    "import_batches", "audit_log", "users", "stage_snapshots", "activation_codes",
 }
 _SEQUENCES = {
     "destination_ids", "registration_ids", "review_ids", "batch_ids", "audit_ids",
-    "hukou_ids", "confirmation_ids", "report_ids", "proof_ids", "user_ids",
+    "hukou_ids", "confirmation_ids", "report_ids", "proof_ids", "user_ids", "activation_ids",
 }
 
 
@@ -123,7 +123,7 @@ def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | No
 
 @contextlib.contextmanager
 def _held(path: Path, exclusive: bool, deadline: float, on_wait: WaitCallback | None) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         _flock(fd, exclusive, deadline, on_wait)
         yield
@@ -378,6 +378,17 @@ class Writer(Reader):
     def _rescope(self) -> None:
         _set_scope(self.conn, self.actor)
 
+    @contextlib.contextmanager
+    def whole_school(self) -> Iterator[None]:
+        """See every graduate while inside, whatever the actor's scope: for the writes that
+        store aggregates (the daily snapshot), which must never be one college's or one
+        graduate's view. Who may make such a write is the caller's check."""
+        _set_scope(self.conn, SYSTEM)
+        try:
+            yield
+        finally:
+            self._rescope()
+
     def set_setting(self, key: str, value: str) -> None:
         self.conn.execute(
             "insert or replace into settings (key, value) values (?, ?)", [key, value]
@@ -424,6 +435,16 @@ class Store:
                 yield conn
             finally:
                 conn.close()
+                if write:
+                    self._keep_private()
+
+    def _keep_private(self) -> None:
+        """The store holds personal data: its files are the owner's alone (0600), whatever the
+        umask that created them (DuckDB creates the file and its WAL with the default)."""
+        for path in (self.path, self.path.with_name(self.path.name + ".wal"), self._lock_path, self._turnstile_path):
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                if path.stat().st_mode & 0o077:
+                    os.chmod(path, 0o600)
 
     def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         told = False

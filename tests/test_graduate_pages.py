@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import accounts, reviews, workflow
+from pipelines import accounts, activation, reviews, workflow
 from pipelines.store import SYSTEM, Store
 from tests import apptest
 from tests.apptest import open_page, sql
@@ -209,17 +209,16 @@ def test_staff_cannot_open_a_graduates_forms(demo_store: Store) -> None:
         assert apptest.refused_page(apptest.page_alone(script, "admin")), script
 
 
-def test_a_graduate_logs_in_with_the_schools_identity_and_is_not_asked_for_the_initial_password(
+def test_a_graduate_logs_in_with_the_schools_identity_without_an_activation_code(
         demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard import auth
 
-    accounts.add_graduates(demo_store, SYSTEM, "first1234", oidc=True)
-    (student,), = sql(demo_store, "select min(username) from users where role = 'graduate' and must_change_password "
+    activation.issue_codes(demo_store, SYSTEM, oidc=True)
+    (student,), = sql(demo_store, "select min(username) from users where role = 'graduate' and password_hash is null "
                                   "and oidc_subject = username")
     monkeypatch.setattr(auth, "oidc_configured", lambda: True)
     monkeypatch.setattr(auth, "_oidc_subject", lambda: student)
     app = open_page(None, user=None)
     assert app.title[0].value == "我的登记" and app.header[0].value.endswith(f"（{student}）")
-    monkeypatch.setattr(auth, "oidc_configured", lambda: False)
-    by_password = open_page(None, student)  # the same account by its initial password must change it
-    assert by_password.title[0].value == "首次登录：请修改密码"
+    with pytest.raises(accounts.LoginRefused):  # no password opens it until the graduate activates it
+        accounts.login(demo_store, student, "", client="t")

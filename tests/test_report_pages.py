@@ -40,7 +40,7 @@ def test_a_class_batch_is_issued_downloadable_and_not_duplicated(demo_store: Sto
     issued_now = sql(demo_store, "select count(*) from verification_reports")[0][0] - before
     assert f"共 {confirmed} 份" in summary and f"新生成 {issued_now} 份" in summary and issued_now > 0
     download = app.get("download_button")
-    assert download and f"核验报告_{class_name}_档案信息核验.pdf" in str(download[0].proto)
+    assert download and f"核验报告_{class_name}_档案信息核验.pdf" in str(download[0].proto).replace("\\", "")
     # every confirmed graduate of the class now has an archive report in force
     assert sql(demo_store, "select count(*) from graduate_stages where class_name = ? and is_confirmed and not is_verified",
                [class_name]) == [(0,)]
@@ -76,18 +76,6 @@ def test_the_public_lookup_answers_valid_or_not_found_and_limits_attempts(demo_s
     for _ in range(8):  # 10 look-ups in 10 minutes per client; this AppTest is one client
         app.button[0].click().run()
     assert any("查询过于频繁" in e.value for e in app.error), [e.value for e in app.error]
-
-
-def test_the_ratelimit_forgets_after_its_window() -> None:
-    from pipelines.ratelimit import RateLimit
-
-    now = [0.0]
-    limit = RateLimit(2, 60, clock=lambda: now[0])
-    assert limit.allow("a")[0] and limit.allow("a")[0]
-    allowed, wait = limit.allow("a")
-    assert not allowed and wait == 60 and limit.allow("b")[0]
-    now[0] = 60.5
-    assert limit.allow("a")[0]
 
 
 def test_pdftotext_is_available_for_the_report_tests() -> None:

@@ -31,7 +31,7 @@ for kind in kinds:
         number = report["report_number"] if report and report["report_status"] == "active" else None
         until = report["valid_until"] if report else None
         status = verification.STATUS_LABELS[report["report_status"]] if report else verification.STATUS_LABELS["unset"]
-        st.markdown(f"- 核验编号：{f'`{number}`' if number else '暂未生成核验编号'}\n"
+        st.markdown(f"- 核验编号：{widgets.plain(number) if number else '暂未生成核验编号'}\n"
                     f"- 有效期至：{f'{until:%Y-%m-%d} 23:59:59' if until else '暂无'}\n"
                     f"- 核验状态：**{status}**")
         if report is None or report["report_status"] == "unset":
@@ -58,4 +58,4 @@ if older.height:
     with st.expander(f"以往的核验报告（{older.height} 份）"):
         for r in older.iter_rows(named=True):
             state = verification.STATUS_LABELS[r["report_status"]] if r["is_confirmation_current"] else "已失效（信息已变更）"
-            st.markdown(f"- {verification.KIND_LABELS[r['kind']]} `{r['report_number']}` · {state}")
+            st.markdown(f"- {verification.KIND_LABELS[r['kind']]} {widgets.plain(r['report_number'])} · {state}")

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import access, workflow
+from pipelines import access, config, statistics, workflow
 
 PAGE_SIZE = 50
 RANKING = {
@@ -25,14 +25,14 @@ if current.college is None or current.college not in colleges:
     st.title("学院 / 班级")
     widgets.campaign_header(campaign, today)
     if current.college is not None:
-        st.warning(f"没有找到学院“{current.college}”，请从下面选择。")
+        st.warning(f"没有找到学院“{widgets.plain(current.college)}”，请从下面选择。")
     st.write("选择一个学院：")
     columns = st.columns(4)
     for i, name in enumerate(colleges):
-        columns[i % 4].page_link("screens/college.py", label=name, icon="🏫", query_params={"college": name})
+        columns[i % 4].page_link("screens/college.py", label=widgets.plain(name), icon="🏫", query_params={"college": name})
     st.stop()
 
-st.title(current.class_name or current.college)
+st.title(widgets.plain(current.class_name or current.college))
 widgets.campaign_header(campaign, today, subtitle=current.college if current.class_name else "")
 filters = widgets.filter_bar(cohort, fixed_college=True)
 totals = data.query("stats_by", by="school", cohort=cohort, filters=filters)
@@ -44,8 +44,11 @@ widgets.kpi_cards(totals.row(0, named=True), before.row(0, named=True) if before
 
 
 def ranking(by: str, label: str) -> None:
-    ranked = data.query("stats_by", by=by, cohort=cohort, filters=filters).sort(
-        ["registered_rate", "approved_rate"], descending=True)
+    ranked = statistics.for_viewer(data.query("stats_by", by=by, cohort=cohort, filters=filters), user.role,
+                                   row_key="key", column_key=None).sort(["registered_rate", "approved_rate"],
+                                                                        descending=True, nulls_last=True)
+    if statistics.suppressed_any(ranked):
+        st.info(statistics.SUPPRESSION_NOTE.format(k=config.min_cell()), icon="🔒")
     names = {**{k: v for k, v in RANKING.items() if v}, "key": label}
     selection = st.dataframe(
         ranked.select(list(RANKING)).rename(names), hide_index=True, width="stretch",

@@ -33,7 +33,7 @@ if g["is_hukou_at_school"] is not False:
                   + (g["hukou_address"] or "")}
     elif g["is_hukou_at_school"]:
         shown["户口迁移"] = "（未登记）"
-st.table(shown)
+widgets.text_table(shown)
 if g["approved_at"] is not None:
     st.caption(f"以上档案信息于 {g['approved_at']:%Y年%m月%d日} 通过学校审核，请根据实际情况认真核对确认。")
 
@@ -48,7 +48,7 @@ if selfservice.latest_answer_needs_update(history):
     st.warning(f"你于 {history[0]['confirmed_at']:%Y-%m-%d %H:%M} 选择了“信息有误，需要更新后确认”。"
                "请更新有误的信息（档案信息修改后须重新审核），然后回到本页确认。", icon="✏️")
 for why, page in missing:
-    st.page_link(widgets.page_of(page)[0], label=f"确认前：{why}", icon="👉")
+    st.page_link(widgets.page_of(page)[0], label=f"确认前：{widgets.plain(why)}", icon="👉")
 
 answer = st.radio("* 请确认你的去向登记信息", list(reports.ANSWERS), index=None, format_func=reports.ANSWERS.get,
                   key="cf_answer")

@@ -15,7 +15,8 @@ if current is None:
     st.info("你还没有填报毕业去向。", icon="ℹ️")
 else:
     where = "，".join(v for v in (g["employer_name"], g["employer_location"]) if v)
-    st.markdown(f"当前登记：**{current} {g['destination_name'] or ''}**" + (f"（{where}）" if where else ""))
+    st.markdown(f"当前登记：**{widgets.plain(current)} {widgets.plain(g['destination_name'] or '')}**"
+                + (f"（{widgets.plain(where)}）" if where else ""))
 if g["is_confirmed"]:
     st.warning("你已确认登记去向。修改毕业去向后须重新到“去向登记确认”确认，原核验报告随之失效。", icon="⚠️")
 

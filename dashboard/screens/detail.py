@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import access, checks, divisions, identity, privacy, verification, workflow
+from pipelines import access, checks, divisions, privacy, verification, workflow
 from pipelines.reports import ANSWERS
 from pipelines.store import StoreError
 
@@ -22,13 +22,14 @@ if query:
     found = data.query("graduate_list", cohort=cohort, filters=widgets.current_filters().but(college=None),
                        search=query, limit=20, offset=0)
     if found.height == 0:
-        st.info(f"没有找到学号或姓名包含“{query}”的毕业生。")
+        st.info(f"没有找到学号或姓名包含“{widgets.plain(query)}”的毕业生。")
     else:
         total = int(found["total"][0])
         st.caption(f"找到 {total:,} 人" + ("，只显示前 20 人，请输入更多字" if total > 20 else ""))
         for row in found.iter_rows(named=True):
-            st.page_link("screens/detail.py", label=f"{row['student_id']} {row['name']} · {row['college_name']} "
-                         f"{row['class_name'] or ''} · {workflow.STAGES[row['stage']]}",
+            st.page_link("screens/detail.py", label=f"{widgets.plain(row['student_id'])} {widgets.plain(row['name'])} · "
+                         f"{widgets.plain(row['college_name'])} {widgets.plain(row['class_name'] or '')} · "
+                         f"{workflow.STAGES[row['stage']]}",
                          query_params={"student": row["student_id"]})
 
 student_id = user.student_id if mine else st.query_params.get("student")
@@ -39,10 +40,11 @@ if not student_id:
 
 detail = data.query("graduate_detail", student_id=student_id)
 if detail.height == 0:
-    st.warning(f"没有学号为 {student_id} 的毕业生（或不在你可查看的范围内）。")
+    st.warning(f"没有学号为 {widgets.plain(student_id)} 的毕业生（或不在你可查看的范围内）。")
     st.stop()
 g = detail.row(0, named=True)
-st.header(f"{g['name']}（{g['student_id']}）")
+shown_g = privacy.masked(g)  # every sensitive field masked by the one rule (pipelines/privacy.py)
+st.header(f"{widgets.plain(g['name'])}（{widgets.plain(g['student_id'])}）")
 if mine:
     widgets.my_status(g, campaign, today)
 else:
@@ -51,22 +53,25 @@ else:
 roster, destination = st.columns(2)
 with roster:
     st.subheader("名单信息")
-    st.table({
+    widgets.text_table({
         "学院": g["college_name"], "专业": g["major"] or "", "班级": g["class_name"] or "", "班主任": g["advisor"] or "",
-        "性别": g["gender"] or "", "身份证号": identity.mask_id_number(g["id_number"] or ""),
-        "手机号码": identity.mask_phone(g["phone"] or ""), "生源地": g["origin_name"] or g["origin_code"] or "",
+        "性别": g["gender"] or "", "身份证号": shown_g["id_number"] or "",
+        "手机号码": shown_g["phone"] or "", "生源地": g["origin_name"] or g["origin_code"] or "",
         "户口迁入学校": {True: "是", False: "否"}.get(g["is_hukou_at_school"], "未知（名单未提供）"), "毕业时间": str(g["graduation_date"] or ""),
     })
     st.caption("身份证号、手机号已脱敏显示。")
     shown = st.session_state.get("revealed")
     if shown and shown["student_id"] == g["student_id"]:
-        st.info(f"完整信息（本次查看已记入审计日志）：身份证号 {shown['id_number'] or '—'} · 手机号 {shown['phone'] or '—'}")
-    elif actor.role in privacy.REVEALERS and st.button("查看完整身份证号和手机号（将记入审计日志）", icon="👁️"):
+        labels = {"id_number": "身份证号", "phone": "手机号", "unit_phone": "档案转递联系电话", "address_detail": "详细地址",
+                  "hukou_address": "户口迁往详细地址"}
+        st.info("完整信息（本次查看已记入审计日志）：" + " · ".join(  # text: ours (the labels above; values plain)
+            f"{label} {widgets.plain(shown.get(key) or '—')}" for key, label in labels.items()))
+    elif actor.role in privacy.REVEALERS and st.button("查看完整身份证号、电话和地址（将记入审计日志）", icon="👁️"):
         data.release()
         try:
             st.session_state["revealed"] = privacy.reveal(data.store(), actor, g["student_id"])
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(widgets.plain(str(exc)))
         else:
             st.rerun()
 with destination:
@@ -74,7 +79,7 @@ with destination:
     if g["destination_code"] is None:
         st.info("尚未填报毕业去向。")
     else:
-        st.table({"去向": f"{g['destination_code']} {g['destination_name'] or ''}",
+        widgets.text_table({"去向": f"{g['destination_code']} {g['destination_name'] or ''}",
                   "单位/学校": g["employer_name"] or "", "所在地": g["employer_location"] or ""})
 
 st.subheader("当前档案登记")
@@ -82,17 +87,18 @@ if g["registration_id"] is None:
     st.warning("尚未提交档案信息登记。")
 else:
     status = workflow.STATUS_LABELS[g["status"]]
-    st.markdown(f"第 {g['revision_no']} 版 · {g['transfer_type_label']} · **{status}** · 提交于 {g['submitted_at']:%Y-%m-%d %H:%M}")
+    st.markdown(f"第 {g['revision_no']:d} 版 · {widgets.plain(g['transfer_type_label'])} · **{status}** · "
+                f"提交于 {g['submitted_at']:%Y-%m-%d %H:%M}")
     if g["status"] in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL) and access.may_open(user.role, "review"):
         st.page_link("screens/review.py", label=f"去审核这一版（{workflow.STATUS_LABELS[g['status']]}）", icon="📝",
                      query_params={"item": str(g["registration_id"])})
     if g["return_reason"] and g["status"] == workflow.RETURNED:
-        st.warning(f"退回原因：{g['return_reason']}", icon="↩️")
-    st.table({
+        st.warning(f"退回原因：{widgets.plain(g['return_reason'])}", icon="↩️")
+    widgets.text_table({
         "转递编号": g["transfer_number"] or "（尚无：全国系统导出的转递编号导入后显示）",
         "档案转递单位名称": g["unit_name"], "地址": divisions.address_text(g["province"], g["city"], g["district"]),
-        "详细地址": identity.mask_address(g["address_detail"]), "邮编": g["postcode"], "联系人/部门": g["contact"],
-        "联系电话": g["unit_phone"], "情况说明": g["note"], "证明材料": f"{g['proof_count']} 张",
+        "详细地址": shown_g["address_detail"] or "", "邮编": g["postcode"], "联系人/部门": g["contact"],
+        "联系电话": shown_g["unit_phone"] or "", "情况说明": g["note"], "证明材料": f"{g['proof_count']} 张",
     })
     if g["flags"]:
         st.markdown("**退档风险提示**")
@@ -130,9 +136,9 @@ with left:
     if confirmations.height == 0:
         st.caption("尚未确认。")
     for row in confirmations.iter_rows(named=True):
-        answer = ANSWERS.get(row["answer"], row["answer"])
+        answer = ANSWERS.get(row["answer"], "")
         state = "有效" if row["is_in_force"] else "已失效（之后信息有变更或有新的确认）"
-        st.markdown(f"- {row['confirmed_at']:%Y-%m-%d %H:%M} · {answer} · {state}")
+        st.markdown(f"- {row['confirmed_at']:%Y-%m-%d %H:%M} · {answer} · {state}")  # text: ours (ANSWERS)
 with right:
     st.subheader("核验报告")
     reports = data.query("reports_of", student_id=student_id)
@@ -141,5 +147,5 @@ with right:
     for row in reports.iter_rows(named=True):
         until = f"有效期至 {row['valid_until']:%Y-%m-%d}" if row["valid_until"] else "未设置有效期"
         void = "" if row["is_confirmation_current"] else "（确认已失效，需重新确认后再核验）"
-        st.markdown(f"- {verification.KIND_LABELS[row['kind']]} · `{row['report_number']}` · "
+        st.markdown(f"- {verification.KIND_LABELS[row['kind']]} · {widgets.plain(row['report_number'])} · "
                     f"{verification.STATUS_LABELS[row['report_status']]} · {until}{void}")

@@ -115,12 +115,12 @@ def _result(result: imports.ImportResult) -> None:
     for column, (label, value) in zip(cards, [("读取行数", result.rows_read), ("新增", result.inserted),
                                               ("更新", result.updated), ("未变", result.unchanged),
                                               ("拒绝", result.refused)], strict=True):
-        column.metric(label, f"{value:,}", border=True)
-    where = f"（工作表“{widgets.plain(result.sheet)}”）" if result.sheet and result.sheet != "CSV" else ""
-    st.caption(f"{widgets.plain(result.file)}{where} · {imports.KINDS[result.kind].label}"
-               + ("" if result.dry_run else f" · 导入批次 {result.batch_id}"))
+        column.metric(label, f"{value:,}", border=True)  # text: ours
+    where = f"（工作表“{result.sheet}”）" if result.sheet and result.sheet != "CSV" else ""
+    st.caption(f"{widgets.plain(result.file)}{widgets.plain(where)} · {imports.KINDS[result.kind].label}"
+               + ("" if result.dry_run else f" · 导入批次 {result.batch_id:d}"))
     st.markdown("**列的对应**")
-    st.table(pl.DataFrame({"文件中的表头": [h for h, _ in result.mapping], "导入为": [f for _, f in result.mapping]}))
+    widgets.text_table(pl.DataFrame({"文件中的表头": [h for h, _ in result.mapping], "导入为": [f for _, f in result.mapping]}))
     if result.ignored:
         st.warning("**未导入的列**（文件中有、dangan 不导入或不认识的表头；如有应导入的列，请按 README 的别名表改名后重新上传）：  \n"
                    + "、".join(widgets.plain(h) for h in result.ignored), icon="🧾")
@@ -142,7 +142,7 @@ def _refusals(errors: list[imports.RowError], source: str) -> None:
                 ("（下面显示前 1,000 处）" if shown.height > 1000 else ""))
     st.dataframe(shown.head(1000), hide_index=True, width="stretch")
     name = f"{Path(source).stem}_拒绝原因.xlsx"
-    st.download_button(f"下载全部拒绝原因（{name}）", widgets.deferred_file(exports.import_refusals_file, actor, shown, source, name),
+    st.download_button(f"下载全部拒绝原因（{widgets.plain(name)}）", widgets.deferred_file(exports.import_refusals_file, actor, shown, source, name),
                        file_name=name, icon="⬇️",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from pipelines import progress, workflow
+from pipelines import config, progress, statistics, workflow
 
 campaign, today, user = widgets.page_start("总览", "overview")
 cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
@@ -19,13 +19,19 @@ breakdowns = data.query("stats_breakdowns", cohort=cohort, filters=filters)
 
 
 def breakdown(dimension: str) -> pl.DataFrame:
-    return breakdowns.filter(pl.col("dimension") == dimension).drop("dimension")
+    found = breakdowns.filter(pl.col("dimension") == dimension).drop("dimension")
+    return found if dimension == "school" else statistics.for_viewer(found, user.role, row_key="key", column_key=None)
 
 
 now = breakdown("school")
 if now.height == 0 or now["graduates"][0] == 0:
     st.info("没有符合筛选条件的毕业生。请放宽筛选条件，或点“清除筛选”。")
     st.stop()
+if statistics.too_small_for(user.role, int(now["graduates"][0])):
+    st.info(statistics.TOO_SMALL_NOTE.format(k=config.min_cell()), icon="🔒")
+    st.stop()
+if any(statistics.suppressed_any(breakdown(d)) for d in ("college", "transfer_type", "origin_province")):
+    st.caption(statistics.SUPPRESSION_NOTE.format(k=config.min_cell()))
 before = data.query("stats_breakdowns", cohort=cohort, filters=filters, as_of=widgets.yesterday(today)).filter(
     pl.col("dimension") == "school")
 totals = now.row(0, named=True)
@@ -86,7 +92,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
 st.caption("进入学院：")
 link_columns = st.columns(4)
 for i, name in enumerate(table["学院"].to_list()):
-    link_columns[i % 4].page_link("screens/college.py", label=name, icon="🏫", query_params={"college": name})
+    link_columns[i % 4].page_link("screens/college.py", label=widgets.plain(name), icon="🏫", query_params={"college": name})
 
 st.subheader("分布")
 by_type, by_province = st.columns(2)

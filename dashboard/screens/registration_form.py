@@ -13,12 +13,12 @@ st.caption("用于登记档案转递信息。提交后等待学院、学校审�
 status = g["status"]
 
 if status in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL):
-    st.info(f"你的第 {g['revision_no']} 版登记{workflow.STATUS_LABELS[status]}，审核结束前不能修改。"
+    st.info(f"你的第 {g['revision_no']:d} 版登记{workflow.STATUS_LABELS[status]}，审核结束前不能修改。"
             "如需修改，请联系学院退回。", icon="⏳")
     st.page_link("screens/detail.py", label="查看我的登记与审核进度", icon="📋")
     st.stop()
 if status == workflow.RETURNED:
-    st.warning(f"第 {g['revision_no']} 版已被退回。退回原因：{g['return_reason'] or '（未填写）'}。"
+    st.warning(f"第 {g['revision_no']:d} 版已被退回。退回原因：{widgets.plain(g['return_reason'] or '（未填写）')}。"
                "请修改后重新提交。", icon="↩️")
 elif status == workflow.APPROVED:
     st.info("你的档案信息登记已通过审核。如信息有变更可修改后重新提交，新的一版将重新经学院、学校审核，"

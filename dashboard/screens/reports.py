@@ -46,7 +46,7 @@ if people.height > ready.height:
 fmt = st.radio("下载格式", ["pdf", "zip"], horizontal=True, key="rp_format",
                format_func=lambda f: "合并为一个 PDF（按班级、班主任排序，直接打印）" if f == "pdf" else "ZIP（每人一个 PDF）")
 scope = class_name or college
-if st.button(f"生成 {scope} 的{verification.KIND_LABELS[kind]}报告（{ready.height} 人）", type="primary",
+if st.button(f"生成 {widgets.plain(scope)} 的{verification.KIND_LABELS[kind]}报告（{ready.height} 人）", type="primary",
              disabled=ready.height == 0):
     data.release()
     bar = st.progress(0.0, text="生成核验报告……")
@@ -62,7 +62,7 @@ if st.button(f"生成 {scope} 的{verification.KIND_LABELS[kind]}报告（{ready
 
         payload = report_pdf.render(documents, step) if fmt == "pdf" else report_pdf.render_zip(documents, step)
     except (StoreError, ValueError) as exc:
-        st.error(str(exc))
+        st.error(widgets.plain(str(exc)))
         st.stop()
     bar.empty()
     new = sum(r.is_new for r in done)
@@ -71,8 +71,8 @@ if st.button(f"生成 {scope} 的{verification.KIND_LABELS[kind]}报告（{ready
                                      + (f" {len(refused)} 人未生成。" if refused else ""))
 if result := st.session_state.get("rp_result"):
     file_name, payload, fmt_done, summary = result
-    st.success(summary)
-    st.download_button(f"下载 {file_name}", payload, file_name=file_name, icon="⬇️",
+    st.success(widgets.plain(summary))
+    st.download_button(f"下载 {widgets.plain(file_name)}", payload, file_name=file_name, icon="⬇️",
                        mime="application/pdf" if fmt_done == "pdf" else "application/zip")
 
 st.subheader("关闭一份报告")
@@ -83,6 +83,6 @@ with st.form("close_report", clear_on_submit=True):
         data.release()
         try:
             reports.close(data.store(), actor, number)
-            st.success(f"已关闭 {number.strip().upper()}。")
+            st.success(f"已关闭 {widgets.plain(number.strip().upper())}。")
         except StoreError as exc:
-            st.error(str(exc))
+            st.error(widgets.plain(str(exc)))

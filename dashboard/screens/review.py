@@ -138,7 +138,7 @@ elif linked.isdigit():
     registration_id = int(linked)
 else:
     if linked:
-        st.warning(f"链接中的登记编号“{linked}”无效，已忽略。")
+        st.warning(f"链接中的登记编号“{widgets.plain(linked)}”无效，已忽略。")
     st.info("在上表中选中一条登记以查看详情并审核。")
     st.stop()
 item_rows = data.query("review_item", registration_id=registration_id, actor=actor)
@@ -153,7 +153,8 @@ if registration_id not in viewed:
     data.release()
     privacy.record_view(data.store(), actor, registration_id, item["student_id"])
     viewed.add(registration_id)
-st.subheader(f"{item['name']}（{item['student_id']}）· {item['college_name']} {item['class_name'] or ''} · 第 {item['revision_no']} 版")
+st.subheader(f"{widgets.plain(item['name'])}（{widgets.plain(item['student_id'])}）· {widgets.plain(item['college_name'])} "
+             f"{widgets.plain(item['class_name'] or '')} · 第 {item['revision_no']:d} 版")
 previous = None
 if item["revision_no"] > 1:
     before = data.query("revision_of", student_id=item["student_id"], revision_no=item["revision_no"] - 1, actor=actor)
@@ -172,24 +173,24 @@ st.dataframe(pl.DataFrame(lines), hide_index=True, width="stretch", height=36 * 
              column_config={"字段": st.column_config.TextColumn(width="small"),
                             "内容": st.column_config.TextColumn(width="large")})
 if previous is not None:
-    st.caption(f"这是重新提交的版本；上一版被退回，原因：{previous['return_reason'] or '（未填写）'}。✎ 标出改动的字段。")
-st.caption(f"提交时间 {item['submitted_at']:%Y-%m-%d %H:%M} · 生源地：{item['origin_name'] or item['origin_code'] or '—'}"
-           f" · 班主任：{item['advisor'] or '—'}")
+    st.caption(f"这是重新提交的版本；上一版被退回，原因：{widgets.plain(previous['return_reason'] or '（未填写）')}。✎ 标出改动的字段。")
+st.caption(f"提交时间 {item['submitted_at']:%Y-%m-%d %H:%M} · 生源地：{widgets.plain(item['origin_name'] or item['origin_code'] or '—')}"
+           f" · 班主任：{widgets.plain(item['advisor'] or '—')}")
 left, right = st.columns(2)
 with left:
     st.markdown("**退档风险检查**")
     if item["flags"]:
         for code in item["flags"]:
             check = checks.BY_CODE.get(code)
-            st.warning(f"**{check.title if check else code}**：{check.explanation if check else ''}", icon="⚠️")
+            st.warning(f"**{check.title if check else widgets.plain(code)}**：{check.explanation if check else ''}", icon="⚠️")
     else:
         st.success("自动检查未发现问题。", icon="✅")
 with right:
     st.markdown("**毕业去向**")
     if item["destination_code"]:
         where = " · ".join(v for v in (item["employer_name"], item["employer_location"]) if v)
-        st.write(f"{item['destination_name'] or item['destination_code']}（{item['destination_code']}）"
-                 + (f" · {where}" if where else ""))
+        st.markdown(f"{widgets.plain(item['destination_name'] or item['destination_code'])}（{widgets.plain(item['destination_code'])}）"
+                    + (f" · {widgets.plain(where)}" if where else ""))
         if mismatch := checks.destination_mismatch(item["transfer_type"], item["destination_code"]):
             st.warning(f"**去向与转递类型不符**：{mismatch}", icon="⚠️")
         else:
@@ -203,7 +204,7 @@ if proofs.height:
     for column, proof in zip(st.columns(3), proofs.iter_rows(named=True), strict=False):
         column.image(proof["content"], caption=proof["file_name"], width="stretch")
 elif item["proof_count"]:
-    st.caption(f"登记记载 {item['proof_count']} 张材料（随导入数据而来，图片在全国系统中）。")
+    st.caption(f"登记记载 {item['proof_count']:d} 张材料（随导入数据而来，图片在全国系统中）。")
 else:
     st.caption("没有上传证明材料。")
 
@@ -213,7 +214,7 @@ if item["registration_id"] != item["current_registration_id"]:
 waiting_for = workflow.PENDING_SCHOOL if level == "school" else workflow.PENDING_COLLEGE
 if item["status"] != waiting_for:
     st.info(f"这条登记当前为“{workflow.STATUS_LABELS[item['status']]}”，不在{workflow.LEVELS[level]}审核队列中。"
-            + (f"退回原因：{item['return_reason']}" if item["return_reason"] else ""))
+            + (f"退回原因：{widgets.plain(item['return_reason'])}" if item["return_reason"] else ""))
     st.stop()
 with st.form("decision", clear_on_submit=True):
     st.markdown(f"**{workflow.LEVELS[level]}审核意见**")

@@ -84,6 +84,6 @@ else:
 
     chase_list = widgets.deferred_file(exports.chase_list_file, user.actor, cohort, filters, chosen_reason,
                                        deadline, file_name)
-    st.download_button(f"下载 {scope} 催办名单（{total:,} 人，xlsx）", chase_list, file_name=file_name,
+    st.download_button(f"下载 {widgets.plain(scope)} 催办名单（{total:,} 人，xlsx）", chase_list, file_name=file_name,
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon="⬇️", help="导出将记入审计日志（范围、人数、文件摘要）。")

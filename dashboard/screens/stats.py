@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from pipelines import access, brief_pdf, exports, statistics
+from pipelines.config import min_cell as config_min_cell
 
 NO_BAR = {"displayModeBar": False}
 
@@ -24,7 +25,7 @@ pivot_tab, placement_tab, trend_tab, cohort_tab, export_tab = st.tabs(
 
 def breakdown(rows: str, columns: str = statistics.NONE) -> pl.DataFrame:
     found = data.query("stats_pivot", cohort=cohort, rows=rows, columns=columns, filters=filters)
-    return statistics.labelled(found, rows, columns)
+    return statistics.for_viewer(statistics.labelled(found, rows, columns), user.role)
 
 
 with pivot_tab:
@@ -54,12 +55,16 @@ with pivot_tab:
                                     yaxis_tickformat=".0%" if rate else ",")
                 st.plotly_chart(chart, width="stretch", config=NO_BAR)
             st.caption("比率的分母均为该组全部毕业生；比率按组内人数重新计算，不做平均。")
+            if statistics.suppressed_any(long):
+                st.info(statistics.SUPPRESSION_NOTE.format(k=config_min_cell()), icon="🔒")
 
 with placement_tab:
     whole = breakdown(statistics.NONE)
     school = whole.row(0, named=True) if whole.height else None
     if school is None:
         st.info("没有符合筛选条件的毕业生。")
+    elif school.get("suppressed"):
+        st.info(statistics.TOO_SMALL_NOTE.format(k=config_min_cell()), icon="🔒")
     else:
         cards = st.columns(6)
         cards[0].metric("毕业去向落实率", f"{school['placed_rate']:.1%}", border=True)
@@ -132,7 +137,7 @@ with export_tab:
                                   "application/vnd.apache.parquet"), strict=True):
         name = f"统计_{stamp}.{fmt}"
         column.download_button(f"分组统计（{fmt}）", deferred(exports.stats_file, cohort, filters, fmt, name),
-                               file_name=name, mime=mime, icon="⬇️")
+                               file_name=name, mime=mime, icon="⬇️")  # text: ours (the three formats)
     row = st.columns(3)
     weekly = f"进度周报_{stamp}.xlsx"
     row[0].download_button("进度周报工作簿（xlsx）", deferred(exports.weekly_workbook, cohort, weekly),

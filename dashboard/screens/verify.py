@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import secrets
-
 import streamlit as st
 
-from dashboard import data, widgets
-from pipelines import reports, verification
-from pipelines.ratelimit import RateLimit
-from pipelines.store import SYSTEM, StoreError
-
-ATTEMPTS, WINDOW_S = 10, 600  # per client: 10 look-ups in 10 minutes
-
-
-@st.cache_resource
-def _limit() -> RateLimit:
-    return RateLimit(ATTEMPTS, WINDOW_S)
-
+from dashboard import auth, data, widgets
+from pipelines import lookups, reports, verification
+from pipelines.store import StoreError
 
 st.title("核验查询")
 st.caption("供档案、户口接收单位查询毕业去向登记是否有效。请输入毕业生姓名，以及报告上的 15 位核验编号"
@@ -28,18 +16,15 @@ with st.form("verify"):
     number = st.text_input("核验编号或转递编号", value=st.query_params.get("number", ""), max_chars=40)
     asked = st.form_submit_button("查询", type="primary")
 if asked:
-    ip = st.context.ip_address  # per address; a session of its own only when there is none
-    client = ip if isinstance(ip, str) and ip else st.session_state.setdefault("client", secrets.token_hex(8))
-    allowed, wait = _limit().allow(client)
-    if not allowed:
-        st.error(f"查询过于频繁，请 {math.ceil(wait / 60)} 分钟后再试。")
-        st.stop()
-    data.release()  # one read connection at a time (see data.run_scope)
+    data.release()  # the look-up is audited: a write
     try:
-        with data.store().reading(SYSTEM) as reader:
-            verdict = reports.verify_any(reader, name, number)
-    except StoreError as exc:
-        st.error(str(exc))
+        answer = lookups.look_up(data.store(), name, number, auth.client())
+    except (StoreError, ValueError) as exc:
+        st.error(widgets.plain(str(exc)))
+        st.stop()
+    verdict = answer.verdict
+    if verdict is None:
+        st.error(f"查询过于频繁，请 {answer.wait_minutes:d} 分钟后再试。")
         st.stop()
     if not verdict.found:
         st.error("未找到：姓名、核验编号或转递编号不正确。")
