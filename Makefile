@@ -30,7 +30,7 @@ run: install $(DB)
 	$(BIN)/dangan --db $(DB) serve
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: install
 	$(BIN)/ruff check pipelines dashboard tests bench

@@ -87,8 +87,12 @@ def measure(path: Path, work: Path, decisions: int, bulk: int) -> str:
         except reviews.ReviewRefused:
             refused.append(time.perf_counter() - started)
     batch_ids = _pending(store, bulk, unflagged=True)
+    with store.reading(SYSTEM) as reader:
+        shown = reviews.as_listed(reader.conn.execute(
+            "select registration_id, student_id, revision_no from registrations where registration_id in "
+            "(select unnest(?::bigint[]))", [batch_ids]).pl())
     started = time.perf_counter()
-    batch = reviews.decide_many(store, SYSTEM, batch_ids, APPROVE)
+    batch = reviews.decide_many(store, SYSTEM, shown, APPROVE)
     bulk_seconds = time.perf_counter() - started
     with store.reading(SYSTEM) as reader:
         fresh = reader.conn.execute("select getvariable('use_stage_cache')").fetchall()[0][0]

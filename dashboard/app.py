@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, data
+from dashboard import auth, data, display
 from pipelines import access
 
 OVERVIEW = "screens/overview.py"
@@ -63,6 +63,11 @@ def main(default: str = OVERVIEW) -> None:
             keys[page.url_path] = key
         # Logged out, every page stays known (hidden) so that a shared link survives the login.
         chosen = st.navigation(pages, position="sidebar" if user else "hidden")
+        # The page's state lives in its address. A link within the same page (a college, a
+        # student in the search results) changes the query on the server only: the browser
+        # keeps the old address and sends it back with the next click, which loses the choice.
+        # Sending the query back each run keeps the address, a reload and the back button with it.
+        st.query_params.update()
         if user is None and keys.get(chosen.url_path) not in access.PUBLIC_PAGES:
             auth.login_screen()
             return
@@ -72,7 +77,7 @@ def main(default: str = OVERVIEW) -> None:
             return
         if user is not None:
             auth.sidebar(user)
-        chosen.run()
+        display.run_guarded(chosen.run, chosen.title)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -9,9 +10,18 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, data
+from dashboard import auth, data, display
 from dashboard.text import plain
-from pipelines import access, accounts, divisions, progress, selfservice, transfer_types, workflow
+from pipelines import (
+    access,
+    accounts,
+    divisions,
+    progress,
+    selfservice,
+    submissions,
+    transfer_types,
+    workflow,
+)
 from pipelines.accounts import User
 from pipelines.filters import URL_KEYS, Filters
 from pipelines.store import Actor, StoreError
@@ -30,13 +40,38 @@ def text_table(table: dict[str, Any] | pl.DataFrame) -> None:
     st.table(shown)  # text: ours (every cell went through plain)
 
 
+def selected_rows(rows: pl.DataFrame, shown: pl.DataFrame, *, id_column: str, key: str, multi: bool = False,
+                  **dataframe: Any) -> pl.DataFrame:
+    """Draw `shown` (one line per row of `rows`) as a selectable table and return the rows
+    chosen. The selection belongs to these rows by their ids: the table's key names the ids it
+    lists, so when the listing changes (rows approved, another page, a filter) no selection
+    slides onto other rows; positions outside the listing are ignored. `clear_selection(key)`
+    forgets it after an action."""
+    ids = "\x1f".join(str(v) for v in rows[id_column].to_list())
+    generation = st.session_state.get(_generation_key(key), 0)
+    table_key = f"{key}_{generation}_{hashlib.sha1(ids.encode()).hexdigest()[:16]}"
+    event = display.dataframe(shown, key=table_key, on_select="rerun",
+                         selection_mode="multi-row" if multi else "single-row", **dataframe)
+    picked = [r for r in (event.selection.rows if event and event.selection else []) if 0 <= r < rows.height]
+    return rows[picked] if picked else rows.head(0)
+
+
+def clear_selection(key: str) -> None:
+    """Forget the selection of `selected_rows(..., key=key)` (after acting on it)."""
+    st.session_state[_generation_key(key)] = st.session_state.get(_generation_key(key), 0) + 1
+
+
+def _generation_key(key: str) -> str:
+    return f"_{key}_generation"
+
+
 def current_filters() -> Filters:
     return Filters.from_query(st.query_params.to_dict())
 
 
 def _pick(label: str, options: list[str], current: str | None, labels: dict[str, str] | None = None,
-          key: str | None = None) -> str | None:
-    choices = [ALL, *options]
+          key: str | None = None, everything: bool = True) -> str | None:
+    choices = [ALL, *options] if everything else options
     if current is not None and current not in choices:
         st.warning(f"{label}“{plain(current)}”不存在（或不在你可查看的范围内），已忽略该筛选条件。")  # text: ours
     index = choices.index(current) if current in choices else 0
@@ -46,14 +81,20 @@ def _pick(label: str, options: list[str], current: str | None, labels: dict[str,
 
 
 def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
-    """The filters, kept in the URL so that a link opens the same view."""
+    """The filters, kept in the URL so that a link opens the same view. A college reviewer with
+    one college has it chosen (and offered alone): there is nothing else for them to pick."""
     current = current_filters()
     options = data.query("filter_options", cohort=cohort)
-    with st.expander("筛选", expanded=not current.is_empty() and not fixed_college, icon="🔎"):
+    colleges = options["college_name"].unique().sort().to_list()
+    own = access.own_college(data.viewer())
+    own = own if own in colleges else None
+    preset = Filters(college=own)  # what a page opens with when the URL chooses nothing
+    filter_title = "筛选" if own is None else f"筛选 · 学院：{plain(own)}"
+    with st.expander(filter_title, expanded=current not in (Filters(), preset) and not fixed_college, icon="🔎"):
         top = st.columns(4)
         with top[0]:
-            colleges = options["college_name"].unique().sort().to_list()
-            college = current.college if fixed_college else _pick("学院", colleges, current.college)
+            college = (current.college or own) if fixed_college else _pick("学院", colleges, current.college or own,
+                                                                           everything=own is None)
         majors = options.filter(pl.col("college_name") == college) if college else options
         with top[1]:
             major = _pick("专业", majors["major"].drop_nulls().unique().sort().to_list(), current.major)
@@ -72,8 +113,8 @@ def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
             date_to = st.date_input("首次提交不晚于", value=current.date_to, format="YYYY-MM-DD")
         with bottom[3]:
             st.write("")
-            if st.button("清除筛选", disabled=current.is_empty()):
-                _write_url(Filters(college=current.college if fixed_college else None))
+            if st.button("清除筛选", disabled=current in (Filters(), preset)):
+                _write_url(Filters(college=current.college if fixed_college else own))
                 st.rerun()
     chosen = Filters(college, major, class_name, transfer_type, stage,
                      date_from if isinstance(date_from, date) else None,
@@ -84,8 +125,22 @@ def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
 
 
 def _write_url(filters: Filters) -> None:
-    keep = {k: v for k, v in st.query_params.to_dict().items() if k not in URL_KEYS}
-    st.query_params.from_dict({**keep, **filters.to_query()})
+    """Put the filters in the address, key by key: the other keys (bound widgets such as a
+    search box, a student, a tab) stay as they are."""
+    values: dict[str, str | None] = {name: None for name in URL_KEYS}
+    values.update(filters.to_query())
+    write_url(values)
+
+
+def write_url(values: dict[str, str | None]) -> None:
+    """Set (or, for None, remove) these keys of the page's address, leaving the others. Keys
+    bound to widgets (bind="query-params") are theirs to write and are not set here."""
+    for name, value in values.items():
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != value:
+            st.query_params[name] = value
 
 
 def campaign_header(campaign: dict[str, Any], today: date, subtitle: str = "") -> None:
@@ -119,7 +174,8 @@ def pager(total: int, page_size: int, key: str) -> int:
     pages = max(1, -(-total // page_size))
     if pages == 1:
         return 0
-    page = st.number_input(f"页码（共 {pages:,} 页，{total:,} 人）", min_value=1, max_value=pages, value=1, key=key)
+    page = st.number_input(f"页码（共 {pages:,} 页，{total:,} 人）", min_value=1, max_value=pages, value=1, key=key,
+                           bind="query-params")  # the page number is in the address
     return (int(page) - 1) * page_size
 
 
@@ -204,6 +260,18 @@ def save(action: Callable[[], Any], done: str, unchanged: str | None = None) -> 
     st.rerun()
 
 
+def change_consent(g: dict[str, Any], key: str) -> bool:
+    """Before a confirmed graduate saves a change: say what it voids (their confirmation, the
+    reports on it) and ask. True when they agreed; the save is refused without it
+    (submissions.ChangeVoids), and an unchanged save writes nothing either way."""
+    _, usable = selfservice.reports_in_force(g, data.query("reports_of", student_id=g["student_id"]).to_dicts())
+    warning = submissions.void_warning(g, [str(r["report_number"]) for r in usable.values()])
+    if warning is None:
+        return False
+    st.warning(plain(warning), icon="⚠️")
+    return st.checkbox("我已了解，仍要保存修改（内容未改动时不会保存，确认不受影响）", key=key)
+
+
 def fill_once(form: str, version: object, values: dict[str, Any]) -> None:
     """Put a record's values into its form's widgets (session_state keys) the first time the
     page shows this version of the record; a newer version fills them again. In between, what
@@ -268,5 +336,5 @@ def my_status(g: dict[str, Any], campaign: dict[str, Any], today: date) -> None:
         st.markdown(f"**下一步：** {step.next_step}")
         if step.page:
             script, label = page_of(step.page)
-            st.page_link(script, label=f"去{label}", icon="👉")  # text: ours (app.ENTRIES titles)
+            st.page_link(script, label=f"前往{label}", icon="👉")  # text: ours (app.ENTRIES titles)
         st.caption(step.deadline_note)

@@ -70,6 +70,13 @@ def may_list_people(role: str) -> bool:
     return role in LIST_READERS
 
 
+def own_college(actor: Actor) -> str | None:
+    """The college of a college reviewer who has exactly one: pages choose it for them (#16)."""
+    if actor.role == "college_reviewer" and actor.colleges is not None and len(actor.colleges) == 1:
+        return actor.colleges[0]
+    return None
+
+
 def may_export(role: str, export: str) -> bool:
     return role in EXPORTS.get(export, frozenset())
 

@@ -61,6 +61,11 @@ def default_campaign(cohort: int, school_name: str) -> Campaign:
     )
 
 
+def _text(value: object) -> str | None:
+    """A setting as the audit record keeps it: text, or null when it is not set."""
+    return None if value is None else str(value)
+
+
 def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
     """Create or update the campaign of a cohort (the office only)."""
     access.require(store, actor, access.IMPORTERS, "campaign:set", str(campaign.cohort),
@@ -78,7 +83,7 @@ def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
         writer.execute("delete_campaign", cohort=campaign.cohort)
         writer.insert("campaigns", pl.DataFrame([asdict(campaign)], schema_overrides={
             "cohort": pl.Int32, "school_code": pl.String, "notice_number": pl.String, "notice_title": pl.String}))
-        writer.audit_detail = {k: str(v) for k, v in asdict(campaign).items()} | (
-            {"before": {k: str(v) for k, v in before.items() if k != "created_at"}} if before else {})
+        writer.audit_detail = {k: _text(v) for k, v in asdict(campaign).items()} | (
+            {"before": {k: _text(v) for k, v in before.items() if k != "created_at"}} if before else {})
 
     store.transaction(actor, "campaign:set", work, target=str(campaign.cohort))

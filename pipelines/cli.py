@@ -323,10 +323,11 @@ def cmd_graduate(args: argparse.Namespace) -> int:
     if args.action == "destination":
         if not args.code:
             raise ValueError("须用 --code 指定毕业去向代码（如 10、80、701）")
-        saved = selfservice.record_destination(store, actor, student, args.code, args.unit or "", args.location or "")
+        saved = selfservice.record_destination(store, actor, student, args.code, args.unit or "", args.location or "",
+                                               voiding_ok=args.void_confirmation)
     elif args.action == "hukou":
         saved = selfservice.record_hukou(store, actor, student, args.type or "", args.province or "", args.city or "",
-                                         args.district or "", args.address or "")
+                                         args.district or "", args.address or "", voiding_ok=args.void_confirmation)
     else:
         reports.confirm(store, actor, student, args.answer)
         print(f"已记录：{reports.ANSWERS[args.answer]}")
@@ -608,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--city", help="hukou：市（直辖市填其本身，如 北京市）")
     p.add_argument("--district", help="hukou：区/县（该市不设区县时省略）")
     p.add_argument("--address", help="hukou：详细地址")
+    p.add_argument("--void-confirmation", action="store_true",
+                   help="destination/hukou：改动会使已做的去向登记确认（及其核验报告）失效时，仍然保存")
     p.add_argument("--answer", choices=list(reports.ANSWERS), default="confirmed",
                    help="confirm：confirmed 信息无误，确认登记去向（默认）；needs_update 信息有误，需要更新后确认")
     p.set_defaults(func=cmd_graduate)

@@ -21,10 +21,18 @@ CHASE_COLUMNS = {
 }
 
 
-def chase_list_xlsx(risks: pl.DataFrame, title: str, today: date) -> bytes:
-    """A chase list grouped by advisor (班主任): one block per advisor, most urgent first.
+def chase_list_file_name(scope: str, reason: str | None, today: date) -> str:
+    """The chase list's file name: its scope, the chosen reason (全部: every reason) and the day."""
+    return f"催办名单_{scope}_{progress.reason_short(reason)}_{today:%Y%m%d}.xlsx"
 
-    `risks` is the output of `progress.describe_risks`. Phones stay masked.
+
+def chase_list_xlsx(risks: pl.DataFrame, title: str, today: date, reason: str | None = None) -> bytes:
+    """A chase list grouped by advisor (班主任): in each advisor's block the highest risk level
+    first, then by class and 学号; the advisor with the most urgent graduate (by the same order)
+    comes first, so the file opens with the highest risk.
+
+    `risks` is the output of `progress.describe_risks` (for `reason`, None: every reason).
+    Phones stay masked.
     """
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
@@ -33,11 +41,12 @@ def chase_list_xlsx(risks: pl.DataFrame, title: str, today: date) -> bytes:
     bold = book.add_format({"bold": True})
     group = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    sheet.write_string(0, 0, f"{title} 档案信息登记催办名单（截至 {today:%Y-%m-%d}）", bold)
+    sheet.write_string(0, 0, f"{title} 档案信息登记催办名单（{progress.reason_short(reason)}，截至 {today:%Y-%m-%d}）",
+                       bold)
     headers = list(CHASE_COLUMNS.values())
     row = 2
     ordered = risks.with_columns(pl.col("advisor").fill_null("（未填班主任）")).sort(
-        ["advisor", "class_name", "student_id"])
+        ["urgency", "class_name", "student_id"], descending=[True, False, False])
     for (advisor,), people in ordered.group_by(["advisor"], maintain_order=True):
         sheet.write_string(row, 0, f"班主任：{advisor}（{people.height} 人）", group)
         row += 1
@@ -128,7 +137,8 @@ def workbook_xlsx(sheets: dict[str, pl.DataFrame], titles: dict[str, str] | None
 
 
 def _is_rate(header: str) -> bool:
-    return header.endswith("率") or header.endswith("_rate")
+    """Whether a column holds rates (shown as 0.0%): 登记率, placed_rate, or a share 占毕业生 (#16)."""
+    return header.endswith("率") or header.endswith("_rate") or header.startswith("占")
 
 
 def _column_width(column: pl.Series) -> int:
@@ -200,13 +210,14 @@ def chase_list_file(store: Store, actor: Actor, cohort: int, chosen: Filters, re
     Recorded like every export. Returns the file and its row count."""
     require_export(store, actor, "chase_list", file_name)
     with store.reading(actor) as reader:
-        everyone = reader.query("risk_list", cohort=cohort, **chosen.params(),
-                                review_wait_days=progress.REVIEW_WAIT_DAYS, reason=reason, limit=None, offset=0)
         today = reader.today
+        everyone = reader.query("risk_list", cohort=cohort, **chosen.params(),
+                                review_wait_days=progress.REVIEW_WAIT_DAYS, reason=reason, limit=None, offset=0,
+                                **progress.urgency_params(progress.days_left(deadline, today)))
     scope = chosen.class_name or chosen.college or "全校"
     risks = progress.describe_risks(everyone, deadline, today)
     if fmt == "xlsx":
-        data = chase_list_xlsx(risks, scope, today)
+        data = chase_list_xlsx(risks, scope, today, reason)
     else:
         plain = risks.select(pl.col("advisor").alias("班主任"),
                              *(pl.col(c).alias(label) for c, label in CHASE_COLUMNS.items()))

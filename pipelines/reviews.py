@@ -11,7 +11,9 @@ so the dashboard, the CLI and the tests are bound by the same rules:
 * the workflow allows the decision from the revision's status (workflow.next_status), so of two
   reviewers deciding the same revision exactly one takes effect: writers are serialised by the
   store, and the second finds the revision already decided;
-* in bulk, only approvals, and only of revisions without flags.
+* in bulk, only approvals, only of revisions without flags, and only of the revisions the
+  reviewer was shown: each names its graduate and revision number as the page listed them, and
+  one that does not match (a selection that slid onto other rows) is refused (issue #16).
 
 The store's transaction checks that the COMMIT took effect, and retries when it did not.
 """
@@ -26,7 +28,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines import workflow
+from pipelines import submissions, workflow
 from pipelines.store import Actor, Store, StoreError, Writer
 
 # Which levels each role decides at. Roles come with accounts (issue #6); "system" is the CLI.
@@ -63,6 +65,22 @@ class Outcome:
     status: str  # after the decision
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A revision as a reviewer saw it listed: a bulk decision names what it acts on."""
+
+    registration_id: int
+    student_id: str
+    revision_no: int
+
+
+def as_listed(rows: pl.DataFrame) -> list[Shown]:
+    """The revisions of a listing (rows with registration_id, student_id, revision_no, as
+    sql/queries/review_queue.sql returns them), as a bulk decision names them."""
+    return [Shown(int(r["registration_id"]), str(r["student_id"]), int(r["revision_no"]))
+            for r in rows.select("registration_id", "student_id", "revision_no").iter_rows(named=True)]
+
+
 @dataclass
 class Batch:
     applied: list[Outcome] = field(default_factory=list)
@@ -81,13 +99,14 @@ def decide(store: Store, actor: Actor, registration_id: int, decision: workflow.
     return batch.applied[0]
 
 
-def decide_many(store: Store, actor: Actor, registration_ids: list[int], decision: workflow.Decision) -> Batch:
-    """Approve several revisions in one transaction. Flagged revisions, and any a decision can
-    no longer apply to, are refused one by one (with the reason); the rest take effect."""
+def decide_many(store: Store, actor: Actor, shown: list[Shown], decision: workflow.Decision) -> Batch:
+    """Approve the revisions a reviewer was shown, in one transaction. Flagged revisions, any a
+    decision can no longer apply to, and any that are not the graduate and revision the page
+    showed are refused one by one (with the reason); the rest take effect."""
     if decision.decision != "approve":
         raise ReviewRefused("批量操作只能通过；退回须逐条填写原因")
-    ids = list(dict.fromkeys(registration_ids))
-    return _decide(store, actor, lambda _writer: ids, decision, bulk=True)
+    listed = {s.registration_id: s for s in shown}
+    return _decide(store, actor, lambda _writer: list(listed), decision, bulk=True, shown=listed)
 
 
 def decide_current(store: Store, actor: Actor, student_id: str, decision: workflow.Decision) -> Outcome:
@@ -107,7 +126,7 @@ def decide_current(store: Store, actor: Actor, student_id: str, decision: workfl
 
 
 def _decide(store: Store, actor: Actor, which: Callable[[Writer], list[int]], decision: workflow.Decision, *,
-            bulk: bool) -> Batch:
+            bulk: bool, shown: dict[int, Shown] | None = None) -> Batch:
     """Decide the revisions `which` names, inside the transaction (so a graduate's current
     revision is looked up and decided without a gap)."""
     # A role that may not decide at this level is refused inside the transaction, so that the
@@ -126,7 +145,8 @@ def _decide(store: Store, actor: Actor, which: Callable[[Writer], list[int]], de
         now = writer.now()
         for registration_id in ids:
             target = targets.get(registration_id)
-            problem = role_refusal or _problem(registration_id, target, decision, bulk)
+            problem = role_refusal or _not_as_shown((shown or {}).get(registration_id), target) \
+                or _problem(registration_id, target, decision, bulk)
             if problem or target is None:
                 batch.refused.append((registration_id, problem or ""))
                 continue
@@ -175,5 +195,29 @@ def _problem(registration_id: int, target: dict[str, Any] | None, decision: work
     return None
 
 
+def _not_as_shown(listed: Shown | None, target: dict[str, Any] | None) -> str | None:
+    """Why a bulk item is not the revision the reviewer was shown (None when it is)."""
+    if listed is None or target is None:
+        return None
+    if (target["student_id"], target["revision_no"]) != (listed.student_id, listed.revision_no):
+        return (f"登记 {listed.registration_id} 是{target['name']}（{target['student_id']}）第 {target['revision_no']} 版，"
+                f"不是页面显示的 {listed.student_id} 第 {listed.revision_no} 版，未审核")
+    return None
+
+
 def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def timeline_actor(event: dict[str, Any], *, with_account: bool) -> str:
+    """Who made an event of registration_timeline.sql, as people know them: where a revision
+    came from (毕业生本人, 导入文件 …), and a reviewer by their display name, followed for staff
+    (`with_account`) by the account that decided ("演示·校级审核员（school）"). A reviewer that
+    is no account (imported or demo history records names) shows as recorded."""
+    actor = event["actor"] or ""
+    if event["event"] == "submitted":
+        return submissions.SOURCES.get(actor, actor)
+    name = event.get("actor_name")
+    if not name or name == actor:
+        return actor
+    return f"{name}（{actor}）" if with_account else name

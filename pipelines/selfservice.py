@@ -27,7 +27,12 @@ from pipelines import (
     workflow,
 )
 from pipelines.store import Actor, Store, Writer
-from pipelines.submissions import SELF_SERVICE, SubmissionRefused, graduate_facts
+from pipelines.submissions import (
+    SELF_SERVICE,
+    SubmissionRefused,
+    graduate_facts,
+    refuse_unless_agreed,
+)
 
 # Which destinations name a unit or school, and what the form calls it.
 UNIT_LABELS = {
@@ -67,9 +72,10 @@ def destination_problems(code: str, unit: str, location: str) -> list[str]:
 
 
 def record_destination(store: Store, actor: Actor, student_id: str, code: str, unit: str = "",
-                       location: str = "") -> int | None:
+                       location: str = "", *, voiding_ok: bool = False) -> int | None:
     """毕业去向填报: record a graduate's destination; returns the new record's id, or None when
-    it equals the current one (nothing written)."""
+    it equals the current one (nothing written). A change that voids the confirmation in force
+    is refused unless `voiding_ok` (submissions.refuse_unless_agreed)."""
     access.require(store, actor, SELF_SERVICE, "destination:record", student_id,
                    "只有毕业生本人（或就业处代为）可以填报毕业去向", SubmissionRefused)
     code, unit, location = code.strip(), unit.strip(), location.strip()
@@ -86,6 +92,7 @@ def record_destination(store: Store, actor: Actor, student_id: str, code: str, u
             writer.touched_students = []
             writer.audit_detail = {"outcome": "unchanged"}
             return None
+        refuse_unless_agreed(writer, student_id, voiding_ok)
         destination_id = int(writer.next_ids("destination_ids", 1)[0])
         writer.insert("destinations", pl.DataFrame([{
             "destination_id": destination_id, "student_id": student_id, "destination_code": code,
@@ -114,9 +121,10 @@ def hukou_problems(migration_type: str, province: str, city: str, district: str,
 
 
 def record_hukou(store: Store, actor: Actor, student_id: str, migration_type: str, province: str, city: str,
-                 district: str, address: str) -> int | None:
+                 district: str, address: str, *, voiding_ok: bool = False) -> int | None:
     """户口信息登记, for a graduate whose hukou moved into the school only; returns the new
-    record's id, or None when it equals the current one (nothing written)."""
+    record's id, or None when it equals the current one (nothing written). A change that voids
+    the confirmation in force is refused unless `voiding_ok`."""
     access.require(store, actor, SELF_SERVICE, "hukou:record", student_id,
                    "只有毕业生本人（或就业处代为）可以登记户口信息", SubmissionRefused)
     fields = [v.strip() for v in (migration_type, province, city, district, address)]
@@ -133,6 +141,7 @@ def record_hukou(store: Store, actor: Actor, student_id: str, migration_type: st
             writer.touched_students = []
             writer.audit_detail = {"outcome": "unchanged"}
             return None
+        refuse_unless_agreed(writer, student_id, voiding_ok)
         hukou_id = int(writer.next_ids("hukou_ids", 1)[0])
         writer.insert("hukou_registrations", pl.DataFrame([{
             "hukou_id": hukou_id, "student_id": student_id, **dict(zip(keys, fields, strict=True)),

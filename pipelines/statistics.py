@@ -84,7 +84,7 @@ def for_viewer(long: pl.DataFrame, role: str, row_key: str = "row_key",
 
 
 SUPPRESSION_NOTE = ("为保护个人信息，分析员看不到少于 {k} 人的格子：这些格子（以及为防止用合计反推而一并隐藏的格子）显示为空，"
-                    "合计仍是真实人数。")
+                    "合计仍是真实人数（不足 {k} 人的合计同样隐藏）。")
 
 
 def suppress_small(long: pl.DataFrame, k: int, row_key: str = "row_key", column_key: str | None = "column_key"
@@ -134,23 +134,73 @@ def labelled(found: pl.DataFrame, rows: str, columns: str = NONE) -> pl.DataFram
     return with_rates(found).with_columns(_label("row_key", rows), _label("column_key", columns))
 
 
+TOTAL = "合计"
+SEPARATOR = "·"  # between a column key and a measure: 女·登记率
+
+
 def pivot_table(long: pl.DataFrame, rows: str, columns: str, measure: str) -> pl.DataFrame:
-    """The wide table people read: rows × columns of one measure, with a 合计 column for counts."""
+    """The wide table people read: rows × columns of one measure, a 合计 row and, with two
+    dimensions, a 合计 column. A rate comes with the counts it is made of beside it (one
+    dimension: 毕业生, the count, the rate; two: the count and the rate under each column, and
+    毕业生, count and rate under 合计), recomputed from its parts, never summed or averaged.
+
+    Totals are sums of the true counts. For an aggregate-only viewer (a `long` from
+    `suppress_small`), hidden cells stay hidden, and so does a total of fewer than
+    `config.min_cell()` graduates, with the next smallest total of its row or column when it
+    would be the only one hidden (the grand total would give it back)."""
     name = DIMENSIONS.get(rows, "全部")
+    rate = measure in RATES
+    part = measure.removesuffix("_rate") if rate else measure
+    measures = list(dict.fromkeys(["graduates", part]))
+    cells = _cells(long, measures)
+    hidden = "suppressed" in long.columns
+    parts = [cells]
+    if columns != NONE:  # the 合计 column (a total per row), the 合计 row (a total per column)
+        parts += [_margin(cells, measures, "row_key", hidden), _margin(cells, measures, "column_key", hidden)]
+    parts.append(_margin(cells, measures, None, hidden))
+    every = pl.concat(parts, how="diagonal_relaxed").with_columns(
+        (pl.col(part) / pl.when(pl.col("graduates") > 0).then(pl.col("graduates"))).alias("rate"))
+    shown = {"graduates": MEASURES["graduates"], part: MEASURES[part], "rate": MEASURES.get(measure, "")}
     if columns == NONE:
-        return long.select(pl.col("row_key").alias(name), pl.col(measure).alias(MEASURES[measure]))
-    if measure in RATES:  # a rate is recomputed from its parts, never summed
-        part = measure.removesuffix("_rate")
-        wide = long.with_columns((pl.col(part) / pl.col("graduates")).alias("value"))
-    else:
-        wide = long.with_columns(pl.col(measure).alias("value"))
-    table = wide.pivot(on="column_key", index="row_key", values="value", aggregate_function="sum",
-                       sort_columns=True)
-    if measure not in RATES:
-        true = f"_true_{measure}" if f"_true_{measure}" in long.columns else measure  # totals stay right
-        totals = long.group_by("row_key").agg(pl.col(true).sum().alias("合计"))
-        table = table.join(totals, on="row_key", how="left", maintain_order="left")
-    return table.rename({"row_key": name})
+        wanted = ["graduates", part, "rate"] if rate else [part]
+        return every.select(pl.col("row_key").alias(name), *(pl.col(c).alias(shown[c]) for c in wanted))
+    keys = cells["column_key"].unique().sort().to_list()
+    row_keys = cells["row_key"].unique(maintain_order=True).to_list() + [TOTAL]
+    wide = pl.DataFrame({name: row_keys}, schema={name: pl.String})
+    for key in [*keys, TOTAL]:
+        wanted = (["graduates", part, "rate"] if key == TOTAL else [part, "rate"]) if rate else [part]
+        block = every.filter(pl.col("column_key") == key).select(
+            pl.col("row_key").alias(name),
+            *(pl.col(c).alias(f"{key}{SEPARATOR}{shown[c]}" if rate else key) for c in wanted))
+        wide = wide.join(block, on=name, how="left", maintain_order="left")
+    return wide
+
+
+def is_rate_column(header: str) -> bool:
+    """Whether a column of `pivot_table` holds a rate."""
+    return header.rsplit(SEPARATOR, 1)[-1] in RATES.values()
+
+
+def _cells(long: pl.DataFrame, measures: list[str]) -> pl.DataFrame:
+    """One row per (row_key, column_key) with the shown and the true (`_true_`) counts."""
+    def true(c: str) -> str:
+        return f"_true_{c}" if f"_true_{c}" in long.columns else c
+
+    return long.group_by("row_key", "column_key", maintain_order=True).agg(
+        *(pl.col(c).first() for c in measures),  # NULL when hidden
+        *(pl.col(true(c)).sum().alias(f"_true_{c}") for c in measures),
+    )
+
+
+def _margin(cells: pl.DataFrame, measures: list[str], by: str | None, hidden: bool) -> pl.DataFrame:
+    """The true totals of `cells` per `by` (None: the grand total), the other key set to 合计;
+    for a viewer of suppressed tables, suppressed as a one-dimensional table of their own."""
+    sums = [pl.col(f"_true_{c}").sum().alias(c) for c in measures]
+    found = cells.group_by(by, maintain_order=True).agg(sums) if by else cells.select(sums)
+    found = found.with_columns(pl.lit(TOTAL).alias(c) for c in ("row_key", "column_key") if c != by)
+    if hidden:
+        found = suppress_small(found, config.min_cell(), row_key="row_key", column_key=None)
+    return found.select("row_key", "column_key", *measures)
 
 
 def breakdowns(reader: Reader, cohort: int, filters: Filters) -> dict[str, pl.DataFrame]:

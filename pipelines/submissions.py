@@ -21,7 +21,7 @@ import polars as pl
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipelines import access, checks, divisions, identity, text, transfer_types, workflow
-from pipelines.store import Actor, Store, StoreError, Writer
+from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 REGISTRATION_CONTENT = [
     "transfer_type", "unit_name", "province", "city", "district", "address_detail",
@@ -40,12 +40,54 @@ SELF_SERVICE = frozenset({"system", "admin", "graduate"})
 # every other check is a hint to the graduate and a flag to the reviewer.
 BLOCKING = ("required_missing", "note_too_long", "proof_missing", "postcode_malformed", "phone_malformed")
 
+# Where a revision came from (registrations.source), as the timeline names it.
+SOURCES = {"graduate": "毕业生本人", "import": "导入文件", "demo": "演示数据"}
+
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 
 
 class SubmissionRefused(StoreError):
     pass
+
+
+class ChangeVoids(SubmissionRefused):
+    """A change that would void a confirmation (and the reports on it), refused until the
+    graduate (or the office) has been told and agrees: `voiding_ok=True`."""
+
+
+REPORT_KINDS = ("archive", "hukou")
+
+
+def void_facts(reader: Reader, student_id: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """What `void_warning` reads: the change_voids row, and the numbers of the reports in force
+    on that confirmation (report_in_force of each kind); from a reader or, in a write, the writer."""
+    with reader.only_students([student_id]):
+        facts = reader.one("change_voids", student_id=student_id)
+    if not facts or not facts["is_confirmed"]:
+        return facts, []
+    return facts, [str(r["report_number"]) for kind in REPORT_KINDS
+                   for r in reader.rows("report_in_force", ids=[student_id], kind=kind)
+                   if r["confirmation_id"] == facts["confirmation_id"]]
+
+
+def void_warning(facts: dict[str, Any] | None, report_numbers: list[str]) -> str | None:
+    """What a change to a graduate's records would void, said to them before they save it
+    (None: nothing): `facts` has is_confirmed and confirmed_at (change_voids, graduate_detail),
+    `report_numbers` the reports in force on that confirmation."""
+    if not facts or not facts["is_confirmed"]:
+        return None
+    text = f"你已于 {facts['confirmed_at']:%Y-%m-%d} 确认去向登记。保存这次修改后，这次确认将失效，须重新确认"
+    if report_numbers:
+        text += f"；核验报告 {'、'.join(sorted(report_numbers))} 也将失效，须重新确认后再生成"
+    return text + "。"
+
+
+def refuse_unless_agreed(writer: Writer, student_id: str, voiding_ok: bool) -> None:
+    """Inside a change's transaction: refuse it when it would void a confirmation or a report
+    in force and the caller has not said the graduate agreed."""
+    if not voiding_ok and (warning := void_warning(*void_facts(writer, student_id))):
+        raise ChangeVoids(warning + "如确需修改，请确认后再保存。")
 
 
 @dataclass(frozen=True)
@@ -104,8 +146,14 @@ def add_revisions(writer: Writer, frame: pl.DataFrame, *, source: str, batch_id:
 
 
 def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
-           images: list[tuple[str, bytes]] | None = None, *, source: str = "graduate") -> int:
-    """Submit (or resubmit) one graduate's registration; returns the new revision's id.
+           images: list[tuple[str, bytes]] | None = None, *, source: str = "graduate",
+           voiding_ok: bool = False) -> int | None:
+    """Submit (or resubmit) one graduate's registration; returns the new revision's id, or
+    None when the form and images equal the current, not returned, revision (nothing written:
+    an unchanged save must not send a confirmed graduate back to review).
+
+    A change that would void the graduate's confirmation in force (and its reports) is refused
+    (ChangeVoids, saying what it voids) unless `voiding_ok`: the page asks first.
 
     `images` are (file name, bytes) of up to three proof images, checked and re-encoded by
     `proof_image` before anything is written.
@@ -124,7 +172,7 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
         raise SubmissionRefused("；".join(problems))
     proofs = [proof_image(name, content) for name, content in images or []]
 
-    def work(writer: Writer) -> int:
+    def work(writer: Writer) -> int | None:
         graduate = graduate_facts(writer, student_id)
         with writer.only_students([student_id]):
             current = writer.one("current_revision_of", student_id=student_id)
@@ -132,6 +180,14 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
             raise SubmissionRefused(
                 f"当前登记{workflow.STATUS_LABELS[current['status']]}，审核结束前不能修改；如需修改，请联系学院退回")
         row: dict[str, Any] = dict(cleaned_form(form))
+        # A returned revision sent again as it was is a resubmission (the graduate answers the
+        # return); any other unchanged save writes nothing.
+        if current and current["status"] != workflow.RETURNED \
+                and _same_as(writer, student_id, current["registration_id"], row, images or []):
+            writer.touched_students = []
+            writer.audit_detail = {"outcome": "unchanged", "revision_no": current["revision_no"]}
+            return None
+        refuse_unless_agreed(writer, student_id, voiding_ok)
         row |= {"student_id": student_id, "proof_count": len(proofs), "submitted_at": writer.now(),
                 "transfer_number": (current or {}).get("transfer_number") or "",
                 "revision_no": current["revision_no"] if current else None,
@@ -156,6 +212,18 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
         return registration_id
 
     return store.transaction(actor, "registration:submit", work, student_id)
+
+
+def _same_as(writer: Writer, student_id: str, registration_id: int, row: dict[str, Any],
+             images: list[tuple[str, bytes]]) -> bool:
+    """Whether a cleaned form and its images equal a stored revision (content and proofs)."""
+    with writer.only_students([student_id]):
+        stored = writer.one("registration_content", registration_id=registration_id)
+        proofs = writer.rows("proofs_of", registration_id=registration_id)
+    if stored is None:
+        return False
+    return (all((stored[c] or "") == (row[c] or "") for c in TEXT_FIELDS)
+            and [(p["file_name"], bytes(p["content"])) for p in proofs] == [(n, bytes(c)) for n, c in images])
 
 
 def cleaned_form(form: dict[str, Any]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import display
 from pipelines import demo
 from pipelines.store import SYSTEM, Store
 
@@ -55,8 +56,16 @@ def page_alone(script: str, user: str | None, **query: str) -> AppTest:
     for key, value in query.items():
         app.query_params[key] = value
     app.run()
-    assert not app.exception, [e.value for e in app.exception]
+    assert_no_failure(app)
     return app
+
+
+def assert_no_failure(app: AppTest) -> None:
+    """No exception, and no page that failed (app.py shows a failure as display.PAGE_FAILED, with
+    the traceback in the log)."""
+    assert not app.exception, [e.value for e in app.exception]
+    failed = display.PAGE_FAILED.split("{")[0]
+    assert not [e.value for e in app.error if e.value.startswith(failed)], "the page failed: see the log above"
 
 
 def refused_page(app: AppTest) -> bool:
@@ -77,5 +86,5 @@ def open_page(script: str | None = None, user: str | None = "admin", **query: st
     for key, value in query.items():
         app.query_params[key] = value
     app.run()
-    assert not app.exception, [e.value for e in app.exception]
+    assert_no_failure(app)
     return app

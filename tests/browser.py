@@ -280,6 +280,41 @@ def settle_after(page: Page, action: Callable[[], object], timeout_ms: float = S
     wait_settled(page, timeout_ms)
 
 
+# --- tables and select boxes ---------------------------------------------------------------
+
+# st.dataframe draws on a canvas: rows are 35 px high under a 35 px header, and a selectable
+# table's tick box sits in its first 30 px.
+ROW_HEIGHT = 35
+
+
+def grid(page: Page, index: int = 0) -> Locator:
+    """The `index`-th table on screen (tables in hidden tabs do not count)."""
+    return page.locator('[data-testid="stDataFrame"]:visible').nth(index)
+
+
+def grid_rows(table: Locator) -> list[list[str]]:
+    """The cells of the rows the grid has in its accessible DOM (the visible ones), header first."""
+    lines = table.locator("table tr")
+    table.scroll_into_view_if_needed()
+    expect(lines.nth(1)).to_be_attached()  # the grid fills its accessible rows after it has drawn
+    return [[cell.strip() for cell in lines.nth(i).locator("th, td").all_inner_texts()] for i in range(lines.count())]
+
+
+def tick(page: Page, table: Locator, row: int) -> None:
+    """Click row `row` (0 = first data row) of a selectable grid, and wait for the rerun."""
+    settle_after(page, lambda: table.click(position={"x": 15, "y": ROW_HEIGHT * (row + 1) + 17}))
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` (nothing to do when it is already chosen:
+    choosing it again would not rerun the script)."""
+    box = page.get_by_label(label, exact=True)
+    if box.input_value() == option:
+        return
+    box.click()
+    settle_after(page, lambda: page.get_by_role("option", name=option, exact=True).click())
+
+
 # --- assertions and artifacts --------------------------------------------------------------
 
 

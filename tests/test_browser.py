@@ -19,6 +19,7 @@ from tests.browser import (
     TODAY,
     assert_no_exception,
     build_demo,
+    grid,
     log_in,
     metric_label,
     new_page,
@@ -26,6 +27,7 @@ from tests.browser import (
     screenshot,
     serve_dashboard,
     settle_after,
+    tick,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -95,7 +97,7 @@ def test_drill_from_overview_to_a_college_to_a_graduate(page: Page, demo_url: st
     assert_no_exception(page)
     screenshot(page, "drill-1-college")
 
-    settle_after(page, lambda: page.get_by_role("button", name="查看登记详情").click())
+    tick(page, grid(page, 1), 0)  # a graduate's row in the list opens their record
     expect(page.get_by_role("heading", name="登记详情", level=1)).to_be_visible()
     assert "student=" in page.url
     expect(page.get_by_role("heading", name="修改与审核记录")).to_be_visible()
@@ -405,7 +407,7 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
 
     # 核验授权: set the validity date (the cap by default), download the report
     settle_after(page, lambda: nav.get_by_role("link", name="核验授权").click())
-    expect(page.get_by_text("暂未生成核验编号")).to_be_visible()
+    expect(page.get_by_text("设置有效期后生成核验报告和编号").first).to_be_visible()
     settle_after(page, lambda: page.get_by_role("button", name="设置有效期").click())
     expect(page.get_by_text("生效中")).to_be_visible()
     screenshot(page, "graduate-authorize")

@@ -193,7 +193,10 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     assert valid_until == date(2024, 11, 30) and any(number in m.value for m in auth.markdown)
     assert _stage(demo_store, newcomer) == "verified"
     assert any(b.label == "查看下载报告" for b in auth.get("download_button"))
-    _button(auth, "关闭")
+    _button(auth, "关闭")  # asks first (#16): nothing closed yet
+    assert any("确定关闭吗" in w.value for w in auth.warning)
+    assert _stage(demo_store, newcomer) == "verified"
+    _button(auth, "确认关闭")
     assert any(f"已关闭核验编号 {number}" in s.value for s in auth.success)
     assert _stage(demo_store, newcomer) == "confirmed"
     assert any("以往的核验报告" in e.label for e in auth.expander)
@@ -222,3 +225,17 @@ def test_a_graduate_logs_in_with_the_schools_identity_without_an_activation_code
     assert app.title[0].value == "我的登记" and app.header[0].value.endswith(f"（{student}）")
     with pytest.raises(accounts.LoginRefused):  # no password opens it until the graduate activates it
         accounts.login(demo_store, student, "", client="t")
+
+
+def test_the_registration_form_warns_when_the_type_disagrees_with_the_destination(demo_store: Store) -> None:
+    """Defect 8 of #16: 签约单位接收 with destination 72 其他暂不就业 gave no warning on 档案信息登记
+    (only 毕业去向填报 checked the pair)."""
+    student = _account(demo_store, "stage = 'not_registered' and not coalesce(is_hukou_at_school, false)")
+    from pipelines import selfservice
+    from pipelines.store import Actor
+    selfservice.record_destination(demo_store, Actor(student, "graduate", None, student), student, "72")
+    app = open_page("screens/registration_form.py", student)
+    app.selectbox(key="rf_type").set_value("employer").run()
+    assert any("与你的毕业去向不一致" in w.value and "其他暂不就业" in w.value for w in app.warning), _texts(app)
+    app.selectbox(key="rf_type").set_value("origin").run()
+    assert not any("与你的毕业去向不一致" in w.value for w in app.warning)

@@ -69,7 +69,7 @@ def test_formulas_in_names_stay_text_in_every_export(hostile: Store, tmp_path: P
         assert cells and all(c.data_type == "s" for c in cells)  # strings, never formulas
     with hostile.reading(SYSTEM) as reader:
         risks = reader.query("risk_list", cohort=2024, review_wait_days=3, reason=None, limit=10, offset=0,
-                             **Filters().params())
+                             **Filters().params(), **progress.urgency_params(7))
     from datetime import date
 
     book = exports.chase_list_xlsx(progress.describe_risks(risks, date(2024, 6, 17), date(2024, 6, 10)), "服设", date(2024, 6, 10))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import accounts
+from pipelines import accounts, exports, progress
+from pipelines.filters import Filters
 from pipelines.store import SYSTEM, Store
 from tests import apptest
 from tests.apptest import APP, TODAY, open_page, sql
@@ -25,6 +28,18 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 def metrics(app: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in app.metric}
+
+
+def frame_with(app: AppTest, column: str) -> pd.DataFrame:
+    """The one table on the page that has this column."""
+    (found,) = [d.value for d in app.dataframe if column in d.value.columns]
+    return found
+
+
+def picked(app: AppTest, label: str) -> object:
+    """The value of the select box with this label (in the filter bar, say)."""
+    (box,) = [s for s in app.selectbox if s.label == label]
+    return box.value
 
 
 def counts(store: Store, where: str = "true", as_of: date = TODAY) -> dict[str, int]:
@@ -48,7 +63,7 @@ def test_overview_cards_equal_sql_and_their_change_since_yesterday(demo_store: S
 
 def test_overview_college_table_equals_sql(demo_store: Store) -> None:
     app = open_page()
-    table = app.dataframe[0].value
+    table = frame_with(app, "已核验")
     expected = sql(demo_store, """
         select college_name, count(*), count(registration_id), count(*) filter (where status = 'approved')
         from graduate_stages group by 1""")
@@ -166,3 +181,110 @@ def test_every_page_on_an_empty_store_says_what_to_do(page: str | None, tmp_path
                       must_change_password=False)
     app = open_page(page, user="office")
     assert any("dangan demo" in i.value for i in app.info)
+
+
+# --- #16: the outlook -------------------------------------------------------------------------
+
+DEADLINE = date(2024, 6, 17)
+LEVEL_RANK = {"高": 3, "中": 2, "低": 1}
+
+
+def test_the_chase_list_runs_from_the_highest_risk_level_then_by_class_and_student(demo_store: Store) -> None:
+    college = apptest.dean_college(demo_store)
+    for chosen in (Filters(), Filters(college=college)):
+        data, rows = exports.chase_list_file(demo_store, SYSTEM, 2024, chosen, None, DEADLINE, "x.csv", fmt="csv")
+        listed = pd.read_csv(io.BytesIO(data), dtype=str, encoding="utf-8-sig")
+        order = list(zip(listed["风险等级"].map(LEVEL_RANK.get), listed["班级"], listed["学号"], strict=True))
+        assert len(order) == rows and order == sorted(order, key=lambda r: (-r[0], r[1], r[2]))
+    book, _ = exports.chase_list_file(demo_store, SYSTEM, 2024, Filters(college=college), None, DEADLINE, "x.xlsx")
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(book)).active
+    levels = [row[5] for row in sheet.iter_rows(values_only=True) if row[5] in LEVEL_RANK]
+    assert levels[0] == "高", "the file opens with the most urgent graduates"
+
+
+def test_the_risk_page_names_the_chosen_reason_on_its_download(demo_store: Store) -> None:
+    college = apptest.dean_college(demo_store)
+    app = open_page("screens/risk.py", college=college)
+    (button,) = app.get("download_button")
+    assert "全部" in button.label and college in button.label
+    app.button_group[0].set_value("not_registered").run()
+    (button,) = app.get("download_button")
+    assert "未提交" in button.label and "全部" not in button.label
+
+
+def test_a_dean_with_one_college_has_it_chosen_on_every_page(demo_store: Store) -> None:
+    college = apptest.dean_college(demo_store)
+    overview = open_page(None, "dean")
+    assert picked(overview, "学院") == college
+    page = open_page("screens/college.py", "dean")
+    assert page.title[0].value == college and not any("选择一个学院" in m.value for m in page.markdown)
+    assert page.dataframe[0].value["毕业生"].sum() == sql(  # the ranking of its classes
+        demo_store, "select count(*) from graduates where college_name = ?", [college])[0][0]
+    risk = open_page("screens/risk.py", "dean")
+    assert picked(risk, "学院") == college
+    (button,) = risk.get("download_button")
+    assert college in button.label
+
+
+def _stage_counts(store: Store) -> dict[str, tuple[int, int]]:
+    """(now, reached in the last 7 days) of each stage, straight from the stage view and the reports."""
+    (row,) = sql(store, """
+        with g as (
+            select *, (select min(issued_at) from verification_reports v
+                       where v.confirmation_id = graduate_stages.confirmation_id and v.kind = 'archive'
+                           and v.valid_until >= date '2024-06-10'
+                           and (v.closed_at is null or v.closed_at >= timestamp '2024-06-11')) as issued_at
+            from graduate_stages
+        )
+        select
+            count(registration_id), count(*) filter (where first_submitted_at >= timestamp '2024-06-04'),
+            count(*) filter (where status in ('pending_school', 'approved')),
+            count(*) filter (where status in ('pending_school', 'approved') and college_approved_at >= timestamp '2024-06-04'),
+            count(*) filter (where status = 'approved'),
+            count(*) filter (where status = 'approved' and approved_at >= timestamp '2024-06-04'),
+            count(*) filter (where is_confirmed), count(*) filter (where is_confirmed and confirmed_at >= timestamp '2024-06-04'),
+            count(*) filter (where is_verified), count(*) filter (where is_verified and issued_at >= timestamp '2024-06-04')
+        from g""")
+    return {stage: (row[2 * i], row[2 * i + 1])
+            for i, stage in enumerate(["registered", "college_approved", "approved", "confirmed", "verified"])}
+
+
+def test_overview_forecasts_every_stage_and_names_the_colleges_projected_to_miss(demo_store: Store) -> None:
+    app = open_page()
+    outlook = frame_with(app, "环节")
+    (graduates,), = sql(demo_store, "select count(*) from graduates")
+    before = graduates
+    expected = []
+    for done, recent in _stage_counts(demo_store).values():
+        before = min(before, progress.project(done, graduates, recent, 7, DEADLINE, TODAY).projected)
+        expected.append((done, before, "✅ 可完成" if before >= graduates else "⚠️ 赶不上"))
+    assert list(outlook["环节"]) == ["档案信息登记", "学院审核通过", "学校审核通过", "去向确认", "核验报告"]
+    assert list(zip(outlook["现在"], outlook["预计截止时"], outlook["判断"], strict=True)) == expected
+    assert list(outlook["预计完成率"]) == pytest.approx([p / graduates for _, p, _ in expected])
+    pace = frame_with(open_page("screens/risk.py"), "预计截止时登记")
+    behind = set(pace.loc[pace["判断"] == "⚠️ 赶不上", "学院"])
+    listed = [d.value for d in app.dataframe if "预计缺口" in d.value.columns]
+    assert set(listed[0]["学院"] if listed else ()) == behind  # the same judgement as 截止风险
+    assert bool(listed) != any("各学院都能在截止前完成" in m.value for m in app.success)
+    # Nobody of the graduates still unregistered registers by themselves: every college of theirs is behind.
+    unregistered = open_page(stage="not_registered")
+    missing = frame_with(unregistered, "预计缺口")
+    expected = sql(demo_store, """select college_name, count(*) from graduate_stages where registration_id is null
+                                  group by 1 order by 2 desc, 1""")
+    assert list(zip(missing["学院"], missing["预计缺口"], strict=True)) == expected
+
+
+@pytest.mark.parametrize(("page", "user"), [(None, "admin"), (None, "analyst"), ("screens/risk.py", "admin"),
+                                            ("screens/college.py", "dean"), ("screens/stats.py", "analyst"),
+                                            ("screens/stats.py", "admin")])
+def test_no_cell_of_the_outlook_pages_reads_none(demo_store: Store, page: str | None, user: str) -> None:
+    app = open_page(page, user)
+    for frame in app.dataframe:
+        nulls = frame.value.isna()
+        assert not nulls.any().any() or (frame.proto.HasField("placeholder") and frame.proto.placeholder in ("", "—")), \
+            list(frame.value.columns)
+        assert not frame.value.where(~nulls, "").astype(str).isin(["None", "nan", "NaN"]).any().any()
+    shown = [m.value for m in app.metric] + [c.value for c in app.caption] + [m.value for m in app.markdown]
+    assert not any(re.search(r"\bNone\b", text) for text in shown)

@@ -92,7 +92,7 @@ def test_a_later_change_voids_the_confirmation_and_the_report_in_force(approved:
 def test_a_resubmitted_registration_also_voids_the_confirmation(approved: Store) -> None:
     sid = _student(1)
     reports.confirm(approved, SYSTEM, sid)
-    submissions.submit(approved, SYSTEM, sid, SUBMISSION_FORM)  # a change after approval is reviewed again
+    submissions.submit(approved, SYSTEM, sid, SUBMISSION_FORM, voiding_ok=True)  # reviewed again
     assert _stage(approved, sid) == "pending_college"
     with pytest.raises(reports.ReportRefused, match="尚未确认登记去向"):
         reports.issue(approved, SYSTEM, sid, "archive", CAP)

@@ -45,6 +45,14 @@ def pending(store: Store, tmp_path: Path) -> dict[str, int]:
     return dict(table(store, "select student_id, registration_id from registrations"))
 
 
+def _shown(store: Store, ids: list[int]) -> list[reviews.Shown]:
+    """The revisions `ids` as the review page lists them (graduate and revision number)."""
+    rows = table(store, "select registration_id, student_id, revision_no from registrations where registration_id "
+                        "in (select unnest(?::bigint[]))", [ids])
+    found = {r[0]: reviews.Shown(*r) for r in rows}
+    return [found[i] for i in ids if i in found]
+
+
 def _status(store: Store, student_id: str) -> str:
     return str(table(store, "select status from current_registrations where student_id = ?", [student_id])[0][0])
 
@@ -98,7 +106,8 @@ def test_a_college_reviewer_never_acts_on_another_college_and_the_attempt_is_aud
         reviews.decide(store, DEAN_FASHION, pending[business_student], APPROVE_COLLEGE)
     with pytest.raises(reviews.ReviewRefused, match="没有登记，或不在你的审核范围内"):
         reviews.decide_current(store, DEAN_FASHION, business_student, APPROVE_COLLEGE)
-    batch = reviews.decide_many(store, DEAN_FASHION, [pending[_student(0)], pending[business_student]], APPROVE_COLLEGE)
+    batch = reviews.decide_many(store, DEAN_FASHION, _shown(store, [pending[_student(0)], pending[business_student]]),
+                                APPROVE_COLLEGE)
     assert [o.student_id for o in batch.applied] == [_student(0)]
     assert [i for i, _ in batch.refused] == [pending[business_student]]
     assert table(store, "select count(*) from reviews where registration_id = ?", [pending[business_student]]) == [(0,)]
@@ -150,14 +159,29 @@ def test_a_decision_on_a_replaced_revision_is_refused(store: Store, pending: dic
 
 def test_bulk_approval_takes_only_unflagged_items_and_never_returns(store: Store, pending: dict[str, int]) -> None:
     ids = [pending[_student(i)] for i in (0, 2, 4)]  # 4 is flagged
-    batch = reviews.decide_many(store, DEAN_FASHION, ids, APPROVE_COLLEGE)
+    batch = reviews.decide_many(store, DEAN_FASHION, _shown(store, ids), APPROVE_COLLEGE)
     assert sorted(o.registration_id for o in batch.applied) == ids[:2]
     assert batch.refused == [(ids[2], f"学生4（{_student(4)}）有退档风险标记，须逐条审核")]
     with pytest.raises(reviews.ReviewRefused, match="批量操作只能通过"):
-        reviews.decide_many(store, DEAN_FASHION, ids, workflow.Decision("college", "return", "x"))
+        reviews.decide_many(store, DEAN_FASHION, _shown(store, ids), workflow.Decision("college", "return", "x"))
     # the flagged one is decided on its own
     assert reviews.decide(store, DEAN_FASHION, ids[2], APPROVE_COLLEGE).status == workflow.PENDING_SCHOOL
     _stages_fresh_and_equal_live(store)
+
+
+def test_a_bulk_approval_refuses_revisions_other_than_those_the_reviewer_was_shown(
+        store: Store, pending: dict[str, int]) -> None:
+    """#16: the page slid its selection onto other rows. A bulk decision names each revision as
+    the reviewer saw it (graduate, revision number): one that is not that revision is refused."""
+    mine, other = pending[_student(0)], pending[_student(2)]
+    slid = [reviews.Shown(other, _student(0), 1), reviews.Shown(mine, _student(0), 2)]
+    batch = reviews.decide_many(store, DEAN_FASHION, slid, APPROVE_COLLEGE)
+    assert batch.applied == []
+    assert [i for i, _ in batch.refused] == [other, mine]
+    assert "不是页面显示的 " + _student(0) + " 第 1 版" in batch.refused[0][1]
+    assert table(store, "select count(*) from reviews") == [(0,)]
+    batch = reviews.decide_many(store, DEAN_FASHION, _shown(store, [mine]), APPROVE_COLLEGE)
+    assert [o.registration_id for o in batch.applied] == [mine]
 
 
 def test_a_submission_with_proofs_is_flagged_and_keeps_its_images(store: Store, pending: dict[str, int]) -> None:
@@ -295,6 +319,7 @@ def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_d
         tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(size)]))
     ids = [r[0] for r in table(store, "select registration_id from registrations order by registration_id")]
     blocks = [ids[i::threads] for i in range(threads)]
+    listed = {tuple(block): _shown(store, block) for block in blocks}
     applied: list[int] = []
     school: list[tuple[int, str]] = []
     refusals: list[str] = []
@@ -316,7 +341,7 @@ def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_d
                         with lock:
                             refusals.append(str(exc))
             for block in mine:
-                batch = reviews.decide_many(store, me, block, APPROVE_COLLEGE)
+                batch = reviews.decide_many(store, me, listed[tuple(block)], APPROVE_COLLEGE)
                 with lock:
                     applied.extend(o.registration_id for o in batch.applied)
                     refusals.extend(why for _, why in batch.refused)

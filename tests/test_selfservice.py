@@ -165,7 +165,12 @@ def test_a_change_after_confirmation_voids_it_and_the_deadline_ends_changes(rost
     reports.confirm(roster, me, me.name)
     stage = "select stage from graduate_stages where student_id = ?"
     assert table(roster, stage, [me.name]) == [("confirmed",)]
-    selfservice.record_hukou(roster, me, me.name, "origin", "江西省", "南昌市", "东湖区", "八一大道 2 号")
+    # a change that voids the confirmation is refused until the graduate has agreed to it
+    with pytest.raises(submissions.ChangeVoids, match="确认去向登记。保存这次修改后，这次确认将失效"):
+        selfservice.record_hukou(roster, me, me.name, "origin", "江西省", "南昌市", "东湖区", "八一大道 2 号")
+    assert table(roster, stage, [me.name]) == [("confirmed",)]
+    selfservice.record_hukou(roster, me, me.name, "origin", "江西省", "南昌市", "东湖区", "八一大道 2 号",
+                             voiding_ok=True)
     assert table(roster, stage, [me.name]) == [("approved",)]  # confirm again
     # after the campaign's change deadline a graduate cannot change anything; the office can
     campaigns.save_campaign(roster, SYSTEM, campaigns.default_campaign(2024, "江西服装学院"))  # changes until 08-31
@@ -173,6 +178,49 @@ def test_a_change_after_confirmation_voids_it_and_the_deadline_ends_changes(rost
     with pytest.raises(submissions.SubmissionRefused, match="已过信息修改截止日期（2024-08-31）"):
         selfservice.record_destination(late, me, me.name, "80", "南昌大学", "江西省南昌市")
     assert selfservice.record_destination(late, SYSTEM, me.name, "80", "南昌大学", "江西省南昌市") is not None
+
+
+def _confirmed_with_report(store: Store) -> tuple[Actor, int, str]:
+    """Graduate 1: registered, approved by college and school, confirmed, report issued."""
+    me = _me(1)
+    selfservice.record_destination(store, me, me.name, "10", "江西省纺织集团", "江西省南昌市")
+    registration = submissions.submit(store, me, me.name, SUBMISSION_FORM)
+    assert registration is not None
+    reviews.decide(store, SYSTEM, registration, workflow.Decision("college", "approve", ""))
+    reviews.decide(store, SYSTEM, registration, workflow.Decision("school", "approve", ""))
+    reports.confirm(store, me, me.name)
+    issued = reports.issue(store, me, me.name, "archive", date(2024, 12, 1))
+    return me, registration, issued.report_number
+
+
+def test_an_unchanged_submission_writes_nothing_and_keeps_the_confirmation(roster: Store) -> None:
+    """Defect 2 of #16: a confirmed graduate submitted the form unchanged, which made revision 2,
+    sent them back to 待院审核 and voided the confirmation."""
+    me, registration, _ = _confirmed_with_report(roster)
+    stage = "select stage, revision_no from graduate_stages where student_id = ?"
+    assert table(roster, stage, [me.name]) == [("verified", 1)]
+    before = _count(roster, "registrations")
+    # the same form as the page sends it: unstripped text, full-width digits, no images
+    same = {**SUBMISSION_FORM, "unit_name": f" {SUBMISSION_FORM['unit_name']} ",
+            "postcode": SUBMISSION_FORM["postcode"].translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
+    assert submissions.submit(roster, me, me.name, same) is None
+    assert _count(roster, "registrations") == before
+    assert table(roster, stage, [me.name]) == [("verified", 1)]
+    assert _audit(roster, "registration:submit")[-1] == (me.name, "unchanged")
+
+
+def test_a_change_that_voids_a_confirmation_and_a_report_says_so_and_needs_consent(roster: Store) -> None:
+    me, _, number = _confirmed_with_report(roster)
+    changed = {**SUBMISSION_FORM, "unit_name": "南昌市东湖区人才服务中心"}
+    with pytest.raises(submissions.ChangeVoids, match=f"核验报告 {number} 也将失效"):
+        submissions.submit(roster, me, me.name, changed)
+    assert table(roster, "select stage from graduate_stages where student_id = ?", [me.name]) == [("verified",)]
+    assert submissions.submit(roster, me, me.name, changed, voiding_ok=True) is not None
+    assert table(roster, "select stage, status from graduate_stages where student_id = ?", [me.name]) == [
+        ("pending_college", "pending_college")]
+    # nothing is in force any more, so the next change asks nothing
+    with roster.reading(me) as reader:
+        assert submissions.void_warning(*submissions.void_facts(reader, me.name)) is None
 
 
 CAMPAIGN = {"registration_deadline": date(2024, 6, 17), "change_deadline": date(2024, 8, 31),

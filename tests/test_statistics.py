@@ -73,13 +73,15 @@ def test_a_two_way_pivot_adds_up_and_recomputes_rates(demo_store: Store) -> None
         long = statistics.pivot_rows(reader, 2024, Filters(), "college", "transfer_type")
     counts = statistics.pivot_table(long, "college", "transfer_type", "registered")
     expected = _expected(demo_store, "college_name")
-    assert {r["学院"]: r["合计"] for r in counts.iter_rows(named=True)} == {k: v[1] for k, v in expected.items()}
+    assert {r["学院"]: r["合计"] for r in counts.iter_rows(named=True)} == {
+        **{k: v[1] for k, v in expected.items()}, "合计": sum(v[1] for v in expected.values())}
     rates = statistics.pivot_table(long, "college", "transfer_type", "approved_rate")
     (college, label, approved, graduates), = sql(demo_store, """
         select college_name, t.label, count(*) filter (where status = 'approved'), count(*)
         from graduate_stages join ref_transfer_types t on t.key = transfer_type
         group by all order by 1, 2 limit 1""")
-    assert rates.filter(pl.col("学院") == college)[label][0] == pytest.approx(approved / graduates)
+    row = rates.filter(pl.col("学院") == college).row(0, named=True)
+    assert (row[f"{label}·审核通过率"], row[f"{label}·已通过"]) == (pytest.approx(approved / graduates), approved)
 
 
 def test_the_placement_rate_follows_the_national_definition(demo_store: Store) -> None:
@@ -267,8 +269,10 @@ def test_the_stats_page_shows_the_same_numbers_and_the_trend(demo_store: Store) 
     app = open_page("screens/stats.py", "analyst")
     pivot = app.dataframe[0].value
     expected = _expected(demo_store, "college_name")
-    assert {r["学院"]: r["登记率"] for _, r in pivot.iterrows()} == pytest.approx(
-        {k: r / g for k, (g, r, _) in expected.items()})
+    graduates, registered = (sum(v[i] for v in expected.values()) for i in (0, 1))
+    assert {r["学院"]: (r["毕业生"], r["已登记"], r["登记率"]) for _, r in pivot.iterrows()} == {
+        **{k: (g, r, pytest.approx(r / g)) for k, (g, r, _) in expected.items()},
+        "合计": (graduates, registered, pytest.approx(registered / graduates))}
     (graduates, placed), = sql(demo_store, """select count(*), count(*) filter (where left(destination_code, 2) in
                                    ('10','11','12','27','46','50','51','75','76','80','85')) from graduate_stages""")
     assert {m.label: m.value for m in app.metric}["毕业去向落实率"] == f"{placed / graduates:.1%}"
@@ -277,14 +281,89 @@ def test_the_stats_page_shows_the_same_numbers_and_the_trend(demo_store: Store) 
     app.selectbox(key="pv_columns").set_value("gender").run()
     app.selectbox(key="pv_measure").set_value("graduates").run()
     table = app.dataframe[0].value
-    assert dict(zip(table["学院"], table["合计"], strict=True)) == {k: v[0] for k, v in expected.items()}
+    assert dict(zip(table["学院"], table["合计"], strict=True)) == {**{k: v[0] for k, v in expected.items()},
+                                                                 "合计": graduates}
     labels = [b.label for b in app.get("download_button")]
     assert "登记名单（脱敏，xlsx）" not in labels and "进度周报工作簿（xlsx）" in labels  # an analyst: aggregates only
     dean = open_page("screens/stats.py", "dean")
-    assert dean.dataframe[0].value["学院"].tolist() == [apptest.dean_college(demo_store)]
+    assert dean.dataframe[0].value["学院"].tolist() == [apptest.dean_college(demo_store), "合计"]
 
 
 def test_an_xlsx_over_the_excel_row_limit_is_refused_with_what_to_do_instead() -> None:
     with pytest.raises(exports.ExportTooLarge, match="超过 Excel 每张表 1,048,576 行的上限：请改用 csv 或 parquet"):
         exports.workbook_xlsx({"名单": pl.DataFrame({"学号": range(exports.XLSX_MAX_ROWS - 2)})})
     assert exports.workbook_xlsx({"名单": pl.DataFrame({"学号": range(10)})}).startswith(b"PK")
+
+
+# --- #16: the pivot's totals and counts, and percent formats in every workbook ----------------------
+
+CELLS = {("A", "男"): (10, 8), ("A", "女"): (12, 6), ("B", "男"): (3, 1), ("B", "女"): (9, 9),
+         ("C", "男"): (2, 2), ("C", "女"): (1, 0)}
+
+
+def _long(cells: dict[tuple[str, str], tuple[int, int]], k: int | None = None) -> pl.DataFrame:
+    """Long pivot rows of (graduates, registered) per cell, as the office (k None) or an analyst sees them."""
+    zero = dict.fromkeys([*statistics.COUNTS, *statistics.PLACEMENT], 0)
+    frame = statistics.with_rates(pl.DataFrame([
+        {"row_key": r, "column_key": c, **zero, "graduates": g, "registered": n} for (r, c), (g, n) in cells.items()]))
+    return frame if k is None else statistics.suppress_small(frame, k)
+
+
+def test_the_pivot_shows_counts_beside_rates_with_a_total_row_and_column() -> None:
+    rates = statistics.pivot_table(_long(CELLS), "college", "gender", "registered_rate")
+    assert rates.columns == ["学院", "女·已登记", "女·登记率", "男·已登记", "男·登记率",
+                             "合计·毕业生", "合计·已登记", "合计·登记率"]
+    assert rates["学院"].to_list() == ["A", "B", "C", "合计"]
+    total = rates.row(-1, named=True)
+    assert (total["女·已登记"], total["男·已登记"], total["合计·毕业生"], total["合计·已登记"]) == (15, 11, 37, 26)
+    assert (total["女·登记率"], total["男·登记率"], total["合计·登记率"]) == pytest.approx((15 / 22, 11 / 15, 26 / 37))
+    assert rates.row(1, named=True)["合计·登记率"] == pytest.approx(10 / 12)  # a row's rate over its own graduates
+    one_way = statistics.pivot_table(_long({(r, "全部"): (10 * i, i) for i, r in enumerate("AB", 1)}), "college",
+                                     statistics.NONE, "registered_rate")
+    assert one_way.rows() == [("A", 10, 1, 0.1), ("B", 20, 2, 0.1), ("合计", 30, 3, 0.1)]
+    counts = statistics.pivot_table(_long(CELLS), "college", "gender", "graduates")
+    assert counts.columns == ["学院", "女", "男", "合计"]
+    assert counts.row(-1) == ("合计", 22, 15, 37) and counts["合计"].to_list() == [22, 12, 3, 37]
+
+
+def test_an_analysts_pivot_keeps_small_cells_and_small_totals_hidden_and_shown_totals_true() -> None:
+    long = _long(CELLS, k=5)
+    counts = statistics.pivot_table(long, "college", "gender", "graduates")
+    # B男 3, C男 2 and C女 1 are too small; B女 goes with B男 (B's total would give it back). Row C's
+    # total (3) is too small as well, and B's goes with it (the grand total would give it back).
+    assert counts.rows() == [("A", 12, 10, 22), ("B", None, None, None), ("C", None, None, None), ("合计", 22, 15, 37)]
+    rates = statistics.pivot_table(long, "college", "gender", "registered_rate")
+    assert rates.filter(pl.col("学院") == "C").row(0)[1:] == (None,) * 7
+    assert rates.row(-1, named=True)["合计·登记率"] == pytest.approx(26 / 37)
+    tiny = statistics.pivot_table(_long({("A", "全部"): (3, 1), ("B", "全部"): (1, 1)}, k=5), "college",
+                                  statistics.NONE, "registered")
+    assert tiny.rows() == [("A", None), ("B", None), ("合计", None)]  # 4 graduates in all: the total too
+
+
+def _rate_columns(sheet: Any, header_row: int) -> dict[str, list[Any]]:
+    """Columns of a sheet that hold rates: a header ending in 率, or fractions between 0 and 1."""
+    found = {}
+    for column in sheet.iter_cols(min_row=header_row):
+        header, cells = column[0].value, [c for c in column[1:] if isinstance(c.value, (int, float))]
+        fractions = cells and all(0 <= c.value <= 1 for c in cells) and any(isinstance(c.value, float) and
+                                                                            c.value != int(c.value) for c in cells)
+        if cells and (str(header).endswith("率") or fractions):
+            found[str(header)] = cells
+    return found
+
+
+def test_every_rate_in_the_weekly_and_stats_workbooks_reads_as_a_percent(demo_store: Store) -> None:
+    weekly, _ = exports.weekly_workbook(demo_store, SYSTEM, 2024, "周报.xlsx")
+    stats, _ = exports.stats_file(demo_store, SYSTEM, 2024, Filters(), "xlsx", "统计.xlsx")
+    seen = set()
+    for data in (weekly, stats):
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        for sheet in book.worksheets:
+            for header, cells in _rate_columns(sheet, header_row=3).items():
+                seen.add(header)
+                wrong = [c.coordinate for c in cells if c.number_format != "0.0%"]
+                assert not wrong, f"{sheet.title}·{header}: {wrong[:3]} are not percentages"
+    assert {"占毕业生", "登记率", "毕业去向落实率"} <= seen
+    overall = openpyxl.load_workbook(io.BytesIO(weekly))["总体进度"]
+    share = [c for (c,) in overall.iter_rows(min_row=4, min_col=3, max_col=3) if c.value is not None]
+    assert share and all(c.number_format == "0.0%" for c in share)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
-from pipelines import exports, privacy
+from dashboard import data, display, widgets
+from pipelines import auditlog, exports, privacy
 
 PAGE_SIZE = 50
 
@@ -17,10 +16,11 @@ user = widgets.require("audit")
 actor = user.actor
 st.title("审计日志")
 
-actions = [r[0] for r in data.query("audit_actions").iter_rows()]
+actions = auditlog.filter_options(r[0] for r in data.query("audit_actions").iter_rows())
 with st.container(horizontal=True):
     who = st.text_input("操作人（包含）", key="au_actor").strip() or None
-    action = st.selectbox("操作", [None, *actions], format_func=lambda a: a or "全部", key="au_action")
+    action = st.selectbox("操作", [None, *actions], format_func=lambda a: auditlog.option_label(a) if a else "全部",
+                          key="au_action")
     target = st.text_input("对象（学号、文件名、编号……）", key="au_target").strip() or None
     date_from = st.date_input("从", value=None, format="YYYY-MM-DD", key="au_from")
     date_to = st.date_input("到", value=None, format="YYYY-MM-DD", key="au_to")
@@ -36,12 +36,9 @@ if total == 0:
 offset = widgets.pager(total, PAGE_SIZE, key="au_page")
 page = first if offset == 0 else privacy.search_audit(data.store(), actor, **filters, limit=PAGE_SIZE, offset=offset)
 st.caption(f"共 {total:,} 条，最新的在前。")
-table = page.select(
-    pl.col("logged_at").alias("时间"), pl.col("actor").alias("操作人"), pl.col("role").alias("角色"),
-    pl.col("action").alias("操作"), pl.col("target").alias("对象"), pl.col("detail").alias("详情"))
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-                            "详情": st.column_config.TextColumn(width="large")})
+display.dataframe(auditlog.readable(page), hide_index=True, width="stretch",
+                  column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                                 "详情": st.column_config.TextColumn(width="large")})
 
 
 # built when clicked; the export is recorded in the log it exports

@@ -21,8 +21,6 @@ if not g["is_confirmed"]:
 cap = selfservice.validity_cap(g, campaign)
 mine = data.query("reports_of", student_id=g["student_id"])
 kinds, current = selfservice.reports_in_force(g, mine.to_dicts())
-if any(k not in current or current[k]["report_status"] == "unset" for k in kinds):
-    st.info("系统已生成核验报告，请设置核验有效期。", icon="ℹ️")
 
 for kind in kinds:
     report = current.get(kind)
@@ -31,7 +29,9 @@ for kind in kinds:
         number = report["report_number"] if report and report["report_status"] == "active" else None
         until = report["valid_until"] if report else None
         status = verification.STATUS_LABELS[report["report_status"]] if report else verification.STATUS_LABELS["unset"]
-        st.markdown(f"- 核验编号：{widgets.plain(number) if number else '暂未生成核验编号'}\n"
+        # a report without its date is generated but has no number to quote yet: say which
+        pending = "已生成，设置有效期后显示核验编号" if report else "设置有效期后生成核验报告和编号"
+        st.markdown(f"- 核验编号：{widgets.plain(number) if number else pending}\n"
                     f"- 有效期至：{f'{until:%Y-%m-%d} 23:59:59' if until else '暂无'}\n"
                     f"- 核验状态：**{status}**")
         if report is None or report["report_status"] == "unset":
@@ -46,9 +46,22 @@ for kind in kinds:
             st.download_button("查看下载报告", widgets.deferred_file(reports.report_file, user.actor, int(report["report_id"])),
                                file_name=f"核验报告_{verification.KIND_LABELS[kind]}_{number}.pdf", mime="application/pdf",
                                icon="⬇️", key=f"au_pdf_{kind}")
-            if st.button("关闭", key=f"au_close_{kind}", help="关闭后该编号查询为“已关闭”，可重新设置有效期生成新的编号"):
+            closing = f"au_closing_{kind}"
+            if not st.session_state.get(closing) and st.button(
+                    "关闭", key=f"au_close_{kind}", help="关闭后该编号查询为“已关闭”，可重新设置有效期生成新的编号"):
+                st.session_state[closing] = True
+                st.rerun()
+        if st.session_state.get(closing):
+            st.warning(f"关闭后核验编号 {widgets.plain(number or '')} 查询为“已关闭”，不能恢复；需要时可重新设置有效期，"
+                       "生成新的编号。确定关闭吗？", icon="⚠️")
+            yes, no = st.columns(2)
+            if yes.button("确认关闭", key=f"au_close_yes_{kind}", type="primary"):
+                st.session_state.pop(closing)
                 widgets.save(functools.partial(reports.close, data.store(), user.actor, number or ""),
                              f"已关闭核验编号 {number}。")
+            if no.button("取消", key=f"au_close_no_{kind}"):
+                st.session_state.pop(closing)
+                st.rerun()
 
 st.caption(f"1、查询核验服务时间截止到毕业生的毕业时间加六个月（{cap:%Y-%m-%d}）。  \n"
            "2、下载核验报告，交由班主任放进毕业生档案袋。  \n"

@@ -8,7 +8,7 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, display, widgets
 from pipelines import campaigns
 from pipelines.store import StoreError
 
@@ -24,8 +24,8 @@ if flash := st.session_state.pop("cp_flash", None):
 
 saved = data.query("cohorts")
 if saved.height:
-    st.dataframe(saved.select(pl.col("cohort").alias("届别"), pl.col("school_name").alias("学校"),
-                              pl.col("registration_deadline").alias("登记截止")), hide_index=True, width="stretch")
+    display.dataframe(saved.select(pl.col("cohort").alias("届别"), pl.col("school_name").alias("学校"),
+                                   pl.col("registration_deadline").alias("登记截止")), hide_index=True, width="stretch")
 NEW = 0
 choices = [NEW, *saved["cohort"].to_list()]
 if (just_saved := st.session_state.pop("cp_saved", None)) in choices:

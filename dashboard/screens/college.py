@@ -20,8 +20,9 @@ cohort = campaign["cohort"]
 today = data.today()
 current = widgets.current_filters()
 colleges = data.query("filter_options", cohort=cohort)["college_name"].unique().sort().to_list()
+college = current.college or access.own_college(user.actor)  # a dean with one college opens it
 
-if current.college is None or current.college not in colleges:
+if college is None or college not in colleges:
     st.title("学院 / 班级")
     widgets.campaign_header(campaign, today)
     if current.college is not None:
@@ -32,8 +33,8 @@ if current.college is None or current.college not in colleges:
         columns[i % 4].page_link("screens/college.py", label=widgets.plain(name), icon="🏫", query_params={"college": name})
     st.stop()
 
-st.title(widgets.plain(current.class_name or current.college))
-widgets.campaign_header(campaign, today, subtitle=current.college if current.class_name else "")
+st.title(widgets.plain(current.class_name or college))
+widgets.campaign_header(campaign, today, subtitle=college if current.class_name else "")
 filters = widgets.filter_bar(cohort, fixed_college=True)
 totals = data.query("stats_by", by="school", cohort=cohort, filters=filters)
 if totals.height == 0:
@@ -50,22 +51,22 @@ def ranking(by: str, label: str) -> None:
     if statistics.suppressed_any(ranked):
         st.info(statistics.SUPPRESSION_NOTE.format(k=config.min_cell()), icon="🔒")
     names = {**{k: v for k, v in RANKING.items() if v}, "key": label}
-    selection = st.dataframe(
-        ranked.select(list(RANKING)).rename(names), hide_index=True, width="stretch",
-        on_select="rerun", selection_mode="single-row", key=f"rank_{by}",
+    # The selection belongs to the listed rows by their name: a click on a row narrows the page
+    # to it (in the address), and the narrowed ranking starts with no row ticked.
+    picked = widgets.selected_rows(
+        ranked, ranked.select(list(RANKING)).rename(names), id_column="key", key=f"rank_{by}",
+        hide_index=True, width="stretch",
         column_config={
             "登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
             "通过率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
         },
     )
-    rows = selection.selection.rows if selection and selection.selection else []
-    if rows:
-        picked = ranked["key"][rows[0]]
-        st.query_params.from_dict(filters.but(**{"major" if by == "major" else "class_name": picked}).to_query())
+    if picked.height:
+        widgets.write_url({"major" if by == "major" else "class": str(picked["key"][0])})
         st.rerun()
 
 
-by_class, by_major = st.tabs(["按班级排名", "按专业排名"])
+by_class, by_major = st.tabs(["按班级排名", "按专业排名"], key="tab", bind="query-params")
 with by_class:
     ranking("class", "班级")
 with by_major:
@@ -76,29 +77,26 @@ if not access.may_list_people(user.role):
     st.info("分析员只查看汇总数据：毕业生名单供就业处、学院审核员使用。")
     st.stop()
 st.subheader("毕业生")
-search = st.text_input("按学号或姓名查找", placeholder="输入学号或姓名的一部分").strip() or None
+search = (st.text_input("按学号或姓名查找", placeholder="输入学号或姓名的一部分", key="q", bind="query-params")
+          or "").strip() or None
 first = data.query("graduate_list", cohort=cohort, filters=filters, search=search, limit=PAGE_SIZE, offset=0)
 total = int(first["total"][0]) if first.height else 0
 if total == 0:
     st.info("没有符合条件的毕业生。")
     st.stop()
-offset = widgets.pager(total, PAGE_SIZE, key="graduate_page")
+offset = widgets.pager(total, PAGE_SIZE, key="page")
 people = first if offset == 0 else data.query("graduate_list", cohort=cohort, filters=filters, search=search,
                                               limit=PAGE_SIZE, offset=offset)
-st.dataframe(
+st.caption("点选一行打开该毕业生的登记详情。")
+student = widgets.selected_rows(
+    people,
     people.select(
         pl.col("student_id").alias("学号"), pl.col("name").alias("姓名"), pl.col("class_name").alias("班级"),
         pl.col("major").alias("专业"), pl.col("advisor").alias("班主任"),
         pl.col("stage").replace_strict(workflow.STAGES).alias("所处环节"),
         pl.col("submitted_at").alias("最近提交"),
     ),
-    hide_index=True, width="stretch",
+    id_column="student_id", key="people", hide_index=True, width="stretch",
 )
-pick, go = st.columns([3, 1])
-with pick:
-    student = st.selectbox("打开毕业生", people["student_id"].to_list(),
-                           format_func=lambda sid: f"{sid} {people.filter(pl.col('student_id') == sid)['name'][0]}")
-with go:
-    st.write("")
-    if st.button("查看登记详情", type="primary"):
-        st.switch_page("screens/detail.py", query_params={"student": student})
+if student.height:
+    st.switch_page("screens/detail.py", query_params={"student": str(student["student_id"][0])})

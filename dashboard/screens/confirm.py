@@ -20,9 +20,9 @@ if g["registration_id"] is not None:
         "转递编号": g["transfer_number"] or "（尚无）",
         "档案转递类型": g["transfer_type_label"],
         "档案转递单位名称": g["unit_name"],
-        "档案转递单位所在": divisions.address_text(g["province"], g["city"], g["district"]),
-        "详细地址": g["address_detail"], "邮编": g["postcode"], "联系人/联系部门": g["contact"],
-        "联系电话": g["unit_phone"], "审核状态": workflow.STATUS_LABELS[g["status"]],
+        "档案转递单位所在地": divisions.address_text(g["province"], g["city"], g["district"]),
+        "详细地址": g["address_detail"], "档案转递单位邮编": g["postcode"], "档案转递联系人/联系部门": g["contact"],
+        "档案转递联系电话": g["unit_phone"], "审核状态": workflow.STATUS_LABELS[g["status"]],
     }
 else:
     shown["档案转递"] = "（未登记）"

@@ -39,7 +39,8 @@ if code and (mismatch := checks.destination_mismatch(g["transfer_type"], code)):
 problems = selfservice.destination_problems(code, unit, location) if code else ["请选择毕业去向"]
 for problem in problems:
     st.caption(f"⛔ {problem}")
+agreed = widgets.change_consent(g, "df_void_ok")
 if st.button("保存", type="primary", disabled=bool(problems)):
     widgets.save(lambda: selfservice.record_destination(data.store(), user.actor, user.student_id or "", code or "",
-                                                        unit, location),
+                                                        unit, location, voiding_ok=agreed),
                  "毕业去向已保存。", "与当前登记相同，未做改动。")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
-from pipelines import access, checks, divisions, privacy, verification, workflow
+from dashboard import data, display, widgets
+from pipelines import access, checks, divisions, privacy, reviews, verification, workflow
+from pipelines.filters import Filters
 from pipelines.reports import ANSWERS
 from pipelines.store import StoreError
 
@@ -16,11 +17,12 @@ campaign, today = widgets.page_head("我的登记" if mine else "登记详情")
 cohort = campaign["cohort"]
 actor = user.actor
 
-query = "" if mine else st.text_input("按学号或姓名查找（可输入一部分）", value=st.query_params.get("q", ""),
-                                      placeholder="例如 2024 或 李").strip()
+# The search is kept in the address (?q=), and searches the reader's whole scope: a filter left
+# in the address by another page does not narrow it (this page shows no filter bar).
+query = "" if mine else (st.text_input("按学号或姓名查找（可输入一部分）", key="q", bind="query-params",
+                                       placeholder="例如 2024 或 李") or "").strip()
 if query:
-    found = data.query("graduate_list", cohort=cohort, filters=widgets.current_filters().but(college=None),
-                       search=query, limit=20, offset=0)
+    found = data.query("graduate_list", cohort=cohort, filters=Filters(), search=query, limit=20, offset=0)
     if found.height == 0:
         st.info(f"没有找到学号或姓名包含“{widgets.plain(query)}”的毕业生。")
     else:
@@ -119,12 +121,12 @@ else:
             return f"提交第 {row['revision_no']} 版" + (f"（提示：{flags}）" if flags else "")
         return f"{workflow.LEVELS[row['level']]}{workflow.DECISIONS[row['decision']]}第 {row['revision_no']} 版"
 
-    st.dataframe(
+    display.dataframe(
         pl.DataFrame({
             "时间": timeline["happened_at"],
             "事件": [describe(r) for r in timeline.iter_rows(named=True)],
-            "操作人": timeline["actor"],
-            "原因/说明": [r["reason"] if r["event"] == "reviewed" else "" for r in timeline.iter_rows(named=True)],
+            "操作人": [reviews.timeline_actor(r, with_account=not mine) for r in timeline.iter_rows(named=True)],
+            "原因/说明": [(r["reason"] or "") if r["event"] == "reviewed" else "" for r in timeline.iter_rows(named=True)],
         }),
         hide_index=True, width="stretch",
     )

@@ -36,7 +36,8 @@ detail = st.text_input("详细地址", max_chars=selfservice.ADDRESS_MAX_CHARS, 
 problems = selfservice.hukou_problems(kind or "", province, city, district, detail)
 for problem in problems:
     st.caption(f"⛔ {problem}")
+agreed = widgets.change_consent(g, "hf_void_ok")
 if st.button("保存", type="primary", disabled=bool(problems)):
     widgets.save(lambda: selfservice.record_hukou(data.store(), user.actor, user.student_id or "", kind or "",
-                                                  province, city, district, detail),
+                                                  province, city, district, detail, voiding_ok=agreed),
                  "户口信息已保存。", "与当前登记相同，未做改动。")

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, display, widgets
 from pipelines import exports, imports, sheets
 from pipelines.store import StoreError
 
@@ -32,8 +32,8 @@ st.caption("上传全国毕业去向登记系统、学校就业系统或平台�
 
 # Files stay in the uploader until replaced; a new key empties it ("导入另一个文件").
 round_key = st.session_state.setdefault("im_round", 0)
-upload = st.file_uploader("选择文件（xlsx、xls 或 csv）", type=["xlsx", "xls", "csv"], key=f"im_upload_{round_key}",
-                          max_upload_size=sheets.Limits.from_env().file_mb)
+upload = display.file_uploader("选择文件（xlsx、xls 或 csv）", types=["xlsx", "xls", "csv"], key=f"im_upload_{round_key}",
+                               max_mb=sheets.Limits.from_env().file_mb)
 if upload is None:
     st.stop()
 content = upload.getvalue()
@@ -140,7 +140,7 @@ def _refusals(errors: list[imports.RowError], source: str) -> None:
     shown = table.filter(pl.col("行号").is_not_null())
     st.markdown(f"**被拒绝的行：{shown['行号'].n_unique():,} 行，{shown.height:,} 处问题**" +
                 ("（下面显示前 1,000 处）" if shown.height > 1000 else ""))
-    st.dataframe(shown.head(1000), hide_index=True, width="stretch")
+    display.dataframe(shown.head(1000), hide_index=True, width="stretch")
     name = f"{Path(source).stem}_拒绝原因.xlsx"
     st.download_button(f"下载全部拒绝原因（{widgets.plain(name)}）", widgets.deferred_file(exports.import_refusals_file, actor, shown, source, name),
                        file_name=name, icon="⬇️",

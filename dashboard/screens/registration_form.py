@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, display, widgets
 from pipelines import checks, submissions, transfer_types, workflow
 
 campaign, today, user, g = widgets.graduate_start("档案信息登记", "registration_form")
@@ -53,9 +53,8 @@ note = st.text_area("情况说明（必填，200 字以内）", max_chars=checks
 st.caption(f"已输入 {len(note)} / {checks.NOTE_MAX_CHARS} 字")
 
 previous = data.query("proofs_of", registration_id=g["registration_id"]) if g["registration_id"] is not None else None
-uploads = st.file_uploader(f"图像材料（最多上传 {checks.MAX_PROOF_IMAGES} 张图片，JPG 或 PNG）", type=["jpg", "jpeg", "png"],
-                           max_upload_size=submissions.MAX_IMAGE_BYTES // 1024 // 1024,
-                           accept_multiple_files=True, key="rf_images")
+uploads = display.files_uploader(f"图像材料（最多上传 {checks.MAX_PROOF_IMAGES} 张图片，JPG 或 PNG）", types=["jpg", "jpeg", "png"],
+                                 max_mb=submissions.MAX_IMAGE_BYTES // 1024 // 1024, key="rf_images")
 images = [(f.name, f.getvalue()) for f in uploads or []]
 if not images and previous is not None and previous.height:
     keep = st.checkbox(f"沿用上一版的 {previous.height} 张证明材料", value=True, key="rf_keep")
@@ -80,6 +79,11 @@ with st.container(border=True):
     if not blocking and not hints:
         st.success("未发现问题，可以提交。", icon="✅")
 
+if kind_key and g["destination_code"] and (mismatch := checks.destination_mismatch(kind_key, g["destination_code"])):
+    st.warning(f"与你的毕业去向不一致：{mismatch}。请核对，必要时同时修改毕业去向。", icon="⚠️")
+agreed = widgets.change_consent(g, "rf_void_ok")
 if st.button("提交", type="primary", disabled=bool(blocking) or len(images) > checks.MAX_PROOF_IMAGES):
-    widgets.save(lambda: submissions.submit(data.store(), user.actor, user.student_id or "", form, images),
-                 "已提交，等待学院审核。审核进度见“我的登记”。")
+    widgets.save(lambda: submissions.submit(data.store(), user.actor, user.student_id or "", form, images,
+                                            voiding_ok=agreed),
+                 "已提交，等待学院审核。审核进度见“我的登记”。",
+                 f"内容与第 {g['revision_no'] or 0} 版相同，未重新提交；登记状态和去向登记确认不变。")

@@ -7,7 +7,7 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, display, widgets
 from pipelines import checks, exports, privacy, progress, reviews, transfer_types, workflow
 from pipelines.filters import Filters
 from pipelines.store import StoreError
@@ -30,7 +30,7 @@ if not levels:
 
 if flash := st.session_state.pop("review_flash", None):
     kind, message = flash
-    (st.success if kind == "ok" else st.error)(message)
+    (st.success if kind == "ok" else st.error)(widgets.plain(message))
 
 # --- workload -----------------------------------------------------------------------------------
 workload = data.query("review_workload", cohort=cohort, long_days=progress.REVIEW_WAIT_DAYS, actor=actor)
@@ -48,7 +48,7 @@ with st.expander("工作量", expanded=True, icon="📥"):
         column.metric(f"{workflow.LEVELS[level]}审核等待中位数", "—" if median is None else f"{median:.1f} 天", border=True)
     by_college = workload.filter(pl.col("college_name").is_not_null())
     if by_college.height:
-        st.dataframe(
+        display.dataframe(
             by_college.pivot(on="level", index="college_name", values=["pending", "waiting_long"]).fill_null(0)
             .rename(lambda c: {"college_name": "学院", "pending_college": "待院审核", "pending_school": "待校审核",
                                "waiting_long_college": f"院审超{progress.REVIEW_WAIT_DAYS}天",
@@ -91,25 +91,28 @@ if total == 0:
 offset = widgets.pager(total, PAGE_SIZE, key="rq_page")
 queue = first if offset == 0 else data.query("review_queue", **params, limit=PAGE_SIZE, offset=offset, actor=actor)
 st.caption(f"共 {total:,} 条，等待最久的在前。选中一条查看详情并审核；可多选无标记的登记批量通过。")
-shown = queue.with_columns(
+listing = queue.with_columns(
     pl.col("flags").list.eval(pl.element().replace_strict(
         {c.code: c.title for c in checks.CHECKS}, default=pl.element())).alias("标记"))
-picked = st.dataframe(
-    shown.select(
+# Rows are chosen by their registration id: after a decision the listing changes, and the
+# selection does not slide onto the rows that moved up (widgets.selected_rows).
+selection_key = f"rq_table_{level}"
+selected = widgets.selected_rows(
+    queue,
+    listing.select(
         pl.col("student_id").alias("学号"), pl.col("name").alias("姓名"), pl.col("college_name").alias("学院"),
         pl.col("class_name").alias("班级"), pl.col("transfer_type_label").alias("转递类型"),
         pl.col("revision_no").alias("版本"), pl.col("waiting_since").alias("等待自"),
         pl.col("days_waiting").alias("等待天数"), "标记",
     ),
-    hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key=f"rq_table_{level}_{offset}",
+    id_column="registration_id", key=selection_key, multi=True, hide_index=True, width="stretch",
     column_config={"标记": st.column_config.ListColumn(width="large"),
                    "等待自": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
 )
-rows = picked.selection.rows if picked and picked.selection else []
-selected = queue[rows] if rows else queue.head(0)
 
 
 def _decided(batch_text: str, ok: bool) -> None:
+    widgets.clear_selection(selection_key)
     st.session_state["review_flash"] = ("ok" if ok else "error", batch_text)
     st.rerun()
 
@@ -118,16 +121,25 @@ if selected.height > 1:
     clean = selected.filter(pl.col("flags").list.len() == 0)
     flagged = selected.height - clean.height
     note = f"（{flagged} 条有标记，须逐条审核，不在其中）" if flagged else ""
-    if st.button(f"批量{workflow.LEVELS[level]}通过所选无标记的 {clean.height} 条{note}", type="primary",
-                 disabled=clean.height == 0):
+    # The button says what it will approve: each graduate and the revision shown.
+    st.markdown(f"**将{workflow.LEVELS[level]}通过以下 {clean.height} 条：**")
+    widgets.text_table(clean.select(pl.col("student_id").alias("学号"), pl.col("name").alias("姓名"),
+                                    pl.col("class_name").fill_null("").alias("班级"),
+                                    pl.col("revision_no").cast(pl.String).alias("版本")))
+    left, right = st.columns(2)
+    if left.button(f"批量{workflow.LEVELS[level]}通过所选无标记的 {clean.height} 条{note}", type="primary",
+                   disabled=clean.height == 0):
         data.release()
         try:
-            batch = reviews.decide_many(data.store(), actor, clean["registration_id"].to_list(),
+            batch = reviews.decide_many(data.store(), actor, reviews.as_listed(clean),
                                         workflow.Decision(level, "approve"))
         except StoreError as exc:
             _decided(str(exc), False)
         text = f"已通过 {len(batch.applied)} 条。" + "".join(f"\n\n未生效：{why}" for _, why in batch.refused)
         _decided(text, not batch.refused)
+    if right.button("取消选择"):
+        widgets.clear_selection(selection_key)
+        st.rerun()
     st.stop()
 # --- the review pane ----------------------------------------------------------------------------
 # The selected row, or the revision a link names (?item=<登记编号>, e.g. sent to a colleague).
@@ -169,9 +181,9 @@ for key, label in FIELDS.items():
         changed = str(old) != str(value)
         line |= {"上一版（已退回）": ("" if old is None else str(old)) if changed else "", "已修改": "✎" if changed else ""}
     lines.append(line)
-st.dataframe(pl.DataFrame(lines), hide_index=True, width="stretch", height=36 * (len(lines) + 1) + 4,
-             column_config={"字段": st.column_config.TextColumn(width="small"),
-                            "内容": st.column_config.TextColumn(width="large")})
+display.dataframe(pl.DataFrame(lines), hide_index=True, width="stretch", height=36 * (len(lines) + 1) + 4,
+                  column_config={"字段": st.column_config.TextColumn(width="small"),
+                                 "内容": st.column_config.TextColumn(width="large")})
 if previous is not None:
     st.caption(f"这是重新提交的版本；上一版被退回，原因：{widgets.plain(previous['return_reason'] or '（未填写）')}。✎ 标出改动的字段。")
 st.caption(f"提交时间 {item['submitted_at']:%Y-%m-%d %H:%M} · 生源地：{widgets.plain(item['origin_name'] or item['origin_code'] or '—')}"

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, display, widgets
 from pipelines import access, brief_pdf, exports, statistics
 from pipelines.config import min_cell as config_min_cell
 
@@ -45,16 +45,17 @@ with pivot_tab:
         else:
             table = statistics.pivot_table(long, rows, columns, measure)
             rate = measure in statistics.RATES
-            config = {c: st.column_config.NumberColumn(format="percent" if rate else "localized")
+            config = {c: st.column_config.NumberColumn(format="percent" if statistics.is_rate_column(c) else "localized")
                       for c in table.columns[1:]}
-            st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+            display.dataframe(table, hide_index=True, width="stretch", column_config=config)
             if columns == statistics.NONE:
-                chart = go.Figure(go.Bar(x=table[table.columns[0]].to_list(), y=table[table.columns[1]].to_list(),
-                                         marker_color="#2171b5"))
+                groups = table.filter(pl.col(table.columns[0]) != statistics.TOTAL)
+                chart = go.Figure(go.Bar(x=groups[table.columns[0]].to_list(),
+                                         y=groups[statistics.MEASURES[measure]].to_list(), marker_color="#2171b5"))
                 chart.update_layout(height=320, margin={"t": 10, "b": 10, "l": 10, "r": 10},
                                     yaxis_tickformat=".0%" if rate else ",")
-                st.plotly_chart(chart, width="stretch", config=NO_BAR)
-            st.caption("比率的分母均为该组全部毕业生；比率按组内人数重新计算，不做平均。")
+                display.plotly_chart(chart, width="stretch", config=NO_BAR)
+            st.caption("比率的分母均为该组全部毕业生；比率（含合计）按组内人数重新计算，不做平均。")
             if statistics.suppressed_any(long):
                 st.info(statistics.SUPPRESSION_NOTE.format(k=config_min_cell()), icon="🔒")
 
@@ -74,7 +75,7 @@ with placement_tab:
         st.caption("口径：" + statistics.PLACEMENT_DEFINITION + f"未填报去向 {school['no_destination']:,} 人计入分母。")
         by = "major" if filters.college else "college"
         parts = breakdown(by).sort("placed_rate", descending=True)
-        st.dataframe(parts.select(
+        display.dataframe(parts.select(
             pl.col("row_key").alias(statistics.DIMENSIONS[by]), pl.col("graduates").alias("毕业生"),
             *(pl.col(c).alias(label) for c, label in statistics.PLACEMENT.items()),
             pl.col("placed").alias("已落实"), pl.col("placed_rate").alias("毕业去向落实率"),
@@ -95,7 +96,7 @@ with trend_tab:
                                    name="已落实去向", mode="lines", line={"dash": "dot"}))
         chart.update_layout(height=380, margin={"t": 10, "b": 10, "l": 10, "r": 10}, hovermode="x unified",
                             legend={"orientation": "h"})
-        st.plotly_chart(chart, width="stretch", config=NO_BAR)
+        display.plotly_chart(chart, width="stretch", config=NO_BAR)
         days = history["snapshot_day"].to_list()
         st.caption(f"{history.height} 个快照日（{days[0]:%Y-%m-%d} 至 {days[-1]:%Y-%m-%d}）。快照记录当天的实际人数，不由现在的数据倒推；"
                    "只按学院和转递类型筛选。")
@@ -113,8 +114,8 @@ with cohort_tab:
                                        name=f"{year} 届", mode="lines"))
         chart.update_layout(height=360, margin={"t": 10, "b": 10, "l": 10, "r": 10}, yaxis_tickformat=".0%",
                             xaxis={"title": "距登记截止日天数", "autorange": "reversed"})
-        st.plotly_chart(chart, width="stretch", config=NO_BAR)
-        st.dataframe(statistics.same_point(aligned, cohort).select(
+        display.plotly_chart(chart, width="stretch", config=NO_BAR)
+        display.dataframe(statistics.same_point(aligned, cohort).select(
             pl.col("cohort").alias("届别"), pl.col("days_left").alias("距截止天数"),
             pl.col("snapshot_day").alias("快照日"), pl.col("graduates").alias("毕业生"),
             pl.col("registered_rate").alias("登记率"), pl.col("approved_rate").alias("审核通过率"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, display, widgets
 from pipelines import accounts, activation
 from pipelines.store import StoreError
 
@@ -31,11 +31,11 @@ if lockouts:
     # A lock holds for one client only: the owner still logs in from their own; the office is told.
     st.warning(f"近 24 小时有 {len(lockouts)} 次账号在某个来源被暂停登录（连续 {accounts.MAX_FAILURES} 次密码错误）。"
                "账号本人在自己的电脑上不受影响；若不是本人所为，请核实并重置其密码。", icon="🔒")
-    st.dataframe(pl.DataFrame(lockouts).select(pl.col("logged_at").alias("时间"), pl.col("username").alias("账号"),
-                                              pl.col("client").alias("来源地址")), hide_index=True, width="stretch")
+    display.dataframe(pl.DataFrame(lockouts).select(pl.col("logged_at").alias("时间"), pl.col("username").alias("账号"),
+                                                   pl.col("client").alias("来源地址")), hide_index=True, width="stretch")
 if users:
     # colleges: a list even when no account has any (else polars infers Null and .list fails)
-    st.dataframe(pl.DataFrame(users, schema_overrides={"colleges": pl.List(pl.String)}).select(
+    display.dataframe(pl.DataFrame(users, schema_overrides={"colleges": pl.List(pl.String)}).select(
         pl.col("username").alias("用户名"), pl.col("display_name").alias("姓名"),
         pl.col("role").replace_strict(accounts.ROLES, default=pl.col("role")).alias("角色"),
         pl.col("colleges").list.join("、").alias("学院"), pl.col("student_id").alias("学号"),
@@ -51,7 +51,7 @@ with left, st.form("add_user", clear_on_submit=True):
     username = st.text_input("用户名（工号，或毕业生学号）", max_chars=40)
     display_name = st.text_input("姓名", max_chars=40)
     role = st.selectbox("角色", list(accounts.ROLES), format_func=lambda r: accounts.ROLES[r])
-    scope = st.multiselect("学院（学院审核员/院长）", colleges)
+    scope = st.multiselect("学院（学院审核员/院长）", colleges, placeholder="选择学院…")
     student_id = st.text_input("学号（毕业生）", max_chars=20)
     password = st.text_input("初始密码（首次登录须修改；毕业生不设，改为生成激活码）", type="password")
     if st.form_submit_button("添加", type="primary"):
@@ -92,11 +92,11 @@ with st.form("update_user"):
     by_name = {u["username"]: u for u in users}
     top = st.columns(3)
     who = top[0].selectbox("用户名", list(by_name), index=None, placeholder="选择账号", key="upd_who")
-    new_role = top[1].selectbox("角色（不改则留空）", list(accounts.ROLES), index=None,
+    new_role = top[1].selectbox("角色（不改则留空）", list(accounts.ROLES), index=None, placeholder="不改",
                             format_func=lambda r: accounts.ROLES[r], key="upd_role")
     state = top[2].selectbox("状态", ["不变", "启用", "停用"], key="upd_state")
     bottom = st.columns(2)
-    scope = bottom[0].multiselect("学院（学院审核员/院长；不改则留空）", colleges, key="upd_scope")
+    scope = bottom[0].multiselect("学院（学院审核员/院长；不改则留空）", colleges, key="upd_scope", placeholder="不改")
     subject = bottom[1].text_input("统一身份认证账号（不改则留空；填“-”解除对应）", key="upd_oidc").strip()
     if st.form_submit_button("保存修改"):
         try:

@@ -1,2 +1,2 @@
--- The kinds of action the audit log holds (the part before the first ':'), for the filter.
-select distinct split_part(action, ':', 1) as action from audit_log order by 1
+-- The actions the audit log holds, for the filter (pipelines/auditlog.filter_options names them).
+select distinct action from audit_log order by 1

@@ -42,7 +42,9 @@ scoped as (
     select student_id from scoped_graduates where student_id = $student_id
 )
 
-select *
-from (select * from revisions union all by name select * from decisions)
+-- actor_name: a reviewer's display name, when the reviewer is an account
+select events.*, users.display_name as actor_name
+from (select * from revisions union all by name select * from decisions) as events
+left join users on events.event = 'reviewed' and users.username = events.actor
 where exists (select 1 from scoped)
-order by happened_at, event desc, review_id
+order by events.happened_at, events.event desc, events.review_id

@@ -1,6 +1,8 @@
--- Graduates at risk of missing the deadline, most urgent first: one page ($limit, $offset).
--- $reason narrows to one reason; risk_counts gives the totals for paging (no window count
--- here, so that DuckDB can keep just the top rows instead of sorting everyone).
+-- Graduates at risk of missing the deadline, one page ($limit, $offset): the highest risk
+-- level first, then by class and 学号. $reason narrows to one reason; $reason_codes and
+-- $reason_urgency give each reason's level today (pipelines/progress.py urgency_params).
+-- risk_counts gives the totals for paging (no window count here, so that DuckDB can keep just
+-- the top rows instead of sorting everyone).
 with
 
 at_risk as (
@@ -25,11 +27,9 @@ final as (
         days_waiting
     from at_risk
     order by
-        case reason
-            when 'not_registered' then 1 when 'returned' then 2 when 'waiting_review' then 3
-            when 'not_confirmed' then 4 else 5
-        end,
-        college_name, class_name, student_id
+        map($reason_codes, $reason_urgency)[reason] desc,
+        class_name,
+        student_id
     limit $limit offset $offset
 )
 

@@ -41,7 +41,8 @@ latest_confirmations as (
 reports_in_force as (
     select
         confirmation_id,
-        min(valid_until) as valid_until
+        min(valid_until) as valid_until,
+        min(issued_at) as issued_at
     from verification_reports
     where kind = 'archive'
         and among_students(student_id)
@@ -79,7 +80,8 @@ joined as (
             and latest_confirmations.hukou_id is not distinct from current_hukou.hukou_id,
             false
         ) as is_confirmed,
-        reports_in_force.valid_until as report_valid_until
+        reports_in_force.valid_until as report_valid_until,
+        reports_in_force.issued_at as report_issued_at
     from scoped_graduates
     left join ref_provinces on ref_provinces.code = left(scoped_graduates.origin_code, 2)
     left join current_destinations using (student_id)
@@ -91,8 +93,10 @@ joined as (
 
 final as (
     select
-        * exclude (report_valid_until),
+        * exclude (report_valid_until, report_issued_at),
         is_confirmed and report_valid_until is not null as is_verified,
+        -- when the archive report in force was issued: the day the graduate became verified
+        case when is_confirmed and report_valid_until is not null then report_issued_at end as verified_at,
         case
             when registration_id is null then 'not_registered'
             when is_confirmed and report_valid_until is not null then 'verified'

@@ -1,0 +1,30 @@
+-- The reports issued to a college or class (newest first), with their status, for the list on
+-- 核验报告: $status (a verification_report_status.report_status, or 'void' for a report whose
+-- confirmation no longer holds) and $number (part of the 核验编号) narrow it; NULL: all.
+with
+
+listed as (
+    select
+        reports.report_id,
+        reports.report_number,
+        reports.kind,
+        graduates.student_id,
+        graduates.name,
+        graduates.class_name,
+        reports.issued_at,
+        reports.valid_until,
+        reports.closed_at,
+        case when reports.report_status in ('unset', 'active') and not reports.is_confirmation_current then 'void'
+            else reports.report_status end as status
+    from verification_report_status as reports
+    join filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+        as graduates using (student_id)
+    where ($kind is null or reports.kind = $kind)
+        and ($number is null or contains(reports.report_number, upper($number)))
+)
+
+select *, count(*) over () as total
+from listed
+where $status is null or status = $status
+order by issued_at desc, report_id desc
+limit $limit offset $offset
