@@ -1,4 +1,10 @@
-"""The dashboard's one door to the store: cached reads keyed by the store's last write."""
+"""The dashboard's one door to the store: cached reads keyed by the writes to what they read.
+
+The dashboard server owns the store file (pipelines/serving.py): one read-write connection, a
+cursor per script run, no lock for readers. A cached result is keyed by the versions of the
+tables its SQL reads (pipelines/sqlfiles.py `reads`), so a login or an audit row does not empty
+the statistics, and a decision empties only what reads the tables it changed.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.text import plain
-from pipelines import config
+from pipelines import config, serving, sqlfiles
 from pipelines.filters import Filters
 from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError
 
@@ -39,7 +45,12 @@ def _store(path: str, today: str | None) -> Store:
 
 
 def store() -> Store:
-    return _store(str(config.db_path()), os.environ.get(config.ENV_TODAY))
+    """The store, owned by this server process (unless DANGAN_SERVE=0: then every operation
+    opens the file, as a script does)."""
+    path = str(config.db_path())
+    if config.env(config.ENV_SERVE, "1") != "0":
+        serving.serve(path)
+    return _store(path, os.environ.get(config.ENV_TODAY))
 
 
 _run = threading.local()
@@ -116,7 +127,11 @@ def query(name: str, *, filters: Filters | None = None, as_of: date | None = Non
     store has been written to."""
     if filters is not None:
         params.update(filters.params())
-    return _cached(store().data_version(), actor or viewer(), as_of, name, tuple(sorted(params.items())))
+    return _cached(_version(name), actor or viewer(), as_of, name, tuple(sorted(params.items())))
+
+
+def _version(name: str) -> tuple[Any, ...]:
+    return store().version(sqlfiles.reads(name))
 
 
 def my_record(student_id: str | None) -> dict[str, Any] | None:
@@ -133,13 +148,13 @@ def hukou_at_school(user: Any) -> bool:
 
 
 def user_count() -> int:
-    return int(_cached(store().data_version(), SYSTEM, None, "user_count", ())["users"][0])
+    return int(_cached(_version("user_count"), SYSTEM, None, "user_count", ())["users"][0])
 
 
 def account(username: str) -> dict[str, Any] | None:
     """An account as a session sees it (sql/queries/user_session.sql); accounts are not
     graduates' data, so read as the system."""
-    rows = _cached(store().data_version(), SYSTEM, None, "user_session", (("username", username),))
+    rows = _cached(_version("user_session"), SYSTEM, None, "user_session", (("username", username),))
     return rows.row(0, named=True) if rows.height else None
 
 
@@ -150,7 +165,7 @@ def _today(version: tuple[Any, ...]) -> date:
 
 
 def today() -> date:
-    return _today(store().data_version())
+    return _today(store().version(["settings"]))
 
 
 def campaign() -> dict[str, Any] | None:

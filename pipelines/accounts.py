@@ -227,51 +227,66 @@ def login_target(username: str, known: bool) -> str:
     return username if known else "?" + hashlib.sha256(username.encode("utf-8")).hexdigest()[:16]
 
 
+_AGAIN = object()  # the account changed between the password check and the write: check again
+
+
 def login(store: Store, username: str, password: str, *, client: str = "") -> User:
     """The account, if the password is right, the account usable and neither it (from this
     client) nor the client is locked; LoginRefused with the one REFUSED answer otherwise.
-    Audited either way, with the real outcome."""
+    Audited either way, with the real outcome.
+
+    The password is hashed before the write transaction, outside any writer's turn (scrypt
+    takes tens of milliseconds): the transaction then checks that the account's hash is still
+    the one checked, and if not (reset meanwhile) the login is checked again."""
     username = username.strip()
+    who = Actor("login", "login")
+    for _attempt in range(3):
+        with store.reading(who) as reader:
+            checked = reader.one("user_by_name", username=username) if username else None
+        checked_hash = checked["password_hash"] if checked else None
+        matches = password_matches(password, checked_hash or _dummy_hash())  # every answer costs one hash
 
-    def work(writer: Writer) -> User | None:
-        writer.touched_students = []
-        found = writer.one("user_by_name", username=username) if username else None
-        target = login_target(username, found is not None)
-        writer.actor = Actor(target, "login")  # the audit row's actor: never a typed secret
-        writer.audit_target = target
-        since = datetime.now() - timedelta(minutes=LOCK_MINUTES)
-        seen = writer.one("login_history", target=target, client=client, since=since) or {}
+        def work(writer: Writer, checked_hash: str | None = checked_hash, matches: bool = matches) -> object:
+            writer.touched_students = []
+            found = writer.one("user_by_name", username=username) if username else None
+            if (found["password_hash"] if found else None) != checked_hash:
+                writer.audit_detail = {"outcome": "changed_meanwhile", "client": client}
+                return _AGAIN
+            target = login_target(username, found is not None)
+            writer.actor = Actor(target, "login")  # the audit row's actor: never a typed secret
+            writer.audit_target = target
+            since = datetime.now() - timedelta(minutes=LOCK_MINUTES)
+            seen = writer.one("login_history", target=target, client=client, since=since) or {}
 
-        def refuse(outcome: str, **more: Any) -> None:
-            writer.audit_detail = {"outcome": outcome, "client": client, **more}
+            def refuse(outcome: str, **more: Any) -> None:
+                writer.audit_detail = {"outcome": outcome, "client": client, **more}
 
-        if (seen.get("client_failures") or 0) >= CLIENT_FAILURES_LIMIT or (
-                seen.get("client_accounts") or 0) >= CLIENT_ACCOUNTS_LIMIT and not seen.get("pair_seen"):
-            password_matches(password, _dummy_hash())  # every answer costs one hash
-            refuse("throttled")
-            return None
-        if found is None:
-            password_matches(password, _dummy_hash())
-            refuse("unknown_user")
-            return None
-        if (seen.get("pair_failures") or 0) >= MAX_FAILURES:
-            password_matches(password, _dummy_hash())
-            refuse("locked")
-            return None
-        if not password_matches(password, found["password_hash"]):
-            failures = (seen.get("pair_failures") or 0) + 1
-            refuse("locked_now" if failures >= MAX_FAILURES else "wrong_password", failures=failures)
-            return None
-        if found["disabled"]:
-            refuse("disabled")
-            return None
-        writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None,
-                       now=writer.now())
-        writer.audit_detail = {"outcome": "ok", "client": client}
-        return from_row(found)
+            if (seen.get("client_failures") or 0) >= CLIENT_FAILURES_LIMIT or (
+                    seen.get("client_accounts") or 0) >= CLIENT_ACCOUNTS_LIMIT and not seen.get("pair_seen"):
+                refuse("throttled")
+                return None
+            if found is None:
+                refuse("unknown_user")
+                return None
+            if (seen.get("pair_failures") or 0) >= MAX_FAILURES:
+                refuse("locked")
+                return None
+            if not matches:
+                failures = (seen.get("pair_failures") or 0) + 1
+                refuse("locked_now" if failures >= MAX_FAILURES else "wrong_password", failures=failures)
+                return None
+            if found["disabled"]:
+                refuse("disabled")
+                return None
+            writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None,
+                           now=writer.now())
+            writer.audit_detail = {"outcome": "ok", "client": client}
+            return from_row(found)
 
-    result = store.transaction(Actor("login", "login"), "login", work)
-    if result is None:
+        result = store.transaction(who, "login", work)
+        if result is not _AGAIN:
+            break
+    if not isinstance(result, User):
         raise LoginRefused(REFUSED)
     return result
 

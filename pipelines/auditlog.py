@@ -99,7 +99,8 @@ DETAIL_KEYS = {
     "reviews": "审核", "hukou_registrations": "户口登记", "confirmations": "确认", "verification_reports": "核验报告",
 }
 OUTCOMES = {
-    "ok": "成功", "refused": "被拒绝", "shown": "已显示", "exists": "当天已保存过", "unchanged": "与当前相同，未改动",
+    "ok": "成功",
+    "changed_meanwhile": "账号刚被修改，已重新核对", "refused": "被拒绝", "shown": "已显示", "exists": "当天已保存过", "unchanged": "与当前相同，未改动",
     "throttled": "该来源尝试过多，已暂停", "unknown_user": "账号不存在", "locked": "该账号在此来源已暂停登录",
     "locked_now": "密码错误，该账号在此来源暂停登录", "wrong_password": "密码错误", "disabled": "账号已停用",
     "oidc_unknown": "统一身份认证账号未开通", "already_active": "账号已激活过", "wrong_code": "激活码错误",

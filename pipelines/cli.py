@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 refused (bad input, busy store; the message says why), 
 from __future__ import annotations
 
 import argparse
+import contextvars
 import csv
 import io
 import json
@@ -13,7 +14,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from pipelines import (
     activation,
     brief_pdf,
     campaigns,
+    channel,
     config,
     exports,
     filters,
@@ -34,6 +36,7 @@ from pipelines import (
     verification,
     workflow,
 )
+from pipelines import store as store_module
 from pipelines.store import SYSTEM, Actor, Store, StoreError
 
 STATS_KEYS = list(workflow.COUNT_LABELS)
@@ -340,7 +343,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     store = _store(args)
     from pipelines import lookups
 
-    answer = lookups.look_up(store, args.name, args.number, f"cli:{os.environ.get('USER', '')}")
+    answer = lookups.look_up(store, args.name, args.number, f"cli:{config.env('USER', '') or ''}")
     if answer.verdict is None:
         print(f"查询过于频繁，请 {answer.wait_minutes} 分钟后再试")
         return 1
@@ -364,9 +367,7 @@ def _actor(args: argparse.Namespace, store: Store) -> Actor:
     name = getattr(args, "as_user", None)
     if not name:
         return SYSTEM
-    import getpass
-
-    password = os.environ.get(config.ENV_PASSWORD) or getpass.getpass(f"{name} 的密码：")
+    password = config.env(config.ENV_PASSWORD) or _ask(f"{name} 的密码：")
     user = accounts.login(store, name, password, client="cli")
     if user.must_change_password:
         raise ValueError(f"账号 {name} 须先在看板登录并修改初始密码")
@@ -377,11 +378,9 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
     """A password from standard input (--password-stdin, for scripts) or typed at a prompt;
     never from the command line, where other users could read it in the process list."""
     if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    import getpass
-
-    first = getpass.getpass(f"{prompt}：")
-    if getpass.getpass("再输入一次：") != first:
+        return _ask("", stdin=True)
+    first = _ask(f"{prompt}：")
+    if _ask("再输入一次：") != first:
         raise ValueError("两次输入的密码不一致")
     return first
 
@@ -652,17 +651,36 @@ def build_parser() -> argparse.ArgumentParser:
 UMASK = 0o027
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    os.umask(UMASK)
-    args = build_parser().parse_args(argv)
-    args.db = getattr(args, "db", None)
-    args.today = getattr(args, "today", None)
-    args.as_user = getattr(args, "as_user", None)
+def _typed(prompt: str, stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
+# How a command asks for a secret: at this terminal, or (a command run inside the dashboard
+# server) at the terminal of the `dangan` that handed it over.
+_ASK: contextvars.ContextVar[Callable[[str, bool], str]] = contextvars.ContextVar("dangan_ask", default=_typed)
+
+
+def _ask(prompt: str, *, stdin: bool = False) -> str:
+    return _ASK.get()(prompt, stdin)
+
+
+# The arguments that name files: made absolute before a command is handed to the server,
+# whose working directory is not the caller's.
+PATH_ARGUMENTS = ("file", "out", "refused_out")
+
+
+def _dispatch(args: argparse.Namespace, *, yield_to_owner: bool = False) -> int:
     try:
         if args.today:
             config.parse_day(args.today, "--today")
         return int(args.func(args))
     except StoreError as exc:
+        if yield_to_owner and isinstance(exc, store_module.OwnerAppeared):
+            raise  # still waiting for the store, nothing written: main hands the command over
         _err(str(exc))
         return 1
     except ValueError as exc:
@@ -672,10 +690,88 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err("已中断；未完成的写入不会留下任何数据。")
         return 130
     except Exception as exc:  # never a traceback in front of a user
-        if os.environ.get("DANGAN_DEBUG"):
+        if config.env("DANGAN_DEBUG"):
             traceback.print_exc()
         _err(f"内部错误：{type(exc).__name__}: {exc}（设置 DANGAN_DEBUG=1 可查看详细信息）")
         return 1
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    args.db = getattr(args, "db", None)
+    args.today = getattr(args, "today", None)
+    args.as_user = getattr(args, "as_user", None)
+    return args
+
+
+def run_here(argv: Sequence[str], ask: Callable[[str, bool], str]) -> int:
+    """A command handed over by another `dangan` (pipelines/serving.py): run in this process,
+    which owns the store; its paths are absolute already."""
+    try:
+        args = _parse(argv)
+    except SystemExit as exc:  # a usage error: argparse has printed why
+        return int(exc.code or 2)
+    token = _ASK.set(ask)
+    try:
+        return _dispatch(args)
+    finally:
+        _ASK.reset(token)
+
+
+def _hand_over(owner: channel.Owner, args: argparse.Namespace, argv: list[str]) -> int | None:
+    """Run the command inside the dashboard server that owns the store, showing its output
+    here; None if the server could not take it (then the command runs here)."""
+    absolute = list(argv)
+    for name in PATH_ARGUMENTS:
+        value = getattr(args, name, None)
+        if value and value in absolute:
+            absolute[len(absolute) - 1 - absolute[::-1].index(value)] = str(Path(value).resolve())
+    absolute = ["--db", str(config.db_path(args.db).resolve()), *absolute]
+    try:
+        with channel.connect(owner, {"op": "cli", "argv": absolute, "env": config.own_environment()}) as line:
+            while (message := line.receive()) is not None:
+                if "out" in message:
+                    sys.stdout.write(message["out"])
+                    sys.stdout.flush()
+                elif "err" in message:
+                    sys.stderr.write(message["err"])
+                    sys.stderr.flush()
+                elif "ask" in message:
+                    line.send({"answer": _typed(str(message["ask"]), bool(message.get("stdin")))})
+                elif "exit" in message:
+                    return int(message["exit"])
+                elif "error" in message:
+                    _err(f"看板 {channel.owner_label(owner)} 拒绝了这条命令：{message['error']}")
+                    return 1
+    except channel.ChannelError:
+        return None
+    _err(f"看板 {channel.owner_label(owner)} 在执行这条命令时停止了。每次写入都是完整的事务："
+         "数据库停在这条命令的某次写入之前或之后，不会有写了一半的数据。请查看看板后重新运行这条命令。")
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(UMASK)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parse(argv)
+    if args.func is cmd_serve:
+        return _dispatch(args)
+    db = config.db_path(args.db).resolve()
+    for _attempt in range(3):
+        owner = channel.read_owner(db)
+        if owner is not None:
+            handed = _hand_over(owner, args, argv)
+            if handed is not None:
+                return handed
+        # No server runs: this command owns the store while it runs, and gives way (starting
+        # again inside the server) if a dashboard takes the store over while it waits.
+        try:
+            with store_module.owning(db, f"命令 dangan {args.command}") as root:
+                root.yield_to_owner = True
+                return _dispatch(args, yield_to_owner=True)
+        except store_module.OwnerAppeared as exc:
+            _err(f"{exc}；这条命令改由看板执行……")
+    return _dispatch(args)
 
 
 if __name__ == "__main__":

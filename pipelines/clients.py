@@ -10,14 +10,15 @@ proxy is the client (the entries to its left were written by the client and prov
 from __future__ import annotations
 
 import ipaddress
-import os
+
+from pipelines import config
 
 ENV_TRUSTED_PROXIES = "DANGAN_TRUSTED_PROXIES"  # comma-separated addresses or networks
 
 
 def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     found = []
-    for part in os.environ.get(ENV_TRUSTED_PROXIES, "").split(","):
+    for part in (config.env(ENV_TRUSTED_PROXIES, "") or "").split(","):
         if part.strip():
             try:
                 found.append(ipaddress.ip_network(part.strip(), strict=False))

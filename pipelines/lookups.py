@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipelines import reports, text
+from pipelines import config, reports, text
 from pipelines.store import Actor, Store, Writer
 
 ACTION = "verify:lookup"
@@ -45,7 +44,7 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        raw = os.environ.get(ENV_LIMITS, "").strip()
+        raw = (config.env(ENV_LIMITS, "") or "").strip()
         if not raw:
             return cls()
         try:

@@ -8,7 +8,6 @@ batch is one PDF in class and advisor order, or a ZIP of single PDFs.
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -23,7 +22,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
-from pipelines import identity, verification
+from pipelines import config, identity, verification
 
 ENV_VERIFY_URL = "DANGAN_VERIFY_URL"
 DEFAULT_VERIFY_URL = "http://localhost:8501/verify"
@@ -34,7 +33,7 @@ LINE = 8.0
 
 def verify_url(report_number: str) -> str:
     """The public look-up address a report's QR code carries."""
-    base = os.environ.get(ENV_VERIFY_URL, DEFAULT_VERIFY_URL)
+    base = config.env(ENV_VERIFY_URL, DEFAULT_VERIFY_URL) or DEFAULT_VERIFY_URL
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'number': report_number})}"
 
 

@@ -1,18 +1,25 @@
 """The store: one DuckDB file, and the only module that opens it or writes to it.
 
-Concurrency design (see README, "看板与命令行同时使用"):
+Concurrency design (see README, "看板与命令行同时使用"), after DuckDB's own model: one process
+holds the file read-write, its threads each use their own cursor, and DuckDB's MVCC keeps
+readers and a writer out of each other's way.
 
-* DuckDB lets one process hold a file read-write and then locks every other process out, even
-  readers. So no dangan process keeps the file open between operations: a read opens a
-  read-only connection for one operation (a page's queries, one command's report) and closes it;
-  a write opens a read-write connection for exactly one transaction.
-* A lock file beside the store (`<db>.lock`) orders them across processes and threads: readers
-  share it, a writer holds it alone. A second lock (`<db>.turnstile`) gives a waiting writer
-  priority, so a busy dashboard cannot starve an import.
-* Whoever has to wait is told so (`on_wait`), and gives up with `StoreBusy` after
-  `DANGAN_LOCK_WAIT` seconds, having written nothing.
+* The dashboard server owns the store (`own`): one read-write connection for its lifetime, a
+  cursor per operation. Readers take no lock at all; writers take turns in arrival order
+  (`_Turns`), so nobody waits longer than the writes queued ahead of them. The owner publishes
+  `<db>.owner` and answers on a local socket (pipelines/serving.py): a `dangan` command is run
+  inside it, and any other process may borrow the file for one operation.
+* A `dangan` command with no server running owns the store for the length of the command.
+* A process that owns nothing (a script, a test) opens the file per operation, as before:
+  a lock file beside it (`<db>.lock`) orders such processes (readers share it, a writer holds
+  it alone, `<db>.turnstile` gives a waiting writer priority), and it first asks the owner, if
+  there is one, to lend it the file.
+* Whoever has to wait is told who holds the store (`on_wait`), and gives up with `StoreBusy`
+  after `DANGAN_LOCK_WAIT` seconds, having written nothing.
 * Every transaction writes an audit row carrying a fresh token and reads it back after COMMIT:
   DuckDB can roll a conflicting transaction back silently, so a write is checked, and retried.
+* An owner counts writes per table (`Versions`): the dashboard's caches forget only the query
+  results whose tables a write changed (an audit row or a login empties no statistics).
 
 Every read and write names the acting user (`Actor`); the connection carries the user's scope
 (`scope_colleges`) and the as-of date into the SQL views, so access rules hold below the UI.
@@ -20,14 +27,17 @@ Every read and write names the acting user (`Actor`); the connection carries the
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import os
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,7 +46,7 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
-from pipelines import checks, codes, config, divisions, sqlfiles, transfer_types, workflow
+from pipelines import channel, checks, codes, config, divisions, sqlfiles, transfer_types, workflow
 
 T = TypeVar("T")
 WaitCallback = Callable[[str], None]
@@ -98,7 +108,8 @@ def _set_scope(conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
 # --- locks -------------------------------------------------------------------------------
 
 
-def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | None) -> None:
+def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | None,
+           yield_to: Path | None = None) -> None:
     op = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     told = False
     while True:
@@ -106,9 +117,12 @@ def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | No
             fcntl.flock(fd, op | fcntl.LOCK_NB)
             return
         except BlockingIOError:
+            owner = channel.read_owner(yield_to) if yield_to is not None else None
+            if owner is not None:
+                raise OwnerAppeared(f"看板已启动并接管数据库：{channel.owner_label(owner)}") from None
             if not told and on_wait is not None:
                 on_wait(
-                    "数据库正被另一个 dangan 进程使用（看板或另一条命令），等待其完成……"
+                    "数据库正被另一个 dangan 进程使用（另一条命令或脚本），等待其完成……"
                     if exclusive
                     else "数据库正在写入，等待写入完成……"
                 )
@@ -131,6 +145,228 @@ def _held(path: Path, exclusive: bool, deadline: float, on_wait: WaitCallback | 
         os.close(fd)  # closing the descriptor releases the lock
 
 
+# --- the owner of the file ---------------------------------------------------------------
+
+
+class _Turns:
+    """Writers of one process, served in arrival order: each waits only for the writes queued
+    ahead of it, and is told who writes now."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: collections.deque[object] = collections.deque()
+        self._holder: tuple[str, float] | None = None
+
+    def _who(self) -> str:
+        if self._holder is None:
+            return "另一个写入"
+        name, since = self._holder
+        return f"{name}（已 {time.monotonic() - since:.1f} 秒）"
+
+    @contextlib.contextmanager
+    def turn(self, who: str, deadline: float, on_wait: WaitCallback | None) -> Iterator[None]:
+        me = object()
+        with self._cond:
+            self._queue.append(me)
+            try:
+                if (self._queue[0] is not me or self._holder is not None) and on_wait is not None:
+                    ahead = self._queue.index(me) + (self._holder is not None)
+                    on_wait(f"数据库正在写入：{self._who()}；排在你前面的写入共 {ahead} 个，按到达顺序依次进行……")
+                while self._queue[0] is not me or self._holder is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise StoreBusy(
+                            f"等待数据库超时：{self._who()} 正在写入，排队的写入共 {len(self._queue)} 个。"
+                            f"请稍后重试，或设置 {config.ENV_LOCK_WAIT} 延长等待时间。")
+                    self._cond.wait(left)
+            except BaseException:
+                self._queue.remove(me)
+                self._cond.notify_all()
+                raise
+            self._queue.popleft()
+            self._holder = (who, time.monotonic())
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._holder = None
+                self._cond.notify_all()
+
+
+# Epochs are unique in the process: an owner that closes and another that opens the same file
+# later (or the same file replaced) never repeat a key.
+_EPOCHS = itertools.count(1)
+
+
+class Versions:
+    """How many times each table has been written by this process's owner (and an epoch that
+    moves when the file was lent out or reopened, when anything may have changed): the key of
+    every cached query result is the versions of the tables it reads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._epoch = next(_EPOCHS)
+        self._tables: dict[str, int] = collections.defaultdict(int)
+
+    def key(self, tables: Iterable[str]) -> tuple[Any, ...]:
+        with self._lock:
+            return (self._epoch, *(self._tables[t] for t in sorted(tables)))
+
+    def bump(self, tables: Iterable[str] | None) -> None:
+        """After a write: the tables it changed (None: unknown, so everything)."""
+        with self._lock:
+            if tables is None:
+                self._epoch = next(_EPOCHS)
+            else:
+                for table in tables:
+                    self._tables[table] += 1
+
+
+class _Root:
+    """This process holds the store file read-write: one connection, a cursor per operation."""
+
+    def __init__(self, path: Path, lock_path: Path, who: str):
+        self.path = path
+        self.lock_path = lock_path
+        self.who = who
+        self.turns = _Turns()
+        self.versions = Versions()
+        self._cond = threading.Condition()
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._fd: int | None = None
+        self._busy = 0
+        self._lent = 0
+        self.yield_to_owner = False  # a command gives way when a dashboard appears meanwhile
+
+    def _open(self, deadline: float, on_wait: WaitCallback | None) -> duckdb.DuckDBPyConnection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                _flock(fd, True, deadline, on_wait, yield_to=self.path if self.yield_to_owner else None)
+                self._conn = _connect(self.path, read_only=False, deadline=deadline, on_wait=on_wait)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
+            self.versions.bump(None)
+            _keep_private(self.path)
+        return self._conn
+
+    @contextlib.contextmanager
+    def cursor(self, deadline: float, on_wait: WaitCallback | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._cond:
+            told = False
+            while self._lent:
+                if not told and on_wait is not None:
+                    on_wait("数据库正借给另一个进程做一次操作，等待其完成……")
+                    told = True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreBusy("等待数据库超时：另一个进程借用数据库的时间过长。请稍后重试，"
+                                    f"或设置 {config.ENV_LOCK_WAIT} 延长等待时间。")
+                self._cond.wait(left)
+            conn = self._open(deadline, on_wait)
+            self._busy += 1
+        cursor = conn.cursor()
+        try:
+            yield cursor
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                cursor.close()
+            with self._cond:
+                self._busy -= 1
+                self._cond.notify_all()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(duckdb.Error):
+                self._conn.close()
+            self._conn = None
+            _keep_private(self.path)
+        if self._fd is not None:
+            os.close(self._fd)  # releases the lock file
+            self._fd = None
+
+    def lend(self, timeout: float) -> bool:
+        """Close the file for another process once the operations in flight have finished
+        (new ones wait until `give_back`); False if they did not finish within `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._lent += 1
+            while self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._lent -= 1
+                    self._cond.notify_all()
+                    return False
+                self._cond.wait(left)
+            self._close()
+            return True
+
+    def give_back(self) -> None:
+        with self._cond:
+            self._lent -= 1
+            self.versions.bump(None)  # the borrower may have written anything
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            while self._busy:
+                self._cond.wait(1.0)
+            self._close()
+
+
+_ROOTS: dict[Path, _Root] = {}
+_ROOTS_LOCK = threading.Lock()
+
+
+def own(path: str | os.PathLike[str] | None, who: str) -> _Root:
+    """Make this process the owner of a store file (opened at its first use)."""
+    resolved = config.db_path(path).resolve()
+    with _ROOTS_LOCK:
+        root = _ROOTS.get(resolved)
+        if root is None:
+            root = _ROOTS[resolved] = _Root(resolved, resolved.with_name(resolved.name + ".lock"), who)
+        return root
+
+
+def owner_of(path: Path) -> _Root | None:
+    return _ROOTS.get(path)
+
+
+def disown(path: str | os.PathLike[str] | None) -> None:
+    """Close the file this process owns (waiting for the operations in flight)."""
+    resolved = config.db_path(path).resolve()
+    with _ROOTS_LOCK:
+        root = _ROOTS.pop(resolved, None)
+    if root is not None:
+        root.close()
+
+
+def disown_all() -> None:
+    for path in list(_ROOTS):
+        disown(path)
+
+
+@contextlib.contextmanager
+def owning(path: str | os.PathLike[str] | None, who: str) -> Iterator[_Root]:
+    """Own the store while inside (a command's run), unless this process owns it already."""
+    resolved = config.db_path(path).resolve()
+    if resolved in _ROOTS:
+        yield _ROOTS[resolved]
+        return
+    root = own(resolved, who)
+    try:
+        yield root
+    finally:
+        disown(resolved)
+
+
+class OwnerAppeared(StoreError):
+    """A dashboard began to own the store while this command waited for it."""
+
+
 # --- reading and writing -----------------------------------------------------------------
 
 
@@ -148,10 +384,21 @@ _COUNT_MACROS = {"stage_count_cache": "stage_counts", "daily_count_cache": "dail
 REFRESH_FEW = 100
 
 
-def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "select column_name from duckdb_columns() where table_name = ? and schema_name = 'main' "
-        "order by column_index", [table]).fetchall()]
+# What a refresh writes; an owner's caches forget the results that read these.
+STAGE_TABLES = ("graduate_stage_cache", "stage_count_cache", "daily_count_cache", "roster_option_cache", "settings")
+
+_MEASURES: dict[str, list[str]] = {}
+
+
+def _measures(conn: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> list[str]:
+    """The summed columns of a count table (its columns but the keys); the views define them,
+    so they are looked up once per process."""
+    if table not in _MEASURES:
+        columns = [r[0] for r in conn.execute(
+            "select column_name from duckdb_columns() where table_name = ? and schema_name = 'main' "
+            "order by column_index", [table]).fetchall()]
+        _MEASURES[table] = [c for c in columns if c not in keys and c != "cache_day"]
+    return _MEASURES[table]
 
 
 def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pl.DataFrame:
@@ -169,13 +416,71 @@ def _set_day(conn: duckdb.DuckDBPyConnection, day: date) -> None:
     conn.execute("set variable as_of_end = ?", [datetime.combine(day + timedelta(days=1), datetime.min.time())])
 
 
+def _keep_private(path: Path) -> None:
+    """The store holds personal data: its files are the owner's alone (0600), whatever the
+    umask that created them (DuckDB creates the file and its WAL with the default)."""
+    for found in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".lock"),
+                  path.with_name(path.name + ".turnstile")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if found.stat().st_mode & 0o077:
+                os.chmod(found, 0o600)
+
+
+def _connect(path: Path, *, read_only: bool, deadline: float, on_wait: WaitCallback | None) -> duckdb.DuckDBPyConnection:
+    told = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(f"无法打开数据库 {path}：{exc}") from None
+            # Someone outside dangan (a duckdb shell, a notebook) holds the file.
+            if not told and on_wait is not None:
+                on_wait(f"数据库文件 {path.name} 被其他程序占用，等待其释放……")
+                told = True
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"数据库文件 {path} 被其他程序占用（不是 dangan 的看板或命令）。"
+                    "请关闭打开它的程序后重试。"
+                ) from None
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def _borrowed(path: Path, deadline: float, on_wait: WaitCallback | None) -> Iterator[None]:
+    """If another process owns the store (the dashboard), ask it to lend the file for one
+    operation; the loan ends when this connection closes, whatever happens to this process."""
+    owner = channel.read_owner(path)
+    if owner is None:
+        yield
+        return
+    if on_wait is not None:
+        on_wait(f"看板 {channel.owner_label(owner)} 正在使用数据库，请它暂时借出……")
+    try:
+        with channel.connect(owner, {"op": "lend", "wait": max(deadline - time.monotonic(), 0.1)},
+                             timeout=max(deadline - time.monotonic(), 0.1)) as line:
+            answer = line.receive()
+            if answer is None or not answer.get("ok"):
+                raise StoreBusy(f"看板 {channel.owner_label(owner)} 没能借出数据库："
+                                f"{(answer or {}).get('error', '连接中断')}。请稍后重试。")
+            line.conn.settimeout(None)
+            yield
+    except channel.ChannelError:
+        yield  # the owner is gone (its lock went with it): open the file as usual
+
+
 class Reader:
     """A read-only view of the store for one operation, on behalf of one actor."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date):
-        self.conn = conn
+        self._conn = conn
         self.actor = actor
         self.today = today
+
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        """The raw connection, for SQL that is no named query (scripts, tests)."""
+        return self._conn
 
     def query(self, name: str, frames: dict[str, pl.DataFrame] | None = None, **params: Any) -> pl.DataFrame:
         """Run `sql/queries/<name>.sql` with named parameters; the whole result, as a frame.
@@ -186,27 +491,27 @@ class Reader:
         if self.actor.role in AGGREGATE_ONLY and name in PERSON_QUERIES:
             raise StoreError("你的角色只能查看汇总数据，不能查看毕业生名单或个人记录")
         with self._frames(frames):
-            return _frame(self.conn, sqlfiles.query(name), params)
+            return _frame(self._conn, sqlfiles.query(name), params)
 
     @contextlib.contextmanager
     def _frames(self, frames: dict[str, pl.DataFrame] | None) -> Iterator[None]:
         for key, frame in (frames or {}).items():
-            self.conn.register(key, frame.to_arrow())
+            self._conn.register(key, frame.to_arrow())
         try:
             yield
         finally:
             for key in frames or {}:
-                self.conn.unregister(key)
+                self._conn.unregister(key)
 
     @contextlib.contextmanager
     def only_students(self, student_ids: list[str]) -> Iterator[None]:
         """Narrow the live stage views to these graduates while inside (a few graduates' history
         costs milliseconds where everyone's costs seconds)."""
-        self.conn.execute("set variable only_students = ?", [student_ids])
+        self._conn.execute("set variable only_students = ?", [student_ids])
         try:
             yield
         finally:
-            self.conn.execute("set variable only_students = NULL")
+            self._conn.execute("set variable only_students = NULL")
 
     def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(name, **params).to_dicts()
@@ -216,7 +521,7 @@ class Reader:
         return found[0] if found else None
 
     def setting(self, key: str) -> str | None:
-        rows = self.conn.execute("select value from settings where key = ?", [key]).fetchall()
+        rows = self._conn.execute("select value from settings where key = ?", [key]).fetchall()
         return rows[0][0] if rows else None
 
 
@@ -225,11 +530,24 @@ class Writer(Reader):
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date):
         super().__init__(conn, actor, today)
+        # The tables this transaction changed (None: unknown, as after raw SQL on `conn`): an
+        # owner's caches forget the results that read them, and only those.
+        self.changed: set[str] | None = set()
         self.audit_detail: dict[str, Any] = {}
         self.audit_target: str | None = None
         # Set by work that changes only these graduates' stages (a review decision): the store
         # then updates their materialised rows in the same transaction instead of a full refill.
         self.touched_students: list[str] | None = None
+
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        """The raw connection: whatever it is used for, every cached result is forgotten."""
+        self.changed = None
+        return self._conn
+
+    def mark(self, *tables: str) -> None:
+        if self.changed is not None:
+            self.changed.update(tables)
 
     def now(self) -> datetime:
         """The as-of clock: today's date (which `--today` may set) at the current time of day.
@@ -241,8 +559,9 @@ class Writer(Reader):
 
     def execute(self, name: str, frames: dict[str, pl.DataFrame] | None = None, **params: Any) -> None:
         """Run a statement from `sql/queries/<name>.sql` (writes keep their SQL in files too)."""
+        self.mark(*sqlfiles.writes(name))
         with self._frames(frames):
-            self.conn.execute(sqlfiles.query(name), params)
+            self._conn.execute(sqlfiles.query(name), params)
 
     def insert(self, table: str, frame: pl.DataFrame) -> int:
         """Append a frame's rows to a table, matching columns by name."""
@@ -250,8 +569,9 @@ class Writer(Reader):
             raise ValueError(f"not an insertable table: {table}")
         if frame.height == 0:
             return 0
+        self.mark(table)
         with self._frames({"_incoming": frame}):
-            self.conn.execute(f"insert into {table} by name select * from _incoming")
+            self._conn.execute(f"insert into {table} by name select * from _incoming")
         return frame.height
 
     def next_ids(self, sequence: str, count: int) -> pl.Series:
@@ -259,18 +579,22 @@ class Writer(Reader):
             raise ValueError(f"not a sequence: {sequence}")
         if count == 0:
             return pl.Series("id", [], dtype=pl.Int64)
-        return _frame(self.conn, f"select nextval('{sequence}')::bigint as id from range(?)", [count])["id"]
+        return _frame(self._conn, f"select nextval('{sequence}')::bigint as id from range(?)", [count])["id"]
 
     def refresh_stage_cache(self) -> None:
         """Refill `graduate_stage_cache` from the live view, for every college, as of today and
-        the day before, and the summed counts made from it."""
-        _set_scope(self.conn, SYSTEM)
+        the day before, and the summed counts made from it. The rows are kept in 学号 order, so
+        that a few graduates' rows are found by the zone maps alone (refresh_stages_of)."""
+        self.mark(*STAGE_TABLES)
+        _set_scope(self._conn, SYSTEM)
         for i, day in enumerate(stage_cache_days(self.today)):
-            _set_day(self.conn, day)
+            _set_day(self._conn, day)
             fill = "create or replace table graduate_stage_cache as" if i == 0 else "insert into graduate_stage_cache"
-            self.conn.execute(f"{fill} select ?::date as cache_day, * from graduate_stages_live", [day])
-        self.conn.execute("create or replace table roster_option_cache as "
-                          "select distinct cohort, college_name, major, class_name from graduates")
+            self._conn.execute(f"{fill} select ?::date as cache_day, * from graduate_stages_live order by student_id",
+                               [day])
+        self._conn.execute("create or replace table roster_option_cache as "
+                           "select distinct cohort, college_name, major, class_name from graduates")
+        self._conn.execute("create index graduate_stage_cache_student on graduate_stage_cache (student_id)")
         self._refill_counts(stage_cache_days(self.today))
         self.set_setting("stage_cache_as_of", self.today.isoformat())
         self._rescope()
@@ -282,36 +606,66 @@ class Writer(Reader):
     def refresh_stages_of(self, student_ids: list[str]) -> None:
         """Recompute today's materialised rows of a few graduates, and adjust today's summed
         counts by the difference, inside this transaction (a review decision changes nothing
-        else, and nothing about yesterday). Costs the same on 5 thousand or 12 million rows,
-        but for the scans that find these graduates' history."""
-        _set_scope(self.conn, SYSTEM)
+        else, and nothing about yesterday).
+
+        Every statement reads or changes these graduates' rows and the count rows of their keys
+        only: the history tables and the materialised rows are read through their 学号 indexes
+        (migration 0007, refresh_stage_cache), and the counts are merged key by key. So it costs
+        the same on 5 thousand or 12 million graduates."""
+        self.mark("graduate_stage_cache", "stage_count_cache", "daily_count_cache")
+        conn = self._conn
+        _set_scope(conn, SYSTEM)
+        # Their rows as counted until now, and as they are now. The counting macros run once
+        # over both: the rows before are counted under their cohort negated, and subtracted.
+        conn.execute("create or replace temp table _stages_changed as "
+                     "select * exclude (cache_day) replace (-cohort as cohort) from main.graduate_stage_cache "
+                     "where cache_day = ? and list_contains(?, student_id)", [self.today, student_ids])
         with self.only_students(student_ids):
-            self._count_rows(sign=-1)  # what these graduates counted for until now
-            self.conn.execute("delete from graduate_stage_cache where cache_day = ? and list_contains(?, student_id)",
-                              [self.today, student_ids])
-            self.conn.execute("insert into graduate_stage_cache select ?::date as cache_day, * from graduate_stages_live",
-                              [self.today])
-            self._count_rows(sign=1)  # and what they count for now
-        for table, keys in _COUNT_TABLES.items():
-            measures = [c for c in _columns(self.conn, table) if c not in keys]
-            self.conn.execute(f"""
-                create or replace temp table _summed as
-                select {", ".join(keys)}, {", ".join(f"sum({m})::bigint as {m}" for m in measures)}
-                from {table} where cache_day = ? group by all
-                having {" or ".join(f"sum({m}) <> 0" for m in measures)}""", [self.today])
-            self.conn.execute(f"delete from {table} where cache_day = ?", [self.today])
-            self.conn.execute(f"insert into {table} by name select * from _summed")
-            self.conn.execute("drop table _summed")
+            conn.execute("create or replace temp table _stages_now as select * from graduate_stages_live")
+        conn.execute("insert into temp._stages_changed by name select * from temp._stages_now")
+        conn.execute("set variable use_stage_cache = true")
+        conn.execute("set variable use_count_cache = false")
+        conn.execute("create or replace temp view graduate_stages as select * from temp._stages_changed")
+        try:
+            for table, keys in _COUNT_TABLES.items():
+                self._merge_count_difference(table, keys[1:])
+        finally:
+            conn.execute("drop view if exists temp.graduate_stages; set variable use_stage_cache = false")
+        conn.execute("delete from main.graduate_stage_cache where cache_day = ? and list_contains(?, student_id)",
+                     [self.today, student_ids])
+        conn.execute("insert into main.graduate_stage_cache by name select ?::date as cache_day, * from temp._stages_now",
+                     [self.today])
+        conn.execute("drop table temp._stages_changed; drop table temp._stages_now")
         self._rescope()
+
+    def _merge_count_difference(self, table: str, keys: list[str]) -> None:
+        """Change today's rows of a summed-count table by what the graduates in graduate_stages
+        (temp._stages_changed) count for now minus what they counted for: the table's own macro
+        (stage_counts or daily_counts) counts them, and the difference is merged key by key."""
+        measures = _measures(self._conn, table, keys)
+        everyone = ", ".join(["NULL"] * 8)
+        others = [k for k in keys if k != "cohort"]
+        difference = (f"select abs(cohort) as cohort, {', '.join(others)}, "
+                      + ", ".join(f"sum(sign(cohort) * {m})::bigint as {m}" for m in measures)
+                      + f" from {_COUNT_MACROS[table]}({everyone}) group by all having "
+                      + " or ".join(f"sum(sign(cohort) * {m}) <> 0" for m in measures))
+        same = " and ".join(f"t.{k} is not distinct from d.{k}" for k in keys)
+        self._conn.execute(f"""
+            merge into main.{table} as t
+            using (select ?::date as cache_day, * from ({difference})) as d
+            on t.cache_day = d.cache_day and {same}
+            when matched and {" and ".join(f"t.{m} + d.{m} = 0" for m in measures)} then delete
+            when matched then update set {", ".join(f"{m} = t.{m} + d.{m}" for m in measures)}
+            when not matched then insert by name""", [self.today])
 
     @contextlib.contextmanager
     def as_of(self, day: date) -> Iterator[None]:
         """Read the live views as of another day inside this transaction (replaying history)."""
-        _set_day(self.conn, day)
+        _set_day(self._conn, day)
         try:
             yield
         finally:
-            _set_day(self.conn, self.today)
+            _set_day(self._conn, self.today)
 
     @contextlib.contextmanager
     def stages_for(self, student_ids: list[str]) -> Iterator[None]:
@@ -319,84 +673,71 @@ class Writer(Reader):
         materialised copy when it is today's (it equals the live view then: writers take
         turns, and each leaves it fresh), else from the live view narrowed to them."""
         if self.stage_cache_is_today():
-            self.conn.execute("set variable use_stage_cache = true")
-            self.conn.execute(sqlfiles.query("use_stage_cache"))
+            self._conn.execute("set variable use_stage_cache = true")
+            self._conn.execute(sqlfiles.query("use_stage_cache"))
             try:
                 yield
             finally:
-                self.conn.execute("drop view if exists temp.graduate_stages")
-                self.conn.execute("set variable use_stage_cache = false")
+                self._conn.execute("drop view if exists temp.graduate_stages")
+                self._conn.execute("set variable use_stage_cache = false")
         else:
             with self.only_students(student_ids):
                 yield
 
-    def _count_rows(self, sign: int) -> None:
-        """Append today's counts of the graduates in `only_students`, times `sign`, to the
-        summed-count tables (refresh_stages_of then adds them up)."""
-        everyone = ", ".join(["NULL"] * 8)
-
-        def append() -> None:
-            for table, keys in _COUNT_TABLES.items():
-                measures = [c for c in _columns(self.conn, table) if c not in keys]
-                self.conn.execute(
-                    f"insert into {table} by name select ?::date as cache_day, {', '.join(keys[1:])}, "
-                    f"{', '.join(f'{sign} * {m} as {m}' for m in measures)} "
-                    f"from {_COUNT_MACROS[table]}({everyone})", [self.today])
-
-        self._with_cached_stages(append)
-
     def _with_cached_stages(self, work: Callable[[], object]) -> None:
         """Run `work` with graduate_stages reading the materialised copy of the writer's
         current day and stage_counts/daily_counts counting over it (not over their tables)."""
-        self.conn.execute("set variable use_stage_cache = true")
-        self.conn.execute("set variable use_count_cache = false")
-        self.conn.execute(sqlfiles.query("use_stage_cache"))
+        self._conn.execute("set variable use_stage_cache = true")
+        self._conn.execute("set variable use_count_cache = false")
+        self._conn.execute(sqlfiles.query("use_stage_cache"))
         try:
             work()
         finally:
-            self.conn.execute("drop view if exists temp.graduate_stages")
-            self.conn.execute("set variable use_stage_cache = false")
+            self._conn.execute("drop view if exists temp.graduate_stages")
+            self._conn.execute("set variable use_stage_cache = false")
 
     def _refill_counts(self, days: tuple[date, ...]) -> None:
         """Recompute the summed counts of `days` from the materialised stages."""
-        _set_scope(self.conn, SYSTEM)
+        _set_scope(self._conn, SYSTEM)
         everyone = ", ".join(["NULL"] * 8)
 
         def fill() -> None:
             for day in days:
-                _set_day(self.conn, day)
+                _set_day(self._conn, day)
                 for table, macro in _COUNT_MACROS.items():
-                    self.conn.execute(f"delete from {table} where cache_day = ?", [day])
-                    self.conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
+                    self._conn.execute(f"delete from {table} where cache_day = ?", [day])
+                    self._conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
                                       f"from {macro}({everyone})", [day])
 
         try:
             self._with_cached_stages(fill)
         finally:
-            _set_day(self.conn, self.today)
+            _set_day(self._conn, self.today)
 
     def _rescope(self) -> None:
-        _set_scope(self.conn, self.actor)
+        _set_scope(self._conn, self.actor)
 
     @contextlib.contextmanager
     def whole_school(self) -> Iterator[None]:
         """See every graduate while inside, whatever the actor's scope: for the writes that
         store aggregates (the daily snapshot), which must never be one college's or one
         graduate's view. Who may make such a write is the caller's check."""
-        _set_scope(self.conn, SYSTEM)
+        _set_scope(self._conn, SYSTEM)
         try:
             yield
         finally:
             self._rescope()
 
     def set_setting(self, key: str, value: str) -> None:
-        self.conn.execute(
+        self.mark("settings")
+        self._conn.execute(
             "insert or replace into settings (key, value) values (?, ?)", [key, value]
         )
 
     def audit(self, action: str, target: str | None = None, detail: dict[str, Any] | None = None,
               token: str | None = None) -> None:
-        self.conn.execute(
+        self.mark("audit_log")
+        self._conn.execute(
             "insert into audit_log (audit_id, logged_at, actor, role, action, target, detail, write_token) "
             "values (nextval('audit_ids'), ?, ?, ?, ?, ?, ?, ?)",
             [datetime.now(), self.actor.name, self.actor.role, action, target,
@@ -422,48 +763,38 @@ class Store:
     @contextlib.contextmanager
     def _connection(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         deadline = time.monotonic() + self.lock_wait
+        root = owner_of(self.path)
+        if root is not None:
+            with root.cursor(deadline, self.on_wait) as cursor:
+                yield cursor
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_borrowed(self.path, deadline, self.on_wait))
             if write:
                 stack.enter_context(_held(self._turnstile_path, True, deadline, self.on_wait))
                 stack.enter_context(_held(self._lock_path, True, deadline, self.on_wait))
             else:
                 with _held(self._turnstile_path, False, deadline, self.on_wait):
                     stack.enter_context(_held(self._lock_path, False, deadline, self.on_wait))
-            conn = self._connect(read_only=not write, deadline=deadline)
+            conn = _connect(self.path, read_only=not write, deadline=deadline, on_wait=self.on_wait)
             try:
                 yield conn
             finally:
                 conn.close()
                 if write:
-                    self._keep_private()
+                    _keep_private(self.path)
 
-    def _keep_private(self) -> None:
-        """The store holds personal data: its files are the owner's alone (0600), whatever the
-        umask that created them (DuckDB creates the file and its WAL with the default)."""
-        for path in (self.path, self.path.with_name(self.path.name + ".wal"), self._lock_path, self._turnstile_path):
-            with contextlib.suppress(FileNotFoundError, PermissionError):
-                if path.stat().st_mode & 0o077:
-                    os.chmod(path, 0o600)
-
-    def _connect(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
-        told = False
-        while True:
-            try:
-                return duckdb.connect(str(self.path), read_only=read_only)
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise StoreError(f"无法打开数据库 {self.path}：{exc}") from None
-                # Someone outside dangan (a duckdb shell, a notebook) holds the file.
-                if not told and self.on_wait is not None:
-                    self.on_wait(f"数据库文件 {self.path.name} 被其他程序占用，等待其释放……")
-                    told = True
-                if time.monotonic() >= deadline:
-                    raise StoreBusy(
-                        f"数据库文件 {self.path} 被其他程序占用（不是 dangan 的看板或命令）。"
-                        "请关闭打开它的程序后重试。"
-                    ) from None
-                time.sleep(0.1)
+    @contextlib.contextmanager
+    def _turn(self, who: str) -> Iterator[None]:
+        """A writer's turn: in arrival order when this process owns the store (across
+        processes the lock file orders them)."""
+        root = owner_of(self.path)
+        if root is None:
+            yield
+            return
+        with root.turns.turn(who, time.monotonic() + self.lock_wait, self.on_wait):
+            yield
 
     def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor, as_of: date | None = None,
                    *, write: bool = False) -> date:
@@ -503,9 +834,15 @@ class Store:
                     self._ready = True
                     return
         existed = self.path.exists()
-        with self._connection(write=True) as conn:
+        with self._turn("数据库升级"), self._connection(write=True) as conn:
+            if _schema_state(conn) == wanted:  # another writer upgraded it meanwhile
+                self._ready = True
+                return
             _migrate(conn, wanted)
             upgraded = existed and conn.execute("select count(*) from graduates").fetchall()[0][0] > 0
+        root = owner_of(self.path)
+        if root is not None:
+            root.versions.bump(None)
         self._ready = True
         if upgraded:
             # The new views recreated the materialised stages empty: refill them now, rather than
@@ -521,8 +858,16 @@ class Store:
         """
         self.ensure_ready()
         with self._connection(write=False) as conn:
-            today = self._configure(conn, actor, as_of)
-            yield Reader(conn, actor, today)
+            snapshot = owner_of(self.path) is not None
+            if snapshot:  # one consistent view for the whole operation, as the shared lock gave
+                conn.execute("begin transaction")
+            try:
+                today = self._configure(conn, actor, as_of)
+                yield Reader(conn, actor, today)
+            finally:
+                if snapshot:
+                    with contextlib.suppress(duckdb.Error):
+                        conn.execute("rollback")
 
     def retarget(self, reader: Reader, actor: Actor, as_of: date | None) -> None:
         """Point an open Reader at another user or day (its scope and as-of variables)."""
@@ -550,7 +895,7 @@ class Store:
         """Run `work` inside a write transaction and roll it back: what a write would do (an
         import's preview), with nothing written and nothing audited."""
         self.ensure_ready()
-        with self._connection(write=True) as conn:
+        with self._turn(f"{actor.name} 的预览"), self._connection(write=True) as conn:
             today = self._configure(conn, actor, write=True)
             conn.execute("begin transaction")
             try:
@@ -573,6 +918,11 @@ class Store:
 
         Returns the work's result and whether the materialised stages are fresh after it."""
         self.ensure_ready()
+        with self._turn(f"{actor.name} 的 {action}"):
+            return self._write_in_turn(actor, action, work, target, invalidate=invalidate)
+
+    def _write_in_turn(self, actor: Actor, action: str, work: Callable[[Writer], T], target: str | None,
+                       *, invalidate: bool) -> tuple[T, bool]:
         for _attempt in range(3):
             token = uuid.uuid4().hex
             with self._connection(write=True) as conn:
@@ -587,7 +937,8 @@ class Store:
                         writer.refresh_stages_of(writer.touched_students)
                         refreshed = True
                     elif invalidate and not refreshed:
-                        writer.conn.execute("delete from settings where key = 'stage_cache_as_of'")
+                        writer.mark("settings")
+                        writer._conn.execute("delete from settings where key = 'stage_cache_as_of'")
                     writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
                     conn.execute("commit")
                 except duckdb.TransactionException:
@@ -603,8 +954,19 @@ class Store:
                     "select count(*) from audit_log where write_token = ?", [token]
                 ).fetchall()
                 if landed[0][0] == 1:
+                    root = owner_of(self.path)
+                    if root is not None:
+                        root.versions.bump(writer.changed)
                     return result, refreshed
         raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
+
+    def version(self, tables: Iterable[str]) -> tuple[Any, ...]:
+        """A cache key for a result read from `tables`: when this process owns the store, it
+        changes only when one of them is written; otherwise whenever anything is."""
+        root = owner_of(self.path)
+        if root is None:
+            return self.data_version()
+        return (str(self.path), self.explicit_today, *root.versions.key(tables))
 
     def data_version(self) -> tuple[Any, ...]:
         """Changes whenever anything is written: a cache key for query results."""

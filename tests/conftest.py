@@ -154,3 +154,14 @@ def page(browser: Any) -> Iterator[Any]:
 
     with fresh_page(browser) as found:
         yield found
+
+
+@pytest.fixture(autouse=True)
+def _no_store_stays_owned() -> Iterator[None]:
+    """A page test makes this process the owner of its store (as the dashboard server is);
+    afterwards the file is closed and the channel stopped, so no test inherits another's."""
+    yield
+    from pipelines import serving, store
+
+    serving.stop_all()
+    store.disown_all()

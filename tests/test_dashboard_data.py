@@ -20,6 +20,7 @@ def test_a_run_reading_two_days_does_not_block_a_waiting_writer(store: Store, tm
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
     monkeypatch.setenv("DANGAN_DB", str(store.path))
     monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
+    monkeypatch.setenv("DANGAN_SERVE", "0")  # the dashboard not owning the store: the lock files order it
     waiting = threading.Event()
     writer = Store(store.path, today="2024-06-10", lock_wait=30, on_wait=lambda _msg: waiting.set())
     wrote: list[bool] = []
@@ -38,3 +39,30 @@ def test_a_run_reading_two_days_does_not_block_a_waiting_writer(store: Store, tm
     assert wrote == [True]
     assert today["graduates"].to_list() == yesterday["graduates"].to_list() == [1]
     assert table(store, "select value from settings where key = 'w'") == [("1",)]
+
+
+def test_when_the_dashboard_owns_the_store_a_writer_never_waits_for_a_run(store: Store, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server owns the file: a run reads a snapshot on its own cursor, and a writer in
+    another thread goes ahead at once; the next run sees the write, and only the results that
+    read the changed table are recomputed."""
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
+    monkeypatch.setenv("DANGAN_DB", str(store.path))
+    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
+    waited: list[str] = []
+    owned = data.store()  # the first use makes this process the owner
+    assert (store.path.with_name(store.path.name + ".owner")).exists()
+    writer = Store(store.path, today="2024-06-10", lock_wait=30, on_wait=waited.append)
+
+    with data.run_scope():
+        before = data.query("graduate_list", filters=NONE, actor=SYSTEM, cohort=2024, search=None, limit=50, offset=0)
+        thread = threading.Thread(target=lambda: imports.import_file(
+            writer, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])))
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive() and waited == []
+    stats_key = owned.version(["graduate_stage_cache", "stage_count_cache"])
+    owned.record(SYSTEM, "export:test", None, {"what": "nothing"})  # an audit row alone
+    assert owned.version(["graduate_stage_cache", "stage_count_cache"]) == stats_key
+    after = data.query("graduate_list", filters=NONE, actor=SYSTEM, cohort=2024, search=None, limit=50, offset=0)
+    assert before.height == 1 and after.height == 2
