@@ -154,3 +154,28 @@ def connect(owner: Owner, request: dict[str, Any], timeout: float | None = None)
 
 def owner_label(owner: Owner) -> str:
     return f"{owner.who}（进程 {owner.pid}）"
+
+
+def holder_file(db: Path) -> Path:
+    return db.with_name(db.name + ".holder")
+
+
+def note_holder(db: Path, who: str) -> None:
+    """Say who holds the store file now (a command that owns it for its run, or a dashboard),
+    for those who wait for it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(holder_file(db), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"pid": os.getpid(), "who": who, "since": time.time()}, out)
+
+
+def read_holder(db: Path) -> str | None:
+    """“命令 dangan import（进程 123，已 5 秒）”, or None if nobody alive is noted."""
+    try:
+        raw = json.loads(holder_file(db).read_text(encoding="utf-8"))
+        pid, who, since = int(raw["pid"]), str(raw["who"]), float(raw["since"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if pid == os.getpid() or not _alive(pid):
+        return None
+    return f"{who}（进程 {pid}，已 {max(time.time() - since, 0):.0f} 秒）"

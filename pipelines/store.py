@@ -109,7 +109,9 @@ def _set_scope(conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
 
 
 def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | None,
-           yield_to: Path | None = None) -> None:
+           db: Path | None = None, yield_to_owner: bool = False) -> None:
+    """Take a lock file's lock, waiting (and saying for whom) until the deadline; with
+    `yield_to_owner`, give way (OwnerAppeared) when a dashboard begins to own `db` meanwhile."""
     op = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     told = False
     while True:
@@ -117,12 +119,13 @@ def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | No
             fcntl.flock(fd, op | fcntl.LOCK_NB)
             return
         except BlockingIOError:
-            owner = channel.read_owner(yield_to) if yield_to is not None else None
+            owner = channel.read_owner(db) if db is not None and yield_to_owner else None
             if owner is not None:
                 raise OwnerAppeared(f"看板已启动并接管数据库：{channel.owner_label(owner)}") from None
             if not told and on_wait is not None:
+                holder = channel.read_holder(db) if db is not None else None
                 on_wait(
-                    "数据库正被另一个 dangan 进程使用（另一条命令或脚本），等待其完成……"
+                    f"数据库正被{holder or '另一个 dangan 进程（另一条命令或脚本）'}使用，等待其完成……"
                     if exclusive
                     else "数据库正在写入，等待写入完成……"
                 )
@@ -139,7 +142,7 @@ def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | No
 def _held(path: Path, exclusive: bool, deadline: float, on_wait: WaitCallback | None) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        _flock(fd, exclusive, deadline, on_wait)
+        _flock(fd, exclusive, deadline, on_wait, db=path.with_name(path.name.rsplit(".", 1)[0]))
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
@@ -243,12 +246,13 @@ class _Root:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                _flock(fd, True, deadline, on_wait, yield_to=self.path if self.yield_to_owner else None)
+                _flock(fd, True, deadline, on_wait, db=self.path, yield_to_owner=self.yield_to_owner)
                 self._conn = _connect(self.path, read_only=False, deadline=deadline, on_wait=on_wait)
             except BaseException:
                 os.close(fd)
                 raise
             self._fd = fd
+            channel.note_holder(self.path, self.who)
             self.versions.bump(None)
             _keep_private(self.path)
         return self._conn

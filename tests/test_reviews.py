@@ -305,12 +305,20 @@ def test_the_review_results_export_is_masked_by_default_and_a_masked_file_cannot
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("owned", [True, False], ids=["owned-by-this-process", "file-per-operation"])
 def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_doubling_one(
-        store: Store, tmp_path: Path) -> None:
+        store: Store, tmp_path: Path, owned: bool) -> None:
     """1,000 submissions in 20 blocks of 50. Thread t works on block t and block t+1, so every
     submission is decided by two threads at once: first a few one by one (the other thread
-    returning what this one approves, at school level too), then each whole block in bulk."""
+    returning what this one approves, at school level too), then each whole block in bulk.
+    Once with the store owned by this process as the dashboard owns it (one connection, a
+    cursor each, writers in arrival order), once with a connection per operation."""
     import threading
+
+    from pipelines import store as store_module
+
+    if owned:
+        store_module.own(store.path, "test")
 
     size, threads = 1000, 20
     store = Store(store.path, today="2024-06-10", lock_wait=600)  # 20 writers queue for one lock

@@ -157,9 +157,8 @@ def test_a_writer_waiting_too_long_gives_up_and_leaves_the_queue() -> None:
     holder = threading.Thread(target=hold)
     holder.start()
     assert inside.wait(10)
-    with pytest.raises(StoreBusy, match="导入"):
-        with turns.turn("late", time.monotonic() + 0.2, None):
-            pass
+    with pytest.raises(StoreBusy, match="导入"), turns.turn("late", time.monotonic() + 0.2, None):
+        pass
     assert len(turns._queue) == 0
     done.set()
     holder.join(10)
@@ -266,3 +265,17 @@ def test_a_command_started_with_no_server_owns_the_file_for_its_run(store: Store
         store_module.duckdb.connect = real  # type: ignore[assignment]
     assert code == 0
     assert opened.count(str(store.path)) == 1, opened
+
+
+def test_a_command_waiting_for_another_says_who_holds_the_store_and_gives_up_cleanly(store: Store) -> None:
+    """No server: one command owns the store for its run; another waits, names it, and after
+    DANGAN_LOCK_WAIT gives up having written nothing."""
+    before = data_snapshot(store)
+    with store_module.owning(store.path, "命令 dangan import"):
+        Store(store.path).ensure_ready()  # opened: the file and its lock are held
+        done = dangan("--db", str(store.path), "campaign", "set", "--cohort", "2031", "--school", "某学院",
+                      env={"DANGAN_LOCK_WAIT": "1.5"})
+    assert done.returncode == 1
+    assert f"命令 dangan import（进程 {os.getpid()}" in done.stderr
+    assert "等待数据库超时" in done.stderr
+    assert data_snapshot(store) == before

@@ -1,4 +1,4 @@
 -- Which of these 统一身份认证 identities are already mapped to an account.
 select oidc_subject
 from users
-where oidc_subject in (select unnest($ids::varchar[]))
+where list_contains($ids::varchar[], oidc_subject)

@@ -39,5 +39,5 @@ left join destinations on destinations.destination_id = confirmations.destinatio
 left join ref_transfer_types on ref_transfer_types.key = registrations.transfer_type
 left join hukou_registrations as hukou on hukou.hukou_id = confirmations.hukou_id
 left join ref_transfer_types as hukou_types on hukou_types.key = hukou.migration_type
-where reports.report_id in (select unnest($ids::bigint[]))
+where list_contains($ids::bigint[], reports.report_id)
 order by graduates.college_name, graduates.class_name, graduates.advisor, graduates.student_id, reports.kind

@@ -3,7 +3,7 @@
 -- graduate's current confirmation.
 select report_id, student_id, kind, report_number, confirmation_id, valid_until, issued_at
 from verification_reports
-where student_id in (select unnest($ids::varchar[]))
+where list_contains($ids::varchar[], student_id)
     and kind = $kind
     and issued_at < getvariable('as_of_end')
     and (closed_at is null or closed_at >= getvariable('as_of_end'))

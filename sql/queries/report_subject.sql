@@ -12,4 +12,4 @@ select
     campaigns.school_code
 from graduate_stages
 join campaigns using (cohort)
-where graduate_stages.student_id in (select unnest($ids::varchar[]))
+where list_contains($ids::varchar[], graduate_stages.student_id)

@@ -1,4 +1,4 @@
 -- The graduate each named revision belongs to (the store then narrows the stage views to them).
 select registration_id, student_id
 from registrations
-where registration_id in (select unnest($ids::bigint[]))
+where list_contains($ids::bigint[], registration_id)

@@ -12,7 +12,7 @@ last_decisions as (
         arg_max(decision, review_id) as last_decision,
         arg_max(decided_at, review_id) as last_decided_at
     from reviews
-    where registration_id in (select unnest($ids::bigint[]))
+    where list_contains($ids::bigint[], registration_id)
         and decided_at < getvariable('as_of_end')
     group by registration_id
 )
@@ -35,4 +35,4 @@ from registration_status as revision
 join scoped_graduates as graduates using (student_id)
 join current_registrations using (student_id)
 left join last_decisions on last_decisions.registration_id = revision.registration_id
-where revision.registration_id in (select unnest($ids::bigint[]))
+where list_contains($ids::bigint[], revision.registration_id)
