@@ -127,11 +127,14 @@ def query(name: str, *, filters: Filters | None = None, as_of: date | None = Non
     store has been written to."""
     if filters is not None:
         params.update(filters.params())
-    return _cached(_version(name), actor or viewer(), as_of, name, tuple(sorted(params.items())))
+    who = actor or viewer()
+    return _cached(_version(name, who), who, as_of, name, tuple(sorted(params.items())))
 
 
-def _version(name: str) -> tuple[Any, ...]:
-    return store().version(sqlfiles.reads(name))
+def _version(name: str, actor: Actor = SYSTEM) -> tuple[Any, ...]:
+    """What the cached result of `name` for `actor` is keyed by: the writes to the tables it
+    reads, and for a college's reader only those of their colleges."""
+    return store().version(sqlfiles.reads(name), actor.colleges)
 
 
 def my_record(student_id: str | None) -> dict[str, Any] | None:

@@ -196,6 +196,12 @@ class _Turns:
                 self._cond.notify_all()
 
 
+# The tables whose rows each belong to one graduate (and so to one college).
+GRADUATE_TABLES = frozenset({
+    "graduates", "registrations", "reviews", "destinations", "hukou_registrations", "confirmations",
+    "verification_reports", "registration_proofs", "graduate_stage_cache", "stage_count_cache", "daily_count_cache",
+})
+
 # Epochs are unique in the process: an owner that closes and another that opens the same file
 # later (or the same file replaced) never repeat a key.
 _EPOCHS = itertools.count(1)
@@ -204,25 +210,44 @@ _EPOCHS = itertools.count(1)
 class Versions:
     """How many times each table has been written by this process's owner (and an epoch that
     moves when the file was lent out or reopened, when anything may have changed): the key of
-    every cached query result is the versions of the tables it reads."""
+    every cached query result is the versions of the tables it reads.
+
+    The tables that hold graduates' records are counted per college too: a decision in one
+    college changes the numbers of that college and of the whole school, so a dean of another
+    college keeps their cached results."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._epoch = next(_EPOCHS)
-        self._tables: dict[str, int] = collections.defaultdict(int)
+        self._tables: dict[tuple[str, str], int] = collections.defaultdict(int)
 
-    def key(self, tables: Iterable[str]) -> tuple[Any, ...]:
+    def key(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+        """The key for results read from `tables` by someone who sees `colleges` (None: all)."""
         with self._lock:
-            return (self._epoch, *(self._tables[t] for t in sorted(tables)))
+            parts: list[Any] = [self._epoch]
+            for table in sorted(tables):
+                if colleges is None or table not in GRADUATE_TABLES:
+                    parts.append(self._tables[(table, "")])
+                else:
+                    parts.append(self._tables[(table, "*")])
+                    parts.extend(self._tables[(table, c)] for c in sorted(colleges))
+            return tuple(parts)
 
-    def bump(self, tables: Iterable[str] | None) -> None:
-        """After a write: the tables it changed (None: unknown, so everything)."""
+    def bump(self, tables: Iterable[str] | None, colleges: Iterable[str] | None = None) -> None:
+        """After a write: the tables it changed (None: unknown, so everything), and the colleges
+        of the graduates it changed (None: unknown or all)."""
         with self._lock:
             if tables is None:
                 self._epoch = next(_EPOCHS)
-            else:
-                for table in tables:
-                    self._tables[table] += 1
+                return
+            chosen = None if colleges is None else sorted(set(colleges))
+            for table in tables:
+                self._tables[(table, "")] += 1
+                if table not in GRADUATE_TABLES or chosen is None:
+                    self._tables[(table, "*")] += 1
+                else:
+                    for college in chosen:
+                        self._tables[(table, college)] += 1
 
 
 class _Root:
@@ -548,6 +573,17 @@ class Writer(Reader):
         """The raw connection: whatever it is used for, every cached result is forgotten."""
         self.changed = None
         return self._conn
+
+    def colleges_touched(self) -> list[str] | None:
+        """The colleges of the graduates this transaction changed, when it named them (None:
+        any college may have changed)."""
+        if self.touched_students is None or len(self.touched_students) > REFRESH_FEW:
+            return None
+        if not self.touched_students:
+            return []
+        return [r[0] for r in self._conn.execute(
+            "select distinct college_name from graduates where list_contains(?, student_id)",
+            [self.touched_students]).fetchall()]
 
     def mark(self, *tables: str) -> None:
         if self.changed is not None:
@@ -944,6 +980,7 @@ class Store:
                         writer.mark("settings")
                         writer._conn.execute("delete from settings where key = 'stage_cache_as_of'")
                     writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
+                    colleges = writer.colleges_touched()
                     conn.execute("commit")
                 except duckdb.TransactionException:
                     with contextlib.suppress(duckdb.Error):
@@ -960,17 +997,18 @@ class Store:
                 if landed[0][0] == 1:
                     root = owner_of(self.path)
                     if root is not None:
-                        root.versions.bump(writer.changed)
+                        root.versions.bump(writer.changed, colleges)
                     return result, refreshed
         raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
 
-    def version(self, tables: Iterable[str]) -> tuple[Any, ...]:
-        """A cache key for a result read from `tables`: when this process owns the store, it
-        changes only when one of them is written; otherwise whenever anything is."""
+    def version(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+        """A cache key for a result read from `tables` by someone who sees `colleges` (None: all):
+        when this process owns the store, it changes only when one of them is written (for those
+        colleges); otherwise whenever anything is."""
         root = owner_of(self.path)
         if root is None:
             return self.data_version()
-        return (str(self.path), self.explicit_today, *root.versions.key(tables))
+        return (str(self.path), self.explicit_today, *root.versions.key(tables, colleges))
 
     def data_version(self) -> tuple[Any, ...]:
         """Changes whenever anything is written: a cache key for query results."""

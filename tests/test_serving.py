@@ -279,3 +279,24 @@ def test_a_command_waiting_for_another_says_who_holds_the_store_and_gives_up_cle
     assert f"命令 dangan import（进程 {os.getpid()}" in done.stderr
     assert "等待数据库超时" in done.stderr
     assert data_snapshot(store) == before
+
+
+def test_a_decision_in_one_college_keeps_another_colleges_numbers_cached(store: Store, tmp_path: Path) -> None:
+    from pipelines import reviews, sqlfiles, workflow
+    from tests.conftest import REGISTRATION_HEADER, registration_row
+
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
+    imports.import_file(store, SYSTEM, "registrations", write_csv(
+        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
+    serving.serve(store.path)
+    owned = Store(store.path, today="2024-06-10")
+    owned.ensure_ready()
+    stats = sqlfiles.reads("stats_by")
+    design, business = ("服装设计学院",), ("商学院",)
+    keys = {c: owned.version(stats, c) for c in (design, business, None)}
+    (registration_id,), = table(store, "select min(registration_id) from registrations r join graduates g "
+                                       "using (student_id) where g.college_name = '服装设计学院'")
+    reviews.decide(owned, SYSTEM, registration_id, workflow.Decision("college", "approve"))
+    assert owned.version(stats, business) == keys[business], "the other college's numbers did not change"
+    assert owned.version(stats, design) != keys[design]
+    assert owned.version(stats, None) != keys[None], "the whole school's numbers changed"
