@@ -133,9 +133,9 @@ def measure(path: Path, work: Path, decisions: int, bulk: int, writers: int, eac
             refused.append(time.perf_counter() - started)
     batch_ids = _pending(store, bulk, unflagged=True)
     with store.reading(SYSTEM) as reader:
-        shown = reviews.as_listed(reader.conn.execute(
+        shown = reviews.as_listed(reader.conn.sql(
             "select registration_id, student_id, revision_no from registrations where registration_id in "
-            "(select unnest(?::bigint[]))", [batch_ids]).pl())
+            "(select unnest(?::bigint[]))", params=[batch_ids]).pl())
     started = time.perf_counter()
     batch = reviews.decide_many(store, SYSTEM, shown, APPROVE)
     bulk_seconds = time.perf_counter() - started

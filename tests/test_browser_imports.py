@@ -8,11 +8,11 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from pipelines.store import SYSTEM, Store
 from tests import layouts
 from tests.browser import (
     TODAY,
@@ -46,7 +46,8 @@ def demo_url(demo_db: Path) -> Iterator[str]:
 
 
 def _sql(db: Path, text: str) -> list[tuple[object, ...]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
+    with Store(db, today=TODAY).reading(SYSTEM) as reader:
+        conn = reader.conn
         return conn.execute(text).fetchall()
 
 

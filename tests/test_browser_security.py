@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -41,14 +40,16 @@ def hostile_report(demo_db: Path) -> tuple[str, str, str]:
     """A graduate whose registration names HOSTILE as its unit, approved, confirmed, with an
     archive report in force: (学号, name, 核验编号)."""
     store = Store(demo_db, today=TODAY)
-    with duckdb.connect(str(demo_db), read_only=True) as conn:
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        conn = reader.conn
         (sid, name), = conn.execute("select student_id, name from graduates where student_id not in "
                                     "(select student_id from registrations) order by 1 limit 1").fetchall()
     submissions.submit(store, SYSTEM, sid, {**SUBMISSION_FORM, "unit_name": HOSTILE})
     for level in ("college", "school"):
         reviews.decide_current(store, SYSTEM, sid, workflow.Decision(level, "approve"))
     selfservice.record_destination(store, SYSTEM, sid, "10", HOSTILE[:100], "江西省南昌市")
-    with duckdb.connect(str(demo_db), read_only=True) as conn:
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        conn = reader.conn
         hukou = conn.execute("select is_hukou_at_school from graduates where student_id = ?", [sid]).fetchall()[0][0]
     if hukou:
         selfservice.record_hukou(store, SYSTEM, sid, "origin", "江西省", "南昌市", "东湖区", "八一大道 1 号")
@@ -100,7 +101,8 @@ def test_the_detail_page_shows_hostile_text_as_text(page: Page, demo_url: str, h
 def test_a_graduate_activates_with_the_code_and_logs_in_with_their_own_password(page: Page, demo_url: str,
                                                                                demo_db: Path) -> None:
     store = Store(demo_db, today=TODAY)
-    with duckdb.connect(str(demo_db), read_only=True) as conn:
+    with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
+        conn = reader.conn
         (sid, id_number), = conn.execute("select student_id, id_number from graduates where id_number is not null and "
                                          "student_id not in (select username from users) order by 1 limit 1").fetchall()
     (issued,) = activation.issue_codes(store, SYSTEM, student_id=sid)
