@@ -177,9 +177,19 @@ class _Helper:
         # see; the parent explains what happened instead.
         self.process = subprocess.Popen([sys.executable, "-m", "pipelines.sheets", self.address],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-        assert self.process.stdout is not None
-        if self.process.stdout.readline().strip() != b"ready":
-            raise SheetError("无法启动表格读取进程")
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    def wait_ready(self) -> None:
+        """Wait until the helper listens (it imports the reader first: about half a second,
+        which `warm` lets a command spend on opening the store instead)."""
+        with self._ready_lock:
+            if self._ready:
+                return
+            assert self.process.stdout is not None
+            if self.process.stdout.readline().strip() != b"ready":
+                raise SheetError("无法启动表格读取进程")
+            self._ready = True
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -189,7 +199,7 @@ _HELPER: _Helper | None = None
 _HELPER_LOCK = threading.Lock()
 
 
-def _helper() -> _Helper:
+def _started() -> _Helper:
     global _HELPER
     with _HELPER_LOCK:
         if _HELPER is None or not _HELPER.alive():
@@ -197,9 +207,16 @@ def _helper() -> _Helper:
         return _HELPER
 
 
+def _helper() -> _Helper:
+    helper = _started()
+    helper.wait_ready()
+    return helper
+
+
 def warm() -> None:
-    """Start the reading helper now (a command that will read a workbook soon)."""
-    _helper()
+    """Start the reading helper now, without waiting for it (a command that will read a
+    workbook soon)."""
+    _started()
 
 
 def _send(sock: socket.socket, message: Any) -> None:
@@ -527,6 +544,9 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
 
 
+_SHARED_STRING = re.compile(rb"<si>(.*?)</si>", re.S)
+
+
 def _shared_strings(book: zipfile.ZipFile, up_to: int) -> dict[int, str]:
     """Shared strings 0..up_to, streamed (a sheet's header strings come first)."""
     found: dict[int, str] = {}
@@ -544,8 +564,10 @@ def _shared_strings(book: zipfile.ZipFile, up_to: int) -> dict[int, str]:
             if end < 0:
                 carry = buf
                 continue
-            for item in re.findall(rb"<si>(.*?)</si>", buf[:end + 5], re.S):
-                found[index] = b"".join(_TEXT.findall(item)).decode("utf-8", "replace")
+            for item in _SHARED_STRING.finditer(buf, 0, end + 5):
+                if index > up_to:  # the rest of the table is calamine's to read
+                    return found
+                found[index] = b"".join(_TEXT.findall(item[1])).decode("utf-8", "replace")
                 index += 1
             carry = buf[end + 5:]
     return found

@@ -283,3 +283,38 @@ def test_proof_count_above_three_is_refused(store: Store, tmp_path: Path) -> Non
     load_roster(store, tmp_path, 1)
     path = write_csv(tmp_path / "r.csv", REGISTRATION_HEADER, [registration_row(0, 证明材料数="5")])
     assert "最多上传三张图片" in refused(store, "registrations", path)[0].reason
+
+
+# --- the import after a preview (#17) ----------------------------------------------------
+
+
+def test_import_after_its_preview_reuses_the_reading_and_writes_what_a_fresh_import_would(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_roster(store, tmp_path)
+    path = write_csv(tmp_path / "登记.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]
+                     + [registration_row(4, 档案转递联系电话="138****5678")])
+    reads: list[str] = []
+    read_source = imports.sources.read_source
+    monkeypatch.setattr(imports.sources, "read_source", lambda *a, **k: reads.append(str(a[0])) or read_source(*a, **k))
+
+    preview = imports.import_file(store, SYSTEM, "registrations", path, dry_run=True, skip_invalid=True)
+    done = imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True)
+    assert len(reads) == 1, "the import after the preview of the same file reads it no more"
+    assert (done.inserted, done.refused, [str(e) for e in done.errors]) == \
+        (preview.inserted, preview.refused, [str(e) for e in preview.errors]) == (4, 1, [str(preview.errors[0])])
+    assert "登记.csv 第 6 行" in str(done.errors[0]) and done.refused_file is not None
+
+    imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True)
+    assert len(reads) == 2, "a preview serves one import only"
+
+
+def test_a_file_changed_after_its_preview_is_read_again(store: Store, tmp_path: Path) -> None:
+    load_roster(store, tmp_path)
+    path = write_csv(tmp_path / "登记.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(3)])
+    assert imports.import_file(store, SYSTEM, "registrations", path, dry_run=True).inserted == 3
+    write_csv(path, REGISTRATION_HEADER, [registration_row(i) for i in range(2)] + [registration_row(2, 学号="0024099999")])
+    errors = refused(store, "registrations", path)
+    assert [(e.row, e.reason) for e in errors] == [(4, "名单中没有这个学号，请先导入毕业生名单")]
+    other = write_csv(tmp_path / "另一个.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(3)])
+    imports.import_file(store, SYSTEM, "registrations", other, dry_run=True)
+    assert imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True).file == "登记.csv"
