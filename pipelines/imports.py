@@ -32,6 +32,7 @@ from pipelines.store import Actor, Store, StoreError, Writer
 Progress = Callable[[str, int, int], None]
 IMPORT_REVIEWER = "全国系统导入"
 CHUNK_ROWS = 200_000  # rows validated (and reported as progress) at a time
+SHOWN_ROWS = 20  # row numbers a summary line names before it says how many more
 
 
 # --- the three kinds of file -------------------------------------------------------------
@@ -592,9 +593,13 @@ def _apply_registrations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     ))
     refused_moves = targets.join(steps, on=["status", "review_status", "return_reason"], how="anti", nulls_equal=True)
     labels = workflow.STATUS_LABELS | {workflow.RETURNED_BY_SCHOOL: "已退回（学校）"}
-    for row, status, target in refused_moves.select(sources.ROW, "status", "review_status").iter_rows():
-        result.warnings.append(
-            f"第 {row} 行：审核状态不能从“{labels[status]}”变为“{labels[target]}”，库中状态保持不变")
+    # One line per move, not per row: a re-imported export can hold tens of thousands of them.
+    moves = refused_moves.group_by("status", "review_status").agg(
+        pl.col(sources.ROW).sort().head(SHOWN_ROWS).alias("rows"), pl.len().alias("count")).sort(pl.col("rows").list.first())
+    for status, target, shown, count in moves.select("status", "review_status", "rows", "count").iter_rows():
+        beyond = f"等，共 {count:,} 行" if count > len(shown) else ""
+        result.warnings.append(f"第 {'、'.join(map(str, shown))} 行{beyond}：审核状态不能从“{labels[status]}”变为“{labels[target]}”，"
+                               "库中状态保持不变")
 
     # 已确认 in the export becomes a confirmation of what is current, if it is approved: the
     # national system's record, kept as it holds it.

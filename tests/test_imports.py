@@ -318,3 +318,16 @@ def test_a_file_changed_after_its_preview_is_read_again(store: Store, tmp_path: 
     other = write_csv(tmp_path / "另一个.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(3)])
     imports.import_file(store, SYSTEM, "registrations", other, dry_run=True)
     assert imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True).file == "登记.csv"
+
+
+def test_many_rows_making_the_same_refused_move_are_said_once_with_their_count(store: Store, tmp_path: Path) -> None:
+    load_roster(store, tmp_path, 25)
+    approved = [registration_row(i, 审核状态="已通过") for i in range(25)]
+    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "a.csv", REGISTRATION_HEADER, approved))
+    back = [registration_row(i, 审核状态="待院审核" if i < 22 else "待校审核") for i in range(25)]
+    result = imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "b.csv", REGISTRATION_HEADER, back))
+    moves = [w for w in result.warnings if "不能从" in w]
+    assert moves == [
+        "第 " + "、".join(str(r) for r in range(2, 22)) + " 行等，共 22 行：审核状态不能从“已通过”变为“待院审核”，库中状态保持不变",
+        "第 24、25、26 行：审核状态不能从“已通过”变为“待校审核”，库中状态保持不变",
+    ]
