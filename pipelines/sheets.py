@@ -649,8 +649,42 @@ def _decode(raw: bytes, name: str) -> str:
     raise SheetError(f"文件 {name} 既不是 UTF-8 也不是 GBK 编码的文本，无法读取；请另存为 CSV UTF-8 或 .xlsx")
 
 
+def _head_lines(data: bytes, count: int) -> bytes:
+    """The first `count` lines of `data` (without copying the rest)."""
+    end = -1
+    for _ in range(count):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return data
+    return data[:end]
+
+
+def _utf8_csv(raw: bytes) -> pl.DataFrame | None:
+    """The common case, read straight from the bytes: UTF-8 (with or without BOM), lines ending
+    in LF, no row wider than the first ones. None for anything else (the careful path decides)."""
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    if b"\r" in body or not body or body.isspace():
+        return None
+    try:
+        head = _head_lines(body, HEAD_ROWS).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    width = max((len(r) for r in csv.reader(io.StringIO(head))), default=1)
+    try:  # polars refuses bytes that are not UTF-8, and a row wider than `width`
+        return pl.read_csv(io.BytesIO(body), has_header=False, infer_schema=False,
+                           schema={f"c{i}": pl.String for i in range(width)}, missing_columns="insert",
+                           truncate_ragged_lines=False, raise_if_empty=False)
+    except pl.exceptions.ComputeError:
+        return None
+
+
 def _read_csv(path: Path, limits: Limits) -> Sheet:
-    content = _decode(path.read_bytes(), path.name)
+    raw = path.read_bytes()
+    frame = _utf8_csv(raw)
+    if frame is not None:
+        _check_shape(path.name, "CSV", frame.height, frame.width, limits)
+        return Sheet("CSV", 0, False, frame, 1)
+    content = _decode(raw, path.name)
     if not content.strip():
         raise SheetError(f"文件 {path.name} 是空的")
     if "\r" in content:  # Windows CRLF, and old Mac CR-only line endings

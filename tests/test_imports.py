@@ -331,3 +331,22 @@ def test_many_rows_making_the_same_refused_move_are_said_once_with_their_count(s
         "第 " + "、".join(str(r) for r in range(2, 22)) + " 行等，共 22 行：审核状态不能从“已通过”变为“待院审核”，库中状态保持不变",
         "第 24、25、26 行：审核状态不能从“已通过”变为“待校审核”，库中状态保持不变",
     ]
+
+
+def test_a_csv_reads_the_same_whatever_its_encoding_and_line_endings(tmp_path: Path) -> None:
+    from pipelines import sheets
+
+    rows = [registration_row(i, 详细地址=f"八一大道{i}号，“东”栋", 情况说明="换行\n之后" if i == 1 else "") for i in range(40)]
+    text = (tmp_path / "x.csv")
+    write_csv(text, REGISTRATION_HEADER, rows, title_rows=["2024届档案登记"])
+    content = text.read_text(encoding="utf-8")
+    frames = []
+    for name, data in [("lf.csv", content.encode()), ("bom.csv", b"\xef\xbb\xbf" + content.encode()),
+                       ("crlf.csv", content.replace("\n", "\r\n").encode()), ("gbk.csv", content.encode("gb18030")),
+                       ("wide.csv", (content + "0024000099,学生99" + ",x" * 20 + "\n").encode())]:
+        (tmp_path / name).write_bytes(data)
+        frames.append(sheets.read_workbook(tmp_path / name, sheets.Limits())[0].frame)
+    assert frames[0].height == 42 and frames[0]["c0"][0] == "2024届档案登记"
+    for frame in frames[1:4]:
+        assert frame.equals(frames[0])
+    assert frames[4].width == 22 and frames[4].head(42).select(frames[0].columns).equals(frames[0])
