@@ -36,22 +36,32 @@ def roster_frame(n: int, seed: int = 1) -> pl.DataFrame:
 
 
 def registration_frame(roster: pl.DataFrame, seed: int = 2) -> pl.DataFrame:
+    """The registrations of every roster graduate, as the national system exports them: a
+    submission time to the second and a 转递编号 of its own on every row, contact phones and
+    house numbers that vary from row to row (a file of a few distinct values validates much
+    faster than a real one, #17)."""
     n = roster.height
     rng = np.random.default_rng(seed)
-    days = rng.integers(0, 50, n)
+    seconds = rng.integers(0, 50 * 86400, n)
+    landline = rng.random(n) < 0.6
+    numbers = rng.integers(0, 10**8, n)
     return pl.DataFrame({
         "学号": roster["学号"],
         "姓名": roster["姓名"],
         "档案转递类型": rng.choice(TYPES, n),
         "档案转递单位名称": rng.choice(["南昌市人才服务中心", "江西财经大学研究生院", "赣州市人力资源和社会保障局"], n),
         "档案转递单位地址": "江西省南昌市东湖区",
-        "详细地址": [f"八一大道{k}号" for k in rng.integers(1, 999, n)],
+        "详细地址": [f"八一大道{k}号{b}栋{r}室" for k, b, r in zip(
+            rng.integers(1, 999, n), rng.integers(1, 30, n), rng.integers(101, 2000, n), strict=True)],
         "档案转递单位邮编": "330000",
         "档案转递联系人/联系部门": "档案室",
-        "档案转递联系电话": "0791-86123456",
+        "档案转递联系电话": [f"0791-8{x % 10**7:07d}" if fixed else f"13{x:09d}" for x, fixed in zip(
+            numbers, landline, strict=True)],
         "情况说明": "按要求转递",
         "证明材料数": rng.integers(0, 4, n).astype(str),
-        "提交时间": [f"2024-{4 + d // 30:02d}-{1 + d % 30:02d} 10:{d % 60:02d}:00" for d in days],
+        "转递编号": [f"2410001{x:011X}" for x in rng.permutation(n) + 7 * 16**9],
+        "提交时间": pl.Series(seconds * 1_000_000 + 1_711_929_600_000_000, dtype=pl.Datetime("us"))  # from 2024-04-01
+        .dt.strftime("%Y-%m-%d %H:%M:%S"),
         "审核状态": rng.choice(["待院审核", "待校审核", "已通过", "已退回"], n),
         "退回原因": "",
     })

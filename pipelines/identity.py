@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# Public, like the patterns below, so that the vectorised fast path in `pipelines.rows` uses the same table.
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"  # indexed by the weighted sum mod 11
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 # What Excel shows after it has turned an 18-digit number into a float: 3.60102E+17.
@@ -19,6 +20,9 @@ MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 # Landline with area code: 0 + 2-3 digit area code, 7-8 digit number, optional extension.
 LANDLINE_PATTERN = r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$"
 POSTCODE_PATTERN = r"^\d{6}$"
+# What `normalize_phone` rewrites: a country prefix, and a mobile number written with dashes.
+PHONE_PREFIXES = ("+86", "0086")
+DASHED_MOBILE_PATTERN = r"1\d{2}-?\d{4}-?\d{4}"
 _MOBILE = re.compile(MOBILE_PATTERN)
 _LANDLINE = re.compile(LANDLINE_PATTERN)
 _POSTCODE = re.compile(POSTCODE_PATTERN)
@@ -26,7 +30,7 @@ _POSTCODE = re.compile(POSTCODE_PATTERN)
 
 def id_weighted_residue(first17: str) -> int:
     """The GB 11643 weighted sum of the first 17 digits, mod 11 (linear in the digits)."""
-    return sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11
+    return sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11
 
 
 def id_check_char(first17: str) -> str:
@@ -83,10 +87,10 @@ def phone_problem(phone: str) -> str | None:
 def normalize_phone(phone: str) -> str:
     """Drop a +86/0086 prefix and the separators people type inside numbers."""
     digits = re.sub(r"[\s()（）]", "", phone)
-    for prefix in ("+86", "0086"):
+    for prefix in PHONE_PREFIXES:
         if digits.startswith(prefix):
             digits = digits[len(prefix):].lstrip("-")
-    if re.fullmatch(r"1\d{2}-?\d{4}-?\d{4}", digits):
+    if re.fullmatch(DASHED_MOBILE_PATTERN, digits):
         digits = digits.replace("-", "")
     return digits
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from pipelines.store import Actor, Store, StoreError, Writer
 Progress = Callable[[str, int, int], None]
 IMPORT_REVIEWER = "全国系统导入"
 CHUNK_ROWS = 200_000  # rows validated (and reported as progress) at a time
+SHOWN_ROWS = 20  # row numbers a summary line names before it says how many more
 
 
 # --- the three kinds of file -------------------------------------------------------------
@@ -420,7 +422,7 @@ def _numeric_ids(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[
 
 def _roster_matches(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
     """Rows whose 学号 and 姓名 match a roster graduate, joined with that graduate."""
-    roster = ctx.writer.query("import_graduates_for", frames={"incoming": frame.select("student_id")})
+    roster = ctx.writer.query("import_roster_matches_for", frames={"incoming": frame.select("student_id")})
     joined = frame.join(
         roster.select("student_id", pl.col("name").alias("graduate_name"),
                       pl.col("phone").alias("graduate_phone"), "origin_code"),
@@ -591,18 +593,21 @@ def _apply_registrations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     ))
     refused_moves = targets.join(steps, on=["status", "review_status", "return_reason"], how="anti", nulls_equal=True)
     labels = workflow.STATUS_LABELS | {workflow.RETURNED_BY_SCHOOL: "已退回（学校）"}
-    for row, status, target in refused_moves.select(sources.ROW, "status", "review_status").iter_rows():
-        result.warnings.append(
-            f"第 {row} 行：审核状态不能从“{labels[status]}”变为“{labels[target]}”，库中状态保持不变")
+    # One line per move, not per row: a re-imported export can hold tens of thousands of them.
+    moves = refused_moves.group_by("status", "review_status").agg(
+        pl.col(sources.ROW).sort().head(SHOWN_ROWS).alias("rows"), pl.len().alias("count")).sort(pl.col("rows").list.first())
+    for status, target, shown, count in moves.select("status", "review_status", "rows", "count").iter_rows():
+        beyond = f"等，共 {count:,} 行" if count > len(shown) else ""
+        result.warnings.append(f"第 {'、'.join(map(str, shown))} 行{beyond}：审核状态不能从“{labels[status]}”变为“{labels[target]}”，"
+                               "库中状态保持不变")
 
     # 已确认 in the export becomes a confirmation of what is current, if it is approved: the
     # national system's record, kept as it holds it.
     wants = matched.filter(pl.col("is_confirmed").eq_missing(True))
     if wants.height:
-        confirmable = writer.query("import_confirmable", frames={"incoming": wants.select("student_id")})
-        confirm = confirmable.join(wants.select("student_id", "confirmed_at"), on="student_id")
-        not_approved = wants.height - writer.query(
-            "import_confirmable_or_confirmed", frames={"incoming": wants.select("student_id")}).height
+        approved = writer.query("import_approved_for", frames={"incoming": wants.select("student_id")})
+        confirm = approved.filter(~pl.col("is_confirmed")).join(wants.select("student_id", "confirmed_at"), on="student_id")
+        not_approved = wants.height - approved.height
         if not_approved:
             result.warnings.append(f"{not_approved} 行确认状态为已确认，但登记尚未通过学校审核，未记录确认")
         writer.insert("confirmations", confirm.select(
@@ -662,6 +667,35 @@ def _write_refused(path: Path, source: sources.Source, errors: list[RowError]) -
 
 # --- the import --------------------------------------------------------------------------
 
+# The 导入 page previews a file, then imports the same upload: the preview's reading and
+# validation (all that depends on the file alone) are kept for that import, which then only
+# checks against the store and writes. One file at a time, keyed by its sha256, its name (the
+# messages name it), its kind and the reading limits, taken by the import that uses it; a file of more rows than this is read
+# again instead (its frames would hold too much of a server's memory between the two clicks).
+PREVIEW_KEEP_ROWS = 300_000
+_PreviewKey = tuple[str, str, str, sources.Limits]
+_PREVIEWED: dict[_PreviewKey, tuple[sources.Source, Checked]] = {}
+_PREVIEWED_LOCK = threading.Lock()
+
+
+def _previewed(key: _PreviewKey, *, take: bool) -> tuple[sources.Source, Checked] | None:
+    with _PREVIEWED_LOCK:
+        return _PREVIEWED.pop(key, None) if take else _PREVIEWED.get(key)
+
+
+def _keep_preview(key: _PreviewKey, source: sources.Source, checked: Checked) -> None:
+    with _PREVIEWED_LOCK:
+        _PREVIEWED.clear()
+        if source.frame.height <= PREVIEW_KEEP_ROWS:
+            _PREVIEWED[key] = (source, checked)
+
+
+def forget_previews() -> None:
+    """Drop the kept preview (the next import reads its file again)."""
+    with _PREVIEWED_LOCK:
+        _PREVIEWED.clear()
+
+
 
 def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
                 skip_invalid: bool = False, cohort: int | None = None,
@@ -688,12 +722,22 @@ def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
                 "reasons": [str(e) for e in sorted(errors, key=lambda e: (e.row or 0, e.column))[:20]]})
         return ImportRefused(errors, result)
 
-    try:
-        source = sources.read_source(path, kind.layout)
-    except sources.SourceError as exc:
-        raise refuse([RowError(path.name, None, "", "", str(exc))]) from None
-    say("读取", 1, 1)
-    checked = validate(source, kind, say)
+    limits = sources.Limits.from_env()
+    key = (digest, path.name, kind_key, limits)
+    kept = _previewed(key, take=not dry_run) if digest else None
+    if kept is None:
+        try:
+            source = sources.read_source(path, kind.layout, limits)
+        except sources.SourceError as exc:
+            raise refuse([RowError(path.name, None, "", "", str(exc))]) from None
+        say("读取", 1, 1)
+        checked = validate(source, kind, say)
+        if dry_run and digest:
+            _keep_preview(key, source, checked)
+    else:  # the preview of this very file read and validated it a moment ago
+        source, checked = kept
+        say("读取", 1, 1)
+        say("校验", 1, 1)
     base = ImportResult(kind_key, path.name, None, rows_read=source.frame.height, sheet=source.sheet,
                         mapping=[(source.headers[k], kind.layout.by_key[k].label) for k in source.headers],
                         ignored=source.ignored, dry_run=dry_run,

@@ -177,9 +177,19 @@ class _Helper:
         # see; the parent explains what happened instead.
         self.process = subprocess.Popen([sys.executable, "-m", "pipelines.sheets", self.address],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-        assert self.process.stdout is not None
-        if self.process.stdout.readline().strip() != b"ready":
-            raise SheetError("无法启动表格读取进程")
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    def wait_ready(self) -> None:
+        """Wait until the helper listens (it imports the reader first: about half a second,
+        which `warm` lets a command spend on opening the store instead)."""
+        with self._ready_lock:
+            if self._ready:
+                return
+            assert self.process.stdout is not None
+            if self.process.stdout.readline().strip() != b"ready":
+                raise SheetError("无法启动表格读取进程")
+            self._ready = True
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -189,7 +199,7 @@ _HELPER: _Helper | None = None
 _HELPER_LOCK = threading.Lock()
 
 
-def _helper() -> _Helper:
+def _started() -> _Helper:
     global _HELPER
     with _HELPER_LOCK:
         if _HELPER is None or not _HELPER.alive():
@@ -197,9 +207,16 @@ def _helper() -> _Helper:
         return _HELPER
 
 
+def _helper() -> _Helper:
+    helper = _started()
+    helper.wait_ready()
+    return helper
+
+
 def warm() -> None:
-    """Start the reading helper now (a command that will read a workbook soon)."""
-    _helper()
+    """Start the reading helper now, without waiting for it (a command that will read a
+    workbook soon)."""
+    _started()
 
 
 def _send(sock: socket.socket, message: Any) -> None:
@@ -527,6 +544,9 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
 
 
+_SHARED_STRING = re.compile(rb"<si>(.*?)</si>", re.S)
+
+
 def _shared_strings(book: zipfile.ZipFile, up_to: int) -> dict[int, str]:
     """Shared strings 0..up_to, streamed (a sheet's header strings come first)."""
     found: dict[int, str] = {}
@@ -544,8 +564,10 @@ def _shared_strings(book: zipfile.ZipFile, up_to: int) -> dict[int, str]:
             if end < 0:
                 carry = buf
                 continue
-            for item in re.findall(rb"<si>(.*?)</si>", buf[:end + 5], re.S):
-                found[index] = b"".join(_TEXT.findall(item)).decode("utf-8", "replace")
+            for item in _SHARED_STRING.finditer(buf, 0, end + 5):
+                if index > up_to:  # the rest of the table is calamine's to read
+                    return found
+                found[index] = b"".join(_TEXT.findall(item[1])).decode("utf-8", "replace")
                 index += 1
             carry = buf[end + 5:]
     return found
@@ -627,8 +649,42 @@ def _decode(raw: bytes, name: str) -> str:
     raise SheetError(f"文件 {name} 既不是 UTF-8 也不是 GBK 编码的文本，无法读取；请另存为 CSV UTF-8 或 .xlsx")
 
 
+def _head_lines(data: bytes, count: int) -> bytes:
+    """The first `count` lines of `data` (without copying the rest)."""
+    end = -1
+    for _ in range(count):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return data
+    return data[:end]
+
+
+def _utf8_csv(raw: bytes) -> pl.DataFrame | None:
+    """The common case, read straight from the bytes: UTF-8 (with or without BOM), lines ending
+    in LF, no row wider than the first ones. None for anything else (the careful path decides)."""
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    if b"\r" in body or not body or body.isspace():
+        return None
+    try:
+        head = _head_lines(body, HEAD_ROWS).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    width = max((len(r) for r in csv.reader(io.StringIO(head))), default=1)
+    try:  # polars refuses bytes that are not UTF-8, and a row wider than `width`
+        return pl.read_csv(io.BytesIO(body), has_header=False, infer_schema=False,
+                           schema={f"c{i}": pl.String for i in range(width)}, missing_columns="insert",
+                           truncate_ragged_lines=False, raise_if_empty=False)
+    except pl.exceptions.ComputeError:
+        return None
+
+
 def _read_csv(path: Path, limits: Limits) -> Sheet:
-    content = _decode(path.read_bytes(), path.name)
+    raw = path.read_bytes()
+    frame = _utf8_csv(raw)
+    if frame is not None:
+        _check_shape(path.name, "CSV", frame.height, frame.width, limits)
+        return Sheet("CSV", 0, False, frame, 1)
+    content = _decode(raw, path.name)
     if not content.strip():
         raise SheetError(f"文件 {path.name} 是空的")
     if "\r" in content:  # Windows CRLF, and old Mac CR-only line endings

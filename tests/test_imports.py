@@ -283,3 +283,70 @@ def test_proof_count_above_three_is_refused(store: Store, tmp_path: Path) -> Non
     load_roster(store, tmp_path, 1)
     path = write_csv(tmp_path / "r.csv", REGISTRATION_HEADER, [registration_row(0, 证明材料数="5")])
     assert "最多上传三张图片" in refused(store, "registrations", path)[0].reason
+
+
+# --- the import after a preview (#17) ----------------------------------------------------
+
+
+def test_import_after_its_preview_reuses_the_reading_and_writes_what_a_fresh_import_would(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_roster(store, tmp_path)
+    path = write_csv(tmp_path / "登记.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]
+                     + [registration_row(4, 档案转递联系电话="138****5678")])
+    reads: list[str] = []
+    read_source = imports.sources.read_source
+    monkeypatch.setattr(imports.sources, "read_source", lambda *a, **k: reads.append(str(a[0])) or read_source(*a, **k))
+
+    preview = imports.import_file(store, SYSTEM, "registrations", path, dry_run=True, skip_invalid=True)
+    done = imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True)
+    assert len(reads) == 1, "the import after the preview of the same file reads it no more"
+    assert (done.inserted, done.refused, [str(e) for e in done.errors]) == \
+        (preview.inserted, preview.refused, [str(e) for e in preview.errors]) == (4, 1, [str(preview.errors[0])])
+    assert "登记.csv 第 6 行" in str(done.errors[0]) and done.refused_file is not None
+
+    imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True)
+    assert len(reads) == 2, "a preview serves one import only"
+
+
+def test_a_file_changed_after_its_preview_is_read_again(store: Store, tmp_path: Path) -> None:
+    load_roster(store, tmp_path)
+    path = write_csv(tmp_path / "登记.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(3)])
+    assert imports.import_file(store, SYSTEM, "registrations", path, dry_run=True).inserted == 3
+    write_csv(path, REGISTRATION_HEADER, [registration_row(i) for i in range(2)] + [registration_row(2, 学号="0024099999")])
+    errors = refused(store, "registrations", path)
+    assert [(e.row, e.reason) for e in errors] == [(4, "名单中没有这个学号，请先导入毕业生名单")]
+    other = write_csv(tmp_path / "另一个.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(3)])
+    imports.import_file(store, SYSTEM, "registrations", other, dry_run=True)
+    assert imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True).file == "登记.csv"
+
+
+def test_many_rows_making_the_same_refused_move_are_said_once_with_their_count(store: Store, tmp_path: Path) -> None:
+    load_roster(store, tmp_path, 25)
+    approved = [registration_row(i, 审核状态="已通过") for i in range(25)]
+    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "a.csv", REGISTRATION_HEADER, approved))
+    back = [registration_row(i, 审核状态="待院审核" if i < 22 else "待校审核") for i in range(25)]
+    result = imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "b.csv", REGISTRATION_HEADER, back))
+    moves = [w for w in result.warnings if "不能从" in w]
+    assert moves == [
+        "第 " + "、".join(str(r) for r in range(2, 22)) + " 行等，共 22 行：审核状态不能从“已通过”变为“待院审核”，库中状态保持不变",
+        "第 24、25、26 行：审核状态不能从“已通过”变为“待校审核”，库中状态保持不变",
+    ]
+
+
+def test_a_csv_reads_the_same_whatever_its_encoding_and_line_endings(tmp_path: Path) -> None:
+    from pipelines import sheets
+
+    rows = [registration_row(i, 详细地址=f"八一大道{i}号，“东”栋", 情况说明="换行\n之后" if i == 1 else "") for i in range(40)]
+    text = (tmp_path / "x.csv")
+    write_csv(text, REGISTRATION_HEADER, rows, title_rows=["2024届档案登记"])
+    content = text.read_text(encoding="utf-8")
+    frames = []
+    for name, data in [("lf.csv", content.encode()), ("bom.csv", b"\xef\xbb\xbf" + content.encode()),
+                       ("crlf.csv", content.replace("\n", "\r\n").encode()), ("gbk.csv", content.encode("gb18030")),
+                       ("wide.csv", (content + "0024000099,学生99" + ",x" * 20 + "\n").encode())]:
+        (tmp_path / name).write_bytes(data)
+        frames.append(sheets.read_workbook(tmp_path / name, sheets.Limits())[0].frame)
+    assert frames[0].height == 42 and frames[0]["c0"][0] == "2024届档案登记"
+    for frame in frames[1:4]:
+        assert frame.equals(frames[0])
+    assert frames[4].width == 22 and frames[4].head(42).select(frames[0].columns).equals(frames[0])
