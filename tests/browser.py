@@ -102,18 +102,28 @@ def _tail(path: Path, chars: int = 4000) -> str:
 
 @contextmanager
 def serve_dashboard(db_path: str | os.PathLike[str], today: str = TODAY) -> Iterator[str]:
-    """Run `dangan serve` on a free port over `db_path`; yields the base URL (no trailing slash).
+    """Run `dangan serve` on a free port over `db_path`; yields the base URL (no trailing slash)."""
+    with dashboard_process(db_path, today) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def dashboard_process(db_path: str | os.PathLike[str], today: str = TODAY,
+                      extra_env: Mapping[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run `dangan serve` on a free port over `db_path` (with `extra_env` added to this process's
+    environment); yields the base URL (no trailing slash) and the server process (`dangan serve`
+    becomes streamlit by exec, so its pid is the server's: bench/bench_load.py reads its CPU time).
 
     The server's output goes to `<db>.serve-<port>.log` beside the store (quoted if it fails to
-    start). `dangan serve` runs streamlit as a child process, so the server gets a session of its
-    own and the whole process group is stopped afterwards: terminating only the `dangan` process
-    would leave streamlit running, holding the port and the store.
+    start). The server gets a session of its own and the whole process group is stopped
+    afterwards, so nothing it started can outlive it, holding the port and the store.
     """
     port = free_port()
     log_path = Path(db_path).with_name(f"{Path(db_path).name}.serve-{port}.log")
     env = {k: v for k, v in os.environ.items() if k not in ("DANGAN_DB", "DANGAN_TODAY", "DANGAN_PORT")}
     # Users see no tracebacks (client.showErrorDetails = none); the tests must see exceptions.
     env["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
+    env.update(extra_env or {})
     command = [sys.executable, "-m", "pipelines.cli", "--db", str(db_path), "--today", today,
                "serve", "--port", str(port)]
     with log_path.open("wb") as log:
@@ -128,7 +138,7 @@ def serve_dashboard(db_path: str | os.PathLike[str], today: str = TODAY) -> Iter
                 raise AssertionError(f"dangan serve was not healthy after {SERVER_START_TIMEOUT:.0f} s:\n"
                                      f"{_tail(log_path)}")
             time.sleep(0.1)  # poll interval, not a wait for readiness
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server
     finally:
         _stop(server)
 
