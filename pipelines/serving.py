@@ -29,7 +29,7 @@ from pipelines import store as store_module
 
 log = logging.getLogger(__name__)
 
-_SERVED: dict[Path, tuple[channel.Owner, socket.socket]] = {}
+_SERVED: dict[Path, tuple[list[channel.Owner], socket.socket]] = {}
 _SERVED_LOCK = threading.Lock()
 _SERVING_NAMES: dict[str, Path] = {}  # the names serve() was called with
 
@@ -104,24 +104,39 @@ def _output_to(line: channel.Line) -> Iterator[None]:
 
 def serve(path: str | os.PathLike[str] | None, who: str = "看板") -> None:
     """Own the store file in this process and answer the channel (idempotent, and cheap when
-    already serving: every dashboard run calls it)."""
+    already serving: every dashboard run calls it). When another live dashboard owns the file,
+    this one does not: it borrows the file per operation, as a script does. Ownership is
+    published (`<db>.owner`) only once the file is really held."""
     if isinstance(path, str) and path in _SERVING_NAMES:
         return
     db = config.db_path(path).resolve()
+    if channel.read_owner(db) is not None:
+        return  # another dashboard owns it
     with _SERVED_LOCK:
         if isinstance(path, str):
             _SERVING_NAMES[path] = db
         if db in _SERVED:
             return
-        store_module.own(db, who)
+        root = store_module.own(db, who)
         _route_output()
         address = channel.address_for(db)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(address)
         listener.listen(64)
-        owner = channel.publish(db, address, who)
-        _SERVED[db] = (owner, listener)
-    threading.Thread(target=_accept, args=(db, owner, listener), name="dangan-channel", daemon=True).start()
+        published: list[channel.Owner] = []
+
+        def on_open() -> None:
+            if not published:
+                published.append(channel.publish(db, address, who))
+                threading.Thread(target=_accept, args=(db, published[0], listener), name="dangan-channel",
+                                 daemon=True).start()
+
+        def step_aside() -> None:
+            log.warning("another dashboard owns %s: this one borrows it per operation", db)
+            stop(db)
+
+        root.on_open, root.step_aside, root.yield_to_owner = on_open, step_aside, True
+        _SERVED[db] = (published, listener)
 
 
 def stop(path: str | os.PathLike[str] | None) -> None:
@@ -132,8 +147,9 @@ def stop(path: str | os.PathLike[str] | None) -> None:
         for name in [n for n, d in _SERVING_NAMES.items() if d == db]:
             del _SERVING_NAMES[name]
     if found is not None:
-        owner, listener = found
-        channel.withdraw(db, owner)
+        published, listener = found
+        for owner in published:
+            channel.withdraw(db, owner)
         with contextlib.suppress(OSError):
             listener.shutdown(socket.SHUT_RDWR)
         listener.close()

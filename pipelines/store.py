@@ -34,6 +34,7 @@ import hashlib
 import itertools
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -265,6 +266,11 @@ class _Root:
         self._busy = 0
         self._lent = 0
         self.yield_to_owner = False  # a command gives way when a dashboard appears meanwhile
+        # A dashboard that finds another dashboard owning the file steps aside (`step_aside`,
+        # set by pipelines/serving.py) and works like a script; `on_open` publishes ownership
+        # once the file is really held.
+        self.step_aside: Callable[[], None] | None = None
+        self.on_open: Callable[[], None] | None = None
 
     def _open(self, deadline: float, on_wait: WaitCallback | None) -> duckdb.DuckDBPyConnection:
         if self._conn is None:
@@ -278,6 +284,8 @@ class _Root:
                 raise
             self._fd = fd
             channel.note_holder(self.path, self.who)
+            if self.on_open is not None:
+                self.on_open()
             self.versions.bump(None)
             _keep_private(self.path)
         return self._conn
@@ -805,9 +813,22 @@ class Store:
         deadline = time.monotonic() + self.lock_wait
         root = owner_of(self.path)
         if root is not None:
-            with root.cursor(deadline, self.on_wait) as cursor:
-                yield cursor
-            return
+            try:
+                held = root.cursor(deadline, self.on_wait)
+                cursor = held.__enter__()
+            except OwnerAppeared:
+                if root.step_aside is None:
+                    raise
+                root.step_aside()  # another dashboard owns the file: work as a script does
+            else:
+                try:
+                    yield cursor
+                except BaseException:
+                    if not held.__exit__(*sys.exc_info()):
+                        raise
+                else:
+                    held.__exit__(None, None, None)
+                return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.ExitStack() as stack:
             stack.enter_context(_borrowed(self.path, deadline, self.on_wait))

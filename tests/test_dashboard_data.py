@@ -51,11 +51,11 @@ def test_when_the_dashboard_owns_the_store_a_writer_never_waits_for_a_run(store:
     monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
     waited: list[str] = []
     owned = data.store()  # the first use makes this process the owner
-    assert (store.path.with_name(store.path.name + ".owner")).exists()
     writer = Store(store.path, today="2024-06-10", lock_wait=30, on_wait=waited.append)
 
     with data.run_scope():
         before = data.query("graduate_list", filters=NONE, actor=SYSTEM, cohort=2024, search=None, limit=50, offset=0)
+        assert (store.path.with_name(store.path.name + ".owner")).exists(), "the file opened: ownership published"
         thread = threading.Thread(target=lambda: imports.import_file(
             writer, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])))
         thread.start()

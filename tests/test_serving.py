@@ -33,6 +33,15 @@ def dangan(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
                           env={**{k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}, **(env or {})})
 
 
+def serve(db: Path) -> Store:
+    """Serve the store from this process, as the dashboard does, and open it (ownership is
+    published once the file is held)."""
+    serving.serve(db)
+    owned = Store(db, today="2024-06-10")
+    owned.ensure_ready()
+    return owned
+
+
 def _file_is_held(db: Path) -> bool:
     """Whether another process is locked out of the file (DuckDB's own lock)."""
     probe = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
@@ -42,8 +51,7 @@ def _file_is_held(db: Path) -> bool:
 
 def test_a_command_runs_inside_the_server_that_owns_the_store(store: Store, tmp_path: Path) -> None:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
-    serving.serve(store.path)
-    Store(store.path).ensure_ready()  # the owner opens the file
+    serve(store.path)
     assert _file_is_held(store.path), "the owner holds the file: a command could not open it itself"
 
     # a relative path, from the command's own working directory
@@ -71,7 +79,7 @@ def test_a_command_runs_inside_the_server_that_owns_the_store(store: Store, tmp_
 
 def test_a_password_prompt_is_answered_at_the_commands_own_terminal(store: Store) -> None:
     """`user add --password-stdin` read inside the server: the line comes from the caller's stdin."""
-    serving.serve(store.path)
+    serve(store.path)
     done = dangan("--db", str(store.path), "user", "add", "--username", "office2", "--role", "admin",
                   "--password-stdin", "--no-change-required", stdin="An0ther-passphrase!\n")
     assert done.returncode == 0, done.stderr
@@ -80,8 +88,7 @@ def test_a_password_prompt_is_answered_at_the_commands_own_terminal(store: Store
 
 def test_a_script_borrows_the_file_from_the_owner_and_the_owner_sees_its_write(store: Store, tmp_path: Path) -> None:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
-    serving.serve(store.path)
-    owned = Store(store.path)
+    owned = serve(store.path)
     with owned.reading(SYSTEM) as reader:
         assert reader.conn.execute("select count(*) from graduates").fetchall() == [(1,)]
     key = owned.version(["graduates"])
@@ -101,7 +108,7 @@ def test_a_script_borrows_the_file_from_the_owner_and_the_owner_sees_its_write(s
 
 
 def test_the_channel_refuses_a_caller_without_the_token(store: Store, tmp_path: Path) -> None:
-    serving.serve(store.path)
+    serve(store.path)
     owner = channel.read_owner(store.path, include_self=True)
     assert owner is not None and oct(channel.owner_file(store.path).stat().st_mode & 0o777) == "0o600"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -218,7 +225,8 @@ def test_killing_the_server_in_the_middle_of_a_command_leaves_the_store_before_o
     store_module.disown_all()
     server = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pipelines import serving; "
-         f"serving.serve({str(store.path)!r}); print('ready', flush=True); time.sleep(600)"],
+         f"serving.serve({str(store.path)!r}); from pipelines.store import Store; Store({str(store.path)!r}).ensure_ready(); "
+         "print('ready', flush=True); time.sleep(600)"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
@@ -300,3 +308,27 @@ def test_a_decision_in_one_college_keeps_another_colleges_numbers_cached(store: 
     assert owned.version(stats, business) == keys[business], "the other college's numbers did not change"
     assert owned.version(stats, design) != keys[design]
     assert owned.version(stats, None) != keys[None], "the whole school's numbers changed"
+
+
+
+def test_a_second_dashboard_on_the_same_store_borrows_it_instead_of_taking_it(store: Store, tmp_path: Path) -> None:
+    """Two servers started over one file: the first owns it; the second finds it owned and works
+    as a script does (borrowing per operation), and the first's owner file stays in place."""
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
+    first = subprocess.Popen(
+        [sys.executable, "-c", "import time; from pipelines import serving; from pipelines.store import Store; "
+         f"serving.serve({str(store.path)!r}); Store({str(store.path)!r}).ensure_ready(); "
+         "print('ready', flush=True); time.sleep(600)"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None and first.stdout.readline().strip() == "ready"
+        owner = channel.read_owner(store.path)
+        assert owner is not None and owner.pid == first.pid
+        serving.serve(store.path)  # this process as a second dashboard
+        assert store_module.owner_of(store.path.resolve()) is None
+        with Store(store.path, today="2024-06-10", lock_wait=20).reading(SYSTEM) as reader:
+            assert reader.conn.execute("select count(*) from graduates").fetchall() == [(1,)]
+        again = channel.read_owner(store.path)
+        assert again is not None and again.pid == first.pid
+    finally:
+        first.kill()
+        first.wait(30)
