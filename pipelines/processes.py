@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -75,6 +76,7 @@ def serve() -> None:
     until stdin ends. Anything printed goes to stderr, not into the answers."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     while True:
         try:
             function, task = pickle.load(sys.stdin.buffer)

@@ -1,7 +1,7 @@
 """The verification report as a print-ready A4 PDF (fpdf2 lays it out, Noto Sans SC from a pip package).
 
 The text is real text in an embedded, subset font, so it can be selected and searched. A QR
-code (segno) carries the public look-up address with the 核验编号. One report per page; a
+code (segno, with `qr` choosing its mask faster) carries the public look-up address with the 核验编号. One report per page; a
 batch is one PDF in class and advisor order, or a ZIP of single PDFs.
 
 Printing speed (#17): a batch first cuts one font with every character it can print
@@ -30,12 +30,11 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pylopdf_fonts_zh_cn
-import segno
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, WrapMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from pipelines import identity, pdf_file, processes, verification
+from pipelines import identity, pdf_file, processes, qr, verification
 
 ENV_VERIFY_URL = "DANGAN_VERIFY_URL"
 DEFAULT_VERIFY_URL = "http://localhost:8501/verify"
@@ -155,7 +154,7 @@ class _Document(FPDF):
 
     def qr_code(self, report_number: str, x: float, y: float) -> None:
         """segno's code for the look-up address (border 2, 6 pixels a module), drawn at x, y."""
-        modules = np.pad(np.array(segno.make(verify_url(report_number), error="m").matrix, dtype=np.uint8), 2)
+        modules = np.pad(qr.modules(verify_url(report_number)), 2)
         pixels = np.repeat(np.repeat(modules, 6, axis=0), 6, axis=1)
         self.qr = zlib.compress(np.packbits(1 - pixels, axis=1).tobytes())  # 1-bit grey: 0 is dark
         self.qr_pixels = pixels.shape[0]

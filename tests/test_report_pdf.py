@@ -204,3 +204,25 @@ def test_a_cut_font_is_truetype_with_only_the_glyphs_asked_for(tmp_path: Path) -
         assert glyf[order[gid]].getCoordinates(glyf)[0] == batch_glyf[batch_order[gid]].getCoordinates(batch_glyf)[0]
         assert cut["hmtx"][order[gid]] == batch["hmtx"][batch_order[gid]]
     assert {chr(c): order.index(name) for c, name in cut.getBestCmap().items()} == {ch: gid for gid, ch in wanted.items()}
+
+
+def test_the_qr_code_is_segnos_own() -> None:
+    """pipelines.qr picks the data mask on arrays; the modules are segno's, mask and all."""
+    import random
+
+    import numpy as np
+    import segno
+
+    from pipelines import qr
+
+    rng = random.Random(20240617)
+    bases = ["http://localhost:8501/verify?number=", "https://jy.example.edu.cn/verify?number=",
+             "https://jyzx.jxfzxy.edu.cn/dangan/verify?school=10001&number="]  # versions 4 and 5
+    masks = set()
+    for i in range(1500):
+        number = "24" + "".join(rng.choice(reports.ALPHABET) for _ in range(13))
+        url = bases[i % len(bases)] + number
+        expected = segno.make(url, error="m")
+        masks.add(expected.mask)
+        assert np.array_equal(qr.modules(url), np.array(expected.matrix)), url
+    assert masks == set(range(8))  # every mask was the best one somewhere
