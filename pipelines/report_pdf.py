@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 import unicodedata
 import zipfile
@@ -46,6 +47,11 @@ QR_WIDTH = 38.0  # mm
 PARALLEL_FROM = 200  # reports; a smaller batch is laid out in this process (a worker takes ~0.5 s to start)
 CHUNK = 50  # reports a worker lays out per task
 NAME_CHARS = 40  # of a graduate's name in a ZIP member's file name (file names stop at 255 bytes)
+
+
+_STRING = re.compile(rb"\((?:[^\\()]|\\.)*\)", re.DOTALL)  # a PDF string, parentheses escaped inside
+_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+_UNESCAPED = {b"\\": b"\\", b"(": b"(", b")": b")", b"r": b"\r", b"n": b"\n"}
 
 
 class ReportPdfError(ValueError):
@@ -90,28 +96,21 @@ class _Document(FPDF):
         # different processes share one font in the merged file.
         self._codes = {ch: code for ch in batch.characters if (code := font.subset.pick(ord(ch))) is not None}
         self._font = font
-        self._seeded = len(font.subset)
         self.glyphs = {code: pdf_file.Glyph(glyph.glyph_id, glyph.glyph_width, _text_of(glyph.unicode))
                        for glyph, code in font.subset.items() if glyph is not None and code != 0}
         self.glyphs[0] = pdf_file.Glyph(0, 0, "")  # .notdef
-        self.printed: set[str] = set()
         self.qr = b""  # the QR code of the page being laid out, and its pixels a side
         self.qr_pixels = 0
         self._lines: dict[tuple[float, float, str, float], list[str]] = {}
 
-    def normalize_text(self, text: str) -> str:
-        self.printed.update(text)  # every text fpdf2 draws or measures passes here
-        return super().normalize_text(text)
-
     def report(self, doc: dict[str, Any]) -> pdf_file.Page:
-        self.printed = set()
         _page(self, doc)
-        if len(self._font.subset) != self._seeded:
-            raise ReportPdfError("排版 PDF 失败：报告用到了批次字体以外的字符（程序错误，请报告）")
         content = self.pages[self.page].contents
         assert isinstance(content, bytearray)  # until fpdf2's output(), which this never calls
-        codes = frozenset(self._codes[ch] for ch in self.printed if ch in self._codes)
-        return pdf_file.Page(zlib.compress(content), codes, self.qr, self.qr_pixels)
+        codes = _codes_in(bytes(content))
+        if not codes <= self.glyphs.keys():
+            raise ReportPdfError("排版 PDF 失败：报告用到了批次字体以外的字符（程序错误，请报告）")
+        return pdf_file.Page(zlib.compress(content), frozenset(codes), self.qr, self.qr_pixels)
 
     def file(self, pages: list[pdf_file.Page], cutter: pdf_file.FontCutter) -> bytes:
         return pdf_file.write(pages, cutter, self.glyphs, f"F{self._font.i}", TITLE, (self.w_pt, self.h_pt))
@@ -160,6 +159,16 @@ class _Document(FPDF):
         self.qr_pixels = pixels.shape[0]
         side = QR_WIDTH * self.k
         self._out(f"q {side:.2f} 0 0 {side:.2f} {x * self.k:.2f} {(self.h - y - QR_WIDTH) * self.k:.2f} cm /QR Do Q")
+
+
+def _codes_in(content: bytes) -> set[int]:
+    """The codes a page's content stream shows: every string in it is text, two bytes a code
+    (fpdf2 writes them with `(`, `)`, `\\` and CR escaped)."""
+    codes: set[int] = set()
+    for string in _STRING.findall(content):
+        raw = _ESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), string[1:-1])
+        codes.update(int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+    return codes
 
 
 def _text_of(unicode: int | tuple[int, ...] | None) -> str:

@@ -67,6 +67,34 @@ def _fonts(path: Path) -> list[list[str]]:
     return [line.split() for line in lines[2:] if line.strip()]
 
 
+def _stream(pdf: bytes, key: str) -> bytes:
+    """The decompressed stream that the (one) font's `key` entry names."""
+    import zlib
+
+    number = re.search(rf"/{key} (\d+) 0 R".encode(), pdf)
+    assert number, key
+    found = re.search(rb"\n" + number.group(1) + rb" 0 obj\n<< /Length (\d+)[^>]*>>\nstream\n", pdf)
+    assert found, key
+    return zlib.decompress(pdf[found.end():found.end() + int(found.group(1))])
+
+
+def _drawn_characters(pdf: bytes) -> set[str]:
+    """The characters whose glyph in the embedded font has an outline (read with fontTools
+    through the file's ToUnicode and CIDToGIDMap)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(_stream(pdf, "FontFile2")))
+    to_gid = _stream(pdf, "CIDToGIDMap")
+    order, glyf = font.getGlyphOrder(), font["glyf"]
+    drawn = set()
+    to_unicode = "".join(re.findall(r"beginbfchar(.*?)endbfchar", _stream(pdf, "ToUnicode").decode(), re.DOTALL))
+    for code, text in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", to_unicode):
+        gid = int.from_bytes(to_gid[2 * int(code, 16):2 * int(code, 16) + 2], "big")
+        if glyf[order[gid]].numberOfContours:
+            drawn.add(bytes.fromhex(text).decode("utf-16-be"))
+    return drawn
+
+
 def _in_order(text: str, needles: list[str]) -> bool:
     at = -1
     for needle in needles:
@@ -130,6 +158,11 @@ def test_every_zip_member_is_a_pdf_of_its_own_with_its_report(document: dict[str
                 assert expected in text, (name, expected)
             others = [d["report_number"] for d in batch if d is not doc]
             assert not any(number in text for number in others)
+            # its font draws every character it shows (pdftotext reads ToUnicode, so it would
+            # not tell a glyph left empty), and only those
+            drawn = _drawn_characters(archive.read(name))
+            assert set(doc["name"] + doc["unit_name"] + "".join(FIXED_TEXT)) <= drawn
+            assert drawn <= set(text)
 
 
 HOSTILE = {
