@@ -1,34 +1,61 @@
-"""The verification report as a print-ready A4 PDF (fpdf2, Noto Sans SC from a pip package).
+"""The verification report as a print-ready A4 PDF (fpdf2 lays it out, Noto Sans SC from a pip package).
 
 The text is real text in an embedded, subset font, so it can be selected and searched. A QR
-code (segno) carries the public look-up address with the 核验编号. One report per page; a
+code (segno, with `qr` choosing its mask faster) carries the public look-up address with the 核验编号. One report per page; a
 batch is one PDF in class and advisor order, or a ZIP of single PDFs.
+
+Printing speed (#17): a batch first cuts one font with every character it can print
+(`_batch`), fpdf2 lays the pages out with it, and `pdf_file` writes the files, each with a font
+cut to its own glyphs (the merged PDF: one font for the batch). A batch of `PARALLEL_FROM`
+reports or more is laid out in worker processes (`processes`: fresh interpreters, not forks of a
+parent that may hold DuckDB connections and threads), `CHUNK` reports a task, from plain dicts;
+the pages come back in order, so the workers print what one process prints.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import re
 import tempfile
+import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 import pylopdf_fonts_zh_cn
-import segno
-from fontTools import subset
-from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.enums import MethodReturnValue, WrapMode, XPos, YPos
+from fpdf.fonts import TTFFont
 
-from pipelines import config, identity, verification
+from pipelines import config, identity, pdf_file, processes, qr, verification
 
 ENV_VERIFY_URL = "DANGAN_VERIFY_URL"
 DEFAULT_VERIFY_URL = "http://localhost:8501/verify"
 FONT = "NotoSansSC"
+TITLE = "毕业去向登记核验报告"
 LABEL_WIDTH = 42.0
 LINE = 8.0
+QR_WIDTH = 38.0  # mm
+PARALLEL_FROM = 200  # reports; a smaller batch is laid out in this process (a worker takes ~0.5 s to start)
+CHUNK = 50  # reports a worker lays out per task
+NAME_CHARS = 40  # of a graduate's name in a ZIP member's file name (file names stop at 255 bytes)
+
+
+_STRING = re.compile(rb"\((?:[^\\()]|\\.)*\)", re.DOTALL)  # a PDF string, parentheses escaped inside
+_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+_UNESCAPED = {b"\\": b"\\", b"(": b"(", b")": b")", b"r": b"\r", b"n": b"\n"}
+
+
+class ReportPdfError(ValueError):
+    """A batch whose PDF could not be made; the message says why, in Chinese."""
 
 
 def verify_url(report_number: str) -> str:
@@ -37,14 +64,56 @@ def verify_url(report_number: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'number': report_number})}"
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """What every process needs to lay out a batch: its font file and the characters the font
+    was cut for, in the order their codes are given out."""
+    font_path: str
+    characters: str
+
+
+@contextmanager
+def _batch(documents: list[dict[str, Any]]) -> Iterator[_Batch]:
+    text = {ch for doc in documents for value in doc.values() if value is not None for ch in str(value)}
+    text |= set(Path(__file__).read_text(encoding="utf-8"))  # every label and sentence printed
+    text |= set("".join(verification.KIND_LABELS.values())) | {chr(c) for c in range(0x20, 0x7F)}
+    characters = "".join(sorted(text))
+    with tempfile.TemporaryDirectory(prefix="dangan-font-") as folder:
+        path = Path(folder) / "batch.ttf"
+        pdf_file.batch_font(characters, pylopdf_fonts_zh_cn.sans_path(), path)
+        yield _Batch(str(path), characters)
+
+
 class _Document(FPDF):
-    def __init__(self, font_path: str | None = None) -> None:
+    def __init__(self, batch: _Batch) -> None:
         super().__init__(format="A4", unit="mm")
-        self.add_font(FONT, fname=font_path or str(pylopdf_fonts_zh_cn.sans_path()))
+        self.add_font(FONT, fname=batch.font_path)
         self.set_auto_page_break(auto=False)
         self.set_margins(18, 16, 18)
-        self.set_title("毕业去向登记核验报告")
-        self.set_creator("dangan")
+        font = self.fonts[FONT.lower()]
+        assert isinstance(font, TTFFont)
+        # Codes in the order of `characters`, the same in every process: pages laid out in
+        # different processes share one font in the merged file.
+        self._codes = {ch: code for ch in batch.characters if (code := font.subset.pick(ord(ch))) is not None}
+        self._font = font
+        self.glyphs = {code: pdf_file.Glyph(glyph.glyph_id, glyph.glyph_width, _text_of(glyph.unicode))
+                       for glyph, code in font.subset.items() if glyph is not None and code != 0}
+        self.glyphs[0] = pdf_file.Glyph(0, 0, "")  # .notdef
+        self.qr = b""  # the QR code of the page being laid out, and its pixels a side
+        self.qr_pixels = 0
+        self._lines: dict[tuple[float, float, str, float], list[str]] = {}
+
+    def report(self, doc: dict[str, Any]) -> pdf_file.Page:
+        _page(self, doc)
+        content = self.pages[self.page].contents
+        assert isinstance(content, bytearray)  # until fpdf2's output(), which this never calls
+        codes = _codes_in(bytes(content))
+        if not codes <= self.glyphs.keys():
+            raise ReportPdfError("排版 PDF 失败：报告用到了批次字体以外的字符（程序错误，请报告）")
+        return pdf_file.Page(zlib.compress(content), frozenset(codes), self.qr, self.qr_pixels)
+
+    def file(self, pages: list[pdf_file.Page], cutter: pdf_file.FontCutter) -> bytes:
+        return pdf_file.write(pages, cutter, self.glyphs, f"F{self._font.i}", TITLE, (self.w_pt, self.h_pt))
 
     def heading(self, text: str, size: float) -> None:
         self.set_font(FONT, size=size)
@@ -62,7 +131,48 @@ class _Document(FPDF):
         self.set_text_color(90, 90, 90)
         self.cell(LABEL_WIDTH, LINE, label)
         self.set_text_color(0, 0, 0)
-        self.multi_cell(0, LINE, value or "—", wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        value = value or "—"
+        # A value that fits on its line is one cell: multi_cell costs four times as much (#17).
+        if "\n" not in value and "\r" not in value and \
+                self.get_string_width(value) <= self.w - self.r_margin - self.x - 2 * self.c_margin:
+            self.cell(0, LINE, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            self.multi_cell(0, LINE, value, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def paragraph(self, width: float, height: float, text: str) -> None:
+        """One of our own sentences, wrapped by multi_cell once per document and then drawn line
+        by line: breaking the lines is a fifth of a page's time (#17)."""
+        key = (width, height, text, self.font_size_pt)
+        if key not in self._lines:
+            lines = self.multi_cell(width, height, text, wrapmode=WrapMode.CHAR, dry_run=True,
+                                    output=MethodReturnValue.LINES)
+            assert isinstance(lines, list)
+            self._lines[key] = lines
+        for line in self._lines[key]:
+            self.cell(width, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def qr_code(self, report_number: str, x: float, y: float) -> None:
+        """segno's code for the look-up address (border 2, 6 pixels a module), drawn at x, y."""
+        modules = np.pad(qr.modules(verify_url(report_number)), 2)
+        pixels = np.repeat(np.repeat(modules, 6, axis=0), 6, axis=1)
+        self.qr = zlib.compress(np.packbits(1 - pixels, axis=1).tobytes())  # 1-bit grey: 0 is dark
+        self.qr_pixels = pixels.shape[0]
+        side = QR_WIDTH * self.k
+        self._out(f"q {side:.2f} 0 0 {side:.2f} {x * self.k:.2f} {(self.h - y - QR_WIDTH) * self.k:.2f} cm /QR Do Q")
+
+
+def _codes_in(content: bytes) -> set[int]:
+    """The codes a page's content stream shows: every string in it is text, two bytes a code
+    (fpdf2 writes them with `(`, `)`, `\\` and CR escaped)."""
+    codes: set[int] = set()
+    for string in _STRING.findall(content):
+        raw = _ESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), string[1:-1])
+        codes.update(int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+    return codes
+
+
+def _text_of(unicode: int | tuple[int, ...] | None) -> str:
+    return chr(unicode) if isinstance(unicode, int) else "".join(map(chr, unicode or ()))
 
 
 def _page(pdf: _Document, doc: dict[str, Any]) -> None:
@@ -75,9 +185,7 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
     pdf.heading(f"{kind} · {doc['cohort']} 届毕业生" + (f" · {doc['notice_number']}" if doc["notice_number"] else ""), 11)
 
     top = pdf.get_y() + 4
-    qr = io.BytesIO()
-    segno.make(verify_url(doc["report_number"]), error="m").save(qr, kind="png", scale=6, border=2)
-    pdf.image(qr, x=pdf.w - pdf.r_margin - 38, y=top, w=38, h=38)
+    pdf.qr_code(doc["report_number"], pdf.w - pdf.r_margin - QR_WIDTH, top)
     pdf.set_xy(pdf.l_margin, top)
     pdf.set_font(FONT, size=10.5)
     for label, value in (
@@ -89,9 +197,8 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
         pdf.cell(0, LINE, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=8.5)
     pdf.set_text_color(90, 90, 90)
-    pdf.multi_cell(pdf.w - pdf.l_margin - pdf.r_margin - 42, 5,
-                   "扫描右侧二维码，或在核验查询页输入姓名和核验编号，可查询本报告是否有效。",
-                   wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.paragraph(pdf.w - pdf.l_margin - pdf.r_margin - 42, 5,
+                  "扫描右侧二维码，或在核验查询页输入姓名和核验编号，可查询本报告是否有效。")
     pdf.set_text_color(0, 0, 0)
     pdf.set_y(max(pdf.get_y(), top + 40))
 
@@ -123,61 +230,95 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
     pdf.set_y(pdf.h - pdf.b_margin - 22)
     pdf.set_font(FONT, size=8.5)
     pdf.set_text_color(90, 90, 90)
-    pdf.multi_cell(0, 5, "本报告依据毕业生确认的毕业去向登记信息生成。毕业去向、档案或户口信息变更后，本报告自动失效，"
-                         "须重新确认后再次核验。查询核验服务截止到毕业时间加六个月。身份证号已脱敏。",
-                   wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.paragraph(0, 5, "本报告依据毕业生确认的毕业去向登记信息生成。毕业去向、档案或户口信息变更后，本报告自动失效，"
+                        "须重新确认后再次核验。查询核验服务截止到毕业时间加六个月。身份证号已脱敏。")
     pdf.set_text_color(0, 0, 0)
 
 
-def render(documents: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None,
-           font_path: str | None = None) -> bytes:
-    """One PDF with a page per report (rows of sql/queries/report_documents.sql, in order)."""
-    pdf = _Document(font_path)
-    for i, doc in enumerate(documents, start=1):
-        _page(pdf, doc)
-        if progress:
-            progress(i)
-    if pdf.page == 0:
+def render(documents: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None, *,
+           workers: int | None = None) -> bytes:
+    """One PDF with a page per report (rows of sql/queries/report_documents.sql, in order) and one
+    font subset. `progress(i)` is called as report i is laid out; `workers` (default: one
+    process below PARALLEL_FROM reports, else one per core) sets how many processes lay out."""
+    documents = list(documents)
+    if not documents:
         raise ValueError("没有可打印的核验报告")
-    return bytes(pdf.output())
+    with _batch(documents) as batch:
+        pages = [page for chunk in _laid_out(batch, documents, False, progress, workers) for page in chunk]
+        return _Document(batch).file(pages, pdf_file.FontCutter(Path(batch.font_path)))
 
 
-def render_zip(documents: list[dict[str, Any]], progress: Callable[[int], None] | None = None) -> bytes:
-    """A ZIP of single-report PDFs, named 班级_学号_姓名_类型_核验编号.pdf.
-
-    Each PDF embeds its own subset of the font. Cutting that subset from the whole Noto Sans SC
-    costs 0.2 s a file, so the batch first cuts one small font with every character it can
-    print (the documents' values and this module's own text) and each PDF subsets that."""
+def render_zip(documents: list[dict[str, Any]], progress: Callable[[int], None] | None = None, *,
+               workers: int | None = None) -> bytes:
+    """A ZIP of single-report PDFs, named 班级_学号_姓名_类型_核验编号.pdf, each with a font of
+    its own glyphs only. Arguments as for `render`."""
     buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="dangan-font-") as folder:
-        font_path = str(Path(folder) / "batch.otf")
-        _batch_font(documents, font_path)
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for i, doc in enumerate(documents, start=1):
-                kind = verification.KIND_LABELS.get(doc["kind"], doc["kind"])
-                name = "_".join(str(v) for v in (doc["class_name"] or "未分班", doc["student_id"], doc["name"], kind,
-                                                  doc["report_number"]))
-                archive.writestr(f"{_safe(name)}.pdf", render([doc], font_path=font_path))
-                if progress:
-                    progress(i)
+    # The members are compressed PDFs: deflating them again would save a few per cent for
+    # about a millisecond each in this one process.
+    with _batch(documents) as batch, zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        files = (data for chunk in _laid_out(batch, documents, True, progress, workers) for data in chunk)
+        for doc, data in zip(documents, files, strict=True):
+            archive.writestr(f"{_member_name(doc)}.pdf", data)
     return buffer.getvalue()
 
 
-def _batch_font(documents: list[dict[str, Any]], path: str) -> None:
-    text = {ch for doc in documents for value in doc.values() if value is not None for ch in str(value)}
-    text |= set(Path(__file__).read_text(encoding="utf-8"))  # every label and sentence printed
-    text |= set("".join(verification.KIND_LABELS.values())) | {chr(c) for c in range(0x20, 0x7F)}
-    options = subset.Options()
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(text)))
-    font = TTFont(str(pylopdf_fonts_zh_cn.sans_path()))
-    subsetter.subset(font)
-    font.save(path)
+def _laid_out(batch: _Batch, documents: list[dict[str, Any]], as_files: bool,
+              progress: Callable[[int], None] | None, workers: int | None) -> Iterator[list[Any]]:
+    """The chunks of `documents` laid out (pages, or single-page files), in order."""
+    count = workers or (1 if len(documents) < PARALLEL_FROM else _cores())
+    size = max(1, min(CHUNK, -(-len(documents) // (count * 4))))
+    chunks = [documents[i:i + size] for i in range(0, len(documents), size)]
+    work = partial(_lay_out, batch, as_files=as_files)
+    done = 0
+    for chunk, result in zip(chunks, map(work, chunks) if count == 1 else _pooled(work, chunks, count), strict=True):
+        for _ in chunk:
+            done += 1
+            if progress:
+                progress(done)
+        yield result
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _pooled(work: Callable[[list[dict[str, Any]]], list[Any]], chunks: list[list[dict[str, Any]]],
+            count: int) -> Iterator[list[Any]]:
+    try:
+        yield from processes.ordered_map(work, chunks, count)
+    except processes.WorkerDied as exc:
+        raise ReportPdfError("排版 PDF 的子进程意外退出（可能是内存不足），PDF 没有生成；请缩小范围（例如按班级）后重试") from exc
+    except ReportPdfError:
+        raise
+    except Exception as exc:  # anything else: still one clear message
+        raise ReportPdfError(f"排版 PDF 失败：{exc}") from exc
+
+
+def _lay_out(batch: _Batch, documents: list[dict[str, Any]], as_files: bool) -> list[Any]:
+    """A chunk's pages, or (`as_files`) a single-page PDF each. Runs in a worker process."""
+    pdf = _Document(batch)
+    pages = []
+    for doc in documents:
+        try:
+            pages.append(pdf.report(doc))
+        except ReportPdfError:
+            raise
+        except Exception as exc:
+            raise ReportPdfError(f"排版核验报告 {doc.get('report_number') or ''} 失败：{exc!r}") from exc
+    if not as_files:
+        return pages
+    cutter = pdf_file.FontCutter(Path(batch.font_path))
+    return [pdf.file([page], cutter) for page in pages]
+
+
+def _member_name(doc: dict[str, Any]) -> str:
+    kind = verification.KIND_LABELS.get(doc["kind"], doc["kind"])
+    name = _safe(str(doc["name"] or ""))[:NAME_CHARS]
+    return "_".join(_safe(str(v)) for v in (doc["class_name"] or "未分班", doc["student_id"], name, kind,
+                                             doc["report_number"]))
 
 
 def _safe(name: str) -> str:
-    return "".join("_" if c in '/\\:*?"<>|' else c for c in name)
-
-
+    """A file-name part: no path or reserved characters, nothing invisible (controls, format
+    characters such as U+200B or U+202E), no line breaks."""
+    return "".join("_" if c in '/\\:*?"<>|' or unicodedata.category(c)[0] in "CZ" and c != " " else c for c in name)
