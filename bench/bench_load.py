@@ -115,7 +115,7 @@ from tests.browser import (  # noqa: E402
     dashboard_process,
 )
 
-VIEW_TIMEOUT_S = 120.0
+VIEW_TIMEOUT_S = 180.0  # longer than the store's lock wait (DANGAN_LOCK_WAIT, 120 s): a busy store shows as its error
 CACHED_MESSAGE_AGE = int(st_config.get_option("global.maxCachedMessageAge"))  # the frontend's cache keeps as long
 LEVEL_GRACE_S = 300.0  # after a level's duration, how long its last flows may take to finish
 LOGIN_HEADING = "登录 · 档案登记看板"
@@ -405,11 +405,12 @@ async def pause(rng: random.Random, mean: float) -> None:
 async def arrive(level: Level, session: Session, rng: random.Random, think: float, username: str, home: str) -> bool:
     """Open the dashboard (its login page), log in as `username`; True once `home` is shown."""
     await session.connect()
-    level.record("page", "登录页", await session.load(""))
+    if level.record("page", "登录页", await session.load("")).problems():
+        return False
     await pause(rng, think)
     view = await log_in(session, username)
     problems = view.problems()
-    if view.shows(LOGIN_HEADING) or home not in view.headings:
+    if view.status == "ok" and (view.shows(LOGIN_HEADING) or home not in view.headings):
         problems.append(f"login as {username} did not open {home} (headings: {view.headings[:3]})")
     level.record("write", "登录", view, problems)
     return not problems
@@ -727,6 +728,15 @@ class LevelResult:
     lost: int = 0
     doubled: int = 0
     unfinished: int = 0
+    logged_failures: int = 0  # page failures and store errors the server logged during the level
+
+
+def server_log_failures(db: Path) -> int:
+    """Lines of the server's log (tests/browser.py puts it beside the store) that record a page
+    that failed (display.run_guarded) or a traceback."""
+    return sum(line.count("出错（参考编号") + line.startswith("Traceback")
+               for log in db.parent.glob(f"{db.name}.serve-*.log")
+               for line in log.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def server_env() -> dict[str, str]:
@@ -757,11 +767,12 @@ def run_once(template: Path, work: Path, args: argparse.Namespace, run_no: int) 
                 finally:
                     sampler.cancel()
 
-            client_before = own_cpu_seconds()
+            client_before, failures_before = own_cpu_seconds(), server_log_failures(db)
             asyncio.run(measured())
             result = LevelResult(n, level.samples, len(level.samples), server_cpu_seconds(server.pid) - cpu_before,
                                  peak[0], stick, time.monotonic() - started, own_cpu_seconds() - client_before,
-                                 unfinished=level.unfinished)
+                                 unfinished=level.unfinished,
+                                 logged_failures=server_log_failures(db) - failures_before)
             results.append((result, level))
             print(f"  run {run_no + 1}, N={n}: {result.views} page views in {result.seconds:.0f} s, "
                   f"{sum(bool(s.problems) for s in level.samples)} errors", file=sys.stderr)
@@ -821,6 +832,7 @@ def table(runs: list[list[LevelResult]], title: str) -> str:
         lines.append(f"| {kind} {name}: p50 / p95 ms (n) | " + " | ".join(cells) + " |")
     rows: list[tuple[str, Callable[[LevelResult], float | None], str]] = [
         ("errors (views + unfinished sessions)", lambda r: errors(r), ".0f"),
+        ("failures in the server's log", lambda r: r.logged_failures, ".0f"),
         ("lost writes", lambda r: r.lost, ".0f"),
         ("doubled writes", lambda r: r.doubled, ".0f"),
         ("page views (script runs asked for)", lambda r: r.views, ".0f"),
@@ -1083,7 +1095,8 @@ def main(argv: list[str] | None = None) -> list[list[LevelResult]] | list[Compar
         for run_no in range(args.runs):
             runs.append(run_once(template, work, args, run_no))
             for stale in work.glob(f"run{run_no}.duckdb*"):
-                stale.unlink()
+                if stale.suffix != ".log":  # the server's log stays for a look at its errors
+                    stale.unlink()
         title = (f"load at {args.graduates:,} graduates: N staff sessions (roles {'/'.join(ROLES)}), think {args.think} s, "
                  f"+ graduates submitting at {args.graduate_rate}/s, {args.duration:.0f} s per level"
                  + (f", median of {args.runs} runs" if args.runs > 1 else ""))
