@@ -743,7 +743,9 @@ def server_env() -> dict[str, str]:
     """Every session claims an address of its own in X-Forwarded-For, as behind the school's proxy.
     The server listens on "::" as well, so a connection to 127.0.0.1 arrives from the IPv4-mapped
     ::ffff:127.0.0.1 (Streamlit reports a plain 127.0.0.1 or ::1 peer as no address at all)."""
-    return {"DANGAN_TRUSTED_PROXIES": "::ffff:127.0.0.1,127.0.0.1"}
+    # PYTHONFAULTHANDLER: a server that stops answering can be made to write every thread's stack
+    # to its log (kill -ABRT <pid>; the log is kept beside the run's store)
+    return {"DANGAN_TRUSTED_PROXIES": "::ffff:127.0.0.1,127.0.0.1", "PYTHONFAULTHANDLER": "1"}
 
 
 def run_once(template: Path, work: Path, args: argparse.Namespace, run_no: int) -> list[LevelResult]:
