@@ -31,9 +31,10 @@ for kind in kinds:
         status = verification.STATUS_LABELS[report["report_status"]] if report else verification.STATUS_LABELS["unset"]
         # a report without its date is generated but has no number to quote yet: say which
         pending = "已生成，设置有效期后显示核验编号" if report else "设置有效期后生成核验报告和编号"
-        st.markdown(f"- 核验编号：{widgets.plain(number) if number else pending}\n"  # text: ours (pending, dates, STATUS_LABELS; the number plain)
-                    f"- 有效期至：{f'{until:%Y-%m-%d} 23:59:59' if until else '暂无'}\n"
-                    f"- 核验状态：**{status}**")
+        shown_until = widgets.plain(f"{until:%Y-%m-%d} 23:59:59") if until else "暂无"
+        st.markdown(f"- 核验编号：{widgets.plain(number) if number else pending}\n"  # text: ours (every value plain)
+                    f"- 有效期至：{shown_until}\n"
+                    f"- 核验状态：**{widgets.plain(status)}**")
         if report is None or report["report_status"] == "unset":
             chosen = st.date_input("有效期至", value=cap, min_value=today, max_value=cap, format="YYYY-MM-DD",
                                    key=f"au_until_{kind}", help=f"不晚于毕业时间加六个月（{cap:%Y-%m-%d}）")
@@ -52,7 +53,7 @@ for kind in kinds:
                 st.session_state[closing] = True
                 st.rerun()
         if st.session_state.get(closing):
-            st.warning(f"关闭后核验编号 {widgets.plain(number or '')} 查询为“已关闭”，不能恢复；需要时可重新设置有效期，"  # text: ours (the number plain)
+            st.warning(f"关闭后核验编号 {widgets.plain(number or '')} 查询为“已关闭”，不能恢复；需要时可重新设置有效期，"  # text: ours (the one value plain)
                        "生成新的编号。确定关闭吗？", icon="⚠️")
             yes, no = st.columns(2)
             if yes.button("确认关闭", key=f"au_close_yes_{kind}", type="primary"):

@@ -69,7 +69,7 @@ with right:
                    f"{projection.needed_pace:.1f} 人。{verdict}。")
 
 st.subheader("截止日预测")
-st.caption(f"以近 {progress.RECENT_DAYS} 天各环节的速度推算到登记截止日（{deadline:%Y-%m-%d}）；"  # text: ours (a constant and a date)
+st.caption(f"以近 {progress.RECENT_DAYS} 天各环节的速度推算到登记截止日（{widgets.plain(f'{deadline:%Y-%m-%d}')}）；"  # text: ours (a constant; the date plain)
            "后一环节的预计人数不超过前一环节。")
 pace = data.query("pace_by_group", by="college", cohort=cohort, filters=filters, recent_days=progress.RECENT_DAYS,
                   limit=None, offset=0)
