@@ -66,8 +66,6 @@ def _catalog() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
                 tables.add(defined)
                 continue
             mentions.setdefault(defined, set()).update(w.lower() for w in _WORD.findall(body))
-    tables.update({"ref_provinces", "ref_transfer_types", "ref_statuses", "ref_stages", "ref_destination_codes",
-                   "ref_education_levels", "ref_checks", "roster_option_cache"})
     return frozenset(tables), {k: frozenset(v) for k, v in mentions.items()}
 
 
@@ -83,7 +81,7 @@ def tables_read(text: str) -> frozenset[str]:
         if word in seen:
             continue
         seen.add(word)
-        if word in tables:
+        if word in tables or word.startswith("ref_"):  # the code tables the store copies in (store._reference_tables)
             found.add(word)
         if word in mentions:
             todo.extend(mentions[word])
