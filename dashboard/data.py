@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -134,7 +134,13 @@ def query(name: str, *, filters: Filters | None = None, as_of: date | None = Non
 def _version(name: str, actor: Actor = SYSTEM) -> tuple[Any, ...]:
     """What the cached result of `name` for `actor` is keyed by: the writes to the tables it
     reads, and for a college's reader only those of their colleges."""
-    return store().version(sqlfiles.reads(name), actor.colleges)
+    return _key(sqlfiles.reads(name), actor.colleges)
+
+
+def _key(tables: Iterable[str], colleges: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+    """The run's open snapshot, if any, decides the key: a write that landed after it began
+    must not have its key put on the snapshot's older numbers."""
+    return store().version(tables, colleges, reader=getattr(_run, "reader", None))
 
 
 def my_record(student_id: str | None) -> dict[str, Any] | None:
@@ -168,7 +174,7 @@ def _today(version: tuple[Any, ...]) -> date:
 
 
 def today() -> date:
-    return _today(store().version(["settings"]))
+    return _today(_key(["settings"]))
 
 
 def campaign() -> dict[str, Any] | None:

@@ -21,13 +21,11 @@ from typing import Any
 from pipelines import (
     accounts,
     activation,
-    brief_pdf,
     campaigns,
     channel,
     config,
     exports,
     filters,
-    report_pdf,
     reports,
     reviews,
     selfservice,
@@ -216,6 +214,8 @@ def _review_export(store: Store, actor: Actor, args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines import report_pdf  # fpdf and the font only for the commands that print
+
     store = _store(args)
     actor = _actor(args, store)
     valid_until = config.parse_day(args.valid_until, "--valid-until") if args.valid_until else None
@@ -295,6 +295,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.what == "weekly":
         data, rows = exports.weekly_workbook(store, actor, cohort, out.name)
     else:
+        from pipelines import brief_pdf
+
         data, rows = brief_pdf.brief_file(store, actor, cohort, out.name)
     out.write_bytes(data)
     print(f"已导出 {out}（{rows:,} 行，{len(data) / 1024:,.0f} KB；已记入审计日志）")
@@ -487,6 +489,7 @@ SERVER_SETTINGS = {
     "server.enableXsrfProtection": "true",
     "server.enableCORS": "true",
     "server.maxUploadSize": "200",
+    "server.fileWatcherType": "none",
     "browser.gatherUsageStats": "false",
 }
 
@@ -499,12 +502,18 @@ def _env_name(key: str) -> str:
     return f"STREAMLIT_{section.upper()}_{snake}"
 
 
+_SERVER_MAIN = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+                "sys.argv[0] = 'streamlit'; from streamlit.web.cli import main; main()")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     env = dict(os.environ, DANGAN_DB=str(config.db_path(args.db).resolve()))
     if args.today:
         env["DANGAN_TODAY"] = args.today
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+    # `kill -USR1 <pid>` writes every thread's stack to the server's output: what a stuck
+    # server is waiting for (the browser tests do it when one fails).
+    command = [sys.executable, "-c", _SERVER_MAIN, "run", str(app), "--server.port", str(args.port),
                "--server.headless", "true"]
     for key, value in SERVER_SETTINGS.items():
         if _env_name(key) not in os.environ:  # an explicit STREAMLIT_* variable wins (the tests show details)

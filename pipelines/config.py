@@ -38,6 +38,16 @@ def own_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("DANGAN_") or k == "USER"}
 
 
+def child_environment() -> dict[str, str]:
+    """The environment for a process this command starts (a PDF worker): the process's own, with
+    the running command's DANGAN_* variables (and USER) in place of the server's."""
+    overlay = _OVERLAY.get()
+    if overlay is None:
+        return dict(os.environ)
+    kept = {k: v for k, v in os.environ.items() if not (k.startswith("DANGAN_") or k == "USER")}
+    return {**kept, **overlay}
+
+
 @contextlib.contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
     token = _OVERLAY.set(values)

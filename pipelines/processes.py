@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import subprocess
 import sys
@@ -19,19 +20,33 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pipelines import config
+
 ROOT = Path(__file__).resolve().parent.parent  # where the `pipelines` package is
+# A task (a chunk of report pages) takes a second or two; a worker silent this long is stuck.
+TASK_TIMEOUT_S = 300.0
 
 
 class WorkerDied(RuntimeError):
     """A worker process ended without answering (killed, out of memory, …)."""
 
 
-def ordered_map(function: Callable[[Any], Any], tasks: list[Any], processes: int) -> Iterator[Any]:
+class WorkerStuck(WorkerDied):
+    """A worker gave no answer in time (it is stopped, with the others)."""
+
+
+def ordered_map(function: Callable[[Any], Any], tasks: list[Any], processes: int,
+                timeout: float | None = None) -> Iterator[Any]:
     """`function(task)` for every task, in `processes` worker processes, yielded in task order.
     `function` must be importable (a module-level function or a partial of one). An exception
-    in a worker is raised here; a worker that dies raises WorkerDied. Stopping early, or an
-    error, stops the workers."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    in a worker is raised here; a worker that dies, or gives no answer within `timeout`
+    seconds of being asked, raises WorkerDied. Stopping early, or an error, stops the workers.
+
+    The workers get the running command's environment (config.child_environment): a command
+    handed to the dashboard server renders with its own DANGAN_* settings, not the server's."""
+    timeout = TASK_TIMEOUT_S if timeout is None else timeout
+    base = config.child_environment()
+    env = {**base, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), base.get("PYTHONPATH")) if p)}
     workers = [subprocess.Popen([sys.executable, "-c", "from pipelines.processes import serve; serve()"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
                for _ in range(max(1, min(processes, len(tasks))))]
@@ -50,6 +65,9 @@ def ordered_map(function: Callable[[Any], Any], tasks: list[Any], processes: int
             send(i)
         for i in range(len(tasks)):
             worker = workers[i % len(workers)]
+            ready, _, _ = select.select([worker.stdout.fileno()], [], [], timeout)  # type: ignore[union-attr]
+            if not ready:
+                raise WorkerStuck(f"worker {worker.pid} gave no answer within {timeout:.0f} s")
             try:
                 failed, result = pickle.load(worker.stdout)  # type: ignore[arg-type]
             except (EOFError, pickle.UnpicklingError) as exc:

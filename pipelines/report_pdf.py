@@ -288,6 +288,9 @@ def _pooled(work: Callable[[list[dict[str, Any]]], list[Any]], chunks: list[list
             count: int) -> Iterator[list[Any]]:
     try:
         yield from processes.ordered_map(work, chunks, count)
+    except processes.WorkerStuck as exc:
+        raise ReportPdfError(f"排版 PDF 的子进程 {processes.TASK_TIMEOUT_S:.0f} 秒没有响应，已停止，PDF 没有生成；"
+                             "请缩小范围（例如按班级）后重试") from exc
     except processes.WorkerDied as exc:
         raise ReportPdfError("排版 PDF 的子进程意外退出（可能是内存不足），PDF 没有生成；请缩小范围（例如按班级）后重试") from exc
     except ReportPdfError:

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, exports, report_pdf, selfservice, text, verification
+from pipelines import access, exports, selfservice, text, verification
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -226,6 +226,9 @@ def report_file(store: Store, actor: Actor, report_id: int) -> tuple[bytes, int]
     found = documents(store, actor, [report_id])
     if not found:
         raise ReportRefused("没有这份核验报告，或不在你的范围内")
+    # fpdf and the font only when a PDF is made: every command starts faster
+    from pipelines import report_pdf
+
     pdf = report_pdf.render(found)
     exports.record_export(store, actor, "export:report", f"核验报告_{found[0]['report_number']}.pdf", pdf, 1,
                           {"report_number": found[0]["report_number"]})

@@ -12,6 +12,7 @@ peer's uid is checked.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hmac
 import io
@@ -32,6 +33,13 @@ log = logging.getLogger(__name__)
 _SERVED: dict[Path, tuple[list[channel.Owner], socket.socket]] = {}
 _SERVED_LOCK = threading.Lock()
 _SERVING_NAMES: dict[str, Path] = {}  # the names serve() was called with
+
+# Commands handed over and still running. A server that stops normally (SIGTERM, its main
+# ending) first stops taking new ones, then lets these finish, for at most EXIT_WAIT_S.
+_RUNNING = threading.Condition()
+_running = [0]
+EXIT_WAIT_S = 900.0
+_at_exit_registered = [False]
 
 
 # --- output of the commands run here -------------------------------------------------------
@@ -137,15 +145,37 @@ def serve(path: str | os.PathLike[str] | None, who: str = "看板") -> None:
 
         root.on_open, root.step_aside, root.yield_to_owner = on_open, step_aside, True
         _SERVED[db] = (published, listener)
+        if not _at_exit_registered[0]:
+            atexit.register(_finish_commands)
+            _at_exit_registered[0] = True
+
+
+def _finish_commands() -> None:
+    """At a normal exit: take no more commands (the owner files go, so a new command runs on its
+    own once this process has let go of the file), and let the running ones finish."""
+    for db in list(_SERVED):
+        _stop_answering(db)
+    with _RUNNING:
+        if _running[0]:
+            log.warning("the dashboard is stopping: finishing %d command(s) handed to it first", _running[0])
+        _RUNNING.wait_for(lambda: _running[0] == 0, timeout=EXIT_WAIT_S)
 
 
 def stop(path: str | os.PathLike[str] | None) -> None:
     """Stop answering and close the file (tests; a server's exit does the same by dying)."""
     db = config.db_path(path).resolve()
+    _stop_answering(db)
     with _SERVED_LOCK:
-        found = _SERVED.pop(db, None)
+        _SERVED.pop(db, None)
         for name in [n for n, d in _SERVING_NAMES.items() if d == db]:
             del _SERVING_NAMES[name]
+    store_module.disown(db)
+
+
+def _stop_answering(db: Path) -> None:
+    """Withdraw the owner file and close the socket: no new requests (running ones go on)."""
+    with _SERVED_LOCK:
+        found = _SERVED.get(db)
     if found is not None:
         published, listener = found
         for owner in published:
@@ -153,7 +183,6 @@ def stop(path: str | os.PathLike[str] | None) -> None:
         with contextlib.suppress(OSError):
             listener.shutdown(socket.SHUT_RDWR)
         listener.close()
-    store_module.disown(db)
 
 
 def stop_all() -> None:
@@ -219,6 +248,13 @@ def _run_command(line: channel.Line, request: dict[str, Any]) -> None:
             raise KeyboardInterrupt  # the caller went away
         return str(answer["answer"])
 
-    with _output_to(line), config.environment(environment):
-        code = cli.run_here(argv, ask)
-    line.send({"exit": code})
+    with _RUNNING:
+        _running[0] += 1
+    try:
+        with _output_to(line), config.environment(environment):
+            code = cli.run_here(argv, ask)
+        line.send({"exit": code})
+    finally:
+        with _RUNNING:
+            _running[0] -= 1
+            _RUNNING.notify_all()

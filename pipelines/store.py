@@ -234,6 +234,17 @@ class Versions:
                     parts.extend(self._tables[(table, c)] for c in sorted(colleges))
             return tuple(parts)
 
+    def frozen(self) -> Versions:
+        """A copy that no write moves: taken just before a reader's snapshot begins, it keys
+        what that snapshot reads. (Taken after, a write committing in between would have its
+        new key put on the old numbers, and every later reader would get them.)"""
+        copy = Versions.__new__(Versions)
+        copy._lock = threading.Lock()
+        with self._lock:
+            copy._epoch = self._epoch
+            copy._tables = collections.defaultdict(int, self._tables)
+        return copy
+
     def bump(self, tables: Iterable[str] | None, colleges: Iterable[str] | None = None) -> None:
         """After a write: the tables it changed (None: unknown, so everything), and the colleges
         of the graduates it changed (None: unknown or all)."""
@@ -566,10 +577,12 @@ def _borrowed(path: Path, deadline: float, on_wait: WaitCallback | None) -> Iter
 class Reader:
     """A read-only view of the store for one operation, on behalf of one actor."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date):
+    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date,
+                 versions: Versions | None = None):
         self._conn = conn
         self.actor = actor
         self.today = today
+        self.versions = versions  # what the owner had written when this snapshot began
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
@@ -976,12 +989,14 @@ class Store:
         """
         self.ensure_ready()
         with self._connection(write=False) as conn:
-            snapshot = owner_of(self.path) is not None
+            root = owner_of(self.path)
+            snapshot = root is not None
+            versions = root.versions.frozen() if root is not None else None  # before the snapshot
             if snapshot:  # one consistent view for the whole operation, as the shared lock gave
                 conn.execute("begin transaction")
             try:
                 today = self._configure(conn, actor, as_of)
-                yield Reader(conn, actor, today)
+                yield Reader(conn, actor, today, versions)
             finally:
                 if snapshot:
                     with contextlib.suppress(duckdb.Error):
@@ -1079,14 +1094,17 @@ class Store:
                     return result, refreshed
         raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
 
-    def version(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+    def version(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None,
+                reader: Reader | None = None) -> tuple[Any, ...]:
         """A cache key for a result read from `tables` by someone who sees `colleges` (None: all):
         when this process owns the store, it changes only when one of them is written (for those
-        colleges); otherwise whenever anything is."""
+        colleges); otherwise whenever anything is. A result read through an open `reader` is
+        keyed by the writes its snapshot had seen, not by any that landed since."""
         root = owner_of(self.path)
         if root is None:
             return self.data_version()
-        return (str(self.path), self.explicit_today, *root.versions.key(tables, colleges))
+        versions = reader.versions if reader is not None and reader.versions is not None else root.versions
+        return (str(self.path), self.explicit_today, *versions.key(tables, colleges))
 
     def data_version(self) -> tuple[Any, ...]:
         """Changes whenever anything is written: a cache key for query results."""

@@ -21,6 +21,7 @@ is for a condition.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -129,6 +130,7 @@ def dashboard_process(db_path: str | os.PathLike[str], today: str = TODAY,
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
+    LIVE_SERVERS[server.pid] = log_path
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while not _healthy(port):
@@ -140,7 +142,25 @@ def dashboard_process(db_path: str | os.PathLike[str], today: str = TODAY,
             time.sleep(0.1)  # poll interval, not a wait for readiness
         yield f"http://127.0.0.1:{port}", server
     finally:
+        LIVE_SERVERS.pop(server.pid, None)
         _stop(server)
+
+
+# The dashboards this test process runs: pid → log file.
+LIVE_SERVERS: dict[int, Path] = {}
+
+
+def thread_dumps() -> str:
+    """Every live server's thread stacks (`dangan serve` writes them on SIGUSR1) and the end of
+    its log: attached to a failed browser test's report, to show what a stuck server waited for."""
+    parts = []
+    for pid in list(LIVE_SERVERS):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGUSR1)
+    time.sleep(1.0)  # the dump is written by the server's own signal handler
+    for pid, log_path in list(LIVE_SERVERS.items()):
+        parts.append(f"--- dashboard {pid}, {log_path} ---\n{_tail(log_path, 12000)}")
+    return "\n".join(parts)
 
 
 def _live_members(pgid: int) -> list[int]:
@@ -218,7 +238,36 @@ def new_page(browser: Browser) -> Page:
     """A page in a fresh context (no shared cookies or storage), as a user in China would see it."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(SETTLE_TIMEOUT_MS)
-    return context.new_page()
+    page = context.new_page()
+    _watch_runs(page)
+    return page
+
+
+# How each page's last script run ended, read from the app's own websocket: a run that calls
+# st.rerun() (a login, a decision) ends "early for rerun", and the server reports the app not
+# running until the next run starts. On a busy machine that gap is long enough for the page to
+# look settled half-way (two CI failures: a filter typed into the login run's last frame, a
+# click on a button the next run replaced). Settled means the last run ended for good.
+_LAST_FINISH: dict[int, int] = {}
+
+
+def _watch_runs(page: Page) -> None:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg.FromString(payload)
+            if message.WhichOneof("type") == "script_finished":
+                _LAST_FINISH[id(page)] = message.script_finished
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    page.on("close", lambda _page: _LAST_FINISH.pop(id(page), None))
+
+
+def _ended_early(page: Page) -> bool:
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    return _LAST_FINISH.get(id(page)) == ForwardMsg.FINISHED_EARLY_FOR_RERUN
 
 
 def page_url(base_url: str, path: str = "", query: Mapping[str, object] | None = None) -> str:
@@ -264,7 +313,13 @@ def wait_settled(page: Page, timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:
     starts, so this cannot return early on a fresh load. After a widget interaction the state is
     still `notRunning` until the rerun starts: use `settle_after` for interactions.
     """
+    deadline = time.monotonic() + timeout_ms / 1000
     page.locator(SETTLED).wait_for(state="attached", timeout=timeout_ms)
+    while _ended_early(page):  # the gap between a run that called st.rerun() and the next
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the run after st.rerun() did not finish within {timeout_ms / 1000:.0f} s")
+        page.wait_for_timeout(50)  # poll interval; frames are delivered while waiting
+        page.locator(SETTLED).wait_for(state="attached", timeout=timeout_ms)
     expect(page.locator(LOADING)).to_have_count(0, timeout=timeout_ms)
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
     page.evaluate("() => document.fonts.ready.then(() => true)")

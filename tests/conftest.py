@@ -6,6 +6,7 @@ import csv
 import os
 import random
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -165,3 +166,13 @@ def _no_store_stays_owned() -> Iterator[None]:
 
     serving.stop_all()
     store.disown_all()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test that had dashboards running gets their thread stacks in its report."""
+    report = yield
+    browser = sys.modules.get("tests.browser")
+    if report.failed and call.when == "call" and browser is not None and getattr(browser, "LIVE_SERVERS", None):
+        report.sections.append(("dashboard threads", browser.thread_dumps()))
+    return report

@@ -66,3 +66,29 @@ def test_when_the_dashboard_owns_the_store_a_writer_never_waits_for_a_run(store:
     assert owned.version(["graduate_stage_cache", "stage_count_cache"]) == stats_key
     after = data.query("graduate_list", filters=NONE, actor=SYSTEM, cohort=2024, search=None, limit=50, offset=0)
     assert before.height == 1 and after.height == 2
+
+
+def test_a_write_landing_during_a_run_is_seen_by_the_next_run(store: Store, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run reads one snapshot, opened by its first query. A write that commits while the run
+    is still going must not leave the run's old numbers cached under the write's new key:
+    found in CI, where a dean returned a registration and the risk page then went on showing
+    the list from before (another session's run had cached it meanwhile)."""
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
+    monkeypatch.setenv("DANGAN_DB", str(store.path))
+    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
+    owned = data.store()
+    listing = {"filters": NONE, "actor": SYSTEM, "cohort": 2024, "search": None, "limit": 50, "offset": 0}
+
+    with data.run_scope():
+        data.query("stats_by", by="school", cohort=2024, filters=NONE, actor=SYSTEM)  # the run's snapshot opens
+        writer = threading.Thread(target=lambda: imports.import_file(
+            owned, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])))
+        writer.start()
+        writer.join(30)
+        assert not writer.is_alive()
+        during = data.query("graduate_list", **listing)  # read from the run's snapshot: before the write
+    with data.run_scope():
+        after = data.query("graduate_list", **listing)
+    assert during.height == 1
+    assert after.height == 2, "the next run must see the write, not the old snapshot cached under the new key"

@@ -9,6 +9,7 @@ import io
 import os
 import re
 import subprocess
+import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pipelines import report_pdf, reports
+from pipelines import config, processes, report_pdf, reports
 from pipelines.store import SYSTEM, Store
 from tests.test_reports import approved  # noqa: F401  (fixture)
 
@@ -215,6 +216,39 @@ def test_a_failing_worker_gives_a_chinese_error_not_a_hang(document: dict[str, A
     with pytest.raises(report_pdf.ReportPdfError, match="子进程意外退出"):
         report_pdf.render_zip(dying, workers=2)
     assert report_pdf.render(batch, workers=2).startswith(b"%PDF")  # the next batch works again
+
+
+class _HangsInAWorker(str):
+    """A name that is plain text in the parent and never lets the worker that receives it answer."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return time.sleep, (3600,)
+
+
+@pytest.mark.slow
+def test_a_stuck_worker_is_stopped_with_a_chinese_error(document: dict[str, Any],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(processes, "TASK_TIMEOUT_S", 3.0)
+    batch = _batch(document, 8)
+    stuck = [*batch[:3], {**batch[3], "name": _HangsInAWorker("张三")}, *batch[4:]]
+    started = time.monotonic()
+    with pytest.raises(report_pdf.ReportPdfError, match="3 秒没有响应"):
+        report_pdf.render(stuck, workers=2)
+    assert time.monotonic() - started < 60  # stopped, not waited for the hour
+    assert report_pdf.render(batch, workers=2).startswith(b"%PDF")
+
+
+def test_workers_read_the_running_commands_settings_not_the_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `dangan report batch` handed to the dashboard server runs with the caller's DANGAN_*
+    variables (config.environment); its PDF workers must see them too, e.g. the address the QR
+    codes carry, not the server's."""
+    monkeypatch.setenv("DANGAN_VERIFY_URL", "http://server.invalid/verify")
+    with config.environment({"DANGAN_VERIFY_URL": "https://dangan.example.edu.cn/verify"}):
+        here = report_pdf.verify_url("241000100000001")
+        (there,) = processes.ordered_map(report_pdf.verify_url, ["241000100000001"], 1)
+    assert here == there == "https://dangan.example.edu.cn/verify?number=241000100000001"
+    (outside,) = processes.ordered_map(report_pdf.verify_url, ["241000100000001"], 1)
+    assert outside == "http://server.invalid/verify?number=241000100000001"
 
 
 def test_a_cut_font_is_truetype_with_only_the_glyphs_asked_for(tmp_path: Path) -> None:

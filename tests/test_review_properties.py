@@ -52,6 +52,8 @@ class ReviewWorkflow(RuleBasedStateMachine):
         # the model: each student's revisions (registration ids, oldest first) and current status
         self.revisions: dict[str, list[int]] = {s: [] for s in STUDENTS}
         self.status: dict[str, str] = {}
+        # what the current revision holds: the submission form, or the nth import's row
+        self.content: dict[str, str] = {}
         # reviews a revision had when it was replaced: it must never get another
         self.frozen: dict[int, int] = {}
 
@@ -72,6 +74,14 @@ class ReviewWorkflow(RuleBasedStateMachine):
             assert waiting
             return
         assert not waiting
+        # the same form sent again over a revision that is not returned writes nothing (a
+        # returned one sent again as it was is the graduate's answer: a new revision)
+        unchanged = self.content.get(student) == "form" and self.status.get(student) != workflow.RETURNED
+        if new_id is None:
+            assert unchanged, "a changed or returned registration was not saved"
+            return
+        assert not unchanged, "an unchanged save wrote a new revision"
+        self.content[student] = "form"
         if self.revisions[student]:
             replaced = self.revisions[student][-1]
             self.frozen[replaced] = self._reviews_of(replaced)
@@ -95,6 +105,7 @@ class ReviewWorkflow(RuleBasedStateMachine):
                                           [student]).fetchall()
         self.revisions[student].append(int(current[0][0]))
         self.status[student] = workflow.PENDING_COLLEGE
+        self.content[student] = f"import {self.imported}"
 
     @rule(student=st.sampled_from(STUDENTS), stale=st.booleans(), choice=DECISIONS)
     def decide(self, student: str, stale: bool, choice: tuple[str, str]) -> None:

@@ -185,6 +185,13 @@ def test_clients_behind_a_trusted_proxy_are_told_apart_and_a_forged_header_is_no
     assert clients.client_address("10.0.0.2", "203.0.113.9") == "203.0.113.9"
     assert clients.client_address("10.0.0.2", "198.51.100.1, 203.0.113.9, 10.0.0.7") == "203.0.113.9"
     assert clients.client_address("192.0.2.50", "203.0.113.9") == "192.0.2.50"  # not our proxy: not believed
+    # the dashboard listens on both stacks (Streamlit binds "::"): an IPv4 proxy's peer address
+    # is IPv4-mapped, and one client is one address whichever way it arrived
+    assert clients.client_address("::ffff:10.0.0.2", "203.0.113.9") == "203.0.113.9"
+    assert clients.client_address("10.0.0.2", "::ffff:203.0.113.9, ::ffff:10.0.0.7") == "203.0.113.9"
+    assert clients.client_address("::ffff:192.0.2.50", None) == "192.0.2.50"
+    monkeypatch.setenv(clients.ENV_TRUSTED_PROXIES, "::ffff:10.0.0.0/120")  # written mapped, meant the same
+    assert clients.client_address("10.0.0.2", "203.0.113.9") == "203.0.113.9"
 
 
 def test_the_lookup_limit_holds_per_client_number_and_name_across_restarts(reported: tuple[Store, str]) -> None:

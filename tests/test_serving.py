@@ -216,6 +216,26 @@ def test_a_login_and_an_audit_row_leave_the_statistics_cached(store: Store, tmp_
     assert owned.version(stats) != key
 
 
+def _import_handed_to_a_server(store: Store, registrations: Path) -> tuple[subprocess.Popen[str], subprocess.Popen[str]]:
+    """A process serving the store (SIGTERM ends it normally) and `dangan import` handed to it,
+    returned once the server has begun the command (its first progress line)."""
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys, time; from pipelines import serving; "
+         "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+         f"serving.serve({str(store.path)!r}); from pipelines.store import Store; Store({str(store.path)!r}).ensure_ready(); "
+         "print('ready', flush=True); time.sleep(600)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    command = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "--db", str(store.path), "--today", "2024-06-10",
+         "import", "registrations", str(registrations)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")})
+    assert command.stderr is not None
+    assert command.stderr.readline(), "the command printed nothing"
+    return server, command
+
+
 def test_killing_the_server_in_the_middle_of_a_command_leaves_the_store_before_or_after(
         store: Store, tmp_path: Path) -> None:
     roster = files.roster_frame(20_000)
@@ -223,21 +243,8 @@ def test_killing_the_server_in_the_middle_of_a_command_leaves_the_store_before_o
     registrations = files.write(files.registration_frame(roster), tmp_path / "registrations.csv")
     before = data_snapshot(store)
     store_module.disown_all()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pipelines import serving; "
-         f"serving.serve({str(store.path)!r}); from pipelines.store import Store; Store({str(store.path)!r}).ensure_ready(); "
-         "print('ready', flush=True); time.sleep(600)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    server, command = _import_handed_to_a_server(store, registrations)
     try:
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        command = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "--db", str(store.path), "--today", "2024-06-10",
-             "import", "registrations", str(registrations)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")})
-        assert command.stderr is not None
-        first = command.stderr.readline()  # the server has begun the command: its first progress line
-        assert first, "the command printed nothing"
         server.send_signal(signal.SIGKILL)
         server.wait(30)
         _out, err = command.communicate(timeout=120)
@@ -251,6 +258,27 @@ def test_killing_the_server_in_the_middle_of_a_command_leaves_the_store_before_o
     # and the store works again for a command run on its own
     again = dangan("--db", str(store.path), "--today", "2024-06-10", "stats", "--by", "school", "--format", "json")
     assert again.returncode == 0, again.stderr
+
+
+def test_a_server_that_stops_normally_finishes_the_command_it_is_running_first(store: Store, tmp_path: Path) -> None:
+    """A dashboard stopped (SIGTERM, or its main simply ending) while a handed-over command runs:
+    the command finishes and says so; only a command arriving after the stop began runs on its
+    own. Found in CI: a dashboard ending while an import ran in it cut the import off."""
+    roster = files.roster_frame(20_000)
+    imports.import_file(store, SYSTEM, "roster", files.write(roster, tmp_path / "roster.csv"))
+    registrations = files.write(files.registration_frame(roster), tmp_path / "registrations.csv")
+    store_module.disown_all()
+    server, command = _import_handed_to_a_server(store, registrations)
+    try:
+        server.send_signal(signal.SIGTERM)
+        out, err = command.communicate(timeout=120)
+        assert server.wait(120) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert command.returncode == 0, err
+    assert "停止" not in err
+    assert table(Store(store.path, today="2024-06-10"), "select count(*) from registrations") == [(20_000,)]
 
 
 def test_a_command_started_with_no_server_owns_the_file_for_its_run(store: Store, tmp_path: Path) -> None:
