@@ -238,36 +238,47 @@ def new_page(browser: Browser) -> Page:
     """A page in a fresh context (no shared cookies or storage), as a user in China would see it."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(SETTLE_TIMEOUT_MS)
-    page = context.new_page()
-    _watch_runs(page)
-    return page
+    context.add_init_script(WATCH_RUNS)
+    return context.new_page()
 
 
-# How each page's last script run ended, read from the app's own websocket: a run that calls
-# st.rerun() (a login, a decision) ends "early for rerun", and the server reports the app not
-# running until the next run starts. On a busy machine that gap is long enough for the page to
-# look settled half-way (two CI failures: a filter typed into the login run's last frame, a
-# click on a button the next run replaced). Settled means the last run ended for good.
-_LAST_FINISH: dict[int, int] = {}
+# How the page's last script run ended, read in the page just before the app handles each
+# websocket message: a run that calls st.rerun() (a login, a decision) ends "early for rerun"
+# (ForwardMsg field 6, script_finished = 2), and the server reports the app not running until
+# the next run starts. On a busy machine that gap is long enough for the page to look settled
+# half-way (CI failures: a filter typed into the login run's last frame, a click on a button
+# the next run replaced). Settled means the last run ended for good. The message's top-level
+# protobuf fields are walked: varints read, length-delimited and fixed fields skipped.
+WATCH_RUNS = """(() => {
+    const finished = data => {
+        const b = new Uint8Array(data); let i = 0;
+        const varint = () => { let v = 0, m = 1, x; do { x = b[i++]; v += (x & 127) * m; m *= 128; } while (x & 128); return v; };
+        while (i < b.length) {
+            const tag = varint(), field = Math.floor(tag / 8), kind = tag % 8;
+            if (kind === 0) { const v = varint(); if (field === 6) return v; }
+            else if (kind === 2) { const n = varint(); i += n; }
+            else if (kind === 1) { i += 8; } else if (kind === 5) { i += 4; } else { return null; }
+        }
+        return null;
+    };
+    const add = WebSocket.prototype.addEventListener;
+    WebSocket.prototype.addEventListener = function (type, listener, options) {
+        if (type === "message" && typeof listener === "function") {
+            const inner = listener;
+            listener = function (event) {
+                if (event.data instanceof ArrayBuffer) {
+                    const status = finished(event.data);
+                    if (status !== null) window.__danganLastFinish = status;
+                }
+                return inner.call(this, event);
+            };
+        }
+        return add.call(this, type, listener, options);
+    };
+})()"""
+RUN_ENDED_FOR_GOOD = "() => window.__danganLastFinish !== 2"
 
 
-def _watch_runs(page: Page) -> None:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    def on_frame(payload: str | bytes) -> None:
-        if isinstance(payload, bytes):
-            message = ForwardMsg.FromString(payload)
-            if message.WhichOneof("type") == "script_finished":
-                _LAST_FINISH[id(page)] = message.script_finished
-
-    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
-    page.on("close", lambda _page: _LAST_FINISH.pop(id(page), None))
-
-
-def _ended_early(page: Page) -> bool:
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    return _LAST_FINISH.get(id(page)) == ForwardMsg.FINISHED_EARLY_FOR_RERUN
 
 
 def page_url(base_url: str, path: str = "", query: Mapping[str, object] | None = None) -> str:
@@ -315,10 +326,10 @@ def wait_settled(page: Page, timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:
     """
     deadline = time.monotonic() + timeout_ms / 1000
     page.locator(SETTLED).wait_for(state="attached", timeout=timeout_ms)
-    while _ended_early(page):  # the gap between a run that called st.rerun() and the next
+    while not page.evaluate(RUN_ENDED_FOR_GOOD):  # the gap between a run that called st.rerun() and the next
         if time.monotonic() > deadline:
             raise AssertionError(f"the run after st.rerun() did not finish within {timeout_ms / 1000:.0f} s")
-        page.wait_for_timeout(50)  # poll interval; frames are delivered while waiting
+        page.wait_for_function(RUN_ENDED_FOR_GOOD, timeout=timeout_ms)
         page.locator(SETTLED).wait_for(state="attached", timeout=timeout_ms)
     expect(page.locator(LOADING)).to_have_count(0, timeout=timeout_ms)
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
