@@ -59,7 +59,7 @@ for kind in kinds:
             if yes.button("确认关闭", key=f"au_close_yes_{kind}", type="primary"):
                 st.session_state.pop(closing)
                 widgets.save(functools.partial(reports.close, data.store(), user.actor, number or ""),
-                             f"已关闭核验编号 {number}。")
+                             f"已关闭核验编号 {widgets.plain(number or '')}。")  # shown as Markdown: the value plain
             if no.button("取消", key=f"au_close_no_{kind}"):
                 st.session_state.pop(closing)
                 st.rerun()
