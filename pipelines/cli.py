@@ -502,7 +502,10 @@ def _env_name(key: str) -> str:
     return f"STREAMLIT_{section.upper()}_{snake}"
 
 
+# It also imports, before it listens, every library a page uses (dashboard/preload.py): a library
+# first imported by one session's run is half-initialised for another's.
 _SERVER_MAIN = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+                "from dashboard.preload import preload; preload(); "
                 "sys.argv[0] = 'streamlit'; from streamlit.web.cli import main; main()")
 
 

@@ -250,6 +250,7 @@ def new_page(browser: Browser) -> Page:
 # the next run replaced). Settled means the last run ended for good. The message's top-level
 # protobuf fields are walked: varints read, length-delimited and fixed fields skipped.
 WATCH_RUNS = """(() => {
+    window.__danganFinishes = 0;
     const finished = data => {
         const b = new Uint8Array(data); let i = 0;
         const varint = () => { let v = 0, m = 1, x; do { x = b[i++]; v += (x & 127) * m; m *= 128; } while (x & 128); return v; };
@@ -268,7 +269,7 @@ WATCH_RUNS = """(() => {
             listener = function (event) {
                 if (event.data instanceof ArrayBuffer) {
                     const status = finished(event.data);
-                    if (status !== null) window.__danganLastFinish = status;
+                    if (status !== null) { window.__danganLastFinish = status; window.__danganFinishes += 1; }
                 }
                 return inner.call(this, event);
             };
@@ -340,19 +341,15 @@ def wait_settled(page: Page, timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:
 def settle_after(page: Page, action: Callable[[], object], timeout_ms: float = SETTLE_TIMEOUT_MS) -> None:
     """Do `action` (a click, a fill, a page link) and wait until the rerun it causes has settled.
 
-    The script-state attribute is watched from before the action, so a rerun that starts and
-    finishes between two polls is still seen: this never returns on the state left over from the
-    previous run.
+    The page is first let settle, so the action never lands on a run still going (CI failure: a
+    click while the page's first run was finishing; that run's end passed for the click's own).
+    Then this waits for a run to finish after the action, and for the chain it starts to end for
+    good (not early for st.rerun()).
     """
-    page.evaluate("""selector => {
-        const app = document.querySelector(selector);
-        window.__danganStateChanges = 0;
-        window.__danganObserver?.disconnect();
-        window.__danganObserver = new MutationObserver(records => { window.__danganStateChanges += records.length; });
-        window.__danganObserver.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
-    }""", '[data-testid="stApp"]')
+    wait_settled(page, timeout_ms)
+    before = page.evaluate("() => window.__danganFinishes")
     action()
-    page.wait_for_function("() => window.__danganStateChanges > 0", timeout=timeout_ms)
+    page.wait_for_function("before => window.__danganFinishes > before", arg=before, timeout=timeout_ms)
     wait_settled(page, timeout_ms)
 
 

@@ -40,6 +40,9 @@ if st.session_state.get("step") == "asked":
     st.title("第二次运行")
 else:
     st.title("第一次运行")
+    if st.query_params.get("slow") and not st.session_state.get("drawn"):
+        st.session_state.drawn = True
+        time.sleep(1)  # the heading is drawn, the run goes on: a loaded machine's slow page
     if st.button("登录"):
         st.session_state.step = "asked"
         st.rerun()
@@ -72,3 +75,13 @@ def test_a_click_that_reruns_is_settled_only_when_the_second_run_has_finished(pa
     # settled means the second run has drawn its page, not the gap before it starts
     assert page.get_by_role("heading", name="第二次运行").count() == 1
     assert time.monotonic() - started >= 2.5
+
+
+def test_an_action_asked_for_while_the_page_still_runs_waits_for_the_run_it_causes(page: Page, late_app: str) -> None:
+    # The CI failure: the heading was visible while the page's first run went on, so the helper
+    # began watching mid-run; that run's end passed for the click's own, and the click's runs had
+    # not started when it returned.
+    page.goto(f"{late_app}/?slow=1")
+    expect(page.get_by_role("heading", name="第一次运行")).to_be_visible()
+    settle_after(page, lambda: page.get_by_role("button", name="登录").click())
+    assert page.get_by_role("heading", name="第二次运行").count() == 1
