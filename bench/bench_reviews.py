@@ -28,6 +28,7 @@ Prints a markdown table; timings are reported, never asserted.
 from __future__ import annotations
 
 import argparse
+import collections
 import shutil
 import statistics
 import subprocess
@@ -140,7 +141,12 @@ def measure(path: Path, work: Path, decisions: int, bulk: int, writers: int, eac
     batch = reviews.decide_many(store, SYSTEM, shown, APPROVE)
     bulk_seconds = time.perf_counter() - started
     race_ids = _pending(store, writers * each, unflagged=False)
+    root = store_module.owner_of(copy)
+    if root is not None:
+        root.turns.groups.clear()
     waited, lost, doubled = _writers(store, race_ids, writers)
+    groups = root.turns.groups if root is not None else collections.Counter[int]()
+    commits = sum(groups.values())
     with store.reading(SYSTEM) as reader:
         fresh = reader.conn.execute("select getvariable('use_stage_cache')").fetchall()[0][0]
     if owned:
@@ -151,7 +157,8 @@ def measure(path: Path, work: Path, decisions: int, bulk: int, writers: int, eac
             f"{_ms(statistics.median(single))} | {_ms(_p(single, 0.95))} | {_ms(max(single))} | "
             f"{_ms(statistics.median(refused)) if refused else '—'} | {len(batch.applied)} | {_ms(bulk_seconds)} | "
             f"{writers}×{each} | {_ms(statistics.median(waited))} | {_ms(_p(waited, 0.95))} | {_ms(max(waited))} | "
-            f"{len(waited) / max(sum(waited) / writers, 1e-9):,.1f} | {lost} | {doubled} | "
+            f"{len(waited) / max(sum(waited) / writers, 1e-9):,.1f} | "
+            f"{f'{commits} ({max(groups)} max)' if commits else '—'} | {lost} | {doubled} | "
             f"{'yes' if fresh else 'no'} | {yardstick_ms():,.0f} |")
 
 
@@ -167,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("| graduates | store | decisions | single p50 ms | single p95 ms | single worst ms | refused p50 ms "
           "| bulk approved | bulk ms | writers | concurrent p50 ms | concurrent p95 ms | concurrent worst ms "
-          "| decisions/s | lost | doubled | stages still materialised | yardstick ms |")
-    print("|---:|:---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|:---:|---:|")
+          "| decisions/s | commits (largest group) | lost | doubled | stages still materialised | yardstick ms |")
+    print("|---:|:---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|:---|---:|---:|:---:|---:|")
     with tempfile.TemporaryDirectory(prefix="dangan-bench-reviews-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

@@ -283,7 +283,7 @@ def login(store: Store, username: str, password: str, *, client: str = "") -> Us
             writer.audit_detail = {"outcome": "ok", "client": client}
             return from_row(found)
 
-        result = store.transaction(who, "login", work)
+        result = store.transaction(who, "login", work, combine=True)
         if result is not _AGAIN:
             break
     if not isinstance(result, User):
@@ -317,7 +317,7 @@ def login_oidc(store: Store, subject: str, *, client: str = "") -> User:
         writer.audit_detail = {"outcome": "ok", "via": "oidc", "client": client}
         return from_row(found)
 
-    result = store.transaction(Actor(subject or "?", "login"), "login", work, subject)
+    result = store.transaction(Actor(subject or "?", "login"), "login", work, subject, combine=True)
     if isinstance(result, str):
         raise LoginRefused(result)
     return result

@@ -25,14 +25,17 @@ select
     revision.flags,
     graduates.name,
     graduates.college_name,
-    current_registrations.registration_id as current_registration_id,
-    current_registrations.revision_no as current_revision_no,
+    current_revision.registration_id as current_registration_id,
+    current_revision.revision_no as current_revision_no,
     last_decisions.last_reviewer,
     last_decisions.last_level,
     last_decisions.last_decision,
     last_decisions.last_decided_at
 from registration_status as revision
 join scoped_graduates as graduates using (student_id)
-join current_registrations using (student_id)
+join current_revision_numbers using (student_id)
+join registrations as current_revision
+    on current_revision.student_id = revision.student_id
+    and current_revision.revision_no = current_revision_numbers.revision_no
 left join last_decisions on last_decisions.registration_id = revision.registration_id
 where list_contains($ids::bigint[], revision.registration_id)
