@@ -1157,7 +1157,7 @@ class Store:
         never been grouped (so each gets its own result or error)."""
         if len(group) > 1:
             try:
-                for entry, outcome in zip(group, self._write_together(group), strict=True):
+                for entry, outcome in zip(group, self._write_together([e.payload for e in group]), strict=True):
                     entry.outcome = (outcome, None)
                 return
             except Exception:  # noqa: BLE001 - rolled back, nothing of the group was written
@@ -1169,9 +1169,12 @@ class Store:
             except Exception as exc:  # noqa: BLE001 - handed to the write's own thread, which raises it
                 entry.outcome = (None, exc)
 
-    def _write_together(self, group: list[_Entry]) -> list[tuple[Any, bool]]:
-        """The writes of `group` in one transaction: each work in turn under its own actor, then
-        one stage refresh for every graduate they touched, one audit row each, one COMMIT.
+    def _write_together(self, group: list[tuple[Actor, str, Callable[[Writer], Any], str | None, bool]]
+                        ) -> list[tuple[Any, bool]]:
+        """The writes of `group` (actor, action, work, target, invalidate) in one transaction:
+        each work in turn under its own actor, then one stage refresh for every graduate they
+        touched, one audit row each, one COMMIT; retried if the COMMIT did not take effect.
+        Returns each work's result and whether the materialised stages are fresh after it.
 
         Each work sees what the ones before it wrote (one transaction, in arrival order), as it
         would have had they committed one by one; `Writer.unrefreshed` sends its stage reads of
@@ -1179,14 +1182,12 @@ class Store:
         for _attempt in range(3):
             tokens = [uuid.uuid4().hex for _ in group]
             with self._connection(write=True) as conn:
-                first = group[0].payload[0]
-                today = self._configure(conn, first, write=True)
+                today = self._configure(conn, group[0][0], write=True)
                 conn.execute("begin transaction")
                 try:
                     unrefreshed: set[str] = set()
                     done: list[tuple[Writer, Any, list[str] | None]] = []
-                    for entry, token in zip(group, tokens, strict=True):
-                        actor, action, work, target, invalidate = entry.payload
+                    for (actor, action, work, target, invalidate), token in zip(group, tokens, strict=True):
                         _set_scope(conn, actor)
                         writer = Writer(conn, actor, today)
                         writer.unrefreshed = unrefreshed
@@ -1212,6 +1213,7 @@ class Store:
                     with contextlib.suppress(duckdb.Error):
                         conn.execute("rollback")
                     raise
+                # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open otherwise
                 landed = conn.execute(
                     "select count(*) from audit_log where list_contains(?, write_token)", [tokens]
                 ).fetchall()
@@ -1229,43 +1231,7 @@ class Store:
 
     def _write_in_turn(self, actor: Actor, action: str, work: Callable[[Writer], T], target: str | None,
                        *, invalidate: bool) -> tuple[T, bool]:
-        for _attempt in range(3):
-            token = uuid.uuid4().hex
-            with self._connection(write=True) as conn:
-                today = self._configure(conn, actor, write=True)
-                conn.execute("begin transaction")
-                try:
-                    writer = Writer(conn, actor, today)
-                    result = work(writer)
-                    refreshed = writer.touched_students == []  # nothing the stages show changed
-                    if (writer.touched_students and len(writer.touched_students) <= REFRESH_FEW
-                            and writer.stage_cache_is_today()):
-                        writer.refresh_stages_of(writer.touched_students)
-                        refreshed = True
-                    elif invalidate and not refreshed:
-                        writer.mark("settings")
-                        writer._conn.execute("delete from settings where key = 'stage_cache_as_of'")
-                    writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
-                    colleges = writer.colleges_touched()
-                    conn.execute("commit")
-                except duckdb.TransactionException:
-                    with contextlib.suppress(duckdb.Error):
-                        conn.execute("rollback")
-                    continue
-                except BaseException:
-                    with contextlib.suppress(duckdb.Error):
-                        conn.execute("rollback")
-                    raise
-                # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open otherwise
-                landed = conn.execute(
-                    "select count(*) from audit_log where write_token = ?", [token]
-                ).fetchall()
-                if landed[0][0] == 1:
-                    root = owner_of(self.path)
-                    if root is not None:
-                        root.versions.bump(writer.changed, colleges)
-                    return result, refreshed
-        raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
+        return cast(tuple[T, bool], self._write_together([(actor, action, work, target, invalidate)])[0])
 
     def version(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None,
                 reader: Reader | None = None) -> tuple[Any, ...]:
