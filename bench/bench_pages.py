@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipelines import accounts, config  # noqa: E402
+from pipelines import store as store_module  # noqa: E402
 from pipelines.store import SYSTEM, Reader, Store  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
@@ -185,12 +186,10 @@ def _ensure_account(path: Path) -> None:
 
 def find_targets(path: Path) -> Targets:
     """The first college, and a student whose registration has a second revision."""
-    conn = duckdb.connect(str(path), read_only=True)
-    try:
-        college = conn.execute("select min(college_name) from graduates").fetchone()
-        student = conn.execute("select min(student_id) from registrations where revision_no = 2").fetchone()
-    finally:
-        conn.close()
+    # through the store: the server-side runs leave this process owning the file
+    with Store(path).reading(SYSTEM) as reader:
+        college = reader.conn.execute("select min(college_name) from graduates").fetchall()[0]
+        student = reader.conn.execute("select min(student_id) from registrations where revision_no = 2").fetchall()[0]
     if not college or college[0] is None or not student or student[0] is None:
         sys.exit(f"{path}: no college, or no registration with revision_no 2")
     return Targets(college=str(college[0]), student=str(student[0]))
@@ -645,8 +644,9 @@ def main(argv: list[str] | None = None) -> int:
                 profiles += profile_server(stores[size], page_list, size)
         if paint_size:
             _log(f"first paint at {paint_size:,} graduates")
-            paint = measure_paint(stores[paint_size], pages(find_targets(stores[paint_size])),
-                                  paint_size, errors)
+            targets = find_targets(stores[paint_size])
+            store_module.disown_all()  # the dashboard server started for the paint owns the file
+            paint = measure_paint(stores[paint_size], pages(targets), paint_size, errors)
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"# Dashboard page speed\n\n{platform.node()} · {os.cpu_count()} CPUs · load average {load} "
