@@ -490,6 +490,7 @@ SERVER_SETTINGS = {
     "server.enableCORS": "true",
     "server.maxUploadSize": "200",
     "server.fileWatcherType": "none",
+    "runner.postScriptGC": "false",
     "browser.gatherUsageStats": "false",
 }
 

@@ -92,3 +92,33 @@ def test_a_write_landing_during_a_run_is_seen_by_the_next_run(store: Store, tmp_
         after = data.query("graduate_list", **listing)
     assert during.height == 1
     assert after.height == 2, "the next run must see the write, not the old snapshot cached under the new key"
+
+
+def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_their_own(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under load a graduate's own record was read again on every run, because every write
+    anywhere moved its key: keyed by their college, a write elsewhere keeps it, a write that
+    reaches them (a review of their registration) does not."""
+    from pipelines import reviews, workflow
+    from pipelines.store import Actor
+    from tests.conftest import REGISTRATION_HEADER, registration_row
+
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
+    imports.import_file(store, SYSTEM, "registrations", write_csv(
+        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
+    monkeypatch.setenv("DANGAN_DB", str(store.path))
+    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
+    owned = data.store()
+    rows = table(store, "select student_id, college_name, registration_id from graduates join registrations "
+                        "using (student_id) order by student_id")
+    (me, my_college, mine), = [r for r in rows if r[0] == rows[0][0]]
+    elsewhere = next(r[2] for r in rows if r[1] != my_college)
+    graduate = Actor(me, "graduate", None, me)
+    before = data._version("graduate_detail", graduate)
+    reviews.decide(owned, SYSTEM, elsewhere, workflow.Decision("college", "approve"))
+    assert data._version("graduate_detail", graduate) == before, "a write in another college keeps it"
+    reviews.decide(owned, SYSTEM, mine, workflow.Decision("college", "approve"))
+    assert data._version("graduate_detail", graduate) != before, "a decision on their registration renews it"
+    with data.run_scope():
+        record = data.query("graduate_detail", actor=graduate, student_id=me)
+    assert record["status"].to_list() == [workflow.PENDING_SCHOOL]
