@@ -121,6 +121,8 @@ def test_a_dean_returns_a_registration_and_finds_it_on_the_risk_page(
     open_page(page, demo_url, "risk", {"class": class_name}, user="dean")
     reasons = page.get_by_test_id("stButtonGroup")
     settle_after(page, lambda: reasons.get_by_text(re.compile("^登记被退回")).click())
+    # the grid attaches its rows as it draws them (seen under load: the row not there yet)
+    expect(grid(page, 0).locator("table tr", has_text=student_id)).to_be_attached()
     listing = grid_rows(grid(page, 0))
     line = next(line for line in listing if student_id in line)
     assert "邮编与地址不符，请核对" in line
