@@ -103,7 +103,7 @@ def record_destination(store: Store, actor: Actor, student_id: str, code: str, u
         writer.audit_detail = {"destination_id": destination_id, "code": code}
         return destination_id
 
-    return store.transaction(actor, "destination:record", work, student_id)
+    return store.transaction(actor, "destination:record", work, student_id, combine=True)
 
 
 def hukou_problems(migration_type: str, province: str, city: str, district: str, address: str) -> list[str]:
@@ -152,7 +152,7 @@ def record_hukou(store: Store, actor: Actor, student_id: str, migration_type: st
         writer.audit_detail = {"hukou_id": hukou_id, "migration_type": fields[0]}
         return hukou_id
 
-    return store.transaction(actor, "hukou:record", work, student_id)
+    return store.transaction(actor, "hukou:record", work, student_id, combine=True)
 
 
 @dataclass(frozen=True)

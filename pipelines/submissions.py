@@ -211,7 +211,7 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
                                "flags": list(fresh["flags"][0]), "proofs": len(proofs)}
         return registration_id
 
-    return store.transaction(actor, "registration:submit", work, student_id)
+    return store.transaction(actor, "registration:submit", work, student_id, combine=True)
 
 
 def _same_as(writer: Writer, student_id: str, registration_id: int, row: dict[str, Any],

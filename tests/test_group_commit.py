@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from pipelines import reviews, workflow
+from pipelines import reviews, submissions, workflow
 from pipelines import store as store_module
 from pipelines.store import SYSTEM, Store, Writer
-from tests.conftest import table
+from tests.conftest import SUBMISSION_FORM, table
 from tests.test_reviews import (
     APPROVE_COLLEGE,
     DEAN_BUSINESS,
@@ -201,3 +201,25 @@ def test_the_audit_of_a_view_waits_in_no_queue_longer_than_the_writes_ahead(stor
         assert dict(root.turns.groups) == {10: 1}
         assert table(owned, "select target from audit_log where action = 'export' order by audit_id") == [
             (f"file-{n}",) for n in range(10)]
+
+
+def test_a_resubmission_queued_behind_the_return_it_answers_lands_in_the_same_group(
+        store: Store, pending: dict[str, int]) -> None:
+    """A graduate's submission combines with other writes too, and runs after the ones ahead of
+    it: queued behind the dean's return, it sees the return (a resubmission while 待院审核
+    would be refused) and its new revision's stages are materialised after the group."""
+    sid = _student(0)
+    back = workflow.Decision("college", "return", "邮编与地址不符，请核对")
+    with store_module.owning(store.path, "test") as root:
+        owned = Store(store.path, today=store.explicit_today, lock_wait=60)
+        queue = _Queue(owned, root)
+        queue.add("return", lambda: reviews.decide(owned, DEAN_FASHION, pending[sid], back))
+        queue.add("resubmit", lambda: submissions.submit(owned, SYSTEM, sid, SUBMISSION_FORM))
+        queue.add("other", _decide(owned, DEAN_FASHION, pending[_student(2)]))
+        outcomes = queue.run()
+        assert dict(root.turns.groups) == {3: 1}
+        assert outcomes["return"].status == workflow.RETURNED
+        assert isinstance(outcomes["resubmit"], int), outcomes["resubmit"]
+        assert table(owned, "select revision_no, status from current_registrations where student_id = ?",
+                     [sid]) == [(2, workflow.PENDING_COLLEGE)]
+        _stages_fresh_and_equal_live(owned)
