@@ -145,8 +145,9 @@ def _decide(store: Store, actor: Actor, which: Callable[[Writer], list[int]], de
             return role_refusal or _not_as_shown((shown or {}).get(registration_id), target) \
                 or _problem(registration_id, target, decision, bulk)
 
-        # What the current revisions do not settle is read again in full, for its refusal
-        if unsettled := [i for i in ids if problem_of(i, targets.get(i))]:
+        # What the current revisions do not settle is read again in full, for its refusal (a role
+        # that may not decide at this level is refused whatever the revision: nothing to read)
+        if not role_refusal and (unsettled := [i for i in ids if problem_of(i, targets.get(i))]):
             with writer.only_students(students):
                 targets.update({r["registration_id"]: r for r in writer.rows("review_targets", ids=unsettled)})
         batch = Batch()
