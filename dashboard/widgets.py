@@ -25,6 +25,7 @@ from pipelines import (
 from pipelines.accounts import User
 from pipelines.filters import URL_KEYS, Filters
 from pipelines.store import Actor, StoreError
+from pipelines.text import mapped
 
 ALL = "全部"
 
@@ -33,8 +34,7 @@ ALL = "全部"
 def text_table(table: dict[str, Any] | pl.DataFrame) -> None:
     """st.table (which renders Markdown in its cells) with every cell shown as text."""
     if isinstance(table, pl.DataFrame):
-        shown: Any = table.with_columns(pl.col(c).map_elements(plain, return_dtype=pl.String)
-                                        for c, t in table.schema.items() if t == pl.String)
+        shown: Any = table.with_columns(mapped(table[c], plain) for c, t in table.schema.items() if t == pl.String)
     else:
         shown = {plain(k): plain(v) if isinstance(v, str) else v for k, v in table.items()}
     st.table(shown)  # text: ours (every cell went through plain)

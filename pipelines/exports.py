@@ -79,8 +79,7 @@ guard_cell = text.guard_formula
 def table_csv(frame: pl.DataFrame) -> bytes:
     """CSV with a BOM (Excel then reads Chinese correctly); text cells guarded against formulas."""
     guarded = frame.with_columns(
-        pl.col(c).map_elements(guard_cell, return_dtype=pl.String)
-        for c, dtype in frame.schema.items() if dtype == pl.String)
+        text.mapped(frame[c], guard_cell) for c, dtype in frame.schema.items() if dtype == pl.String)
     return "\ufeff".encode() + guarded.write_csv().encode("utf-8")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, identity
+from pipelines import access, identity, text
 from pipelines.store import Actor, Store, StoreError, Writer
 
 REVEALERS = frozenset({"system", "admin", "school_reviewer", "college_reviewer"})
@@ -42,8 +42,7 @@ def masked(row: dict[str, Any]) -> dict[str, Any]:
 
 def masked_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """`masked` for every row of a frame (exports)."""
-    return frame.with_columns(pl.col(c).map_elements(DISCLOSURE[c], return_dtype=pl.String)
-                              for c in frame.columns if c in DISCLOSURE)
+    return frame.with_columns(text.mapped(frame[c], DISCLOSURE[c]) for c in frame.columns if c in DISCLOSURE)
 
 
 class PrivacyRefused(StoreError):

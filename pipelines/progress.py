@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import identity
+from pipelines import identity, text
 
 # Waiting longer than this for a review puts a graduate at risk (issue #3: "more than N days").
 REVIEW_WAIT_DAYS = 3
@@ -139,12 +139,12 @@ def describe_risks(frame: pl.DataFrame, deadline: date, today: date) -> pl.DataF
     left = days_left(deadline, today)
     return frame.with_columns(
         pl.col("reason").replace_strict({r.code: r.label for r in RISK_REASONS}).alias("missing"),
-        pl.col("reason").map_elements(lambda code: risk_level(code, left), return_dtype=pl.String).alias("level"),
-        pl.col("reason").map_elements(lambda code: urgency(code, left), return_dtype=pl.Int64).alias("urgency"),
-        pl.col("phone").map_elements(identity.mask_phone, return_dtype=pl.String).alias("phone_masked"),
-        pl.struct("name", "reason").map_elements(
-            lambda r: reminder_text(r["name"], r["reason"], deadline, today), return_dtype=pl.String
-        ).alias("reminder"),
+        text.mapped(frame["reason"], lambda code: risk_level(code, left), name="level"),
+        text.mapped(frame["reason"], lambda code: urgency(code, left), pl.Int64, name="urgency"),
+        text.mapped(frame["phone"], identity.mask_phone, name="phone_masked"),
+        pl.Series("reminder", [reminder_text(name, reason, deadline, today)
+                               for name, reason in zip(frame["name"].to_list(), frame["reason"].to_list(), strict=True)],
+                  dtype=pl.String),
         pl.lit(left).alias("days_left"),
     ).drop("phone")
 

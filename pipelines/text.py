@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
 
 # Characters nobody sees that change what a text is: control characters (NUL…), zero-width
 # characters, direction overrides (RLO turns 张三 into a name that looks the same and matches
@@ -124,3 +128,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 def guard_formula(value: str) -> str:
     """A text cell Excel, WPS and LibreOffice show as text: a leading ' before a formula start."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def mapped(series: pl.Series, rule: Callable[[Any], Any], dtype: pl.DataType | type[pl.DataType] = pl.String,
+           name: str | None = None) -> pl.Series:
+    """`rule` applied to every value of `series` but the missing ones (which stay missing), in the
+    calling thread.
+
+    Never `map_elements` or `map_batches` for this: polars runs the Python function on its thread
+    pool, whose workers then wait for the GIL, while another session's table on its way to the
+    page (`DataFrame.to_pandas`) waits for the same pool holding the GIL. The served dashboard
+    froze that way, every session at once (tests/test_frames_in_threads.py)."""
+    return pl.Series(name or series.name, [None if v is None else rule(v) for v in series.to_list()], dtype=dtype)
