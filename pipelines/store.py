@@ -100,10 +100,43 @@ class WriteLost(StoreError):
     pass
 
 
-def _set_scope(conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+def _literal(value: object) -> str:
+    """A value as a DuckDB literal, so that several session variables are set in one call
+    (`_assignments`): under load each call into DuckDB waits its turn in the process."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise StoreError("账号中的学院名称或学号含有不可见字符（NUL），请在“账号”页修改")
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(str(v)) for v in value) + "]::VARCHAR[]"
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _assignments(**variables: object) -> str:
+    """`set variable` statements for `variables`, as one script for one call."""
+    return "".join(f"set variable {name} = {_literal(value)};\n" for name, value in variables.items())
+
+
+def _scope(actor: Actor) -> dict[str, object]:
     """What the SQL views let this connection see (sql/views/05_scoped_graduates.sql)."""
-    conn.execute("set variable scope_colleges = ?", [list(actor.colleges) if actor.colleges is not None else None])
-    conn.execute("set variable scope_student = ?", [actor.student_id])
+    return {"scope_colleges": list(actor.colleges) if actor.colleges is not None else None,
+            "scope_student": actor.student_id}
+
+
+def _day(day: date) -> dict[str, object]:
+    return {"as_of": day, "as_of_end": datetime.combine(day + timedelta(days=1), datetime.min.time())}
+
+
+def _set_scope(conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+    conn.execute(_assignments(**_scope(actor)))
 
 
 # --- locks -------------------------------------------------------------------------------
@@ -639,8 +672,7 @@ def stage_cache_days(today: date) -> tuple[date, date]:
 
 
 def _set_day(conn: duckdb.DuckDBPyConnection, day: date) -> None:
-    conn.execute("set variable as_of = ?", [day])
-    conn.execute("set variable as_of_end = ?", [datetime.combine(day + timedelta(days=1), datetime.min.time())])
+    conn.execute(_assignments(**_day(day)))
 
 
 def _keep_private(path: Path) -> None:
@@ -700,11 +732,12 @@ class Reader:
     """A read-only view of the store for one operation, on behalf of one actor."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date,
-                 versions: Versions | None = None):
+                 versions: Versions | None = None, settings: dict[str, str] | None = None):
         self._conn = conn
         self.actor = actor
         self.today = today
         self.versions = versions  # what the owner had written when this snapshot began
+        self.settings = settings or {}  # the day's settings as this snapshot began (Store.retarget)
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
@@ -1063,26 +1096,36 @@ class Store:
             yield
 
     def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor, as_of: date | None = None,
-                   *, write: bool = False) -> date:
-        settings = dict(conn.execute(
-            "select key, value from settings where key in ('as_of', 'stage_cache_as_of')").fetchall())
-        today = as_of or self.explicit_today
-        if today is None:
-            today = date.fromisoformat(settings["as_of"]) if "as_of" in settings else date.today()
-        _set_day(conn, today)
-        _set_scope(conn, actor)
-        conn.execute("set variable only_students = NULL")
+                   *, write: bool = False, begin: bool = False, settings: dict[str, str] | None = None
+                   ) -> tuple[date, dict[str, str]]:
+        """Set the connection's day, scope and stage source for `actor`: two calls into DuckDB
+        (one to read the settings, unless given, and one script), whatever the number of
+        variables. `begin` starts the snapshot transaction in the first call. Returns the day and
+        the settings read."""
+        if settings is None:
+            settings = dict(conn.execute(
+                ("begin transaction;\n" if begin else "")
+                + "select key, value from settings where key in ('as_of', 'stage_cache_as_of')").fetchall())
+        elif begin:
+            conn.execute("begin transaction")
+        today = as_of or self._default_today(settings)
         # Readers use the materialised stages when they were computed for this very day; a
         # writer always sees the live view, which includes its own uncommitted changes.
         cache_as_of = settings.get("stage_cache_as_of")
         cached = not write and cache_as_of is not None and today in stage_cache_days(date.fromisoformat(cache_as_of))
-        conn.execute("set variable use_stage_cache = ?", [cached])
-        conn.execute("set variable use_count_cache = ?", [cached])
+        script = _assignments(**_day(today), **_scope(actor), only_students=None, use_stage_cache=cached,
+                              use_count_cache=cached)
         if cached:
-            conn.execute(sqlfiles.query("use_stage_cache"))
+            script += sqlfiles.query("use_stage_cache")
         elif not write:
-            conn.execute("drop view if exists temp.graduate_stages")
-        return today
+            script += "drop view if exists temp.graduate_stages"
+        conn.execute(script)
+        return today, settings
+
+    def _default_today(self, settings: dict[str, str]) -> date:
+        if self.explicit_today is not None:
+            return self.explicit_today
+        return date.fromisoformat(settings["as_of"]) if "as_of" in settings else date.today()
 
     # -- public --
 
@@ -1127,20 +1170,22 @@ class Store:
             root = owner_of(self.path)
             snapshot = root is not None
             versions = root.versions.frozen() if root is not None else None  # before the snapshot
-            if snapshot:  # one consistent view for the whole operation, as the shared lock gave
-                conn.execute("begin transaction")
             try:
-                today = self._configure(conn, actor, as_of)
-                yield Reader(conn, actor, today, versions)
+                # a snapshot: one consistent view for the whole operation, as the shared lock gave
+                today, settings = self._configure(conn, actor, as_of, begin=snapshot)
+                yield Reader(conn, actor, today, versions, settings)
             finally:
                 if snapshot:
                     with contextlib.suppress(duckdb.Error):
                         conn.execute("rollback")
 
     def retarget(self, reader: Reader, actor: Actor, as_of: date | None) -> None:
-        """Point an open Reader at another user or day (its scope and as-of variables)."""
+        """Point an open Reader at another user or day (its scope and as-of variables); nothing
+        to do when it is already there (the settings read at its start hold for its snapshot)."""
+        if actor == reader.actor and (as_of or self._default_today(reader.settings)) == reader.today:
+            return
         reader.actor = actor
-        reader.today = self._configure(reader.conn, actor, as_of)
+        reader.today, _ = self._configure(reader.conn, actor, as_of, settings=reader.settings)
 
     def transaction(self, actor: Actor, action: str, work: Callable[[Writer], T],
                     target: str | None = None, *, refresh_stages: bool = True, combine: bool = False) -> T:
@@ -1168,7 +1213,7 @@ class Store:
         import's preview), with nothing written and nothing audited."""
         self.ensure_ready()
         with self._turn(f"{actor.name} 的预览"), self._connection(write=True) as conn:
-            today = self._configure(conn, actor, write=True)
+            today, _ = self._configure(conn, actor, write=True)
             conn.execute("begin transaction")
             try:
                 return work(Writer(conn, actor, today))
@@ -1235,7 +1280,7 @@ class Store:
         for _attempt in range(3):
             tokens = [uuid.uuid4().hex for _ in group]
             with self._connection(write=True) as conn:
-                today = self._configure(conn, group[0][0], write=True)
+                today, _ = self._configure(conn, group[0][0], write=True)
                 conn.execute("begin transaction")
                 try:
                     unrefreshed: set[str] = set()
