@@ -264,8 +264,7 @@ class _Turns:
         with self._cond:
             self._wait_for_turn(me, deadline, on_wait)
         try:
-            with _writing():
-                yield
+            yield
         finally:
             self._release([me])
 
@@ -284,8 +283,7 @@ class _Turns:
                 group.append(entry)
             self.groups[len(group)] += 1
         try:
-            with _writing():
-                run(group)
+            run(group)
         except BaseException as exc:
             for entry in group:
                 if entry.outcome is None:
@@ -414,7 +412,7 @@ class _Root:
                 self._cond.wait(left)
             conn = self._open(deadline, on_wait)
             self._busy += 1
-        cursor = cast(duckdb.DuckDBPyConnection, _OneAtATime(conn.cursor()))
+        cursor = conn.cursor()
         try:
             yield cursor
         finally:
@@ -463,112 +461,12 @@ class _Root:
             self._close()
 
 
-# One DuckDB call at a time in an owning process. Measured with bench/bench_load.py at 10
-# sessions: with many cursors of one connection calling DuckDB at once, the server stalled (views
-# over 180 s, 0.03-0.2 cores busy, threads waiting inside DuckDB's Python binding); with the
-# calls taken in turn it served 314 views in 97 s with 0 errors, the CPU busy. DuckDB still runs
-# each statement on all its threads.
-#
-# A writer goes first: a thread that holds the write turn (`_Turns`) takes the next call ahead of
-# the readers waiting. Without that, each of a transaction's statements queued behind every page
-# query in flight: at 20 sessions a login (one audit row) took 13 s at the median.
-class _CallTurns:
-    """A reentrant lock of the process's calls into DuckDB where writers are served first."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._owner: int | None = None
-        self._depth = 0
-        self._writers_waiting = 0
-
-    def __enter__(self) -> None:
-        me = threading.get_ident()
-        with self._cond:
-            if self._owner == me:
-                self._depth += 1
-                return
-            writer = getattr(_WRITING, "turns", 0) > 0
-            if writer:
-                self._writers_waiting += 1
-            try:
-                while self._owner is not None or (not writer and self._writers_waiting):
-                    self._cond.wait()
-            finally:
-                if writer:
-                    self._writers_waiting -= 1
-            self._owner, self._depth = me, 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self._depth -= 1
-            if self._depth == 0:
-                self._owner = None
-                self._cond.notify_all()
-
-
-# How many write turns this thread holds (`_Turns`): its DuckDB calls go first.
-_WRITING = threading.local()
-
-
-@contextlib.contextmanager
-def _writing() -> Iterator[None]:
-    _WRITING.turns = getattr(_WRITING, "turns", 0) + 1
-    try:
-        yield
-    finally:
-        _WRITING.turns -= 1
-
-
-_DUCKDB_CALLS = _CallTurns()
-
-
-class _Relation:
-    """A relation whose result is fetched in turn (`_OneAtATime`)."""
-
-    def __init__(self, relation: Any):
-        self._relation = relation
-
-    def pl(self) -> pl.DataFrame:
-        with _DUCKDB_CALLS:
-            return self._relation.pl()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._relation, name)
-
-
-class _OneAtATime:
-    """A cursor of the owner's connection whose calls into DuckDB take turns in the process."""
-
-    def __init__(self, cursor: duckdb.DuckDBPyConnection):
-        self._cursor = cursor
-
-    def execute(self, *args: Any, **kwargs: Any) -> _OneAtATime:
-        with _DUCKDB_CALLS:
-            self._cursor.execute(*args, **kwargs)
-        return self
-
-    def fetchall(self) -> list[Any]:
-        with _DUCKDB_CALLS:
-            return self._cursor.fetchall()
-
-    def sql(self, *args: Any, **kwargs: Any) -> _Relation:
-        with _DUCKDB_CALLS:
-            return _Relation(self._cursor.sql(*args, **kwargs))
-
-    def register(self, *args: Any, **kwargs: Any) -> Any:
-        with _DUCKDB_CALLS:
-            return self._cursor.register(*args, **kwargs)
-
-    def unregister(self, *args: Any, **kwargs: Any) -> Any:
-        with _DUCKDB_CALLS:
-            return self._cursor.unregister(*args, **kwargs)
-
-    def close(self) -> None:
-        with _DUCKDB_CALLS:
-            self._cursor.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)
+# Every page run and every write has a cursor of its own on the owner's one connection, and
+# their calls into DuckDB run at the same time, as DuckDB's model has it. (They were taken one at
+# a time for a while, after a stall under load: every thread waited for the GIL. gdb later showed
+# the cause, a polars Python function on polars' pool beside a to_pandas holding the GIL, fixed in
+# `text.mapped`. Without the turns, 20 sessions at 100k served 10.9 views/s against 9.8, page p95
+# 3.4-3.8 s against 4.0-8.6 s, and 50 sessions after four other levels ran with 0 errors.)
 
 
 _ROOTS: dict[Path, _Root] = {}

@@ -224,36 +224,3 @@ def test_a_resubmission_queued_behind_the_return_it_answers_lands_in_the_same_gr
                      [sid]) == [(2, workflow.PENDING_COLLEGE)]
         _stages_fresh_and_equal_live(owned)
 
-
-def test_a_writer_s_call_into_duckdb_goes_ahead_of_the_readers_waiting() -> None:
-    """While a page's query runs, other pages' queries and a writer's statement wait for the
-    process's one DuckDB call; the writer (a thread holding the write turn) goes next. Otherwise
-    each statement of a transaction waits behind every query in flight."""
-    calls, order = store_module._DUCKDB_CALLS, []
-    turns = store_module._Turns()
-    waiting = threading.Semaphore(0)
-
-    def reader(name: str) -> None:
-        waiting.release()
-        with calls:
-            order.append(name)
-
-    def writer() -> None:
-        with turns.turn("审核", time.monotonic() + 30, None):
-            waiting.release()
-            with calls:
-                order.append("writer")
-                with calls:  # reentrant, as a cursor's call inside a relation's is
-                    order.append("writer again")
-
-    with calls:
-        threads = [threading.Thread(target=reader, args=(f"reader {i}",)) for i in range(4)]
-        threads.append(threading.Thread(target=writer))
-        for thread in threads:
-            thread.start()
-            assert waiting.acquire(timeout=10)
-        time.sleep(0.3)  # let each reach the lock and wait on it
-    for thread in threads:
-        thread.join(10)
-    assert order[:2] == ["writer", "writer again"], order
-    assert sorted(order[2:]) == [f"reader {i}" for i in range(4)]
