@@ -21,7 +21,7 @@ import streamlit as st
 from dashboard.text import plain
 from pipelines import config, serving, sqlfiles
 from pipelines.filters import Filters
-from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError
+from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError, parts_of
 
 # Who reads when nobody has logged in: a scope of no college, so every graduate view is empty.
 NOBODY = Actor("（未登录）", "anonymous", colleges=())
@@ -134,24 +134,23 @@ def query(name: str, *, filters: Filters | None = None, as_of: date | None = Non
 def _version(name: str, actor: Actor = SYSTEM) -> tuple[Any, ...]:
     """What the cached result of `name` for `actor` is keyed by: the writes to the tables it
     reads, and for a college's reader only those of their colleges."""
-    return _key(sqlfiles.reads(name), _key_colleges(actor))
+    return _key(sqlfiles.reads(name), _parts(actor))
 
 
-def _key_colleges(actor: Actor) -> tuple[str, ...] | None:
-    """The colleges whose writes change what `actor` reads. A graduate sees only their own
-    row, which only a write in their college (or one that names none) changes: measured under
-    load (bench/bench_load.py), keying them by every write re-ran their record on every run."""
-    if actor.student_id is None:
-        return actor.colleges
-    rows = _cached(_version("graduate_college"), SYSTEM, None, "graduate_college",
-                   (("student_id", actor.student_id),))
-    return (str(rows["college_name"][0]),) if rows.height else actor.colleges
+def _parts(actor: Actor) -> list[str] | None:
+    """The parts of the graduates' tables whose writes change what `actor` reads. A graduate
+    sees only their own rows, which only a write that names them changes: measured under load
+    (bench/bench_load.py), keying them by every write in their college still re-ran their record
+    on nearly every step of the form, as their classmates submitted."""
+    if actor.student_id is not None:
+        return parts_of(students=[actor.student_id])
+    return None if actor.colleges is None else parts_of(actor.colleges)
 
 
-def _key(tables: Iterable[str], colleges: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+def _key(tables: Iterable[str], parts: list[str] | None = None) -> tuple[Any, ...]:
     """The run's open snapshot, if any, decides the key: a write that landed after it began
     must not have its key put on the snapshot's older numbers."""
-    return store().version(tables, colleges, reader=getattr(_run, "reader", None))
+    return store().version(tables, reader=getattr(_run, "reader", None), parts=parts)
 
 
 def my_record(student_id: str | None) -> dict[str, Any] | None:
@@ -174,7 +173,9 @@ def user_count() -> int:
 def account(username: str) -> dict[str, Any] | None:
     """An account as a session sees it (sql/queries/user_session.sql); accounts are not
     graduates' data, so read as the system."""
-    rows = _cached(_version("user_session"), SYSTEM, None, "user_session", (("username", username),))
+    # keyed by this account's writes only: a login writes its own account, not everyone's
+    rows = _cached(_key(sqlfiles.reads("user_session"), parts_of(usernames=[username])), SYSTEM, None,
+                   "user_session", (("username", username),))
     return rows.row(0, named=True) if rows.height else None
 
 

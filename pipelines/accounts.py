@@ -280,6 +280,7 @@ def login(store: Store, username: str, password: str, *, client: str = "") -> Us
                 return None
             writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None,
                            now=writer.now())
+            writer.touched_users = [found["username"]]  # other sessions keep their cached accounts
             writer.audit_detail = {"outcome": "ok", "client": client}
             return from_row(found)
 
@@ -314,6 +315,7 @@ def login_oidc(store: Store, subject: str, *, client: str = "") -> User:
             return "账号已停用，请联系就业处"
         writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None,
                        now=writer.now())
+        writer.touched_users = [found["username"]]
         writer.audit_detail = {"outcome": "ok", "via": "oidc", "client": client}
         return from_row(found)
 

@@ -304,31 +304,47 @@ GRADUATE_TABLES = frozenset({
 _EPOCHS = itertools.count(1)
 
 
+# The tables whose rows belong to someone, and the kinds of part a write or a reader names in
+# them: "c:" a college, "s:" a graduate (学号), "u:" an account (username).
+PARTS_OF = {**{table: ("c:", "s:") for table in GRADUATE_TABLES}, "users": ("u:",)}
+
+
+def parts_of(colleges: Iterable[str] | None = (), students: Iterable[str] = (),
+             usernames: Iterable[str] = ()) -> list[str]:
+    return ([f"c:{c}" for c in colleges or ()] + [f"s:{s}" for s in students]
+            + [f"u:{u}" for u in usernames])
+
+
 class Versions:
     """How many times each table has been written by this process's owner (and an epoch that
     moves when the file was lent out or reopened, when anything may have changed): the key of
     every cached query result is the versions of the tables it reads.
 
-    The tables that hold graduates' records are counted per college too: a decision in one
+    The tables whose rows belong to someone (PARTS_OF) are counted per part too: a decision in one
     college changes the numbers of that college and of the whole school, so a dean of another
-    college keeps their cached results."""
+    college keeps their cached results; a graduate's own record changes only with a write that
+    names them, and a session's account only with a write to that account. A write that names
+    no part of such a table (or that does not know which) moves every reader's key of it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._epoch = next(_EPOCHS)
         self._tables: dict[tuple[str, str], int] = collections.defaultdict(int)
 
-    def key(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None) -> tuple[Any, ...]:
-        """The key for results read from `tables` by someone who sees `colleges` (None: all)."""
+    def key(self, tables: Iterable[str], parts: Iterable[str] | None = None) -> tuple[Any, ...]:
+        """The key for results read from `tables` by someone who sees only `parts` (None: all;
+        see `parts_of`)."""
+        chosen = sorted(set(parts)) if parts is not None else None
         with self._lock:
-            parts: list[Any] = [self._epoch]
+            key: list[Any] = [self._epoch]
             for table in sorted(tables):
-                if colleges is None or table not in GRADUATE_TABLES:
-                    parts.append(self._tables[(table, "")])
+                mine = [p for p in chosen or () if p.startswith(PARTS_OF.get(table, ()))]
+                if chosen is None or not mine:
+                    key.append(self._tables[(table, "")])
                 else:
-                    parts.append(self._tables[(table, "*")])
-                    parts.extend(self._tables[(table, c)] for c in sorted(colleges))
-            return tuple(parts)
+                    key.append(self._tables[(table, "*")])
+                    key.extend(self._tables[(table, p)] for p in mine)
+            return tuple(key)
 
     def frozen(self) -> Versions:
         """A copy that no write moves: taken just before a reader's snapshot begins, it keys
@@ -341,21 +357,23 @@ class Versions:
             copy._tables = collections.defaultdict(int, self._tables)
         return copy
 
-    def bump(self, tables: Iterable[str] | None, colleges: Iterable[str] | None = None) -> None:
-        """After a write: the tables it changed (None: unknown, so everything), and the colleges
-        of the graduates it changed (None: unknown or all)."""
+    def bump(self, tables: Iterable[str] | None, parts: Iterable[str] | None = None) -> None:
+        """After a write: the tables it changed (None: unknown, so everything), and the parts of
+        them it changed (`parts_of`; None: unknown or all)."""
+        chosen = None if parts is None else sorted(set(parts))
         with self._lock:
             if tables is None:
                 self._epoch = next(_EPOCHS)
                 return
-            chosen = None if colleges is None else sorted(set(colleges))
             for table in tables:
                 self._tables[(table, "")] += 1
-                if table not in GRADUATE_TABLES or chosen is None:
+                mine = [p for p in chosen or () if p.startswith(PARTS_OF.get(table, ()))]
+                if table not in PARTS_OF:
+                    continue
+                if chosen is None or not mine:
                     self._tables[(table, "*")] += 1
-                else:
-                    for college in chosen:
-                        self._tables[(table, college)] += 1
+                for part in mine:
+                    self._tables[(table, part)] += 1
 
 
 class _Root:
@@ -698,6 +716,9 @@ class Writer(Reader):
         # Set by work that changes only these graduates' stages (a review decision): the store
         # then updates their materialised rows in the same transaction instead of a full refill.
         self.touched_students: list[str] | None = None
+        # The accounts (usernames) whose rows of `users` this transaction changed, when it names
+        # them (a login's outcome): other sessions keep their cached account.
+        self.touched_users: list[str] = []
         # Graduates whose materialised rows an earlier write of the same group commit changed
         # and the group has not refreshed yet: their stages are read live (stages_for).
         self.unrefreshed: set[str] = set()
@@ -708,16 +729,15 @@ class Writer(Reader):
         self.changed = None
         return self._conn
 
-    def colleges_touched(self) -> list[str] | None:
-        """The colleges of the graduates this transaction changed, when it named them (None:
-        any college may have changed)."""
+    def parts_touched(self) -> list[str] | None:
+        """The parts (`parts_of`) of the tables this transaction changed, when it named them:
+        the graduates and their colleges, and the accounts (None: any may have changed)."""
         if self.touched_students is None or len(self.touched_students) > REFRESH_FEW:
             return None
-        if not self.touched_students:
-            return []
-        return [r[0] for r in self._conn.execute(
+        colleges = [r[0] for r in self._conn.execute(
             "select distinct college_name from graduates where list_contains(?, student_id)",
-            [self.touched_students]).fetchall()]
+            [self.touched_students]).fetchall()] if self.touched_students else []
+        return parts_of(colleges, self.touched_students, self.touched_users)
 
     def mark(self, *tables: str) -> None:
         if self.changed is not None:
@@ -1195,7 +1215,7 @@ class Store:
                         else:
                             unrefreshed.update(writer.touched_students)
                         writer.audit(action, writer.audit_target or target, writer.audit_detail, token=token)
-                        done.append((writer, result, writer.colleges_touched()))
+                        done.append((writer, result, writer.parts_touched()))
                     refresher = Writer(conn, SYSTEM, today)
                     fresh = refresher.stage_cache_is_today()
                     if fresh and unrefreshed:
@@ -1216,11 +1236,11 @@ class Store:
                 if landed[0][0] == len(group):
                     root = owner_of(self.path)
                     if root is not None:
-                        for writer, _result, colleges in done:
-                            root.versions.bump(writer.changed, colleges)
-                        every = [c for _w, _r, colleges in done for c in (colleges or [])]
+                        for writer, _result, parts in done:
+                            root.versions.bump(writer.changed, parts)
+                        every = [p for _w, _r, parts in done for p in (parts or [])]
                         root.versions.bump(refresher.changed,
-                                           None if any(c is None for _w, _r, c in done) else every)
+                                           None if any(p is None for _w, _r, p in done) else every)
                     return [(result, fresh or writer.touched_students == [])
                             for writer, result, _colleges in done]
         raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
@@ -1230,16 +1250,19 @@ class Store:
         return cast(tuple[T, bool], self._write_together([(actor, action, work, target, invalidate)])[0])
 
     def version(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None,
-                reader: Reader | None = None) -> tuple[Any, ...]:
-        """A cache key for a result read from `tables` by someone who sees `colleges` (None: all):
-        when this process owns the store, it changes only when one of them is written (for those
-        colleges); otherwise whenever anything is. A result read through an open `reader` is
-        keyed by the writes its snapshot had seen, not by any that landed since."""
+                reader: Reader | None = None, *, parts: Iterable[str] | None = None) -> tuple[Any, ...]:
+        """A cache key for a result read from `tables` by someone who sees `colleges` (None: all),
+        or only `parts` (`parts_of`: one graduate, one account): when this process owns the store,
+        it changes only when one of them is written (for those colleges or parts); otherwise
+        whenever anything is. A result read through an open `reader` is keyed by the writes its
+        snapshot had seen, not by any that landed since."""
         root = owner_of(self.path)
         if root is None:
             return self.data_version()
         versions = reader.versions if reader is not None and reader.versions is not None else root.versions
-        return (str(self.path), self.explicit_today, *versions.key(tables, colleges))
+        if parts is None and colleges is not None:
+            parts = parts_of(colleges)
+        return (str(self.path), self.explicit_today, *versions.key(tables, parts))
 
     def data_version(self) -> tuple[Any, ...]:
         """Changes whenever anything is written: a cache key for query results."""
