@@ -102,7 +102,8 @@ class WriteLost(StoreError):
 
 def _literal(value: object) -> str:
     """A value as a DuckDB literal, so that several session variables are set in one call
-    (`_assignments`): under load each call into DuckDB waits its turn in the process."""
+    (`_assignments`): every call into DuckDB is a round trip through its binding, and under
+    load another wait for the GIL. Strings are quoted the SQL way (a quote doubled)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):

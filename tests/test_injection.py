@@ -55,6 +55,26 @@ def test_sql_in_a_deans_scope_cannot_widen_it(hostile: Store) -> None:
         assert reader.conn.execute("select count(*) from graduate_stages").fetchall() == [(0,)]
 
 
+def test_a_quote_in_a_scope_is_part_of_the_value_and_an_attack_sees_nobody(store: Store, tmp_path: Path) -> None:
+    """A reader's scope is set in one script of literals (store._assignments): a college whose
+    real name has a quote still matches it, every attack as a college or a 学号 matches nobody
+    and runs nothing, and a NUL (which a literal cannot hold) is refused in Chinese."""
+    from pipelines.store import StoreError
+
+    roster = [roster_row(0, 学院="圣约翰'设计学院"), roster_row(1)]
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, roster))
+    with store.reading(Actor("院长", "college_reviewer", ("圣约翰'设计学院",))) as reader:
+        assert reader.conn.execute("select student_id from graduate_stages").fetchall() == [("0024000000",)]
+    for attack in SQL_ATTACKS:
+        for actor in (Actor("院长", "college_reviewer", (attack, "商学院' or '1'='1")),
+                      Actor(attack, "graduate", None, attack)):
+            with store.reading(actor) as reader:
+                assert reader.conn.execute("select count(*) from graduate_stages").fetchall() == [(0,)]
+    assert table(store, "select count(*) from graduates") == [(2,)]  # nothing dropped
+    with pytest.raises(StoreError, match="不可见字符"), store.reading(Actor("院长", "college_reviewer", ("商\x00学院",))):
+        pass
+
+
 def test_formulas_in_names_stay_text_in_every_export(hostile: Store, tmp_path: Path) -> None:
     out = tmp_path / "results.csv"
     assert cli.main(["--db", str(hostile.path), "--today", "2024-06-10", "review", "export", "--out", str(out)]) == 0
