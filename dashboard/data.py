@@ -128,13 +128,15 @@ def query(name: str, *, filters: Filters | None = None, as_of: date | None = Non
     if filters is not None:
         params.update(filters.params())
     who = actor or viewer()
-    return _cached(_version(name, who), who, as_of, name, tuple(sorted(params.items())))
+    past = as_of is not None and as_of < today()
+    return _cached(_version(name, who, past=past), who, as_of, name, tuple(sorted(params.items())))
 
 
-def _version(name: str, actor: Actor = SYSTEM) -> tuple[Any, ...]:
+def _version(name: str, actor: Actor = SYSTEM, *, past: bool = False) -> tuple[Any, ...]:
     """What the cached result of `name` for `actor` is keyed by: the writes to the tables it
-    reads, and for a college's reader only those of their colleges."""
-    return _key(sqlfiles.reads(name), _parts(actor))
+    reads, and for a college's reader only those of their colleges; for a result as of an
+    earlier day (yesterday's numbers beside today's), only the writes that may change the past."""
+    return _key(sqlfiles.reads(name), _parts(actor), past=past)
 
 
 def _parts(actor: Actor) -> list[str] | None:
@@ -147,10 +149,10 @@ def _parts(actor: Actor) -> list[str] | None:
     return None if actor.colleges is None else parts_of(actor.colleges)
 
 
-def _key(tables: Iterable[str], parts: list[str] | None = None) -> tuple[Any, ...]:
+def _key(tables: Iterable[str], parts: list[str] | None = None, *, past: bool = False) -> tuple[Any, ...]:
     """The run's open snapshot, if any, decides the key: a write that landed after it began
     must not have its key put on the snapshot's older numbers."""
-    return store().version(tables, reader=getattr(_run, "reader", None), parts=parts)
+    return store().version(tables, reader=getattr(_run, "reader", None), parts=parts, past=past)
 
 
 def my_record(student_id: str | None) -> dict[str, Any] | None:

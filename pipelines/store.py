@@ -310,6 +310,13 @@ _EPOCHS = itertools.count(1)
 PARTS_OF = {**{table: ("c:", "s:") for table in GRADUATE_TABLES}, "users": ("u:",)}
 
 
+# The graduates' tables a write that names its graduates changes only as of today (it records
+# today's events: a decision, a submission, a confirmation, a report), as refresh_stages_of
+# assumes when it refreshes only today's materialised rows. A result as of an earlier day is kept
+# through such writes. Not `graduates`: its rows (the roster) are not dated.
+TODAY_ONLY = GRADUATE_TABLES - {"graduates"}
+
+
 def parts_of(colleges: Iterable[str] | None = (), students: Iterable[str] = (),
              usernames: Iterable[str] = ()) -> list[str]:
     return ([f"c:{c}" for c in colleges or ()] + [f"s:{s}" for s in students]
@@ -332,11 +339,14 @@ class Versions:
         self._epoch = next(_EPOCHS)
         self._tables: dict[tuple[str, str], int] = collections.defaultdict(int)
 
-    def key(self, tables: Iterable[str], parts: Iterable[str] | None = None) -> tuple[Any, ...]:
+    def key(self, tables: Iterable[str], parts: Iterable[str] | None = None, *, past: bool = False
+            ) -> tuple[Any, ...]:
         """The key for results read from `tables` by someone who sees only `parts` (None: all;
-        see `parts_of`)."""
+        see `parts_of`); `past`: results as of a day before today (TODAY_ONLY)."""
         chosen = sorted(set(parts)) if parts is not None else None
         with self._lock:
+            if past:
+                return (self._epoch, "past", *(self._tables[(table, "past")] for table in sorted(tables)))
             key: list[Any] = [self._epoch]
             for table in sorted(tables):
                 mine = [p for p in chosen or () if p.startswith(PARTS_OF.get(table, ()))]
@@ -369,6 +379,8 @@ class Versions:
             for table in tables:
                 self._tables[(table, "")] += 1
                 mine = [p for p in chosen or () if p.startswith(PARTS_OF.get(table, ()))]
+                if table not in TODAY_ONLY or not mine:
+                    self._tables[(table, "past")] += 1
                 if table not in PARTS_OF:
                     continue
                 if chosen is None or not mine:
@@ -1251,19 +1263,21 @@ class Store:
         return cast(tuple[T, bool], self._write_together([(actor, action, work, target, invalidate)])[0])
 
     def version(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None,
-                reader: Reader | None = None, *, parts: Iterable[str] | None = None) -> tuple[Any, ...]:
+                reader: Reader | None = None, *, parts: Iterable[str] | None = None, past: bool = False
+                ) -> tuple[Any, ...]:
         """A cache key for a result read from `tables` by someone who sees `colleges` (None: all),
         or only `parts` (`parts_of`: one graduate, one account): when this process owns the store,
         it changes only when one of them is written (for those colleges or parts); otherwise
         whenever anything is. A result read through an open `reader` is keyed by the writes its
-        snapshot had seen, not by any that landed since."""
+        snapshot had seen, not by any that landed since. `past`: a result as of a day before
+        today, which writes of today's events leave as it was (TODAY_ONLY)."""
         root = owner_of(self.path)
         if root is None:
             return self.data_version()
         versions = reader.versions if reader is not None and reader.versions is not None else root.versions
         if parts is None and colleges is not None:
             parts = parts_of(colleges)
-        return (str(self.path), self.explicit_today, *versions.key(tables, parts))
+        return (str(self.path), self.explicit_today, *versions.key(tables, parts, past=past))
 
     def data_version(self) -> tuple[Any, ...]:
         """Changes whenever anything is written: a cache key for query results."""

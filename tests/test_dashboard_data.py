@@ -10,7 +10,7 @@ import pytest
 
 from dashboard import data
 from pipelines import imports
-from pipelines.filters import NONE
+from pipelines.filters import NONE, Filters
 from pipelines.store import SYSTEM, Store
 from tests.conftest import ROSTER_HEADER, roster_row, table, write_csv
 
@@ -160,3 +160,36 @@ def test_a_graduates_cached_record_outlives_a_classmates_decision_and_a_write_na
     owned.transaction(SYSTEM, "test:write", naming_nobody)
     assert data._version("graduate_detail", graduate) != before
     assert data._version("stats_by", dean) != dean_before
+
+
+def test_yesterdays_numbers_outlive_todays_decisions_but_not_an_import(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """总览 and 学院 put yesterday's numbers beside today's. A decision records today's event:
+    yesterday's numbers stay as they were (the store refreshes only today's materialised rows for
+    it), so their cached result is kept; today's is recomputed. An import may change any day."""
+    from pipelines import reviews, workflow
+    from tests.conftest import REGISTRATION_HEADER, registration_row
+
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
+    imports.import_file(store, SYSTEM, "registrations", write_csv(
+        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
+    monkeypatch.setenv("DANGAN_DB", str(store.path))
+    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
+    owned = data.store()
+    first = table(store, "select registration_id from registrations order by registration_id")[0][0]
+    yesterday = date(2024, 6, 9)
+
+    def numbers(as_of: date | None) -> list[tuple[int, int]]:
+        with data.run_scope():
+            frame = data.query("stats_breakdowns", actor=SYSTEM, as_of=as_of, cohort=2024, **Filters().params())
+        return sorted(zip(frame["graduates"].to_list(), frame["college_approved"].to_list(), strict=True))
+
+    before = numbers(yesterday), numbers(None)
+    keys = data._version("stats_breakdowns", past=True), data._version("stats_breakdowns")
+    reviews.decide(owned, SYSTEM, first, workflow.Decision("college", "approve"))
+    assert data._version("stats_breakdowns", past=True) == keys[0], "yesterday's numbers are kept"
+    assert data._version("stats_breakdowns") != keys[1], "today's are recomputed"
+    assert numbers(yesterday) == before[0], "and yesterday's really did not change"
+    assert numbers(None) != before[1]
+    imports.import_file(owned, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(9)]))
+    assert data._version("stats_breakdowns", past=True) != keys[0], "an import may change any day"
