@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -29,6 +31,7 @@ from tests.conftest import (
 from tests.test_reviews import _stages_fresh_and_equal_live
 
 pytestmark = pytest.mark.slow
+T = TypeVar("T")
 ROWS = 20_000
 KILLS = 8
 
@@ -38,6 +41,22 @@ def copy_store(source: Path, target: Path) -> Path:
         if Path(f"{source}{suffix}").exists():
             shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
     return target
+
+
+def killed_at_moments_spread_over(full_run: float, start: Callable[[Path], subprocess.Popen[Any]],
+                                  check: Callable[[Path], T], source: Path, tmp_path: Path, *, seed: int) -> list[T]:
+    """KILLS copies of the store, each with a process `start`ed on it and killed (SIGKILL) at a
+    moment spread over its whole run (start-up and commit included); `check` of each afterwards."""
+    rng = random.Random(seed)
+    seen = []
+    for attempt in range(KILLS):
+        db = copy_store(source, tmp_path / f"killed{attempt}.duckdb")
+        process = start(db)
+        time.sleep(full_run * (attempt + rng.random()) / KILLS)
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        seen.append(check(db))
+    return seen
 
 
 def start_import(db: Path, registrations: Path) -> subprocess.Popen[bytes]:
@@ -71,16 +90,9 @@ def test_killing_an_import_leaves_the_store_before_or_after(store: Store, tmp_pa
     after = data_snapshot(Store(reference, today="2024-06-10"))
     assert len(after["registrations"]) == ROWS
 
-    rng = random.Random(17)
-    seen = []
-    for attempt in range(KILLS):
-        db = copy_store(store.path, tmp_path / f"killed{attempt}.duckdb")
-        process = start_import(db, registrations)
-        # spread the kills over the whole run, start-up and commit included
-        time.sleep(full_run * (attempt + rng.random()) / KILLS)
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
-        seen.append(outcome(db, before, after))
+    seen = killed_at_moments_spread_over(
+        full_run, lambda db: start_import(db, registrations), lambda db: outcome(db, before, after),
+        store.path, tmp_path, seed=17)
     print(f"full import {full_run:.2f}s; outcomes after SIGKILL: {seen}")
     assert "before" in seen, "no kill landed before the commit; the test did not test anything"
 
@@ -154,14 +166,7 @@ def test_killing_an_owner_in_the_middle_of_group_commits_leaves_each_group_whole
     assert max(groups) > 1, f"the deciding threads formed no group commit: {groups}"
     assert decisions_whole(reference) == count
 
-    rng = random.Random(19)
-    landed = []
-    for attempt in range(KILLS):
-        db = copy_store(store.path, tmp_path / f"killed{attempt}.duckdb")
-        process = start_deciding(db, ids)
-        time.sleep(full_run * (attempt + rng.random()) / KILLS)
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
-        landed.append(decisions_whole(db))
+    landed = killed_at_moments_spread_over(full_run, lambda db: start_deciding(db, ids), decisions_whole,
+                                           store.path, tmp_path, seed=19)
     print(f"{count} decisions in {full_run:.2f}s, groups {groups}; landed when killed: {landed}")
     assert any(0 < n < count for n in landed), f"no kill landed in the middle of the decisions: {landed}"

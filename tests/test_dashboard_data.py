@@ -94,13 +94,11 @@ def test_a_write_landing_during_a_run_is_seen_by_the_next_run(store: Store, tmp_
     assert after.height == 2, "the next run must see the write, not the old snapshot cached under the new key"
 
 
-def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_their_own(
-        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Under load a graduate's own record was read again on every run, because every write
-    anywhere moved its key: keyed by their college, a write elsewhere keeps it, a write that
-    reaches them (a review of their registration) does not."""
-    from pipelines import reviews, workflow
-    from pipelines.store import Actor
+
+@pytest.fixture
+def served(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Store, list[tuple[str, str, int]]]:
+    """Four graduates of two colleges with a registration each, in the store the dashboard's data
+    layer owns: (that store, [(student_id, college, registration_id)] by 学号)."""
     from tests.conftest import REGISTRATION_HEADER, registration_row
 
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
@@ -108,9 +106,22 @@ def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_the
         tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
     monkeypatch.setenv("DANGAN_DB", str(store.path))
     monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
-    owned = data.store()
     rows = table(store, "select student_id, college_name, registration_id from graduates join registrations "
                         "using (student_id) order by student_id")
+    owned = data.store()
+    owned.ensure_ready()  # opened: the epoch moves once, when the owner opens the file
+    return owned, rows
+
+
+def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_their_own(
+        served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path) -> None:
+    """Under load a graduate's own record was read again on every run, because every write
+    anywhere moved its key: keyed by their college, a write elsewhere keeps it, a write that
+    reaches them (a review of their registration) does not."""
+    from pipelines import reviews, workflow
+    from pipelines.store import Actor
+
+    owned, rows = served
     (me, my_college, mine), = [r for r in rows if r[0] == rows[0][0]]
     elsewhere = next(r[2] for r in rows if r[1] != my_college)
     graduate = Actor(me, "graduate", None, me)
@@ -125,7 +136,7 @@ def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_the
 
 
 def test_a_graduates_cached_record_outlives_a_classmates_decision_and_a_write_naming_nobody_moves_every_key(
-        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path) -> None:
     """Under load (bench_load, 100k, N = 20) a graduate's own record was read again on nearly
     every step of the form (292 reads of 85 ms in 30 s): keyed by their college, every classmate's
     submission moved it. Keyed by the graduate, a decision on a classmate's registration keeps it.
@@ -133,16 +144,8 @@ def test_a_graduates_cached_record_outlives_a_classmates_decision_and_a_write_na
     table: no reader can tell whom it changed."""
     from pipelines import reviews, workflow
     from pipelines.store import Actor, Writer
-    from tests.conftest import REGISTRATION_HEADER, registration_row
 
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(
-        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
-    monkeypatch.setenv("DANGAN_DB", str(store.path))
-    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
-    owned = data.store()
-    rows = table(store, "select student_id, college_name, registration_id from graduates join registrations "
-                        "using (student_id) order by student_id")
+    owned, rows = served
     me, my_college, _mine = rows[0]
     classmate = next(r[2] for r in rows[1:] if r[1] == my_college)
     graduate = Actor(me, "graduate", None, me)
@@ -163,20 +166,14 @@ def test_a_graduates_cached_record_outlives_a_classmates_decision_and_a_write_na
 
 
 def test_yesterdays_numbers_outlive_todays_decisions_but_not_an_import(
-        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path) -> None:
     """总览 and 学院 put yesterday's numbers beside today's. A decision records today's event:
     yesterday's numbers stay as they were (the store refreshes only today's materialised rows for
     it), so their cached result is kept; today's is recomputed. An import may change any day."""
     from pipelines import reviews, workflow
-    from tests.conftest import REGISTRATION_HEADER, registration_row
 
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(
-        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
-    monkeypatch.setenv("DANGAN_DB", str(store.path))
-    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
-    owned = data.store()
-    first = table(store, "select registration_id from registrations order by registration_id")[0][0]
+    owned, rows = served
+    first = min(r[2] for r in rows)
     yesterday = date(2024, 6, 9)
 
     def numbers(as_of: date | None) -> list[tuple[int, int]]:
