@@ -54,15 +54,18 @@ def run(sizes: list[int], seed: int, directory: Path, progress: bool) -> None:
         start = time.perf_counter()
         build_demo(store, graduates=size, seed=seed, progress=report if progress else None)
         seconds = time.perf_counter() - start
-        print(f"| {size:,} | {seconds:.1f} | {size / seconds:,.0f} | {_file_mb(path):,.1f} |",
-              flush=True)
+        print(f"| {size:,} | {seconds:.1f} | {size / seconds:,.0f} | {_file_mb(path):,.1f} |", flush=True)
     print(f"\npeak memory (RSS) of this process: {_peak_rss_mb():,.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_sizes, default=_sizes("100000,1000000"),
-                        help="numbers of graduates, comma-separated (default 100000,1000000)")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=_sizes("100000,1000000"),
+        help="numbers of graduates, comma-separated (default 100000,1000000)",
+    )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--keep", type=Path, help="build the stores here and keep them")
     parser.add_argument("--progress", action="store_true", help="report each chunk on stderr")

@@ -41,7 +41,7 @@ def _store(folder: Path, size: int) -> Store:
     store = Store(demo_store(folder, size))
     store.ensure_ready()
     with store.reading(SYSTEM) as reader:
-        (taken,), = reader.conn.execute("select count(*) from stage_snapshots").fetchall()
+        ((taken,),) = reader.conn.execute("select count(*) from stage_snapshots").fetchall()
         today = reader.today
     if not taken:
         print(f"replaying past snapshots into {store.path} …", file=sys.stderr, flush=True)
@@ -58,10 +58,12 @@ def _jobs(store: Store) -> dict[str, Callable[[], tuple[bytes, int]]]:
         jobs[f"stats {fmt}"] = lambda fmt=fmt: exports.stats_file(store, SYSTEM, COHORT, everyone, fmt, f"s.{fmt}")
     for fmt in ("csv", "xlsx", "parquet"):
         jobs[f"registrations {fmt}"] = lambda fmt=fmt: exports.registrations_file(
-            store, SYSTEM, COHORT, everyone, fmt, f"r.{fmt}")
+            store, SYSTEM, COHORT, everyone, fmt, f"r.{fmt}"
+        )
     for fmt in ("csv", "xlsx", "parquet"):
         jobs[f"chase-list (whole school) {fmt}"] = lambda fmt=fmt: exports.chase_list_file(
-            store, SYSTEM, COHORT, everyone, None, DEADLINE, f"c.{fmt}", fmt)
+            store, SYSTEM, COHORT, everyone, None, DEADLINE, f"c.{fmt}", fmt
+        )
     jobs["weekly xlsx"] = lambda: exports.weekly_workbook(store, SYSTEM, COHORT, "w.xlsx")
     jobs["brief pdf"] = lambda: brief_pdf.brief_file(store, SYSTEM, COHORT, "b.pdf")
     return jobs
@@ -94,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                     data, rows = job()
                     times.append(time.perf_counter() - started)
                 seconds = stats.median(times)
-                print(f"| {name} | {rows:,} | {seconds:.2f} | {rows / seconds:,.0f} | {len(data) / 2**20:.2f} |",
-                      flush=True)
+                print(
+                    f"| {name} | {rows:,} | {seconds:.2f} | {rows / seconds:,.0f} | {len(data) / 2**20:.2f} |",
+                    flush=True,
+                )
             started = time.perf_counter()
             tomorrow = Store(store.path, today="2099-01-01")  # a day with no snapshot yet
             _, written = statistics_module.take_snapshot(tomorrow, SYSTEM)

@@ -74,9 +74,18 @@ from pipelines.store import SYSTEM, Actor, Store  # noqa: E402
 
 GRADUATE_PASSWORD = "bench2024x"
 VALID_UNTIL = date(2024, 12, 1)
-FORM = {"transfer_type": "employer", "unit_name": "江西省纺织工业集团人力资源部", "province": "江西省",
-        "city": "南昌市", "district": "东湖区", "address_detail": "八一大道 100 号 3 栋", "postcode": "330000",
-        "contact": "档案室", "phone": "0791-86123456", "note": "已签就业协议"}
+FORM = {
+    "transfer_type": "employer",
+    "unit_name": "江西省纺织工业集团人力资源部",
+    "province": "江西省",
+    "city": "南昌市",
+    "district": "东湖区",
+    "address_detail": "八一大道 100 号 3 栋",
+    "postcode": "330000",
+    "contact": "档案室",
+    "phone": "0791-86123456",
+    "note": "已签就业协议",
+}
 DESTINATION = ("10", "江西省纺织工业集团", "江西省南昌市")
 
 # The acts in the order a graduate takes them, (label, who acts).
@@ -128,15 +137,17 @@ def ensure_graduate(path: Path) -> tuple[str, str]:
     with store.reading(SYSTEM) as reader:
         found = reader.conn.execute(
             "select student_id, stage from graduate_stages where is_confirmed and is_hukou_at_school "
-            "order by student_id limit 1").fetchall()
+            "order by student_id limit 1"
+        ).fetchall()
         if not found:
             sys.exit(f"{path}: no confirmed graduate whose hukou is at the school")
         student_id, stage = str(found[0][0]), str(found[0][1])
         account = reader.one("user_by_name", username=student_id)
     if account is None:
         _log(f"adding the graduate account {student_id} to {path}")
-        accounts.add_user(store, SYSTEM, student_id, "graduate", GRADUATE_PASSWORD, student_id=student_id,
-                          must_change_password=False)
+        accounts.add_user(
+            store, SYSTEM, student_id, "graduate", GRADUATE_PASSWORD, student_id=student_id, must_change_password=False
+        )
     elif account["role"] != "graduate" or account.get("disabled"):
         sys.exit(f"{path}: the account {student_id} exists but is not an enabled graduate account")
     return student_id, stage
@@ -173,7 +184,9 @@ def _candidates(store: Store, count: int) -> list[str]:
     with store.reading(SYSTEM) as reader:
         rows = reader.conn.execute(
             "select student_id from graduate_stages where stage = 'not_registered' and not is_hukou_at_school "
-            "order by student_id limit ?", [count]).fetchall()
+            "order by student_id limit ?",
+            [count],
+        ).fetchall()
     return [str(r[0]) for r in rows]
 
 
@@ -195,8 +208,9 @@ def _chain(store: Store, student_id: str, png: bytes, clock: Callable[..., Any],
             found = reader.query("graduate_detail", student_id=student_id)
             query_times.append(time.perf_counter() - started)
         if found.height != 1 or found["stage"][0] != "verified":
-            raise AssertionError(f"graduate_detail of {student_id}: {found.height} rows, "
-                                 f"stage {found['stage'].to_list()}")
+            raise AssertionError(
+                f"graduate_detail of {student_id}: {found.height} rows, stage {found['stage'].to_list()}"
+            )
 
     clock(READS[0][0], read)
     return len(pdf)
@@ -250,8 +264,11 @@ def _p90(values: list[float]) -> float:
 
 
 def acts_table(size: int, result: ActResult) -> list[str]:
-    lines = [f"\n### {size:,} graduates ({result.people} graduates timed, each act once per graduate)\n",
-             "| act | by | median ms | p90 ms | acts/s (1/median) |", "|---|---|---:|---:|---:|"]
+    lines = [
+        f"\n### {size:,} graduates ({result.people} graduates timed, each act once per graduate)\n",
+        "| act | by | median ms | p90 ms | acts/s (1/median) |",
+        "|---|---|---:|---:|---:|",
+    ]
     for label, who in ACTS + READS:
         values = result.times[label]
         if not values:
@@ -261,11 +278,15 @@ def acts_table(size: int, result: ActResult) -> list[str]:
         lines.append(f"| {label} | {who} | {median * 1000:,.1f} | {_p90(values) * 1000:,.1f} | {1 / median:,.1f} |")
     chain = result.chains
     if chain:
-        lines.append(f"| whole chain (sum of the acts above) | | {statistics.median(chain) * 1000:,.1f} "
-                     f"| {_p90(chain) * 1000:,.1f} | {1 / statistics.median(chain):,.2f} |")
+        lines.append(
+            f"| whole chain (sum of the acts above) | | {statistics.median(chain) * 1000:,.1f} "
+            f"| {_p90(chain) * 1000:,.1f} | {1 / statistics.median(chain):,.2f} |"
+        )
     lines.append("")
-    lines.append(f"Proof PNG {result.png_bytes / 1024:,.0f} KB; report PDF {result.pdf_bytes / 1024:,.0f} KB. Materialised stages still today's after every act: "
-                 f"{'yes' if result.fresh else 'no'}. Copying the store took {result.copy_s:.2f} s (not timed).")
+    lines.append(
+        f"Proof PNG {result.png_bytes / 1024:,.0f} KB; report PDF {result.pdf_bytes / 1024:,.0f} KB. Materialised stages still today's after every act: "
+        f"{'yes' if result.fresh else 'no'}. Copying the store took {result.copy_s:.2f} s (not timed)."
+    )
     return lines
 
 
@@ -274,14 +295,22 @@ def acts_table(size: int, result: ActResult) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_sizes, default=_sizes("5000,100000,1000000"),
-                        help="numbers of graduates, comma-separated (default 5000,100000,1000000)")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=_sizes("5000,100000,1000000"),
+        help="numbers of graduates, comma-separated (default 5000,100000,1000000)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs per page cell (default 5)")
-    parser.add_argument("--graduates", type=int, default=20,
-                        help="graduates taken through the acts per size (default 20)")
-    parser.add_argument("--keep", type=Path,
-                        help="build stores here and keep them; an existing DIR/demo_<N>.duckdb is reused "
-                             "(default: a temporary folder, removed afterwards)")
+    parser.add_argument(
+        "--graduates", type=int, default=20, help="graduates taken through the acts per size (default 20)"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build stores here and keep them; an existing DIR/demo_<N>.duckdb is reused "
+        "(default: a temporary folder, removed afterwards)",
+    )
     parser.add_argument("--skip-pages", action="store_true", help="time the acts only")
     parser.add_argument("--skip-acts", action="store_true", help="time the pages only")
     args = parser.parse_args(argv)
@@ -315,9 +344,11 @@ def main(argv: list[str] | None = None) -> int:
                 acts += acts_table(size, measure_acts(path, Path(tmp), args.graduates, size, errors))
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"# Graduate side: pages and acts\n\n{platform.node()} · {os.cpu_count()} CPUs · "
-          f"load average {load} (at the end) · Python {platform.python_version()} · "
-          f"streamlit {st.__version__} · duckdb {duckdb.__version__}")
+    print(
+        f"# Graduate side: pages and acts\n\n{platform.node()} · {os.cpu_count()} CPUs · "
+        f"load average {load} (at the end) · Python {platform.python_version()} · "
+        f"streamlit {st.__version__} · duckdb {duckdb.__version__}"
+    )
     print("\n## Stores\n")
     print("| graduates | store | file MB |")
     print("|---:|---|---:|")
@@ -326,13 +357,17 @@ def main(argv: list[str] | None = None) -> int:
         table = server_table(graduate_pages(), args.sizes, cells, args.runs)
         table[0] = f"\n## Graduate pages, server-side script run (AppTest, median of {args.runs} runs)\n"
         print("\n".join(table))
-        print(f"\ncold: st.cache_data cleared before each run (every query hits DuckDB); warm: cache kept. "
-              f"AppTest's own overhead (one-line script): {_ms(overhead or 0)} ms. "
-              f"Logged in as the graduate (student id, stage): {'; '.join(used)}.")
+        print(
+            f"\ncold: st.cache_data cleared before each run (every query hits DuckDB); warm: cache kept. "
+            f"AppTest's own overhead (one-line script): {_ms(overhead or 0)} ms. "
+            f"Logged in as the graduate (student id, stage): {'; '.join(used)}."
+        )
     if not args.skip_acts:
         print("\n## A graduate's acts, one call each, on a copy of the store\n")
-        print("by graduate: `Actor(student_id, 'graduate', None, student_id)`; by office: `SYSTEM`. "
-              "Each write opens the file read-write for one audited transaction and closes it.")
+        print(
+            "by graduate: `Actor(student_id, 'graduate', None, student_id)`; by office: `SYSTEM`. "
+            "Each write opens the file read-write for one audited transaction and closes it."
+        )
         print("\n".join(acts))
     errors.print()
     return 0

@@ -53,8 +53,11 @@ def fresh_store(folder: Path, roster_path: Path) -> tuple[Store, float]:
     for old in folder.glob("bench.duckdb*"):
         old.unlink()
     store = Store(folder / "bench.duckdb", today="2024-06-10")
-    campaigns.save_campaign(store, SYSTEM, campaigns.Campaign(**{
-        **campaigns.default_campaign(2024, "江西服装学院").__dict__, "school_code": "10001"}))
+    campaigns.save_campaign(
+        store,
+        SYSTEM,
+        campaigns.Campaign(**{**campaigns.default_campaign(2024, "江西服装学院").__dict__, "school_code": "10001"}),
+    )
     started = time.perf_counter()
     imports.import_file(store, SYSTEM, "roster", roster_path)
     return store, time.perf_counter() - started
@@ -127,8 +130,15 @@ def one_run(folder: Path, roster_path: Path, reg_path: Path, size: int) -> dict[
     for old in folder.glob("*.duckdb*"):
         old.unlink()
     took = ended - stages.started
-    return {"roster": roster_s, "dry": dry_s, **stages.split(ended), "import": took, "refresh": refresh_s,
-            "waits": took + refresh_s, "after_preview": after_preview_s}
+    return {
+        "roster": roster_s,
+        "dry": dry_s,
+        **stages.split(ended),
+        "import": took,
+        "refresh": refresh_s,
+        "waits": took + refresh_s,
+        "after_preview": after_preview_s,
+    }
 
 
 def median_of(runs: int, once: Callable[[], dict[str, float]]) -> dict[str, float]:
@@ -139,8 +149,22 @@ def median_of(runs: int, once: Callable[[], dict[str, float]]) -> dict[str, floa
 def cli_seconds(folder: Path, roster_path: Path, reg_path: Path) -> float:
     store, _ = fresh_store(folder, roster_path)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(store.path), "--today", "2024-06-10",
-                           "import", "registrations", str(reg_path)], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "--db",
+            str(store.path),
+            "--today",
+            "2024-06-10",
+            "import",
+            "registrations",
+            str(reg_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     took = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
     return took
@@ -163,8 +187,10 @@ def main() -> None:
     sheets.warm()
     print(yardstick.line())
     print(f"medians of {args.runs} runs ({args.large_runs} from 1M rows on), each in a fresh store\n")
-    print("| format | rows | roster import s | read s | validate s | write s | import s | rows/s | stage refresh s "
-          "| user waits s | preview s | import after preview s | CLI process s | naive s | naive rows/s | speed-up |")
+    print(
+        "| format | rows | roster import s | read s | validate s | write s | import s | rows/s | stage refresh s "
+        "| user waits s | preview s | import after preview s | CLI process s | naive s | naive rows/s | speed-up |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         roster = files.roster_frame(size)
@@ -177,17 +203,22 @@ def main() -> None:
                 reg_path = files.write(registrations, folder / f"registrations.{fmt}")
 
                 got = median_of(runs, lambda f=folder, r=roster_path, g=reg_path, n=size: one_run(f, r, g, n))
-                cli = f"{statistics.median(cli_seconds(folder, roster_path, reg_path) for _ in range(runs)):.2f}" \
-                    if size in cli_sizes else "—"
+                cli = (
+                    f"{statistics.median(cli_seconds(folder, roster_path, reg_path) for _ in range(runs)):.2f}"
+                    if size in cli_sizes
+                    else "—"
+                )
                 if size <= args.naive_max:
                     naive_s = naive(reg_path, folder / "naive.duckdb")
                     naive_cols = f"{naive_s:.2f} | {size / naive_s:,.0f} | {naive_s / got['import']:.1f}×"
                 else:
                     naive_cols = "— | — | —"
-                print(f"| {fmt} | {size:,} | {got['roster']:.2f} | {got['read']:.2f} | {got['validate']:.2f} "
-                      f"| {got['write']:.2f} | {got['import']:.2f} | {size / got['import']:,.0f} | {got['refresh']:.2f} "
-                      f"| {got['waits']:.2f} | {got['dry']:.2f} | {got['after_preview']:.2f} | {cli} | {naive_cols} |",
-                      flush=True)
+                print(
+                    f"| {fmt} | {size:,} | {got['roster']:.2f} | {got['read']:.2f} | {got['validate']:.2f} "
+                    f"| {got['write']:.2f} | {got['import']:.2f} | {size / got['import']:,.0f} | {got['refresh']:.2f} "
+                    f"| {got['waits']:.2f} | {got['dry']:.2f} | {got['after_preview']:.2f} | {cli} | {naive_cols} |",
+                    flush=True,
+                )
         print(yardstick.line(), flush=True)
 
 

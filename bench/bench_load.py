@@ -218,9 +218,16 @@ class Session:
         self.broken = False  # a view timed out or the connection closed: this tab is done
 
     async def connect(self) -> None:
-        self.ws = await connect(self.ws_url, subprotocols=[Subprotocol("streamlit")],
-                                additional_headers={"X-Forwarded-For": self.client_ip}, proxy=None,
-                                max_size=None, max_queue=None, open_timeout=VIEW_TIMEOUT_S, ping_interval=None)
+        self.ws = await connect(
+            self.ws_url,
+            subprotocols=[Subprotocol("streamlit")],
+            additional_headers={"X-Forwarded-For": self.client_ip},
+            proxy=None,
+            max_size=None,
+            max_queue=None,
+            open_timeout=VIEW_TIMEOUT_S,
+            ping_interval=None,
+        )
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -305,8 +312,9 @@ class Session:
                 view.exceptions.append(message.session_event.script_compilation_exception.message)
             elif kind == "script_finished":
                 self.script_runs += 1
-                self.cache = {h: (m, used) for h, (m, used) in self.cache.items()
-                              if self.script_runs - used <= CACHED_MESSAGE_AGE}
+                self.cache = {
+                    h: (m, used) for h, (m, used) in self.cache.items() if self.script_runs - used <= CACHED_MESSAGE_AGE
+                }
                 if message.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue  # st.rerun(): the next run follows
                 if message.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
@@ -329,8 +337,16 @@ def _collect(view: View, element: Any) -> None:
     elif kind == "markdown":
         view.texts.append(part.body)
     if getattr(part, "id", "") and hasattr(part, "label"):
-        view.widgets.append(Widget(part.id, kind, part.label, getattr(part, "form_id", ""),
-                                   bool(getattr(part, "disabled", False)), list(getattr(part, "options", []))))
+        view.widgets.append(
+            Widget(
+                part.id,
+                kind,
+                part.label,
+                getattr(part, "form_id", ""),
+                bool(getattr(part, "disabled", False)),
+                list(getattr(part, "options", [])),
+            )
+        )
 
 
 async def log_in(session: Session, username: str, password: str = DEMO_PASSWORD) -> View:
@@ -424,7 +440,9 @@ async def staff(level: Level, index: int) -> None:
     # college reviewers go round the colleges, the n-th college session to the n-th college
     college_no = sum(ROLES[j % len(ROLES)] == "college" for j in range(index))
     college = level.plan.colleges[college_no % len(level.plan.colleges)]
-    username = {"school": "school", "office": "admin", "analyst": "analyst"}.get(role) or level.plan.college_accounts[college]
+    username = {"school": "school", "office": "admin", "analyst": "analyst"}.get(role) or level.plan.college_accounts[
+        college
+    ]
     await asyncio.sleep(rng.uniform(0, max(level.think, 0.1)))  # sessions do not all start at once
     session = Session(level.base_url, next(level.addresses))
     try:
@@ -512,7 +530,9 @@ async def graduate(level: Level, student_id: str, index: int) -> None:
                 level.record("fill", "档案信息登记（填写）", View(0.0, f"{student_id}: {exc}"))
                 return
             if how == "choose" and value not in widget.options:
-                level.record("fill", "档案信息登记（填写）", View(0.0, f"{student_id}: “{value}” not offered in {label}"))
+                level.record(
+                    "fill", "档案信息登记（填写）", View(0.0, f"{student_id}: “{value}” not offered in {label}")
+                )
                 return
             session.set(widget, value)
             view = await session.rerun()
@@ -636,23 +656,38 @@ def prepare_template(folder: Path, graduates: int, graduate_accounts: int) -> Pa
         print(f"built the {graduates:,}-graduate demo store in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     store = Store(path, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        colleges = [r[0] for r in reader.conn.execute("select distinct college_name from graduates order by 1").fetchall()]
+        colleges = [
+            r[0] for r in reader.conn.execute("select distinct college_name from graduates order by 1").fetchall()
+        ]
         existing = {r[0] for r in reader.conn.execute("select username from users").fetchall()}
-        free = [r[0] for r in reader.conn.execute(
-            "select student_id from graduate_stages where stage = 'not_registered' order by student_id").fetchall()]
+        free = [
+            r[0]
+            for r in reader.conn.execute(
+                "select student_id from graduate_stages where stage = 'not_registered' order by student_id"
+            ).fetchall()
+        ]
     for i, college in enumerate(colleges):
         name = f"{COLLEGE_REVIEWER_PREFIX}{i}"
         if name not in existing:
-            accounts.add_user(store, SYSTEM, name, "college_reviewer", DEMO_PASSWORD, display_name=f"压测·{college}审核员",
-                              colleges=[college], must_change_password=False)
+            accounts.add_user(
+                store,
+                SYSTEM,
+                name,
+                "college_reviewer",
+                DEMO_PASSWORD,
+                display_name=f"压测·{college}审核员",
+                colleges=[college],
+                must_change_password=False,
+            )
     started, added = time.perf_counter(), 0
     have = sum(1 for s in free if s in existing)
     for student_id in free:
         if have + added >= graduate_accounts:
             break
         if student_id not in existing:
-            accounts.add_user(store, SYSTEM, student_id, "graduate", DEMO_PASSWORD, student_id=student_id,
-                              must_change_password=False)
+            accounts.add_user(
+                store, SYSTEM, student_id, "graduate", DEMO_PASSWORD, student_id=student_id, must_change_password=False
+            )
             added += 1
     if added:
         print(f"added {added} graduate accounts in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -666,21 +701,28 @@ def read_plan(path: Path) -> Plan:
     with store.reading(SYSTEM) as reader:
         conn = reader.conn
         colleges = [r[0] for r in conn.execute("select distinct college_name from graduates order by 1").fetchall()]
-        reviewers = dict(conn.execute(
-            "select colleges[1], min(username) from users where role = 'college_reviewer' and len(colleges) = 1 "
-            "group by 1").fetchall())
+        reviewers = dict(
+            conn.execute(
+                "select colleges[1], min(username) from users where role = 'college_reviewer' and len(colleges) = 1 "
+                "group by 1"
+            ).fetchall()
+        )
         pending = conn.execute("""select stage, college_name, registration_id from graduate_stages
                                   where stage in ('pending_college', 'pending_school')
                                   order by submitted_at, registration_id""").fetchall()
-        graduates = [r[0] for r in conn.execute("""
+        graduates = [
+            r[0]
+            for r in conn.execute("""
             select u.username from users u join graduate_stages g on g.student_id = u.student_id
-            where u.role = 'graduate' and g.stage = 'not_registered' and not u.disabled order by u.username""").fetchall()]
+            where u.role = 'graduate' and g.stage = 'not_registered' and not u.disabled order by u.username""").fetchall()
+        ]
     college_queue: dict[str, deque[int]] = {c: deque() for c in colleges}
     school_queue: deque[int] = deque()
     for stage, college, registration_id in pending:
         (college_queue[college] if stage == "pending_college" else school_queue).append(int(registration_id))
-    return Plan(colleges, {c: reviewers[c] for c in colleges if c in reviewers}, college_queue, school_queue,
-                deque(graduates))
+    return Plan(
+        colleges, {c: reviewers[c] for c in colleges if c in reviewers}, college_queue, school_queue, deque(graduates)
+    )
 
 
 def check_writes(path: Path, decisions: list[tuple[int, str, str]], submissions: list[str]) -> tuple[int, int]:
@@ -688,21 +730,38 @@ def check_writes(path: Path, decisions: list[tuple[int, str, str]], submissions:
     stopped) lacks, or holds more than once — in its own table or in the audit log."""
     conn = duckdb.connect(str(path), read_only=True)
     try:
-        review_rows = {(r, lv, d): n for r, lv, d, n in conn.execute(
-            "select registration_id, level, decision, count(*) from reviews group by all").fetchall()}
-        review_audit = {(a, t): n for a, t, n in conn.execute(
-            "select action, target, count(*) from audit_log where action like 'review:%' group by all").fetchall()}
-        submitted = dict(conn.execute("""select student_id, count(*) from registrations
+        review_rows = {
+            (r, lv, d): n
+            for r, lv, d, n in conn.execute(
+                "select registration_id, level, decision, count(*) from reviews group by all"
+            ).fetchall()
+        }
+        review_audit = {
+            (a, t): n
+            for a, t, n in conn.execute(
+                "select action, target, count(*) from audit_log where action like 'review:%' group by all"
+            ).fetchall()
+        }
+        submitted = dict(
+            conn.execute(
+                """select student_id, count(*) from registrations
                                          where source = 'graduate' and unit_name = ? group by all""",
-                                      [REGISTRATION_FIELDS[4][1]]).fetchall())
-        submit_audit = dict(conn.execute(
-            "select target, count(*) from audit_log where action = 'registration:submit' group by all").fetchall())
+                [REGISTRATION_FIELDS[4][1]],
+            ).fetchall()
+        )
+        submit_audit = dict(
+            conn.execute(
+                "select target, count(*) from audit_log where action = 'registration:submit' group by all"
+            ).fetchall()
+        )
     finally:
         conn.close()
     lost = doubled = 0
     for registration_id, level, decision in decisions:
-        counts = (review_rows.get((registration_id, level, decision), 0),
-                  review_audit.get((f"review:{level}:{decision}", str(registration_id)), 0))
+        counts = (
+            review_rows.get((registration_id, level, decision), 0),
+            review_audit.get((f"review:{level}:{decision}", str(registration_id)), 0),
+        )
         lost += min(counts) == 0
         doubled += max(counts) > 1
     for student_id in submissions:
@@ -734,9 +793,11 @@ class LevelResult:
 def server_log_failures(db: Path) -> int:
     """Lines of the server's log (tests/browser.py puts it beside the store) that record a page
     that failed (display.run_guarded) or a traceback."""
-    return sum(line.count("出错（参考编号") + line.startswith("Traceback")
-               for log in db.parent.glob(f"{db.name}.serve-*.log")
-               for line in log.read_text(encoding="utf-8", errors="replace").splitlines())
+    return sum(
+        line.count("出错（参考编号") + line.startswith("Traceback")
+        for log in db.parent.glob(f"{db.name}.serve-*.log")
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
+    )
 
 
 def server_env() -> dict[str, str]:
@@ -757,9 +818,17 @@ def run_once(template: Path, work: Path, args: argparse.Namespace, run_no: int) 
     with dashboard_process(db, TODAY, server_env()) as (base_url, server):
         for level_no, n in enumerate(args.sessions):
             stick = yardstick_ms()
-            level = Level(n, args.duration, args.think, args.graduate_rate, args.graduate_think, plan,
-                          seed=args.seed + 100 * run_no + level_no, base_url=base_url,
-                          addresses=client_addresses(level_no))
+            level = Level(
+                n,
+                args.duration,
+                args.think,
+                args.graduate_rate,
+                args.graduate_think,
+                plan,
+                seed=args.seed + 100 * run_no + level_no,
+                base_url=base_url,
+                addresses=client_addresses(level_no),
+            )
             cpu_before, started, peak = server_cpu_seconds(server.pid), time.monotonic(), [server_rss_mb(server.pid)]
 
             async def measured(level: Level = level, peak: list[float] = peak) -> None:
@@ -771,13 +840,24 @@ def run_once(template: Path, work: Path, args: argparse.Namespace, run_no: int) 
 
             client_before, failures_before = own_cpu_seconds(), server_log_failures(db)
             asyncio.run(measured())
-            result = LevelResult(n, level.samples, len(level.samples), server_cpu_seconds(server.pid) - cpu_before,
-                                 peak[0], stick, time.monotonic() - started, own_cpu_seconds() - client_before,
-                                 unfinished=level.unfinished,
-                                 logged_failures=server_log_failures(db) - failures_before)
+            result = LevelResult(
+                n,
+                level.samples,
+                len(level.samples),
+                server_cpu_seconds(server.pid) - cpu_before,
+                peak[0],
+                stick,
+                time.monotonic() - started,
+                own_cpu_seconds() - client_before,
+                unfinished=level.unfinished,
+                logged_failures=server_log_failures(db) - failures_before,
+            )
             results.append((result, level))
-            print(f"  run {run_no + 1}, N={n}: {result.views} page views in {result.seconds:.0f} s, "
-                  f"{sum(bool(s.problems) for s in level.samples)} errors", file=sys.stderr)
+            print(
+                f"  run {run_no + 1}, N={n}: {result.views} page views in {result.seconds:.0f} s, "
+                f"{sum(bool(s.problems) for s in level.samples)} errors",
+                file=sys.stderr,
+            )
     for result, level in results:
         result.lost, result.doubled = check_writes(db, level.decisions, level.submissions)
     return [r for r, _ in results]
@@ -820,8 +900,12 @@ def table(runs: list[list[LevelResult]], title: str) -> str:
             out.append(format(statistics.median(values), fmt) if values else "—")
         return out
 
-    lines = [f"### {title}", "", "| | " + " | ".join(f"N = {n}" for n in levels) + " |",
-             "|---|" + "---:|" * len(levels)]
+    lines = [
+        f"### {title}",
+        "",
+        "| | " + " | ".join(f"N = {n}" for n in levels) + " |",
+        "|---|" + "---:|" * len(levels),
+    ]
     names = [n for n in PAGE_ORDER + WRITE_ORDER if any(n in figures(r) for run in runs for r in run)]
     for name in names:
         kind = "写入" if name in WRITE_ORDER else "页面"
@@ -829,8 +913,12 @@ def table(runs: list[list[LevelResult]], title: str) -> str:
         for i in range(len(levels)):
             got = [figures(run[i]).get(name) for run in runs]
             got_ok = [g for g in got if g is not None]
-            cells.append(f"{statistics.median(g[0] for g in got_ok):.0f} / {statistics.median(g[1] for g in got_ok):.0f}"
-                         f" ({statistics.median(g[2] for g in got_ok):.0f})" if got_ok else "—")
+            cells.append(
+                f"{statistics.median(g[0] for g in got_ok):.0f} / {statistics.median(g[1] for g in got_ok):.0f}"
+                f" ({statistics.median(g[2] for g in got_ok):.0f})"
+                if got_ok
+                else "—"
+            )
         lines.append(f"| {kind} {name}: p50 / p95 ms (n) | " + " | ".join(cells) + " |")
     rows: list[tuple[str, Callable[[LevelResult], float | None], str]] = [
         ("errors (views + unfinished sessions)", lambda r: errors(r), ".0f"),
@@ -842,8 +930,11 @@ def table(runs: list[list[LevelResult]], title: str) -> str:
         ("server CPU s per page view", lambda r: r.cpu_s / r.views if r.views else None, ".3f"),
         ("server CPU use (cores)", lambda r: r.cpu_s / r.seconds if r.seconds else None, ".2f"),
         ("server RSS peak MB", lambda r: r.rss_peak_mb, ".0f"),
-        ("harness CPU s per page view (the client's cost)", lambda r: r.client_cpu_s / r.views if r.views else None,
-         ".3f"),
+        (
+            "harness CPU s per page view (the client's cost)",
+            lambda r: r.client_cpu_s / r.views if r.views else None,
+            ".3f",
+        ),
         ("level wall time s (duration + the last flows finishing)", lambda r: r.seconds, ".0f"),
         ("yardstick ms (before the level)", lambda r: r.yardstick_ms, ".0f"),
     ]
@@ -867,8 +958,9 @@ def problem_lines(runs: list[list[LevelResult]], limit: int = 12) -> list[str]:
 CHECK_PAGES = [OVERVIEW, RISK, REVIEW]
 
 
-async def harness_check_session(base_url: str, address: str, rounds: int, think: float,
-                                times: dict[str, list[float]], problems: list[str]) -> None:
+async def harness_check_session(
+    base_url: str, address: str, rounds: int, think: float, times: dict[str, list[float]], problems: list[str]
+) -> None:
     session = Session(base_url, address)
     rng = random.Random(address)
     try:
@@ -893,9 +985,17 @@ async def harness_check_session(base_url: str, address: str, rounds: int, think:
         await session.close()
 
 
-async def chromium_check_session(browser: Any, base_url: str, rounds: int, think: float, seed: str,
-                                 settled: dict[str, list[float]], wire: dict[str, list[float]],
-                                 reruns: list[int], problems: list[str]) -> None:
+async def chromium_check_session(
+    browser: Any,
+    base_url: str,
+    rounds: int,
+    think: float,
+    seed: str,
+    settled: dict[str, list[float]],
+    wire: dict[str, list[float]],
+    reruns: list[int],
+    problems: list[str],
+) -> None:
     """One Chromium tab: log in, then the pages through the sidebar, timed twice: on its own
     websocket (rerun_script sent -> final script_finished received) and until settled."""
     rng = random.Random(seed)
@@ -912,8 +1012,11 @@ async def chromium_check_session(browser: Any, base_url: str, rounds: int, think
     def received(payload: Any) -> None:
         if isinstance(payload, bytes):
             message = ForwardMsg.FromString(payload)
-            if message.WhichOneof("type") == "script_finished" and \
-                    message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN and "sent" in frames:
+            if (
+                message.WhichOneof("type") == "script_finished"
+                and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+                and "sent" in frames
+            ):
                 frames["finished"] = time.perf_counter()
 
     def on_websocket(ws: Any) -> None:
@@ -938,8 +1041,10 @@ async def chromium_check_session(browser: Any, base_url: str, rounds: int, think
         await page.wait_for_function(HEADING_SHOWN, arg=heading)
         await wait_settled_async(page)
         done = time.perf_counter()
-        found = await page.evaluate("""s => Array.from(document.querySelectorAll(s)).map(e => e.innerText)""",
-                                    '[data-testid="stException"], [data-testid="stAlertContentError"]')
+        found = await page.evaluate(
+            """s => Array.from(document.querySelectorAll(s)).map(e => e.innerText)""",
+            '[data-testid="stException"], [data-testid="stAlertContentError"]',
+        )
         if found:
             problems.append(f"chromium {label}: {found[:2]}")
             return
@@ -999,26 +1104,48 @@ async def compare(base_url: str, pid: int, addresses: Iterator[str], args: argpa
     from playwright.async_api import async_playwright
 
     before, client = server_cpu_seconds(pid), own_cpu_seconds()
-    await asyncio.gather(*(harness_check_session(base_url, next(addresses), args.rounds, args.think, got.harness,
-                                                 got.problems) for _ in range(got.n)))
+    await asyncio.gather(
+        *(
+            harness_check_session(base_url, next(addresses), args.rounds, args.think, got.harness, got.problems)
+            for _ in range(got.n)
+        )
+    )
     got.cpu_harness, got.client_harness = server_cpu_seconds(pid) - before, own_cpu_seconds() - client
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             before, family, client = server_cpu_seconds(pid), server_cpu_seconds(os.getpid()), own_cpu_seconds()
-            await asyncio.gather(*(chromium_check_session(browser, base_url, args.rounds, args.think, f"{got.n}-{i}",
-                                                          got.settled, got.wire, got.reruns, got.problems)
-                                   for i in range(got.n)))
+            await asyncio.gather(
+                *(
+                    chromium_check_session(
+                        browser,
+                        base_url,
+                        args.rounds,
+                        args.think,
+                        f"{got.n}-{i}",
+                        got.settled,
+                        got.wire,
+                        got.reruns,
+                        got.problems,
+                    )
+                    for i in range(got.n)
+                )
+            )
             got.cpu_chromium = server_cpu_seconds(pid) - before
             # this process's children are Playwright's driver and Chromium (the server is not one: it
             # is a child of this process too, so it is taken out)
-            got.client_chromium = (server_cpu_seconds(os.getpid()) - family) - (own_cpu_seconds() - client) \
-                - got.cpu_chromium
+            got.client_chromium = (
+                (server_cpu_seconds(os.getpid()) - family) - (own_cpu_seconds() - client) - got.cpu_chromium
+            )
         finally:
             await browser.close()
     before = server_cpu_seconds(pid)
-    await asyncio.gather(*(harness_check_session(base_url, next(addresses), args.rounds, args.think, got.after,
-                                                 got.problems) for _ in range(got.n)))
+    await asyncio.gather(
+        *(
+            harness_check_session(base_url, next(addresses), args.rounds, args.think, got.after, got.problems)
+            for _ in range(got.n)
+        )
+    )
     got.cpu_after = server_cpu_seconds(pid) - before
 
 
@@ -1026,10 +1153,13 @@ def check_chromium(template: Path, work: Path, args: argparse.Namespace) -> list
     db = work / "chromium.duckdb"
     shutil.copyfile(template, db)
     levels = [n for n in args.sessions if n <= 5] or [1, 5]
-    lines = [f"### harness vs Chromium: staff pages (admin), {args.rounds} rounds per session, think {args.think} s",
-             "", "| N | page | harness p50 / p95 ms (n) | Chromium websocket p50 / p95 ms (n) "
-             "| Chromium settled p50 / p95 ms (n) | harness again, after Chromium |",
-             "|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        f"### harness vs Chromium: staff pages (admin), {args.rounds} rounds per session, think {args.think} s",
+        "",
+        "| N | page | harness p50 / p95 ms (n) | Chromium websocket p50 / p95 ms (n) "
+        "| Chromium settled p50 / p95 ms (n) | harness again, after Chromium |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
     compared = []
     with dashboard_process(db, TODAY, server_env()) as (base_url, server):
         for level_no, n in enumerate(levels):
@@ -1037,13 +1167,18 @@ def check_chromium(template: Path, work: Path, args: argparse.Namespace) -> list
             got = Compared(n, defaultdict(list), defaultdict(list), defaultdict(list), [], [])
             asyncio.run(compare(base_url, server.pid, client_addresses(level_no), args, got))
             for label in ["登录", *(p[0] for p in CHECK_PAGES)]:
-                lines.append(f"| {n} | {label} | {_pair(got.harness[label])} | {_pair(got.wire[label])} "
-                             f"| {_pair(got.settled[label])} | {_pair(got.after[label])} |")
-            lines.append(f"| {n} | server CPU s (the same script runs asked for) | {got.cpu_harness:.1f} "
-                         f"| {got.cpu_chromium:.1f} | rerun_script frames per click: "
-                         f"{min(got.reruns, default=0)}-{max(got.reruns, default=0)} | {got.cpu_after:.1f} |")
-            lines.append(f"| {n} | client CPU s | {got.client_harness:.1f} | {got.client_chromium:.1f} "
-                         f"(Chromium + driver) | | |")
+                lines.append(
+                    f"| {n} | {label} | {_pair(got.harness[label])} | {_pair(got.wire[label])} "
+                    f"| {_pair(got.settled[label])} | {_pair(got.after[label])} |"
+                )
+            lines.append(
+                f"| {n} | server CPU s (the same script runs asked for) | {got.cpu_harness:.1f} "
+                f"| {got.cpu_chromium:.1f} | rerun_script frames per click: "
+                f"{min(got.reruns, default=0)}-{max(got.reruns, default=0)} | {got.cpu_after:.1f} |"
+            )
+            lines.append(
+                f"| {n} | client CPU s | {got.client_harness:.1f} | {got.client_chromium:.1f} (Chromium + driver) | | |"
+            )
             lines.append(f"| {n} | yardstick ms (before) | {stick:.0f} | | | |")
             compared.append(got)
     for stale in work.glob("chromium.duckdb*"):
@@ -1089,7 +1224,11 @@ def graduate_accounts_needed(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> list[list[LevelResult]] | list[Compared]:
     args = parse_args(argv)
     with contextlib.ExitStack() as stack:
-        work = Path(args.keep) if args.keep else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_load_")))
+        work = (
+            Path(args.keep)
+            if args.keep
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench_load_")))
+        )
         template = prepare_template(work / f"demo_{args.graduates}", args.graduates, graduate_accounts_needed(args))
         if args.check_chromium:
             return check_chromium(template, work, args)
@@ -1099,9 +1238,11 @@ def main(argv: list[str] | None = None) -> list[list[LevelResult]] | list[Compar
             for stale in work.glob(f"run{run_no}.duckdb*"):
                 if stale.suffix != ".log":  # the server's log stays for a look at its errors
                     stale.unlink()
-        title = (f"load at {args.graduates:,} graduates: N staff sessions (roles {'/'.join(ROLES)}), think {args.think} s, "
-                 f"+ graduates submitting at {args.graduate_rate}/s, {args.duration:.0f} s per level"
-                 + (f", median of {args.runs} runs" if args.runs > 1 else ""))
+        title = (
+            f"load at {args.graduates:,} graduates: N staff sessions (roles {'/'.join(ROLES)}), think {args.think} s, "
+            f"+ graduates submitting at {args.graduate_rate}/s, {args.duration:.0f} s per level"
+            + (f", median of {args.runs} runs" if args.runs > 1 else "")
+        )
         print(table(runs, title))
         if lines := problem_lines(runs):
             print("\nproblems (most frequent first):\n" + "\n".join(lines))

@@ -67,8 +67,15 @@ PAINT_LOADS = 3
 TARGETS = "targets: every page ≤ 300 ms at 100k; 总览 ≤ 1.5 s at 12M; first paint ≤ 2 s at 100k"
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # Streamlit 1.67's frontend puts the script state on the app root:
 #   <div data-testid="stApp" data-test-script-state="initial|running|notRunning|...">
 APP_ROOT = '[data-testid="stApp"]'
@@ -146,8 +153,7 @@ def _file_mb(path: Path) -> float:
 
 def _clean_env() -> dict[str, str]:
     """This process's environment without the variables that would point dangan elsewhere."""
-    return {k: v for k, v in os.environ.items()
-            if k not in (config.ENV_DB, config.ENV_TODAY, "DANGAN_PORT")}
+    return {k: v for k, v in os.environ.items() if k not in (config.ENV_DB, config.ENV_TODAY, "DANGAN_PORT")}
 
 
 # --- stores ---------------------------------------------------------------------------------
@@ -165,9 +171,13 @@ def build_store(folder: Path, size: int) -> tuple[Path, float | None]:
         return path, None
     _log(f"building {path} …")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo",
-                           "--graduates", str(size)],
-                          cwd=ROOT, env=_clean_env(), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo", "--graduates", str(size)],
+        cwd=ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"dangan demo --graduates {size} failed ({done.returncode}):\n{done.stderr[-4000:]}")
@@ -264,8 +274,7 @@ def run_once(page: Page, *, cold: bool, user: str = BENCH_USER) -> tuple[float, 
     return seconds, None
 
 
-def median_cell(page: Page, runs: int, *, cold: bool, where: str, errors: Errors,
-                user: str = BENCH_USER) -> str:
+def median_cell(page: Page, runs: int, *, cold: bool, where: str, errors: Errors, user: str = BENCH_USER) -> str:
     times = []
     for _ in range(runs):
         seconds, problem = run_once(page, cold=cold, user=user)
@@ -287,8 +296,9 @@ def apptest_overhead(runs: int) -> float:
     return statistics.median(times[1:])
 
 
-def measure_server(path: Path, page_list: list[Page], runs: int, size: int,
-                   errors: Errors, user: str = BENCH_USER) -> dict[str, tuple[str, str]]:
+def measure_server(
+    path: Path, page_list: list[Page], runs: int, size: int, errors: Errors, user: str = BENCH_USER
+) -> dict[str, tuple[str, str]]:
     """{page label: (cold median ms, warm median ms)} over the store at `path`, as `user`."""
     os.environ[config.ENV_DB] = str(path)
     os.environ.pop(config.ENV_TODAY, None)  # the demo store carries its own as-of date
@@ -310,8 +320,7 @@ def measure_server(path: Path, page_list: list[Page], runs: int, size: int,
 
 
 @contextmanager
-def _recording(reads: list[float], connects: list[float],
-               queries: dict[str, list[float]]) -> Iterator[None]:
+def _recording(reads: list[float], connects: list[float], queries: dict[str, list[float]]) -> Iterator[None]:
     """While active, time every read of the store (locks, connect, configure, queries, close),
     every duckdb.connect and every named query."""
     original_query = Reader.query
@@ -356,10 +365,12 @@ def profile_server(path: Path, page_list: list[Page], size: int) -> list[str]:
     """Markdown lines: where one cold run of each page spends its time."""
     os.environ[config.ENV_DB] = str(path)
     os.environ.pop(config.ENV_TODAY, None)
-    lines = [f"\n### Cold-run breakdown at {size:,} graduates (one run per page, --profile)\n",
-             "| page | run ms | store reads | in reads ms | of which duckdb.connect ms "
-             "| of which queries ms | slowest queries (calls × total ms) |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        f"\n### Cold-run breakdown at {size:,} graduates (one run per page, --profile)\n",
+        "| page | run ms | store reads | in reads ms | of which duckdb.connect ms "
+        "| of which queries ms | slowest queries (calls × total ms) |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for page in page_list:
         reads: list[float] = []
         connects: list[float] = []
@@ -372,8 +383,10 @@ def profile_server(path: Path, page_list: list[Page], size: int) -> list[str]:
         ranked = sorted(queries.items(), key=lambda item: -sum(item[1]))
         in_queries = sum(sum(times) for times in queries.values())
         top = ", ".join(f"{name} {len(times)}×{_ms(sum(times))}" for name, times in ranked[:4])
-        lines.append(f"| {page.label} | {_ms(seconds)} | {len(reads)} | {_ms(sum(reads))} | "
-                     f"{_ms(sum(connects))} | {_ms(in_queries)} | {top} |")
+        lines.append(
+            f"| {page.label} | {_ms(seconds)} | {len(reads)} | {_ms(sum(reads))} | "
+            f"{_ms(sum(connects))} | {_ms(in_queries)} | {top} |"
+        )
     return lines
 
 
@@ -402,8 +415,13 @@ def serve(path: Path, log_path: Path) -> Iterator[str]:
         # dangan serve starts streamlit as a child: a session of its own lets us stop both.
         server = subprocess.Popen(
             [sys.executable, "-m", "pipelines.cli", "--db", str(path), "serve", "--port", str(port)],
-            cwd=ROOT, env=_clean_env(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            cwd=ROOT,
+            env=_clean_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while not _healthy(port):
@@ -449,8 +467,7 @@ class Load:
 
 def _load(browser: Any, url: str, title: str) -> Load:
     """One load of `url` in a fresh browser context."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
     try:
         tab = context.new_page()
         tab.add_init_script(RUNNING_SINCE)
@@ -464,10 +481,17 @@ def _load(browser: Any, url: str, title: str) -> Load:
             started = _log_in(tab)
             tab.wait_for_function(PAINTED, arg=title, polling="raf", timeout=LOAD_TIMEOUT_MS)
         except Exception as exc:
-            state = tab.locator(APP_ROOT).first.get_attribute(SCRIPT_STATE, timeout=1000) \
-                if tab.locator(APP_ROOT).count() else "(no stApp element)"
-            return Load(time.perf_counter() - started, login_seconds, None,
-                        f"{type(exc).__name__}: {exc}\n{SCRIPT_STATE}={state!r}")
+            state = (
+                tab.locator(APP_ROOT).first.get_attribute(SCRIPT_STATE, timeout=1000)
+                if tab.locator(APP_ROOT).count()
+                else "(no stApp element)"
+            )
+            return Load(
+                time.perf_counter() - started,
+                login_seconds,
+                None,
+                f"{type(exc).__name__}: {exc}\n{SCRIPT_STATE}={state!r}",
+            )
         seconds = time.perf_counter() - started
         shown = tab.locator(EXCEPTIONS)
         return Load(seconds, login_seconds, script_started, shown.first.inner_text() if shown.count() else None)
@@ -477,19 +501,27 @@ def _load(browser: Any, url: str, title: str) -> Load:
 
 def measure_paint(path: Path, page_list: list[Page], size: int, errors: Errors) -> list[str]:
     """Markdown lines of the first-paint table (or why it was skipped)."""
-    heading = (f"\n## First paint in Chromium at {size:,} graduates "
-               f"(ms from page.goto until the script has finished and the h1 is visible)\n")
+    heading = (
+        f"\n## First paint in Chromium at {size:,} graduates "
+        f"(ms from page.goto until the script has finished and the h1 is visible)\n"
+    )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        return [heading, "skipped: playwright is not installed "
-                "(`.venv/bin/pip install playwright==1.65.2`; never `playwright install`)"]
+        return [
+            heading,
+            "skipped: playwright is not installed "
+            "(`.venv/bin/pip install playwright==1.65.2`; never `playwright install`)",
+        ]
     if not os.access(CHROMIUM, os.X_OK):
         return [heading, f"skipped: {CHROMIUM} is missing (`apt-get install -y chromium fonts-noto-cjk`)"]
 
     rows = []
-    with tempfile.TemporaryDirectory(prefix="dangan-bench-pages-") as tmp, \
-            serve(path, Path(tmp) / "serve.log") as base, sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory(prefix="dangan-bench-pages-") as tmp,
+        serve(path, Path(tmp) / "serve.log") as base,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             # The server's very first loads import plotly & co. and fill the cache: not in the
@@ -505,8 +537,9 @@ def measure_paint(path: Path, page_list: list[Page], size: int, errors: Errors) 
                 _log(f"  {where}")
                 _forget_caches(path)  # a new cache key: every query of the next load misses
                 first = _load(browser, _url(base, page), page.title)
-                loads = [] if first.problem else [_load(browser, _url(base, page), page.title)
-                                                  for _ in range(PAINT_LOADS)]
+                loads = (
+                    [] if first.problem else [_load(browser, _url(base, page), page.title) for _ in range(PAINT_LOADS)]
+                )
                 problems = [load.problem for load in [first, *loads] if load.problem]
                 if problems:
                     errors.add(where, problems[0])
@@ -516,8 +549,10 @@ def measure_paint(path: Path, page_list: list[Page], size: int, errors: Errors) 
                 starts = [load.script_started for load in loads if load.script_started is not None]
                 began = f"{statistics.median(starts):,.0f}" if starts else "?"
                 login = statistics.median(load.login_seconds for load in loads)
-                rows.append(f"| {page.label} | {_ms(login)} | {_ms(first.seconds)} | {_ms(statistics.median(times))} | "
-                            f"{_ms(min(times))}–{_ms(max(times))} | {began} |")
+                rows.append(
+                    f"| {page.label} | {_ms(login)} | {_ms(first.seconds)} | {_ms(statistics.median(times))} | "
+                    f"{_ms(min(times))}–{_ms(max(times))} | {began} |"
+                )
         finally:
             browser.close()
     return [
@@ -567,11 +602,15 @@ def _forget_caches(path: Path) -> None:
 # --- tables ---------------------------------------------------------------------------------
 
 
-def server_table(page_list: list[Page], sizes: list[int],
-                 cells: dict[int, dict[str, tuple[str, str]]], runs: int) -> list[str]:
+def server_table(
+    page_list: list[Page], sizes: list[int], cells: dict[int, dict[str, tuple[str, str]]], runs: int
+) -> list[str]:
     header = "| page | " + " | ".join(f"{s:,} cold ms | {s:,} warm ms" for s in sizes) + " |"
-    lines = [f"\n## Server-side script run per page (AppTest, median of {runs} runs)\n",
-             header, "|---|" + "---:|---:|" * len(sizes)]
+    lines = [
+        f"\n## Server-side script run per page (AppTest, median of {runs} runs)\n",
+        header,
+        "|---|" + "---:|---:|" * len(sizes),
+    ]
     for page in page_list:
         row = []
         for size in sizes:
@@ -594,17 +633,29 @@ def _folder(keep: Path | None) -> Iterator[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=_sizes, default=_sizes("5000,100000,1000000"),
-                        help="numbers of graduates, comma-separated (default 5000,100000,1000000)")
-    parser.add_argument("--overview-sizes", type=_sizes, default=[],
-                        help="extra sizes at which only 总览 is timed, e.g. 12000000 (default none)")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=_sizes("5000,100000,1000000"),
+        help="numbers of graduates, comma-separated (default 5000,100000,1000000)",
+    )
+    parser.add_argument(
+        "--overview-sizes",
+        type=_sizes,
+        default=[],
+        help="extra sizes at which only 总览 is timed, e.g. 12000000 (default none)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs per cell (default 5)")
-    parser.add_argument("--first-paint-size", type=int, default=100000,
-                        help="size for the browser measurement, 0 to skip (default 100000)")
-    parser.add_argument("--keep", type=Path,
-                        help="build stores here and keep them; an existing DIR/demo_<N>.duckdb is reused")
-    parser.add_argument("--profile", action="store_true",
-                        help="also break one cold run of each page down by query")
+    parser.add_argument(
+        "--first-paint-size",
+        type=int,
+        default=100000,
+        help="size for the browser measurement, 0 to skip (default 100000)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="build stores here and keep them; an existing DIR/demo_<N>.duckdb is reused"
+    )
+    parser.add_argument("--profile", action="store_true", help="also break one cold run of each page down by query")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -649,17 +700,21 @@ def main(argv: list[str] | None = None) -> int:
             paint = measure_paint(stores[paint_size], pages(targets), paint_size, errors)
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"# Dashboard page speed\n\n{platform.node()} · {os.cpu_count()} CPUs · load average {load} "
-          f"(at the end) · Python {platform.python_version()} · streamlit {st.__version__} · "
-          f"duckdb {duckdb.__version__}")
+    print(
+        f"# Dashboard page speed\n\n{platform.node()} · {os.cpu_count()} CPUs · load average {load} "
+        f"(at the end) · Python {platform.python_version()} · streamlit {st.__version__} · "
+        f"duckdb {duckdb.__version__}"
+    )
     print("\n## Store build (`dangan demo --graduates N`)\n")
     print("| graduates | build s | file MB |")
     print("|---:|---:|---:|")
     print("\n".join(builds))
     print("\n".join(server_table(pages(Targets("", "")), all_sizes, cells, args.runs)))
-    print(f"\ncold: st.cache_data cleared before each run (every query hits DuckDB); warm: cache kept. "
-          f"AppTest's own overhead (one-line script): {_ms(overhead)} ms. "
-          f"Pages opened with: {'; '.join(used)}.")
+    print(
+        f"\ncold: st.cache_data cleared before each run (every query hits DuckDB); warm: cache kept. "
+        f"AppTest's own overhead (one-line script): {_ms(overhead)} ms. "
+        f"Pages opened with: {'; '.join(used)}."
+    )
     if profiles:
         print("\n".join(profiles))
     if paint:

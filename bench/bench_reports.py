@@ -63,17 +63,27 @@ def _run(source: Path, folder: Path, count: int, with_zip: bool) -> dict[str, fl
     store = Store(copy)
     store.ensure_ready()
     with store.reading(SYSTEM) as reader:
-        people = [r[0] for r in reader.conn.execute(
-            "select student_id from graduate_stages where is_confirmed and not is_verified "
-            "order by student_id limit ?", [count]).fetchall()]
+        people = [
+            r[0]
+            for r in reader.conn.execute(
+                "select student_id from graduate_stages where is_confirmed and not is_verified "
+                "order by student_id limit ?",
+                [count],
+            ).fetchall()
+        ]
     if len(people) < count:
         return None
     (done, refused), issue_s, _ = _timed(lambda: reports.issue_many(store, SYSTEM, people, "archive", VALID_UNTIL))
     assert not refused, refused[:3]
     documents, documents_s, _ = _timed(lambda: reports.documents(store, SYSTEM, [r.report_id for r in done]))
     merged, merged_s, merged_cpu = _timed(lambda: report_pdf.render(documents))
-    row = {"issue": issue_s, "documents": documents_s, "merged": merged_s, "merged_cpu": merged_cpu,
-           "merged_mb": len(merged) / 1e6}
+    row = {
+        "issue": issue_s,
+        "documents": documents_s,
+        "merged": merged_s,
+        "merged_cpu": merged_cpu,
+        "merged_mb": len(merged) / 1e6,
+    }
     if with_zip:
         bundle, zip_s, zip_cpu = _timed(lambda: report_pdf.render_zip(documents))
         row |= {"zip": zip_s, "zip_cpu": zip_cpu, "zip_mb": len(bundle) / 1e6}
@@ -94,11 +104,26 @@ def main(argv: list[str] | None = None) -> int:
         source = folder / f"demo_{args.graduates}.duckdb"
         if not source.exists():
             print(f"building {source} …", file=sys.stderr, flush=True)
-            subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(source), "demo",
-                            "--graduates", str(args.graduates)], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pipelines.cli",
+                    "--db",
+                    str(source),
+                    "demo",
+                    "--graduates",
+                    str(args.graduates),
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
         print(f"{args.graduates:,} graduates in the store; medians of {args.runs} runs\n")
-        print("| reports | yardstick ms | issue s | merged PDF s | pages/s | CPU ms/page | batch + PDF s | PDF MB "
-              "| ZIP s | PDFs/s | CPU ms/PDF | ZIP MB |")
+        print(
+            "| reports | yardstick ms | issue s | merged PDF s | pages/s | CPU ms/page | batch + PDF s | PDF MB "
+            "| ZIP s | PDFs/s | CPU ms/PDF | ZIP MB |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for count in args.counts:
             ruler = yardstick.yardstick_ms()
@@ -108,11 +133,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"| {count:,} | {ruler:.0f} | not enough confirmed graduates without a report: use --graduates |")
                 continue
             m = {key: statistics.median(run[key] for run in runs if run) for key in runs[0] or {}}
-            zip_part = (f"{m['zip']:.1f} | {count / m['zip']:,.1f} | {m['zip_cpu'] / count * 1000:.1f} | {m['zip_mb']:.1f}"
-                        if with_zip else "— | — | — | —")
-            print(f"| {count:,} | {ruler:.0f} | {m['issue']:.1f} | {m['merged']:.1f} | {count / m['merged']:,.1f} | "
-                  f"{m['merged_cpu'] / count * 1000:.1f} | {m['issue'] + m['documents'] + m['merged']:.1f} | "
-                  f"{m['merged_mb']:.1f} | {zip_part} |", flush=True)
+            zip_part = (
+                f"{m['zip']:.1f} | {count / m['zip']:,.1f} | {m['zip_cpu'] / count * 1000:.1f} | {m['zip_mb']:.1f}"
+                if with_zip
+                else "— | — | — | —"
+            )
+            print(
+                f"| {count:,} | {ruler:.0f} | {m['issue']:.1f} | {m['merged']:.1f} | {count / m['merged']:,.1f} | "
+                f"{m['merged_cpu'] / count * 1000:.1f} | {m['issue'] + m['documents'] + m['merged']:.1f} | "
+                f"{m['merged_mb']:.1f} | {zip_part} |",
+                flush=True,
+            )
         print(f"\n{yardstick.line()}")
     return 0
 

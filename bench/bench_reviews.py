@@ -60,8 +60,12 @@ def _store(folder: Path, size: int) -> Path:
     path = folder / f"demo_{size}.duckdb"
     if not path.exists():
         print(f"building {path} …", file=sys.stderr, flush=True)
-        done = subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo",
-                               "--graduates", str(size)], cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo", "--graduates", str(size)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             sys.exit(done.stderr[-3000:])
     return path
@@ -72,7 +76,9 @@ def _pending(store: Store, count: int, *, unflagged: bool, skip: int = 0) -> lis
         rows = reader.conn.execute(
             "select registration_id from graduate_stages where status = 'pending_college'"
             + (" and len(flags) = 0" if unflagged else "")
-            + " order by submitted_at, registration_id limit ? offset ?", [count, skip]).fetchall()
+            + " order by submitted_at, registration_id limit ? offset ?",
+            [count, skip],
+        ).fetchall()
     return [int(r[0]) for r in rows]
 
 
@@ -104,9 +110,13 @@ def _writers(store: Store, ids: list[int], writers: int) -> tuple[list[float], i
     for thread in threads:
         thread.join()
     with store.reading(SYSTEM) as reader:
-        counts = dict(reader.conn.execute(
-            "select registration_id, count(*) from reviews where level = 'college' and decision = 'approve' "
-            "and registration_id in (select unnest(?::bigint[])) group by all", [ids]).fetchall())
+        counts = dict(
+            reader.conn.execute(
+                "select registration_id, count(*) from reviews where level = 'college' and decision = 'approve' "
+                "and registration_id in (select unnest(?::bigint[])) group by all",
+                [ids],
+            ).fetchall()
+        )
     lost = sum(1 for i in ids if counts.get(i, 0) == 0)
     doubled = sum(1 for i in ids if counts.get(i, 0) > 1)
     return waited, lost, doubled
@@ -134,9 +144,13 @@ def measure(path: Path, work: Path, decisions: int, bulk: int, writers: int, eac
             refused.append(time.perf_counter() - started)
     batch_ids = _pending(store, bulk, unflagged=True)
     with store.reading(SYSTEM) as reader:
-        shown = reviews.as_listed(reader.conn.sql(
-            "select registration_id, student_id, revision_no from registrations where registration_id in "
-            "(select unnest(?::bigint[]))", params=[batch_ids]).pl())
+        shown = reviews.as_listed(
+            reader.conn.sql(
+                "select registration_id, student_id, revision_no from registrations where registration_id in "
+                "(select unnest(?::bigint[]))",
+                params=[batch_ids],
+            ).pl()
+        )
     started = time.perf_counter()
     batch = reviews.decide_many(store, SYSTEM, shown, APPROVE)
     bulk_seconds = time.perf_counter() - started
@@ -153,13 +167,15 @@ def measure(path: Path, work: Path, decisions: int, bulk: int, writers: int, eac
         store_module.disown(copy)
     copy.unlink()
     size = path.stem.split("_")[1]
-    return (f"| {int(size):,} | {'owned' if owned else 'per operation'} | {len(single)} | "
-            f"{_ms(statistics.median(single))} | {_ms(_p(single, 0.95))} | {_ms(max(single))} | "
-            f"{_ms(statistics.median(refused)) if refused else '—'} | {len(batch.applied)} | {_ms(bulk_seconds)} | "
-            f"{writers}×{each} | {_ms(statistics.median(waited))} | {_ms(_p(waited, 0.95))} | {_ms(max(waited))} | "
-            f"{len(waited) / max(sum(waited) / writers, 1e-9):,.1f} | "
-            f"{f'{commits} ({max(groups)} max)' if commits else '—'} | {lost} | {doubled} | "
-            f"{'yes' if fresh else 'no'} | {yardstick_ms():,.0f} |")
+    return (
+        f"| {int(size):,} | {'owned' if owned else 'per operation'} | {len(single)} | "
+        f"{_ms(statistics.median(single))} | {_ms(_p(single, 0.95))} | {_ms(max(single))} | "
+        f"{_ms(statistics.median(refused)) if refused else '—'} | {len(batch.applied)} | {_ms(bulk_seconds)} | "
+        f"{writers}×{each} | {_ms(statistics.median(waited))} | {_ms(_p(waited, 0.95))} | {_ms(max(waited))} | "
+        f"{len(waited) / max(sum(waited) / writers, 1e-9):,.1f} | "
+        f"{f'{commits} ({max(groups)} max)' if commits else '—'} | {lost} | {doubled} | "
+        f"{'yes' if fresh else 'no'} | {yardstick_ms():,.0f} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,9 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="owned,per-operation", help="owned, per-operation or both")
     parser.add_argument("--keep", type=Path, help="build stores here and keep them (copies are measured)")
     args = parser.parse_args(argv)
-    print("| graduates | store | decisions | single p50 ms | single p95 ms | single worst ms | refused p50 ms "
-          "| bulk approved | bulk ms | writers | concurrent p50 ms | concurrent p95 ms | concurrent worst ms "
-          "| decisions/s | commits (largest group) | lost | doubled | stages still materialised | yardstick ms |")
+    print(
+        "| graduates | store | decisions | single p50 ms | single p95 ms | single worst ms | refused p50 ms "
+        "| bulk approved | bulk ms | writers | concurrent p50 ms | concurrent p95 ms | concurrent worst ms "
+        "| decisions/s | commits (largest group) | lost | doubled | stages still materialised | yardstick ms |"
+    )
     print("|---:|:---|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|:---|---:|---:|:---:|---:|")
     with tempfile.TemporaryDirectory(prefix="dangan-bench-reviews-") as tmp:
         folder = args.keep or Path(tmp)
@@ -182,8 +200,18 @@ def main(argv: list[str] | None = None) -> int:
         modes = [m.strip() for m in args.modes.split(",") if m.strip()]
         for size in args.sizes:
             for mode in modes:
-                print(measure(_store(folder, size), Path(tmp), args.decisions, args.bulk, args.writers, args.each,
-                              owned=mode == "owned"), flush=True)
+                print(
+                    measure(
+                        _store(folder, size),
+                        Path(tmp),
+                        args.decisions,
+                        args.bulk,
+                        args.writers,
+                        args.each,
+                        owned=mode == "owned",
+                    ),
+                    flush=True,
+                )
     return 0
 
 

@@ -35,8 +35,11 @@ from pipelines.store import SYSTEM, Store  # noqa: E402
 
 def fresh(folder: Path, n: int) -> Store:
     store = Store(folder / f"s{n}.duckdb", today="2024-06-10")
-    campaigns.save_campaign(store, SYSTEM, campaigns.Campaign(**{
-        **campaigns.default_campaign(2024, "江西服装学院").__dict__, "school_code": "10001"}))
+    campaigns.save_campaign(
+        store,
+        SYSTEM,
+        campaigns.Campaign(**{**campaigns.default_campaign(2024, "江西服装学院").__dict__, "school_code": "10001"}),
+    )
     roster = files.write(files.roster_frame(n), folder / f"roster{n}.csv")
     imports.import_file(store, SYSTEM, "roster", roster)
     return store
@@ -53,6 +56,7 @@ def timed(runs: int, action: Callable[[], object]) -> float:
 
 def pad_audit(store: Store, rows: int) -> None:
     """`rows` synthetic audit rows: most older than an hour, a tenth inside the windows."""
+
     def work(writer: Any) -> None:
         writer.conn.execute(f"""
             insert into audit_log (audit_id, logged_at, actor, role, action, target, detail, write_token)
@@ -91,8 +95,11 @@ def main() -> None:
             classes = len({(c.college_name, c.class_name) for c in issued})
             pdf_s = timed(1, lambda s=store, i=issued: activation.codes_file(s, SYSTEM, i, "pdf", "codes.pdf"))
             xlsx_s = timed(1, lambda s=store, i=issued: activation.codes_file(s, SYSTEM, i, "xlsx", "codes.xlsx"))
-            print(f"| {n:,} | {issue_s:.2f} | {n / issue_s:,.0f} | {classes:,} | {pdf_s:.2f} | {classes / pdf_s:,.0f} "
-                  f"| {xlsx_s:.2f} |", flush=True)
+            print(
+                f"| {n:,} | {issue_s:.2f} | {n / issue_s:,.0f} | {classes:,} | {pdf_s:.2f} | {classes / pdf_s:,.0f} "
+                f"| {xlsx_s:.2f} |",
+                flush=True,
+            )
 
         print(f"\nmedians of {args.runs} runs; one write transaction each (counts read from the audit log)\n")
         print("| audit rows | login ok ms | login refused ms | activation ms | public look-up ms |")
@@ -104,7 +111,9 @@ def main() -> None:
             ids = dict(reader.conn.execute("select student_id, id_number from graduates").fetchall())
         people = iter(sorted(issued))
         padded = 0
-        limits = lookups.Limits(per_client=10**9, per_number=10**9, per_name=10**9, global_slow=10**9, global_block=10**9)
+        limits = lookups.Limits(
+            per_client=10**9, per_number=10**9, per_name=10**9, global_slow=10**9, global_block=10**9
+        )
         for rows in (int(s) for s in args.audit.split(",")):
             pad_audit(store, rows - padded)
             padded = rows
@@ -120,7 +129,9 @@ def main() -> None:
             ok = timed(args.runs, lambda: accounts.login(store, "office", "office2024", client="10.7.0.1")) * 1000
             bad = timed(args.runs, refused) * 1000
             act = timed(args.runs, activate) * 1000
-            look = timed(args.runs, lambda: lookups.look_up(store, "学生1", "2410001ABCDEFGH", "10.6.0.1", limits)) * 1000
+            look = (
+                timed(args.runs, lambda: lookups.look_up(store, "学生1", "2410001ABCDEFGH", "10.6.0.1", limits)) * 1000
+            )
             print(f"| {rows:,} | {ok:.0f} | {bad:.0f} | {act:.0f} | {look:.0f} |", flush=True)
     print("\n" + yardstick.line())
 

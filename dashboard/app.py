@@ -56,8 +56,13 @@ def main(default: str = OVERVIEW) -> None:
                 section, title = "毕业生去向登记", "我的登记"
             if role == "graduate" and script == HUKOU_FORM and not data.hukou_at_school(user):
                 continue  # only graduates whose hukou moved into the school register it
-            page = st.Page(script, title=title, icon=icon, default=script == default,
-                           url_path=None if script == default else url_path)
+            page = st.Page(
+                script,
+                title=title,
+                icon=icon,
+                default=script == default,
+                url_path=None if script == default else url_path,
+            )
             listed = pages.setdefault(section, [])
             listed.insert(0 if role == "graduate" and key == "detail" else len(listed), page)  # 我的登记 first
             keys[page.url_path] = key

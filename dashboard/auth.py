@@ -137,8 +137,10 @@ def login_screen() -> None:
         if notice := st.session_state.get(NOTICE_KEY):
             st.warning(plain(notice))
         if not data.user_count():
-            st.info("库中还没有账号。在服务器上运行 `dangan user add --role admin --username 你的工号` 添加第一位"
-                    "就业处管理员；或运行 `dangan demo` 生成演示库（附带各角色的演示账号，见 README）。")
+            st.info(
+                "库中还没有账号。在服务器上运行 `dangan user add --role admin --username 你的工号` 添加第一位"
+                "就业处管理员；或运行 `dangan demo` 生成演示库（附带各角色的演示账号，见 README）。"
+            )
         with st.form("login"):
             username = st.text_input("用户名（工号；毕业生为学号）", max_chars=40)
             password = st.text_input("密码", type="password", max_chars=128)
@@ -160,15 +162,19 @@ def login_screen() -> None:
                 st.button("退出统一身份认证", on_click=st.logout)
             else:
                 st.button("统一身份认证登录", on_click=st.login, icon="🏫", width="stretch")
-        st.caption(f"在同一台电脑上连续 {accounts.MAX_FAILURES} 次密码错误，该账号在这台电脑上暂停登录 "
-                   f"{accounts.LOCK_MINUTES} 分钟。忘记密码请联系就业处重置。接收单位查询核验报告无需登录：请扫描报告上的二维码。")
+        st.caption(
+            f"在同一台电脑上连续 {accounts.MAX_FAILURES} 次密码错误，该账号在这台电脑上暂停登录 "
+            f"{accounts.LOCK_MINUTES} 分钟。忘记密码请联系就业处重置。接收单位查询核验报告无需登录：请扫描报告上的二维码。"
+        )
 
 
 def activation_form() -> None:
     """A graduate opens their account with the one-time code from their class advisor, the
     last six characters of their 身份证号, and a password of their own."""
-    st.caption("激活码由班主任分发，只能使用一次。激活后用学号和你设置的密码登录。学校开通了统一身份认证的，"
-               "也可以直接用上方的“统一身份认证登录”。")
+    st.caption(
+        "激活码由班主任分发，只能使用一次。激活后用学号和你设置的密码登录。学校开通了统一身份认证的，"
+        "也可以直接用上方的“统一身份认证登录”。"
+    )
     with st.form("activate"):
         student_id = st.text_input("学号", max_chars=32)
         code = st.text_input("激活码（12 位，可带或不带短横线）", max_chars=20)

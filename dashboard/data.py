@@ -115,14 +115,16 @@ def _reader(actor: Actor, as_of: date | None) -> Iterator[Reader]:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached(version: tuple[Any, ...], actor: Actor, as_of: date | None, name: str,
-            params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
+def _cached(
+    version: tuple[Any, ...], actor: Actor, as_of: date | None, name: str, params: tuple[tuple[str, Any], ...]
+) -> pl.DataFrame:
     with _reader(actor, as_of) as reader:
         return reader.query(name, **dict(params))
 
 
-def query(name: str, *, filters: Filters | None = None, as_of: date | None = None,
-          actor: Actor | None = None, **params: Any) -> pl.DataFrame:
+def query(
+    name: str, *, filters: Filters | None = None, as_of: date | None = None, actor: Actor | None = None, **params: Any
+) -> pl.DataFrame:
     """A named query's result as the logged-in user (or `actor`), recomputed only after the
     store has been written to."""
     if filters is not None:
@@ -176,8 +178,13 @@ def account(username: str) -> dict[str, Any] | None:
     """An account as a session sees it (sql/queries/user_session.sql); accounts are not
     graduates' data, so read as the system."""
     # keyed by this account's writes only: a login writes its own account, not everyone's
-    rows = _cached(_key(sqlfiles.reads("user_session"), parts_of(usernames=[username])), SYSTEM, None,
-                   "user_session", (("username", username),))
+    rows = _cached(
+        _key(sqlfiles.reads("user_session"), parts_of(usernames=[username])),
+        SYSTEM,
+        None,
+        "user_session",
+        (("username", username),),
+    )
     return rows.row(0, named=True) if rows.height else None
 
 
@@ -209,7 +216,9 @@ def guarded_campaign() -> dict[str, Any]:
         st.error(plain(str(exc)))
         st.stop()
     if found is None:
-        st.info("库中还没有登记工作。管理员请在“届别设置”页新建一届（或 `dangan campaign set`），再在“导入”页导入"
-                "名单和登记数据；也可运行 `dangan demo` 生成演示库。")
+        st.info(
+            "库中还没有登记工作。管理员请在“届别设置”页新建一届（或 `dangan campaign set`），再在“导入”页导入"
+            "名单和登记数据；也可运行 `dangan demo` 生成演示库。"
+        )
         st.stop()
     return found

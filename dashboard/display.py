@@ -77,8 +77,9 @@ def localized(figure: go.Figure) -> go.Figure:
         for axis in ("x", "y"):
             if axis in trace and _are_dates(trace[axis]):
                 ref = trace[f"{axis}axis"] or axis  # "x", "x2" …
-                figure.update_layout({f"{axis}axis{ref[1:]}": {"type": "date", "tickformat": DATE_TICKS,
-                                                               "hoverformat": DATE_HOVER}})
+                figure.update_layout(
+                    {f"{axis}axis{ref[1:]}": {"type": "date", "tickformat": DATE_TICKS, "hoverformat": DATE_HOVER}}
+                )
     return figure
 
 
@@ -109,8 +110,12 @@ DROPPING = "松开鼠标即可上传"
 
 
 def _uploader_style(key: str, types: list[str], max_mb: int, multiple: bool) -> str:
-    instructions = (f"把文件拖到这里，或点“{UPLOAD_BUTTON}”" + ("（可多选）" if multiple else "")
-                    + f"。每个文件不超过 {max_mb} MB；格式：" + "、".join(t.upper() for t in types))
+    instructions = (
+        f"把文件拖到这里，或点“{UPLOAD_BUTTON}”"
+        + ("（可多选）" if multiple else "")
+        + f"。每个文件不超过 {max_mb} MB；格式："
+        + "、".join(t.upper() for t in types)
+    )
     css_key = re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())  # how Streamlit spells a key as a class
     return _UPLOADER_STYLE.format(key=css_key, button=UPLOAD_BUTTON, instructions=instructions, dropping=DROPPING)
 
@@ -125,8 +130,13 @@ def file_uploader(label: str, *, key: str, types: list[str], max_mb: int) -> Upl
 def files_uploader(label: str, *, key: str, types: list[str], max_mb: int) -> list[UploadedFile]:
     """st.file_uploader for several files, its texts in Chinese."""
     st.html(_uploader_style(key, types, max_mb, multiple=True))
-    return st.file_uploader(label, type=types, key=key, max_upload_size=max_mb,  # text: ours (as above)
-                            accept_multiple_files=True)
+    return st.file_uploader(
+        label,
+        type=types,
+        key=key,
+        max_upload_size=max_mb,  # text: ours (as above)
+        accept_multiple_files=True,
+    )
 
 
 # --- a page that fails ----------------------------------------------------------------------

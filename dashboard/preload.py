@@ -24,20 +24,49 @@ DASHBOARD = ("dashboard.auth", "dashboard.data", "dashboard.display", "dashboard
 # Streamlit's dataframe serialisation), xlsxwriter (polars' Excel export), PIL (Streamlit's
 # images), fpdf (a report printed on the page), and plotly's lazily loaded parts.
 LIBRARIES = (
-    "pandas", "pyarrow", "pyarrow.compute", "pyarrow.ipc", "pyarrow.pandas_compat", "numpy",
-    "xlsxwriter", "PIL.Image", "PIL.ImageOps", "dateutil.parser", "dateutil.relativedelta", "fpdf",
-    "plotly.io", "plotly.io._json", "plotly.offline", "plotly.tools", "narwhals.stable.v1",
-    "polars.io.spreadsheet", "polars.dataframe.plotting", "polars._utils.udfs", "duckdb.sqltypes",
-    "narwhals._polars.dataframe", "narwhals._polars.namespace", "narwhals._interchange.dataframe",
-    "narwhals.stable.v1._namespace", "packaging.tags", "packaging.utils", "pyarrow.vendored.version",
+    "pandas",
+    "pyarrow",
+    "pyarrow.compute",
+    "pyarrow.ipc",
+    "pyarrow.pandas_compat",
+    "numpy",
+    "xlsxwriter",
+    "PIL.Image",
+    "PIL.ImageOps",
+    "dateutil.parser",
+    "dateutil.relativedelta",
+    "fpdf",
+    "plotly.io",
+    "plotly.io._json",
+    "plotly.offline",
+    "plotly.tools",
+    "narwhals.stable.v1",
+    "polars.io.spreadsheet",
+    "polars.dataframe.plotting",
+    "polars._utils.udfs",
+    "duckdb.sqltypes",
+    "narwhals._polars.dataframe",
+    "narwhals._polars.namespace",
+    "narwhals._interchange.dataframe",
+    "narwhals.stable.v1._namespace",
+    "packaging.tags",
+    "packaging.utils",
+    "pyarrow.vendored.version",
     # a report drawn on the page: its QR code, its font and fpdf's font subsetting
-    "segno", "pylopdf_fonts_zh_cn", "fontTools.cu2qu.cu2qu", "fontTools.pens.cu2quPen",
+    "segno",
+    "pylopdf_fonts_zh_cn",
+    "fontTools.cu2qu.cu2qu",
+    "fontTools.pens.cu2quPen",
     "fontTools.pens.reverseContourPen",
 )
 
 # Streamlit's own parts that its first script run imports.
-STREAMLIT = ("streamlit.emojis", "streamlit.runtime.scriptrunner.magic_funcs", "streamlit.web.skills",
-             "streamlit.components.v2.manifest_scanner")
+STREAMLIT = (
+    "streamlit.emojis",
+    "streamlit.runtime.scriptrunner.magic_funcs",
+    "streamlit.web.skills",
+    "streamlit.components.v2.manifest_scanner",
+)
 
 
 def preload() -> None:
@@ -52,10 +81,22 @@ def preload() -> None:
     import plotly.graph_objects as go
     import plotly.io as pio
 
-    layout = go.Layout(title="·", legend={"orientation": "h"}, margin={"l": 0}, xaxis={"title": "·"},
-                       yaxis={"title": "·"},
-                       shapes=[{"type": "line", "x0": 0, "x1": 1, "y0": 0, "y1": 1, "line": {"dash": "dot"}}],
-                       annotations=[{"text": "·", "x": 0, "y": 0}])
-    figure = go.Figure([go.Bar(x=["a"], y=[1], marker={"color": "#000"}), go.Scatter(x=[1], y=[1], line={"dash": "dot"}),
-                        go.Funnel(y=["a"], x=[1]), go.Pie(labels=["a"], values=[1])], layout)
+    layout = go.Layout(
+        title="·",
+        legend={"orientation": "h"},
+        margin={"l": 0},
+        xaxis={"title": "·"},
+        yaxis={"title": "·"},
+        shapes=[{"type": "line", "x0": 0, "x1": 1, "y0": 0, "y1": 1, "line": {"dash": "dot"}}],
+        annotations=[{"text": "·", "x": 0, "y": 0}],
+    )
+    figure = go.Figure(
+        [
+            go.Bar(x=["a"], y=[1], marker={"color": "#000"}),
+            go.Scatter(x=[1], y=[1], line={"dash": "dot"}),
+            go.Funnel(y=["a"], x=[1]),
+            go.Pie(labels=["a"], values=[1]),
+        ],
+        layout,
+    )
     pio.to_json(figure)

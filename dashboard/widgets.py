@@ -30,7 +30,6 @@ from pipelines.text import mapped
 ALL = "全部"
 
 
-
 def text_table(table: dict[str, Any] | pl.DataFrame) -> None:
     """st.table (which renders Markdown in its cells) with every cell shown as text."""
     if isinstance(table, pl.DataFrame):
@@ -40,8 +39,9 @@ def text_table(table: dict[str, Any] | pl.DataFrame) -> None:
     st.table(shown)  # text: ours (every cell went through plain)
 
 
-def selected_rows(rows: pl.DataFrame, shown: pl.DataFrame, *, id_column: str, key: str, multi: bool = False,
-                  **dataframe: Any) -> pl.DataFrame:
+def selected_rows(
+    rows: pl.DataFrame, shown: pl.DataFrame, *, id_column: str, key: str, multi: bool = False, **dataframe: Any
+) -> pl.DataFrame:
     """Draw `shown` (one line per row of `rows`) as a selectable table and return the rows
     chosen. The selection belongs to these rows by their ids: the table's key names the ids it
     lists, so when the listing changes (rows approved, another page, a filter) no selection
@@ -50,8 +50,9 @@ def selected_rows(rows: pl.DataFrame, shown: pl.DataFrame, *, id_column: str, ke
     ids = "\x1f".join(str(v) for v in rows[id_column].to_list())
     generation = st.session_state.get(_generation_key(key), 0)
     table_key = f"{key}_{generation}_{hashlib.sha1(ids.encode()).hexdigest()[:16]}"
-    event = display.dataframe(shown, key=table_key, on_select="rerun",
-                         selection_mode="multi-row" if multi else "single-row", **dataframe)
+    event = display.dataframe(
+        shown, key=table_key, on_select="rerun", selection_mode="multi-row" if multi else "single-row", **dataframe
+    )
     picked = [r for r in (event.selection.rows if event and event.selection else []) if 0 <= r < rows.height]
     return rows[picked] if picked else rows.head(0)
 
@@ -69,14 +70,25 @@ def current_filters() -> Filters:
     return Filters.from_query(st.query_params.to_dict())
 
 
-def _pick(label: str, options: list[str], current: str | None, labels: dict[str, str] | None = None,
-          key: str | None = None, everything: bool = True) -> str | None:
+def _pick(
+    label: str,
+    options: list[str],
+    current: str | None,
+    labels: dict[str, str] | None = None,
+    key: str | None = None,
+    everything: bool = True,
+) -> str | None:
     choices = [ALL, *options] if everything else options
     if current is not None and current not in choices:
         st.warning(f"{label}“{plain(current)}”不存在（或不在你可查看的范围内），已忽略该筛选条件。")  # text: ours
     index = choices.index(current) if current in choices else 0
-    chosen = st.selectbox(label, choices, index=index, key=key,  # text: ours (the filter bar's labels)
-                          format_func=lambda v: labels.get(v, v) if labels and v != ALL else v)
+    chosen = st.selectbox(
+        label,
+        choices,
+        index=index,
+        key=key,  # text: ours (the filter bar's labels)
+        format_func=lambda v: labels.get(v, v) if labels and v != ALL else v,
+    )
     return None if chosen == ALL else chosen
 
 
@@ -93,8 +105,11 @@ def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
     with st.expander(filter_title, expanded=current not in (Filters(), preset) and not fixed_college, icon="🔎"):
         top = st.columns(4)
         with top[0]:
-            college = (current.college or own) if fixed_college else _pick("学院", colleges, current.college or own,
-                                                                           everything=own is None)
+            college = (
+                (current.college or own)
+                if fixed_college
+                else _pick("学院", colleges, current.college or own, everything=own is None)
+            )
         majors = options.filter(pl.col("college_name") == college) if college else options
         with top[1]:
             major = _pick("专业", majors["major"].drop_nulls().unique().sort().to_list(), current.major)
@@ -116,9 +131,15 @@ def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
             if st.button("清除筛选", disabled=current in (Filters(), preset)):
                 _write_url(Filters(college=current.college if fixed_college else own))
                 st.rerun()
-    chosen = Filters(college, major, class_name, transfer_type, stage,
-                     date_from if isinstance(date_from, date) else None,
-                     date_to if isinstance(date_to, date) else None)
+    chosen = Filters(
+        college,
+        major,
+        class_name,
+        transfer_type,
+        stage,
+        date_from if isinstance(date_from, date) else None,
+        date_to if isinstance(date_to, date) else None,
+    )
     if chosen != current:
         _write_url(chosen)
     return chosen
@@ -161,7 +182,8 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any] | None) -> None:
         rate = "" if key == "graduates" or not now["graduates"] else f"{now[key] / now['graduates']:.1%}"
         delta = None if before is None else int(now[key] - before.get(key, 0))
         column.metric(
-            workflow.COUNT_LABELS[key], f"{now[key]:,}",
+            workflow.COUNT_LABELS[key],
+            f"{now[key]:,}",
             delta=None if delta is None else f"{delta:+,} 较前一日",
             delta_color="off" if key == "graduates" else "normal",
             border=True,
@@ -174,8 +196,9 @@ def pager(total: int, page_size: int, key: str) -> int:
     pages = max(1, -(-total // page_size))
     if pages == 1:
         return 0
-    page = st.number_input(f"页码（共 {pages:,} 页，{total:,} 人）", min_value=1, max_value=pages, value=1, key=key,
-                           bind="query-params")  # the page number is in the address
+    page = st.number_input(
+        f"页码（共 {pages:,} 页，{total:,} 人）", min_value=1, max_value=pages, value=1, key=key, bind="query-params"
+    )  # the page number is in the address
     return (int(page) - 1) * page_size
 
 
@@ -187,6 +210,7 @@ def deferred_file(build: Callable[..., tuple[bytes, int]], actor: Actor, *args: 
     """A download button's data: the export function `build(store, actor, *args)` (which
     checks access and records the export) runs only when the button is clicked. A refusal
     shows as an error and an empty file, never a traceback."""
+
     def make() -> bytes:
         data.release()  # the export's audit record is a write
         try:
@@ -194,6 +218,7 @@ def deferred_file(build: Callable[..., tuple[bytes, int]], actor: Actor, *args: 
         except StoreError as exc:
             st.error(plain(str(exc)))
             return b""
+
     return make
 
 
@@ -297,20 +322,41 @@ def address_picker(key: str, label: str) -> tuple[str, str, str]:
             st.session_state[k] = None
 
     columns = st.columns(3)
-    province = columns[0].selectbox(f"{label}：省", [p.name for p in divisions.PROVINCES], index=None,
-                                    placeholder="选择省份", key=keys[0], on_change=forget, args=keys[1:])
+    province = columns[0].selectbox(
+        f"{label}：省",
+        [p.name for p in divisions.PROVINCES],
+        index=None,
+        placeholder="选择省份",
+        key=keys[0],
+        on_change=forget,
+        args=keys[1:],
+    )
     found = divisions.province_named(province) if province else None
     cities = [c.name for c in divisions.cities_of(found.code)] if found else []
     if st.session_state.get(keys[1]) not in cities:
         st.session_state[keys[1]] = None
-    city = columns[1].selectbox("市", cities, index=None, placeholder="选择城市", key=keys[1], on_change=forget,
-                                args=keys[2:], disabled=not cities)
+    city = columns[1].selectbox(
+        "市",
+        cities,
+        index=None,
+        placeholder="选择城市",
+        key=keys[1],
+        on_change=forget,
+        args=keys[2:],
+        disabled=not cities,
+    )
     town = divisions.city_named(found.code, city) if found and city else None
     districts = [d.name for d in divisions.districts_of(town.code)] if town else []
     if st.session_state.get(keys[2]) not in districts:
         st.session_state[keys[2]] = None
-    district = columns[2].selectbox("区 / 县", districts, index=None, key=keys[2], disabled=not districts,
-                                    placeholder="选择区县" if districts or town is None else "（该市不设区县）")
+    district = columns[2].selectbox(
+        "区 / 县",
+        districts,
+        index=None,
+        key=keys[2],
+        disabled=not districts,
+        placeholder="选择区县" if districts or town is None else "（该市不设区县）",
+    )
     return province or "", city or "", district or ""
 
 
@@ -324,8 +370,13 @@ def page_of(key: str) -> tuple[str, str]:
 def my_status(g: dict[str, Any], campaign: dict[str, Any], today: date) -> None:
     """The graduate's status box: where the registration stands, the return reason, what to do
     next (with a link to that module) and the days left."""
-    step = selfservice.status(g, campaign, today, data.query("confirmations_of", student_id=g["student_id"]).to_dicts(),
-                              data.query("reports_of", student_id=g["student_id"]).to_dicts())
+    step = selfservice.status(
+        g,
+        campaign,
+        today,
+        data.query("confirmations_of", student_id=g["student_id"]).to_dicts(),
+        data.query("reports_of", student_id=g["student_id"]).to_dicts(),
+    )
     with st.container(border=True):
         cards = st.columns(3)
         cards[0].metric("当前状态", step.headline)

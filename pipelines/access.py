@@ -83,12 +83,25 @@ def may_export(role: str, export: str) -> bool:
 
 def require_export(store: Store, actor: Actor, export: str, target: str) -> None:
     """Refuse (and audit the refusal) an export this role does not have."""
-    require(store, actor, EXPORTS.get(export, frozenset()), f"export:{export}", target,
-            f"你的角色不能导出此文件（{target}）")
+    require(
+        store,
+        actor,
+        EXPORTS.get(export, frozenset()),
+        f"export:{export}",
+        target,
+        f"你的角色不能导出此文件（{target}）",
+    )
 
 
-def require(store: Store, actor: Actor, roles: frozenset[str], action: str, target: str | None, refusal: str,
-            error: type[StoreError] = AccessRefused) -> None:
+def require(
+    store: Store,
+    actor: Actor,
+    roles: frozenset[str],
+    action: str,
+    target: str | None,
+    refusal: str,
+    error: type[StoreError] = AccessRefused,
+) -> None:
     """Refuse `action` unless the actor's role is one of `roles`; the refusal is audited."""
     if actor.role in roles:
         return

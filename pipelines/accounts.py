@@ -71,8 +71,12 @@ class User:
     def actor(self) -> Actor:
         """What the store acts as: college reviewers see their colleges only, a graduate their
         own record only."""
-        return Actor(self.username, self.role, self.colleges if self.role == "college_reviewer" else None,
-                     self.student_id if self.role == "graduate" else None)
+        return Actor(
+            self.username,
+            self.role,
+            self.colleges if self.role == "college_reviewer" else None,
+            self.student_id if self.role == "graduate" else None,
+        )
 
 
 # --- passwords ---------------------------------------------------------------------------------
@@ -81,8 +85,16 @@ class User:
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    return "$".join(["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P),
-                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+    return "$".join(
+        [
+            "scrypt",
+            str(SCRYPT_N),
+            str(SCRYPT_R),
+            str(SCRYPT_P),
+            base64.b64encode(salt).decode(),
+            base64.b64encode(digest).decode(),
+        ]
+    )
 
 
 def password_matches(password: str, stored: str | None) -> bool:
@@ -93,8 +105,9 @@ def password_matches(password: str, stored: str | None) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
@@ -120,9 +133,18 @@ def _dummy_hash() -> str:
 # --- accounts ----------------------------------------------------------------------------------
 
 
-def add_user(store: Store, actor: Actor, username: str, role: str, password: str | None, *,
-             display_name: str | None = None, colleges: list[str] | None = None, student_id: str | None = None,
-             must_change_password: bool = True) -> User:
+def add_user(
+    store: Store,
+    actor: Actor,
+    username: str,
+    role: str,
+    password: str | None,
+    *,
+    display_name: str | None = None,
+    colleges: list[str] | None = None,
+    student_id: str | None = None,
+    must_change_password: bool = True,
+) -> User:
     """Create an account (the first-run command and the admin page). Only an admin (or the
     system, from the CLI) may; a college reviewer needs colleges that exist on the roster."""
     username = username.strip()
@@ -132,8 +154,9 @@ def add_user(store: Store, actor: Actor, username: str, role: str, password: str
     chosen = _checked_scope(role, colleges, student_id)
     if role == "graduate" and password is not None and actor.role != "system":
         # (#15) No password the office chose opens a graduate's account: activation codes do.
-        raise AccountError("毕业生账号不设初始密码：添加后生成激活码（账号页或 dangan user add-graduates），"
-                           "由毕业生本人激活并设置密码")
+        raise AccountError(
+            "毕业生账号不设初始密码：添加后生成激活码（账号页或 dangan user add-graduates），由毕业生本人激活并设置密码"
+        )
     if password is not None and (problem := password_problem(password, username)):
         raise AccountError(problem)
 
@@ -148,17 +171,32 @@ def add_user(store: Store, actor: Actor, username: str, role: str, password: str
                 raise AccountError(f"名单中没有学号 {student_id}")
             display_name = display_name or found["graduate_name"]
         now = writer.now()
-        writer.insert("users", pl.DataFrame([{
-            "user_id": int(writer.next_ids("user_ids", 1)[0]), "username": username,
-            "display_name": (display_name or username).strip(), "role": role, "colleges": chosen or None,
-            "student_id": student_id, "password_hash": hash_password(password) if password is not None else None,
-            "must_change_password": must_change_password, "created_at": now, "updated_at": now,
-        }], schema_overrides={"colleges": pl.List(pl.String), "student_id": pl.String, "password_hash": pl.String}))
+        writer.insert(
+            "users",
+            pl.DataFrame(
+                [
+                    {
+                        "user_id": int(writer.next_ids("user_ids", 1)[0]),
+                        "username": username,
+                        "display_name": (display_name or username).strip(),
+                        "role": role,
+                        "colleges": chosen or None,
+                        "student_id": student_id,
+                        "password_hash": hash_password(password) if password is not None else None,
+                        "must_change_password": must_change_password,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+                schema_overrides={"colleges": pl.List(pl.String), "student_id": pl.String, "password_hash": pl.String},
+            ),
+        )
         writer.touched_students = []
         writer.audit_target = username
         writer.audit_detail = {"role": role, "colleges": chosen, "student_id": student_id}
-        return User(username, (display_name or username).strip(), role, tuple(chosen) or None, student_id,
-                    must_change_password)
+        return User(
+            username, (display_name or username).strip(), role, tuple(chosen) or None, student_id, must_change_password
+        )
 
     return store.transaction(actor, "user:add", work, username)
 
@@ -183,9 +221,17 @@ def _check_colleges_known(writer: Writer, chosen: list[str]) -> None:
         raise AccountError(f"名单中没有这些学院：{'、'.join(unknown)}")
 
 
-def update_user(store: Store, actor: Actor, username: str, *, role: str | None = None,
-                colleges: list[str] | None = None, display_name: str | None = None,
-                disabled: bool | None = None, oidc_subject: str | None = None) -> User:
+def update_user(
+    store: Store,
+    actor: Actor,
+    username: str,
+    *,
+    role: str | None = None,
+    colleges: list[str] | None = None,
+    display_name: str | None = None,
+    disabled: bool | None = None,
+    oidc_subject: str | None = None,
+) -> User:
     """An admin changes an account's role and colleges, its name, its 统一身份认证 mapping
     (`oidc_subject`; "" removes it) or disables/enables it. Arguments left None keep their
     value. An admin cannot disable or demote their own account (no office locks itself out)."""
@@ -208,8 +254,11 @@ def update_user(store: Store, actor: Actor, username: str, *, role: str | None =
         if subject and (other := writer.one("user_by_oidc", subject=subject)) and other["user_id"] != found["user_id"]:
             raise AccountError(f"统一身份认证账号 {subject} 已对应用户 {other['username']}")
         changed = {
-            "display_name": (display_name or found["display_name"]).strip(), "role": new_role,
-            "colleges": chosen or None, "student_id": found["student_id"], "oidc_subject": subject,
+            "display_name": (display_name or found["display_name"]).strip(),
+            "role": new_role,
+            "colleges": chosen or None,
+            "student_id": found["student_id"],
+            "oidc_subject": subject,
             "disabled": found["disabled"] if disabled is None else disabled,
         }
         writer.execute("user_update", user_id=found["user_id"], now=writer.now(), **changed)
@@ -261,8 +310,11 @@ def login(store: Store, username: str, password: str, *, client: str = "") -> Us
             def refuse(outcome: str, **more: Any) -> None:
                 writer.audit_detail = {"outcome": outcome, "client": client, **more}
 
-            if (seen.get("client_failures") or 0) >= CLIENT_FAILURES_LIMIT or (
-                    seen.get("client_accounts") or 0) >= CLIENT_ACCOUNTS_LIMIT and not seen.get("pair_seen"):
+            if (
+                (seen.get("client_failures") or 0) >= CLIENT_FAILURES_LIMIT
+                or (seen.get("client_accounts") or 0) >= CLIENT_ACCOUNTS_LIMIT
+                and not seen.get("pair_seen")
+            ):
                 refuse("throttled")
                 return None
             if found is None:
@@ -278,8 +330,9 @@ def login(store: Store, username: str, password: str, *, client: str = "") -> Us
             if found["disabled"]:
                 refuse("disabled")
                 return None
-            writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None,
-                           now=writer.now())
+            writer.execute(
+                "user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None, now=writer.now()
+            )
             writer.touched_users = [found["username"]]  # other sessions keep their cached accounts
             writer.audit_detail = {"outcome": "ok", "client": client}
             return from_row(found)
@@ -313,8 +366,9 @@ def login_oidc(store: Store, subject: str, *, client: str = "") -> User:
         if found["disabled"]:
             writer.audit_detail = {"outcome": "disabled", "via": "oidc", "client": client}
             return "账号已停用，请联系就业处"
-        writer.execute("user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None,
-                       now=writer.now())
+        writer.execute(
+            "user_login_result", user_id=found["user_id"], failed_logins=0, locked_until=None, now=writer.now()
+        )
         writer.touched_users = [found["username"]]
         writer.audit_detail = {"outcome": "ok", "via": "oidc", "client": client}
         return from_row(found)
@@ -338,8 +392,13 @@ def change_password(store: Store, username: str, old: str, new: str) -> None:
         if found is None or not password_matches(old, found["password_hash"]):
             writer.audit_detail = {"outcome": "wrong_password"}
             return "原密码错误"
-        writer.execute("user_set_password", user_id=found["user_id"], password_hash=hash_password(new),
-                       must_change=False, now=writer.now())
+        writer.execute(
+            "user_set_password",
+            user_id=found["user_id"],
+            password_hash=hash_password(new),
+            must_change=False,
+            now=writer.now(),
+        )
         writer.audit_detail = {"outcome": "ok"}
         return None
 
@@ -350,8 +409,9 @@ def change_password(store: Store, username: str, old: str, new: str) -> None:
 def reset_password(store: Store, actor: Actor, username: str, new: str) -> None:
     """An admin sets a new password, which the user must change at their next login. Not for
     graduates: their accounts are reopened with a new activation code (activation.reissue)."""
-    access.require(store, actor, access.ADMINS, "user:reset_password", username, "只有就业处管理员可以重置密码",
-                   AccountError)
+    access.require(
+        store, actor, access.ADMINS, "user:reset_password", username, "只有就业处管理员可以重置密码", AccountError
+    )
     if problem := password_problem(new, username):
         raise AccountError(problem)
 
@@ -360,9 +420,16 @@ def reset_password(store: Store, actor: Actor, username: str, new: str) -> None:
         if found is None:
             raise AccountError(f"没有用户 {username}")
         if found["role"] == "graduate":
-            raise AccountError("毕业生账号不能由就业处设置密码：请为其重新生成激活码（账号页，或 dangan user reset-password）")
-        writer.execute("user_set_password", user_id=found["user_id"], password_hash=hash_password(new),
-                       must_change=True, now=writer.now())
+            raise AccountError(
+                "毕业生账号不能由就业处设置密码：请为其重新生成激活码（账号页，或 dangan user reset-password）"
+            )
+        writer.execute(
+            "user_set_password",
+            user_id=found["user_id"],
+            password_hash=hash_password(new),
+            must_change=True,
+            now=writer.now(),
+        )
         writer.touched_students = []
         writer.audit_target = username
         writer.audit_detail = {"reset": True, "unlocked": found["locked_until"] is not None}
@@ -378,5 +445,11 @@ def list_users(store: Store, actor: Actor) -> list[dict[str, Any]]:
 
 def from_row(row: dict[str, Any]) -> User:
     colleges = tuple(row["colleges"]) if row["colleges"] else None
-    return User(row["username"], row["display_name"], row["role"], colleges, row["student_id"],
-                bool(row["must_change_password"]))
+    return User(
+        row["username"],
+        row["display_name"],
+        row["role"],
+        colleges,
+        row["student_id"],
+        bool(row["must_change_password"]),
+    )

@@ -61,16 +61,25 @@ def _digest(code: str, salt: str) -> str:
 
 def shown(code: str) -> str:
     """How a code is printed: in groups of four (`ABCD-EFGH-JKMN`); typed with or without dashes."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def issue_codes(store: Store, actor: Actor, *, cohort: int | None = None, college: str | None = None,
-                class_name: str | None = None, student_id: str | None = None, oidc: bool = False) -> list[IssuedCode]:
+def issue_codes(
+    store: Store,
+    actor: Actor,
+    *,
+    cohort: int | None = None,
+    college: str | None = None,
+    class_name: str | None = None,
+    student_id: str | None = None,
+    oidc: bool = False,
+) -> list[IssuedCode]:
     """Open the missing graduate accounts of the scope and give every account not yet activated
     a fresh code (the plain codes are returned once; only their hashes are stored)."""
     scope = student_id or class_name or college or "全校"
-    access.require(store, actor, access.ADMINS, "user:issue_codes", scope, "只有就业处管理员可以生成激活码",
-                   accounts.AccountError)
+    access.require(
+        store, actor, access.ADMINS, "user:issue_codes", scope, "只有就业处管理员可以生成激活码", accounts.AccountError
+    )
 
     chosen = {"cohort": cohort, "college": college, "class_name": class_name, "student_id": student_id}
     return store.transaction(actor, "user:issue_codes", lambda writer: _issue(writer, chosen, oidc, scope), scope)
@@ -83,34 +92,75 @@ def _issue(writer: Writer, chosen: dict[str, Any], oidc: bool, scope: str) -> li
     if missing.height:
         taken = {r["oidc_subject"] for r in writer.rows("oidc_subjects_in", ids=missing["student_id"].to_list())}
         subject = pl.when(pl.lit(oidc) & ~pl.col("student_id").is_in(list(taken))).then(pl.col("student_id"))
-        writer.insert("users", missing.select(
-            writer.next_ids("user_ids", missing.height).alias("user_id"), pl.col("student_id").alias("username"),
-            pl.col("name").alias("display_name"), pl.lit("graduate").alias("role"),
-            pl.lit(None, dtype=pl.List(pl.String)).alias("colleges"), "student_id",
-            pl.lit(None, dtype=pl.String).alias("password_hash"), pl.lit(False).alias("must_change_password"),
-            subject.otherwise(None).cast(pl.String).alias("oidc_subject"),
-            pl.lit(now).alias("created_at"), pl.lit(now).alias("updated_at")))
+        writer.insert(
+            "users",
+            missing.select(
+                writer.next_ids("user_ids", missing.height).alias("user_id"),
+                pl.col("student_id").alias("username"),
+                pl.col("name").alias("display_name"),
+                pl.lit("graduate").alias("role"),
+                pl.lit(None, dtype=pl.List(pl.String)).alias("colleges"),
+                "student_id",
+                pl.lit(None, dtype=pl.String).alias("password_hash"),
+                pl.lit(False).alias("must_change_password"),
+                subject.otherwise(None).cast(pl.String).alias("oidc_subject"),
+                pl.lit(now).alias("created_at"),
+                pl.lit(now).alias("updated_at"),
+            ),
+        )
     waiting = writer.query("graduates_to_activate", **chosen)
     codes = [new_code() for _ in range(waiting.height)]
     salts = [secrets.token_hex(8) for _ in codes]
     expires = now + timedelta(days=VALID_DAYS)
     writer.execute("void_activation_codes", now=now, frames={"incoming": waiting.select("user_id")})
-    writer.insert("activation_codes", pl.DataFrame({
-        "activation_id": writer.next_ids("activation_ids", waiting.height),
-        "user_id": waiting["user_id"], "code_hash": [_digest(c, s) for c, s in zip(codes, salts, strict=True)],
-        "salt": salts, "issued_at": [now] * waiting.height, "expires_at": [expires] * waiting.height,
-        "issued_by": [writer.actor.name] * waiting.height,
-    }, schema_overrides={"user_id": pl.Int64, "code_hash": pl.String, "salt": pl.String,
-                         "issued_at": pl.Datetime("us"), "expires_at": pl.Datetime("us"), "issued_by": pl.String}))
+    writer.insert(
+        "activation_codes",
+        pl.DataFrame(
+            {
+                "activation_id": writer.next_ids("activation_ids", waiting.height),
+                "user_id": waiting["user_id"],
+                "code_hash": [_digest(c, s) for c, s in zip(codes, salts, strict=True)],
+                "salt": salts,
+                "issued_at": [now] * waiting.height,
+                "expires_at": [expires] * waiting.height,
+                "issued_by": [writer.actor.name] * waiting.height,
+            },
+            schema_overrides={
+                "user_id": pl.Int64,
+                "code_hash": pl.String,
+                "salt": pl.String,
+                "issued_at": pl.Datetime("us"),
+                "expires_at": pl.Datetime("us"),
+                "issued_by": pl.String,
+            },
+        ),
+    )
     writer.touched_students = []
     writer.audit_target = scope
-    writer.audit_detail = {**chosen, "accounts_opened": missing.height,
-                           "codes": waiting.height, "valid_days": VALID_DAYS, "oidc": oidc}
-    return [IssuedCode(r["student_id"], r["name"], r["college_name"] or "", r["class_name"] or "", r["advisor"] or "",
-                       code, expires) for r, code in zip(waiting.iter_rows(named=True), codes, strict=True)]
+    writer.audit_detail = {
+        **chosen,
+        "accounts_opened": missing.height,
+        "codes": waiting.height,
+        "valid_days": VALID_DAYS,
+        "oidc": oidc,
+    }
+    return [
+        IssuedCode(
+            r["student_id"],
+            r["name"],
+            r["college_name"] or "",
+            r["class_name"] or "",
+            r["advisor"] or "",
+            code,
+            expires,
+        )
+        for r, code in zip(waiting.iter_rows(named=True), codes, strict=True)
+    ]
 
 
-def activate(store: Store, student_id: str, code: str, id_last6: str, password: str, *, client: str = "") -> accounts.User:
+def activate(
+    store: Store, student_id: str, code: str, id_last6: str, password: str, *, client: str = ""
+) -> accounts.User:
     """A graduate opens their account: 学号 + code + the last six characters of their 身份证号;
     their own password from then on. ActivationRefused with one answer for every failure."""
     student_id = text.compact(student_id)
@@ -132,7 +182,9 @@ def activate(store: Store, student_id: str, code: str, id_last6: str, password: 
         def refuse(outcome: str) -> None:
             writer.audit_detail = {"outcome": outcome, "client": client}
 
-        if (seen.get("client_failures") or 0) + (attempts.get("client_failures") or 0) >= accounts.CLIENT_FAILURES_LIMIT:
+        if (seen.get("client_failures") or 0) + (
+            attempts.get("client_failures") or 0
+        ) >= accounts.CLIENT_FAILURES_LIMIT:
             refuse("throttled")
             return None
         if (attempts.get("pair_failures") or 0) >= MAX_FAILURES:
@@ -154,8 +206,13 @@ def activate(store: Store, student_id: str, code: str, id_last6: str, password: 
         if len(expected) != 6 or not hmac.compare_digest(expected, id_last6):
             refuse("wrong_id" if expected else "no_id_on_roster")
             return None
-        writer.execute("user_set_password", user_id=found["user_id"], password_hash=accounts.hash_password(password),
-                       must_change=False, now=writer.now())
+        writer.execute(
+            "user_set_password",
+            user_id=found["user_id"],
+            password_hash=accounts.hash_password(password),
+            must_change=False,
+            now=writer.now(),
+        )
         writer.execute("use_activation_code", activation_id=match["activation_id"], now=writer.now())
         writer.audit_detail = {"outcome": "ok", "client": client}
         return accounts.from_row({**found, "must_change_password": False})
@@ -169,16 +226,24 @@ def activate(store: Store, student_id: str, code: str, id_last6: str, password: 
 def reissue(store: Store, actor: Actor, student_id: str) -> IssuedCode:
     """A graduate who forgot their password (or never received a code) gets a new code; the
     account's password is cleared, so only the new code opens it again."""
-    access.require(store, actor, access.ADMINS, "user:issue_codes", student_id, "只有就业处管理员可以生成激活码",
-                   accounts.AccountError)
+    access.require(
+        store,
+        actor,
+        access.ADMINS,
+        "user:issue_codes",
+        student_id,
+        "只有就业处管理员可以生成激活码",
+        accounts.AccountError,
+    )
 
     def work(writer: Writer) -> list[IssuedCode]:
         found = writer.one("user_by_name", username=student_id)
         if found is None or found["role"] != "graduate":
             raise accounts.AccountError(f"没有学号为 {student_id} 的毕业生账号")
         writer.execute("user_clear_password", user_id=found["user_id"], now=writer.now())
-        issued = _issue(writer, {"cohort": None, "college": None, "class_name": None, "student_id": student_id},
-                        False, student_id)
+        issued = _issue(
+            writer, {"cohort": None, "college": None, "class_name": None, "student_id": student_id}, False, student_id
+        )
         writer.audit_detail |= {"password_cleared": True}
         return issued
 
@@ -197,12 +262,18 @@ def masked_name(name: str) -> str:
 
 
 def codes_table(issued: list[IssuedCode]) -> pl.DataFrame:
-    return pl.DataFrame({
-        "学院": [c.college_name for c in issued], "班级": [c.class_name for c in issued],
-        "班主任": [c.advisor for c in issued], "学号": [c.student_id for c in issued],
-        "姓名": [masked_name(c.name) for c in issued], "激活码": [shown(c.code) for c in issued],
-        "有效期至": [f"{c.expires_at:%Y-%m-%d}" for c in issued],
-    }, schema={k: pl.String for k in ("学院", "班级", "班主任", "学号", "姓名", "激活码", "有效期至")})
+    return pl.DataFrame(
+        {
+            "学院": [c.college_name for c in issued],
+            "班级": [c.class_name for c in issued],
+            "班主任": [c.advisor for c in issued],
+            "学号": [c.student_id for c in issued],
+            "姓名": [masked_name(c.name) for c in issued],
+            "激活码": [shown(c.code) for c in issued],
+            "有效期至": [f"{c.expires_at:%Y-%m-%d}" for c in issued],
+        },
+        schema={k: pl.String for k in ("学院", "班级", "班主任", "学号", "姓名", "激活码", "有效期至")},
+    )
 
 
 def codes_file(store: Store, actor: Actor, issued: list[IssuedCode], fmt: str, file_name: str) -> tuple[bytes, int]:
@@ -211,8 +282,15 @@ def codes_file(store: Store, actor: Actor, issued: list[IssuedCode], fmt: str, f
     access.require_export(store, actor, "activation_codes", file_name)
     table = codes_table(issued).sort(["学院", "班级", "学号"])
     data = _sheets_pdf(table) if fmt == "pdf" else exports.table_xlsx(table, "激活码")
-    exports.record_export(store, actor, "export:activation_codes", file_name, data, table.height,
-                          {"classes": table["班级"].n_unique(), "format": fmt})
+    exports.record_export(
+        store,
+        actor,
+        "export:activation_codes",
+        file_name,
+        data,
+        table.height,
+        {"classes": table["班级"].n_unique(), "format": fmt},
+    )
     return data, table.height
 
 
@@ -233,10 +311,16 @@ def _sheets_pdf(table: pl.DataFrame) -> bytes:
         pdf.cell(0, 10, f"毕业生账号激活码 · {college} {class_name}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(FONT, size=9)
         advisor = people["班主任"][0] or "（未填）"
-        pdf.multi_cell(0, 5, f"班主任：{advisor}　共 {people.height} 人　有效期至 {people['有效期至'][0]}。请逐人分发，"
-                             "不要公开张贴。毕业生在看板登录页选择“首次登录：激活账号”，输入学号、激活码和本人身份证号后 6 位，"
-                             "设置自己的密码；激活码只能使用一次。", wrapmode=WrapMode.CHAR,
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(
+            0,
+            5,
+            f"班主任：{advisor}　共 {people.height} 人　有效期至 {people['有效期至'][0]}。请逐人分发，"
+            "不要公开张贴。毕业生在看板登录页选择“首次登录：激活账号”，输入学号、激活码和本人身份证号后 6 位，"
+            "设置自己的密码；激活码只能使用一次。",
+            wrapmode=WrapMode.CHAR,
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         pdf.ln(2)
         pdf.set_font(FONT, size=10)
         for header, width in zip(("学号", "姓名", "激活码", "签收"), widths, strict=True):
@@ -252,4 +336,6 @@ def _sheets_pdf(table: pl.DataFrame) -> bytes:
 
 def summary(issued: list[IssuedCode]) -> str:
     classes = len({(c.college_name, c.class_name) for c in issued})
-    return f"已为 {len(issued):,} 名尚未激活的毕业生生成激活码（{classes} 个班，有效 {VALID_DAYS} 天；旧的激活码随之失效）"
+    return (
+        f"已为 {len(issued):,} 名尚未激活的毕业生生成激活码（{classes} 个班，有效 {VALID_DAYS} 天；旧的激活码随之失效）"
+    )

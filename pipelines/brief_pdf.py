@@ -21,9 +21,19 @@ from pipelines.store import Actor, Reader, Store
 
 FONT = "NotoSansSC"
 LEFT, WIDTH = 15.0, 180.0
-KPIS = {"graduates": "毕业生", "registered": "已登记", "approved": "已通过", "confirmed": "已确认", "verified": "已核验"}
-LINES = {"registered": ((31, 119, 180), "已登记"), "approved": ((44, 160, 44), "已通过"),
-         "confirmed": ((255, 127, 14), "已确认"), "verified": ((148, 103, 189), "已核验")}
+KPIS = {
+    "graduates": "毕业生",
+    "registered": "已登记",
+    "approved": "已通过",
+    "confirmed": "已确认",
+    "verified": "已核验",
+}
+LINES = {
+    "registered": ((31, 119, 180), "已登记"),
+    "approved": ((44, 160, 44), "已通过"),
+    "confirmed": ((255, 127, 14), "已确认"),
+    "verified": ((148, 103, 189), "已核验"),
+}
 LIGHT, DARK, GREY = (158, 202, 225), (33, 113, 181), (120, 120, 120)
 
 
@@ -51,8 +61,11 @@ def gather(reader: Reader, cohort: int) -> dict[str, Any]:
         "week": statistics.week_ago_change(history, reader.today),
         "colleges": statistics.pivot_rows(reader, cohort, everyone, "college").sort("registered_rate"),
         "history": history,
-        "risks": dict(reader.query("risk_counts", cohort=cohort, review_wait_days=progress.REVIEW_WAIT_DAYS,
-                                   **everyone.params()).iter_rows()),
+        "risks": dict(
+            reader.query(
+                "risk_counts", cohort=cohort, review_wait_days=progress.REVIEW_WAIT_DAYS, **everyone.params()
+            ).iter_rows()
+        ),
     }
 
 
@@ -64,8 +77,16 @@ class _Brief(FPDF):
         self.set_margins(LEFT, 12, LEFT)
         self.add_page()
 
-    def text_at(self, x: float, y: float, text: str, size: float, color: tuple[int, int, int] = (0, 0, 0),
-                width: float = 0, align: str = "L") -> None:
+    def text_at(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        size: float,
+        color: tuple[int, int, int] = (0, 0, 0),
+        width: float = 0,
+        align: str = "L",
+    ) -> None:
         self.set_font(FONT, size=size)
         self.set_text_color(*color)
         self.set_xy(x, y)
@@ -106,18 +127,29 @@ def _kpis(pdf: _Brief, y: float, school: dict[str, Any], week: dict[str, Any] | 
 
 def _college_bars(pdf: _Brief, y: float, colleges: pl.DataFrame) -> float:
     shown = colleges.tail(16)  # sorted by registration rate, lowest first: the lowest at the top
-    pdf.text_at(LEFT, y, "各学院登记率（浅）与审核通过率（深）" + ("，登记率最低的 16 个学院" if colleges.height > 16 else ""),
-                11)
+    pdf.text_at(
+        LEFT,
+        y,
+        "各学院登记率（浅）与审核通过率（深）" + ("，登记率最低的 16 个学院" if colleges.height > 16 else ""),
+        11,
+    )
     y += 7
     label_w, bar_w, row_h = 38.0, WIDTH - 38.0 - 16, 5.2
     for row in shown.sort("registered_rate").iter_rows(named=True):
         pdf.text_at(LEFT, y + 0.6, str(row["row_key"])[:12], 8, width=label_w - 2, align="R")
-        for rate, color, top, height in ((row["registered_rate"] or 0, LIGHT, 0.4, 4.0),
-                                         (row["approved_rate"] or 0, DARK, 1.4, 2.0)):
+        for rate, color, top, height in (
+            (row["registered_rate"] or 0, LIGHT, 0.4, 4.0),
+            (row["approved_rate"] or 0, DARK, 1.4, 2.0),
+        ):
             pdf.set_fill_color(*color)
             pdf.rect(LEFT + label_w, y + top, max(0.2, bar_w * rate), height, style="F")
-        pdf.text_at(LEFT + label_w + bar_w + 1.5, y + 0.6,
-                    f"{_percent(row['registered_rate'])} / {_percent(row['approved_rate'])}", 7, GREY)
+        pdf.text_at(
+            LEFT + label_w + bar_w + 1.5,
+            y + 0.6,
+            f"{_percent(row['registered_rate'])} / {_percent(row['approved_rate'])}",
+            7,
+            GREY,
+        )
         y += row_h
     pdf.set_draw_color(*GREY)
     for tick in (0, 0.5, 1.0):
@@ -149,8 +181,10 @@ def _history_lines(pdf: _Brief, y: float, history: pl.DataFrame, today: date) ->
         x = left + width * (day - first).days / span
         pdf.text_at(x - 10, y + height + 1, f"{day:%m-%d}", 6.5, GREY, width=20, align="C")
     for i, (key, (color, label)) in enumerate(LINES.items()):
-        points = [(left + width * (d - first).days / span, y + height * (1 - v / top))
-                  for d, v in zip(days, recent[key].to_list(), strict=True)]
+        points = [
+            (left + width * (d - first).days / span, y + height * (1 - v / top))
+            for d, v in zip(days, recent[key].to_list(), strict=True)
+        ]
         pdf.set_draw_color(*color)
         pdf.set_line_width(0.6)
         pdf.polyline(points)
@@ -162,9 +196,14 @@ def _history_lines(pdf: _Brief, y: float, history: pl.DataFrame, today: date) ->
 
 
 def _footer(pdf: _Brief, y: float, school: dict[str, Any], risks: dict[str, int]) -> None:
-    pdf.text_at(LEFT, y, f"毕业去向落实率 {_percent(school['placed_rate'])}（已落实 {int(school['placed']):,} 人，"
-                f"其中单位就业 {int(school['employed']):,}、自主创业 {int(school['entrepreneur']):,}、"
-                f"自由职业 {int(school['freelance']):,}、升学 {int(school['further_study']):,}）", 10)
+    pdf.text_at(
+        LEFT,
+        y,
+        f"毕业去向落实率 {_percent(school['placed_rate'])}（已落实 {int(school['placed']):,} 人，"
+        f"其中单位就业 {int(school['employed']):,}、自主创业 {int(school['entrepreneur']):,}、"
+        f"自由职业 {int(school['freelance']):,}、升学 {int(school['further_study']):,}）",
+        10,
+    )
     pdf.set_xy(LEFT, y + 6)
     pdf.set_font(FONT, size=7)
     pdf.set_text_color(*GREY)
@@ -172,5 +211,9 @@ def _footer(pdf: _Brief, y: float, school: dict[str, Any], risks: dict[str, int]
     pdf.set_xy(LEFT, pdf.get_y() + 3)
     pdf.set_font(FONT, size=8.5)
     pdf.set_text_color(0, 0, 0)
-    pdf.multi_cell(WIDTH, 4.2, "截止风险：" + "；".join(f"{r.label} {risks.get(r.code, 0):,} 人"
-                                                    for r in progress.RISK_REASONS), wrapmode=WrapMode.CHAR)
+    pdf.multi_cell(
+        WIDTH,
+        4.2,
+        "截止风险：" + "；".join(f"{r.label} {risks.get(r.code, 0):,} 人" for r in progress.RISK_REASONS),
+        wrapmode=WrapMode.CHAR,
+    )

@@ -55,9 +55,12 @@ def campaign_of(store: Store, actor: Actor, cohort: int) -> Campaign | None:
 def default_campaign(cohort: int, school_name: str) -> Campaign:
     """A campaign with the usual dates: deadline mid-June, graduation 6-30, changes until 8-31."""
     return Campaign(
-        cohort=cohort, school_name=school_name,
-        registration_deadline=date(cohort, 6, 17), default_graduation_date=date(cohort, 6, 30),
-        opens_on=date(cohort, 4, 15), change_deadline=date(cohort, 8, 31),
+        cohort=cohort,
+        school_name=school_name,
+        registration_deadline=date(cohort, 6, 17),
+        default_graduation_date=date(cohort, 6, 30),
+        opens_on=date(cohort, 4, 15),
+        change_deadline=date(cohort, 8, 31),
     )
 
 
@@ -68,12 +71,16 @@ def _text(value: object) -> str | None:
 
 def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
     """Create or update the campaign of a cohort (the office only)."""
-    access.require(store, actor, access.IMPORTERS, "campaign:set", str(campaign.cohort),
-                   "只有就业处管理员可以设置登记工作")
-    campaign = replace(campaign, school_name=campaign.school_name.strip(),
-                       school_code=(campaign.school_code or "").strip() or None,
-                       notice_number=(campaign.notice_number or "").strip() or None,
-                       notice_title=(campaign.notice_title or "").strip() or None)
+    access.require(
+        store, actor, access.IMPORTERS, "campaign:set", str(campaign.cohort), "只有就业处管理员可以设置登记工作"
+    )
+    campaign = replace(
+        campaign,
+        school_name=campaign.school_name.strip(),
+        school_code=(campaign.school_code or "").strip() or None,
+        notice_number=(campaign.notice_number or "").strip() or None,
+        notice_title=(campaign.notice_title or "").strip() or None,
+    )
     problems = campaign.problems()
     if problems:
         raise StoreError("；".join(problems))
@@ -81,9 +88,20 @@ def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
     def work(writer: Writer) -> None:
         before = writer.one("campaign", cohort=campaign.cohort)
         writer.execute("delete_campaign", cohort=campaign.cohort)
-        writer.insert("campaigns", pl.DataFrame([asdict(campaign)], schema_overrides={
-            "cohort": pl.Int32, "school_code": pl.String, "notice_number": pl.String, "notice_title": pl.String}))
+        writer.insert(
+            "campaigns",
+            pl.DataFrame(
+                [asdict(campaign)],
+                schema_overrides={
+                    "cohort": pl.Int32,
+                    "school_code": pl.String,
+                    "notice_number": pl.String,
+                    "notice_title": pl.String,
+                },
+            ),
+        )
         writer.audit_detail = {k: _text(v) for k, v in asdict(campaign).items()} | (
-            {"before": {k: _text(v) for k, v in before.items() if k != "created_at"}} if before else {})
+            {"before": {k: _text(v) for k, v in before.items() if k != "created_at"}} if before else {}
+        )
 
     store.transaction(actor, "campaign:set", work, target=str(campaign.cohort))

@@ -57,8 +57,16 @@ def publish(db: Path, address: str, who: str) -> Owner:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"pid": owner.pid, "address": owner.address.encode("unicode_escape").decode("ascii"),
-                   "token": owner.token, "who": who, "since": owner.since}, out)
+        json.dump(
+            {
+                "pid": owner.pid,
+                "address": owner.address.encode("unicode_escape").decode("ascii"),
+                "token": owner.token,
+                "who": who,
+                "since": owner.since,
+            },
+            out,
+        )
     os.replace(tmp, path)
     return owner
 
@@ -85,8 +93,13 @@ def read_owner(db: Path, *, check_alive: bool = True, include_self: bool = False
     """The live owner of a store file, or None (no owner file, or its process is gone)."""
     try:
         raw = json.loads(owner_file(db).read_text(encoding="utf-8"))
-        owner = Owner(int(raw["pid"]), raw["address"].encode("ascii").decode("unicode_escape"),
-                      str(raw["token"]), str(raw.get("who", "")), float(raw.get("since", 0)))
+        owner = Owner(
+            int(raw["pid"]),
+            raw["address"].encode("ascii").decode("unicode_escape"),
+            str(raw["token"]),
+            str(raw.get("who", "")),
+            float(raw.get("since", 0)),
+        )
     except (FileNotFoundError, ValueError, KeyError, TypeError, PermissionError):
         return None
     if owner.pid == os.getpid() and not include_self:

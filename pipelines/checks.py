@@ -46,18 +46,38 @@ class Check:
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("required_missing", "必填项为空", "单位名称、地址、邮编、联系人、联系电话、情况说明均为必填，缺项的档案无法寄出。"),
+    Check(
+        "required_missing",
+        "必填项为空",
+        "单位名称、地址、邮编、联系人、联系电话、情况说明均为必填，缺项的档案无法寄出。",
+    ),
     Check("note_too_long", "情况说明超长", f"情况说明不得超过 {NOTE_MAX_CHARS} 字。"),
     Check("proof_missing", "缺少证明材料", "转递类型不是转回生源地时，须上传调档函、接收函、录取通知书等证明材料。"),
     Check("address_incomplete", "地址不详细", "详细地址须写到街道门牌号、楼栋或室；地址不全的档案常被退回。"),
     Check("postcode_malformed", "邮编格式错误", "邮编应为 6 位数字。"),
     Check("postcode_province_mismatch", "邮编与省份不符", "邮编前两位与地址所在省份不一致，可能填错了邮编或地址。"),
     Check("phone_malformed", "电话格式错误", "联系电话应为 11 位手机号或带区号的座机号。"),
-    Check("contact_is_self_or_family", "联系人为本人或亲属", "联系人须是接收单位的部门或工作人员，不能是毕业生本人或家人。"),
+    Check(
+        "contact_is_self_or_family",
+        "联系人为本人或亲属",
+        "联系人须是接收单位的部门或工作人员，不能是毕业生本人或家人。",
+    ),
     Check("unit_looks_like_person", "单位名称像人名", "档案转递单位须是机构，不能是个人。"),
-    Check("unit_cannot_keep_archives", "单位可能无档案保管权", "民营企业和个人没有档案保管权限，应改为托管到人才服务机构或转回生源地。"),
-    Check("type_unit_mismatch", "类型与单位不符", "升学类应填录取学校的研究生院等部门；托管和转回生源地应填人才或就业服务机构。"),
-    Check("origin_province_mismatch", "非生源地省份", "转回生源地，但地址所在省份与生源地不一致；若生源地已变更，请核对户口本和身份证材料。"),
+    Check(
+        "unit_cannot_keep_archives",
+        "单位可能无档案保管权",
+        "民营企业和个人没有档案保管权限，应改为托管到人才服务机构或转回生源地。",
+    ),
+    Check(
+        "type_unit_mismatch",
+        "类型与单位不符",
+        "升学类应填录取学校的研究生院等部门；托管和转回生源地应填人才或就业服务机构。",
+    ),
+    Check(
+        "origin_province_mismatch",
+        "非生源地省份",
+        "转回生源地，但地址所在省份与生源地不一致；若生源地已变更，请核对户口本和身份证材料。",
+    ),
     Check("beijing_district_missing", "北京生源未写区", "北京生源须写明区，档案由区级人才服务机构接收。"),
 )
 BY_CODE = {c.code: c for c in CHECKS}
@@ -82,7 +102,9 @@ def _province_prefixes() -> pl.Expr:
 
 def _province_of_origin() -> pl.Expr:
     mapping = {p.code: p.name for p in divisions.PROVINCES}
-    return pl.col("origin_code").fill_null("").str.slice(0, 2).replace_strict(mapping, default="", return_dtype=pl.String)
+    return (
+        pl.col("origin_code").fill_null("").str.slice(0, 2).replace_strict(mapping, default="", return_dtype=pl.String)
+    )
 
 
 def check_expressions() -> dict[str, pl.Expr]:
@@ -102,8 +124,7 @@ def check_expressions() -> dict[str, pl.Expr]:
         "required_missing": pl.any_horizontal([_blank(c) for c in REQUIRED_FIELDS]),
         "note_too_long": pl.col("note").fill_null("").str.len_chars() > NOTE_MAX_CHARS,
         "proof_missing": _type_in(needs_proof) & (pl.col("proof_count").fill_null(0) == 0),
-        "address_incomplete": ~_blank("address_detail")
-        & ~pl.col("address_detail").fill_null("").str.contains(_DOOR),
+        "address_incomplete": ~_blank("address_detail") & ~pl.col("address_detail").fill_null("").str.contains(_DOOR),
         "postcode_malformed": ~_blank("postcode") & ~good_postcode,
         "postcode_province_mismatch": good_postcode
         & prefixes.is_not_null()
@@ -154,8 +175,18 @@ def with_flags(frame: pl.DataFrame) -> pl.DataFrame:
 
 def flags_of(registration: dict[str, object]) -> list[str]:
     """The flags of one registration (a dict with the input columns above)."""
-    row = {k: registration.get(k) for k in ("transfer_type", *REQUIRED_FIELDS, "city", "district",
-                                           "graduate_name", "graduate_phone", "origin_code")}
+    row = {
+        k: registration.get(k)
+        for k in (
+            "transfer_type",
+            *REQUIRED_FIELDS,
+            "city",
+            "district",
+            "graduate_name",
+            "graduate_phone",
+            "origin_code",
+        )
+    }
     row["proof_count"] = registration.get("proof_count") or 0
     frame = pl.DataFrame([row], schema={k: (pl.Int64 if k == "proof_count" else pl.String) for k in row})
     return list(with_flags(frame)["flags"][0])

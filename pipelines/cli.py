@@ -39,8 +39,14 @@ from pipelines.store import SYSTEM, Actor, Store, StoreError
 
 STATS_KEYS = list(workflow.COUNT_LABELS)
 STATS_LABELS = list(workflow.COUNT_LABELS.values())
-BY_LABELS = {"college": "学院", "major": "专业", "class": "班级", "transfer_type": "转递类型",
-             "origin_province": "生源省份", "school": "全校"}
+BY_LABELS = {
+    "college": "学院",
+    "major": "专业",
+    "class": "班级",
+    "transfer_type": "转递类型",
+    "origin_province": "生源省份",
+    "school": "全校",
+}
 
 
 def _err(message: str) -> None:
@@ -86,7 +92,8 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         return config.parse_day(value, flag) if value else default
 
     campaign = campaigns.Campaign(
-        cohort=args.cohort, school_name=args.school or base.school_name,
+        cohort=args.cohort,
+        school_name=args.school or base.school_name,
         registration_deadline=day(args.deadline, "--deadline", base.registration_deadline),
         default_graduation_date=day(args.graduation_date, "--graduation-date", base.default_graduation_date),
         notice_number=args.notice if args.notice is not None else base.notice_number,
@@ -96,8 +103,10 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         school_code=args.school_code if args.school_code is not None else base.school_code,
     )
     campaigns.save_campaign(store, actor, campaign)
-    print(f"已{'修改' if saved else '新建'} {campaign.cohort} 届登记工作：截止 {campaign.registration_deadline}，"
-          f"通知 {campaign.notice_number or '（未填）'}，院校代码 {campaign.school_code or '（未填，不能生成核验编号）'}")
+    print(
+        f"已{'修改' if saved else '新建'} {campaign.cohort} 届登记工作：截止 {campaign.registration_deadline}，"
+        f"通知 {campaign.notice_number or '（未填）'}，院校代码 {campaign.school_code or '（未填，不能生成核验编号）'}"
+    )
     return 0
 
 
@@ -107,8 +116,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = _store(args)
     as_of = config.parse_day(args.today, "--today") if args.today else demo.DEFAULT_AS_OF
     started = time.perf_counter()
-    counts = demo.build_demo(store, graduates=args.graduates, seed=args.seed, as_of=as_of,
-                             progress=Progress("生成演示数据"))
+    counts = demo.build_demo(
+        store, graduates=args.graduates, seed=args.seed, as_of=as_of, progress=Progress("生成演示数据")
+    )
     took = time.perf_counter() - started
     print(f"演示库已生成：{store.path}（{took:.1f} 秒）")
     for table, count in counts.items():
@@ -136,8 +146,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     try:
         result = imports.import_file(
-            store, _actor(args, store), args.kind, args.file, skip_invalid=args.skip_invalid,
-            cohort=args.cohort, refused_path=args.refused_out, progress=stage, dry_run=args.dry_run,
+            store,
+            _actor(args, store),
+            args.kind,
+            args.file,
+            skip_invalid=args.skip_invalid,
+            cohort=args.cohort,
+            refused_path=args.refused_out,
+            progress=stage,
+            dry_run=args.dry_run,
         )
     except imports.ImportRefused as exc:
         if exc.result is not None:
@@ -173,8 +190,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         writer.writerows(records)
         print(out.getvalue(), end="")
     else:
-        print(_table([BY_LABELS[args.by], *STATS_LABELS],
-                     [[r["key"], *(r[k] for k in STATS_KEYS)] for r in records]))
+        print(_table([BY_LABELS[args.by], *STATS_LABELS], [[r["key"], *(r[k] for k in STATS_KEYS)] for r in records]))
     return 0
 
 
@@ -191,8 +207,10 @@ def cmd_review(args: argparse.Namespace) -> int:
         raise ValueError("退回须用 --reason 说明原因，毕业生会看到它")
     decision = workflow.Decision(args.level, args.action, args.reason or "")
     outcome = reviews.decide_current(store, actor, args.student, decision)
-    print(f"{outcome.name}（{outcome.student_id}）{workflow.LEVELS[args.level]}"
-          f"{workflow.DECISIONS[decision.decision]}，当前状态：{workflow.STATUS_LABELS[outcome.status]}")
+    print(
+        f"{outcome.name}（{outcome.student_id}）{workflow.LEVELS[args.level]}"
+        f"{workflow.DECISIONS[decision.decision]}，当前状态：{workflow.STATUS_LABELS[outcome.status]}"
+    )
     return 0
 
 
@@ -205,11 +223,18 @@ def _review_export(store: Store, actor: Actor, args: argparse.Namespace) -> int:
     chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.status)
     with store.reading(actor) as reader:
         cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
-    data, rows = exports.review_results_file(store, actor, cohort, chosen, out.suffix.lower()[1:], out.name,
-                                             unmasked=args.unmasked)
+    data, rows = exports.review_results_file(
+        store, actor, cohort, chosen, out.suffix.lower()[1:], out.name, unmasked=args.unmasked
+    )
     out.write_bytes(data)
-    print(f"已导出 {rows} 条审核结果到 {out}（与档案登记导入文件同样的列"
-          + ("，未脱敏，可回传全国系统）" if args.unmasked else "；联系电话和详细地址已脱敏，回传全国系统请加 --unmasked）"))
+    print(
+        f"已导出 {rows} 条审核结果到 {out}（与档案登记导入文件同样的列"
+        + (
+            "，未脱敏，可回传全国系统）"
+            if args.unmasked
+            else "；联系电话和详细地址已脱敏，回传全国系统请加 --unmasked）"
+        )
+    )
     return 0
 
 
@@ -230,7 +255,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         out.write_bytes(report_pdf.render(documents))
         state = "新生成" if issued.is_new else "已有、仍然有效的"
         until = f"{issued.valid_until:%Y-%m-%d}" if issued.valid_until else "未设置（未确认）"
-        print(f"{state}{verification.KIND_LABELS[args.kind]}报告：核验编号 {issued.report_number}，有效期至 {until}；已写入 {out}")
+        print(
+            f"{state}{verification.KIND_LABELS[args.kind]}报告：核验编号 {issued.report_number}，有效期至 {until}；已写入 {out}"
+        )
         return 0
     if bool(args.college) == bool(args.class_name):
         raise ValueError("report batch 须用 --college 或 --class 之一指定范围")
@@ -242,14 +269,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         people = reader.query("report_candidates", cohort=cohort, kind=args.kind, **chosen.params())
     if people.height == 0:
         raise ValueError(f"{args.college or args.class_name} 没有毕业生")
-    done, refused = reports.issue_many(store, actor, people["student_id"].to_list(), args.kind, valid_until,
-                                       Progress("生成核验报告"))
+    done, refused = reports.issue_many(
+        store, actor, people["student_id"].to_list(), args.kind, valid_until, Progress("生成核验报告")
+    )
     if not done:
         raise ValueError(f"没有可生成报告的毕业生（{len(refused)} 人未确认登记去向或不符合条件）")
     documents = reports.documents(store, actor, [r.report_id for r in done])
     bar = Progress("生成 PDF")
-    data = (report_pdf.render(documents, lambda i: bar(i, len(documents))) if out.suffix.lower() == ".pdf"
-            else report_pdf.render_zip(documents, lambda i: bar(i, len(documents))))
+    data = (
+        report_pdf.render(documents, lambda i: bar(i, len(documents)))
+        if out.suffix.lower() == ".pdf"
+        else report_pdf.render_zip(documents, lambda i: bar(i, len(documents)))
+    )
     out.write_bytes(data)
     new = sum(r.is_new for r in done)
     print(f"{len(done)} 份报告（新生成 {new}，已有 {len(done) - new}）已写入 {out}；{len(refused)} 人未生成：")
@@ -267,8 +298,13 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
-EXPORT_FORMATS = {"stats": ("csv", "xlsx", "parquet"), "registrations": ("csv", "xlsx", "parquet"),
-                  "chase-list": ("csv", "xlsx", "parquet"), "weekly": ("xlsx",), "brief": ("pdf",)}
+EXPORT_FORMATS = {
+    "stats": ("csv", "xlsx", "parquet"),
+    "registrations": ("csv", "xlsx", "parquet"),
+    "chase-list": ("csv", "xlsx", "parquet"),
+    "weekly": ("xlsx",),
+    "brief": ("pdf",),
+}
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -277,8 +313,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fmt = args.format or out.suffix.lower().lstrip(".")
     if fmt not in EXPORT_FORMATS[args.what]:
-        raise ValueError(f"export {args.what} 的格式须是 {'、'.join(EXPORT_FORMATS[args.what])}"
-                         f"（用 --format 指定，或用相应扩展名的 --out），而不是“{fmt or '（无）'}”")
+        raise ValueError(
+            f"export {args.what} 的格式须是 {'、'.join(EXPORT_FORMATS[args.what])}"
+            f"（用 --format 指定，或用相应扩展名的 --out），而不是“{fmt or '（无）'}”"
+        )
     chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.stage)
     with store.reading(actor) as reader:
         cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
@@ -290,8 +328,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.what == "registrations":
         data, rows = exports.registrations_file(store, actor, cohort, chosen, fmt, out.name)
     elif args.what == "chase-list":
-        data, rows = exports.chase_list_file(store, actor, cohort, chosen, None, campaign["registration_deadline"],
-                                             out.name, fmt)
+        data, rows = exports.chase_list_file(
+            store, actor, cohort, chosen, None, campaign["registration_deadline"], out.name, fmt
+        )
     elif args.what == "weekly":
         data, rows = exports.weekly_workbook(store, actor, cohort, out.name)
     else:
@@ -316,9 +355,13 @@ def cmd_graduate(args: argparse.Namespace) -> int:
             found = reader.one("graduate_detail", student_id=student)
             if found is None:
                 raise ValueError(f"学号 {student} 不在名单中，或不在你的范围内")
-            step = selfservice.status(found, reader.one("campaign", cohort=found["cohort"]) or {}, reader.today,
-                                      reader.rows("confirmations_of", student_id=student),
-                                      reader.rows("reports_of", student_id=student))
+            step = selfservice.status(
+                found,
+                reader.one("campaign", cohort=found["cohort"]) or {},
+                reader.today,
+                reader.rows("confirmations_of", student_id=student),
+                reader.rows("reports_of", student_id=student),
+            )
         print(f"{found['name']}（{student}）：{step.headline}")
         if step.return_reason:
             print(f"退回原因：{step.return_reason}")
@@ -328,11 +371,21 @@ def cmd_graduate(args: argparse.Namespace) -> int:
     if args.action == "destination":
         if not args.code:
             raise ValueError("须用 --code 指定毕业去向代码（如 10、80、701）")
-        saved = selfservice.record_destination(store, actor, student, args.code, args.unit or "", args.location or "",
-                                               voiding_ok=args.void_confirmation)
+        saved = selfservice.record_destination(
+            store, actor, student, args.code, args.unit or "", args.location or "", voiding_ok=args.void_confirmation
+        )
     elif args.action == "hukou":
-        saved = selfservice.record_hukou(store, actor, student, args.type or "", args.province or "", args.city or "",
-                                         args.district or "", args.address or "", voiding_ok=args.void_confirmation)
+        saved = selfservice.record_hukou(
+            store,
+            actor,
+            student,
+            args.type or "",
+            args.province or "",
+            args.city or "",
+            args.district or "",
+            args.address or "",
+            voiding_ok=args.void_confirmation,
+        )
     else:
         reports.confirm(store, actor, student, args.answer)
         print(f"已记录：{reports.ANSWERS[args.answer]}")
@@ -357,8 +410,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"档案转递（转递编号）：{verdict.label}；档案转递单位：{verdict.unit_name or '—'}")
         return 0 if verdict.valid else 1
     until = f"{verdict.valid_until:%Y-%m-%d} 23:59:59" if verdict.valid_until else "未设置"
-    print(f"{verification.KIND_LABELS.get(verdict.kind or '', '')}：{verdict.label}；档案转递单位：{verdict.unit_name or '—'}；"
-          f"有效期至：{until}")
+    print(
+        f"{verification.KIND_LABELS.get(verdict.kind or '', '')}：{verdict.label}；档案转递单位：{verdict.unit_name or '—'}；"
+        f"有效期至：{until}"
+    )
     return 0 if verdict.valid else 1
 
 
@@ -387,8 +442,10 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
     return first
 
 
-NO_GRADUATE_PASSWORDS = ("毕业生账号不设统一或由就业处指定的初始密码（任何知道学号和这个密码的人都能抢先登录）："
-                         "请用 dangan user add-graduates --out 激活码.pdf 生成每人一个的一次性激活码，交班主任分发")
+NO_GRADUATE_PASSWORDS = (
+    "毕业生账号不设统一或由就业处指定的初始密码（任何知道学号和这个密码的人都能抢先登录）："
+    "请用 dangan user add-graduates --out 激活码.pdf 生成每人一个的一次性激活码，交班主任分发"
+)
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -398,10 +455,22 @@ def cmd_user(args: argparse.Namespace) -> int:
     actor = _actor(args, store)
     if args.action == "list":
         rows = accounts.list_users(store, actor)
-        print(_table(["用户名", "姓名", "角色", "学院", "须改密码", "锁定至"], [
-            [r["username"], r["display_name"], accounts.ROLES.get(r["role"], r["role"]), "、".join(r["colleges"] or []),
-             "是" if r["must_change_password"] else "", f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else ""]
-            for r in rows]))
+        print(
+            _table(
+                ["用户名", "姓名", "角色", "学院", "须改密码", "锁定至"],
+                [
+                    [
+                        r["username"],
+                        r["display_name"],
+                        accounts.ROLES.get(r["role"], r["role"]),
+                        "、".join(r["colleges"] or []),
+                        "是" if r["must_change_password"] else "",
+                        f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else "",
+                    ]
+                    for r in rows
+                ],
+            )
+        )
         return 0
     if args.action == "add-graduates":
         return _graduate_codes(store, actor, args)
@@ -416,21 +485,40 @@ def cmd_user(args: argparse.Namespace) -> int:
             issued = activation.issue_codes(store, actor, student_id=args.student or args.username)
             if not issued:
                 raise ValueError(f"学号 {args.student or args.username} 已有激活过的账号，或不在名单中")
-            print(f"已开通毕业生账号 {issued[0].student_id}；激活码 {activation.shown(issued[0].code)}"
-                  f"（{issued[0].expires_at:%Y-%m-%d} 前有效，只能用一次，请交本人）")
+            print(
+                f"已开通毕业生账号 {issued[0].student_id}；激活码 {activation.shown(issued[0].code)}"
+                f"（{issued[0].expires_at:%Y-%m-%d} 前有效，只能用一次，请交本人）"
+            )
             return 0
-        user = accounts.add_user(store, actor, args.username, args.role, _password(args, "初始密码"),
-                                 display_name=args.display_name, colleges=args.college, student_id=args.student,
-                                 must_change_password=not args.no_change_required)
+        user = accounts.add_user(
+            store,
+            actor,
+            args.username,
+            args.role,
+            _password(args, "初始密码"),
+            display_name=args.display_name,
+            colleges=args.college,
+            student_id=args.student,
+            must_change_password=not args.no_change_required,
+        )
         scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
-        print(f"已添加 {accounts.ROLES[user.role]} {user.username}{scope}"
-              + ("；首次登录须修改密码" if user.must_change_password else ""))
+        print(
+            f"已添加 {accounts.ROLES[user.role]} {user.username}{scope}"
+            + ("；首次登录须修改密码" if user.must_change_password else "")
+        )
         return 0
     if args.action == "update":
         disabled = True if args.disable else False if args.enable else None
-        user = accounts.update_user(store, actor, args.username, role=args.role, colleges=args.college,
-                                    display_name=args.display_name, disabled=disabled,
-                                    oidc_subject=args.oidc_subject)
+        user = accounts.update_user(
+            store,
+            actor,
+            args.username,
+            role=args.role,
+            colleges=args.college,
+            display_name=args.display_name,
+            disabled=disabled,
+            oidc_subject=args.oidc_subject,
+        )
         scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
         print(f"已修改 {user.username}：{accounts.ROLES[user.role]}{scope}" + ("（已停用）" if disabled else ""))
         return 0
@@ -438,8 +526,10 @@ def cmd_user(args: argparse.Namespace) -> int:
         found = reader.one("user_by_name", username=args.username)
     if found is not None and found["role"] == "graduate":
         code = activation.reissue(store, actor, args.username)
-        print(f"已为毕业生 {args.username} 生成新的激活码 {activation.shown(code.code)}（{code.expires_at:%Y-%m-%d} 前有效，"
-              "原密码和旧激活码已失效），请交本人")
+        print(
+            f"已为毕业生 {args.username} 生成新的激活码 {activation.shown(code.code)}（{code.expires_at:%Y-%m-%d} 前有效，"
+            "原密码和旧激活码已失效），请交本人"
+        )
         return 0
     accounts.reset_password(store, actor, args.username, _password(args, "新密码"))
     print(f"已重置 {args.username} 的密码（并解除锁定）；下次登录须修改密码")
@@ -454,8 +544,14 @@ def _graduate_codes(store: Store, actor: Actor, args: argparse.Namespace) -> int
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "xlsx"):
         raise ValueError(f"--out 须是 .pdf 或 .xlsx，而不是“{out.suffix or '（无扩展名）'}”")
-    issued = activation.issue_codes(store, actor, cohort=args.cohort, college=args.college[0] if args.college else None,
-                                    class_name=args.class_name, oidc=args.oidc)
+    issued = activation.issue_codes(
+        store,
+        actor,
+        cohort=args.cohort,
+        college=args.college[0] if args.college else None,
+        class_name=args.class_name,
+        oidc=args.oidc,
+    )
     if not issued:
         print("范围内的毕业生都已激活账号，未生成激活码")
         return 0
@@ -474,8 +570,10 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
 
     def line(r: list[str]) -> str:
-        return "  ".join((c + " " * (w - _width(c))) if i == 0 else (" " * (w - _width(c)) + c)
-                         for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        return "  ".join(
+            (c + " " * (w - _width(c))) if i == 0 else (" " * (w - _width(c)) + c)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
 
     return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
 
@@ -505,9 +603,11 @@ def _env_name(key: str) -> str:
 
 # It also imports, before it listens, every library a page uses (dashboard/preload.py): a library
 # first imported by one session's run is half-initialised for another's.
-_SERVER_MAIN = ("import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
-                "from dashboard.preload import preload; preload(); "
-                "sys.argv[0] = 'streamlit'; from streamlit.web.cli import main; main()")
+_SERVER_MAIN = (
+    "import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+    "from dashboard.preload import preload; preload(); "
+    "sys.argv[0] = 'streamlit'; from streamlit.web.cli import main; main()"
+)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -517,8 +617,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         env["DANGAN_TODAY"] = args.today
     # `kill -USR1 <pid>` writes every thread's stack to the server's output: what a stuck
     # server is waiting for (the browser tests do it when one fails).
-    command = [sys.executable, "-c", _SERVER_MAIN, "run", str(app), "--server.port", str(args.port),
-               "--server.headless", "true"]
+    command = [
+        sys.executable,
+        "-c",
+        _SERVER_MAIN,
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+    ]
     for key, value in SERVER_SETTINGS.items():
         if _env_name(key) not in os.environ:  # an explicit STREAMLIT_* variable wins (the tests show details)
             command += [f"--{key}", value]
@@ -529,13 +638,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=argparse.SUPPRESS, help=f"数据库文件（环境变量 {config.ENV_DB}，默认 {config.DEFAULT_DB}）")
-    common.add_argument("--today", default=argparse.SUPPRESS, help=f"把哪一天当作今天，YYYY-MM-DD（环境变量 {config.ENV_TODAY}）")
-    common.add_argument("--as", dest="as_user", default=argparse.SUPPRESS, metavar="USER",
-                        help=f"以该账号的角色和学院范围操作（密码取自环境变量 {config.ENV_PASSWORD} 或提示输入；"
-                             "不给则以系统身份）")
+    common.add_argument(
+        "--db", default=argparse.SUPPRESS, help=f"数据库文件（环境变量 {config.ENV_DB}，默认 {config.DEFAULT_DB}）"
+    )
+    common.add_argument(
+        "--today", default=argparse.SUPPRESS, help=f"把哪一天当作今天，YYYY-MM-DD（环境变量 {config.ENV_TODAY}）"
+    )
+    common.add_argument(
+        "--as",
+        dest="as_user",
+        default=argparse.SUPPRESS,
+        metavar="USER",
+        help=f"以该账号的角色和学院范围操作（密码取自环境变量 {config.ENV_PASSWORD} 或提示输入；不给则以系统身份）",
+    )
 
-    parser = argparse.ArgumentParser(prog="dangan", description="毕业生档案信息登记：导入、统计与看板", parents=[common])
+    parser = argparse.ArgumentParser(
+        prog="dangan", description="毕业生档案信息登记：导入、统计与看板", parents=[common]
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     p = sub.add_parser("campaign", parents=[common], help="设置一届的登记工作（届别、截止日期、通知文号）")
@@ -562,8 +681,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="只导入有效行，被拒绝的行写入文件")
     p.add_argument("--refused-out", help="被拒绝的行写到哪里（默认 <文件名>.refused.csv）")
     p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
-    p.add_argument("--dry-run", action="store_true",
-                   help="只预览：列的对应、将新增/更新/未变/拒绝的行数和前几处拒绝原因，不写入任何数据")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="只预览：列的对应、将新增/更新/未变/拒绝的行数和前几处拒绝原因，不写入任何数据",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("stats", parents=[common], help="各环节人数")
@@ -591,12 +713,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", help="issue：学号")
     p.add_argument("--college", help="batch：学院")
     p.add_argument("--class", dest="class_name", help="batch：班级")
-    p.add_argument("--kind", choices=list(reports.KINDS), default="archive", help="archive 档案信息核验（默认），hukou 户口信息核验")
+    p.add_argument(
+        "--kind",
+        choices=list(reports.KINDS),
+        default="archive",
+        help="archive 档案信息核验（默认），hukou 户口信息核验",
+    )
     p.add_argument("--valid-until", help="有效期至 YYYY-MM-DD（不晚于毕业时间加六个月）；不给则报告为“未确认”")
-    p.add_argument("--out", required=True, help="issue：FILE.pdf；batch：FILE.pdf（合并，按班级、班主任排序）或 FILE.zip")
+    p.add_argument(
+        "--out", required=True, help="issue：FILE.pdf；batch：FILE.pdf（合并，按班级、班主任排序）或 FILE.zip"
+    )
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("snapshot", parents=[common], help="保存今天的各环节人数快照（每天运行一次；同一天再次运行不做改动）")
+    p = sub.add_parser(
+        "snapshot", parents=[common], help="保存今天的各环节人数快照（每天运行一次；同一天再次运行不做改动）"
+    )
     p.set_defaults(func=cmd_snapshot)
 
     p = sub.add_parser("export", parents=[common], help="导出统计、登记名单、催办名单、周报工作簿或进度简报 PDF")
@@ -609,8 +740,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("graduate", parents=[common],
-                       help="毕业生的模块：查看状态与下一步，代为填报毕业去向、登记户口、确认登记去向")
+    p = sub.add_parser(
+        "graduate", parents=[common], help="毕业生的模块：查看状态与下一步，代为填报毕业去向、登记户口、确认登记去向"
+    )
     p.add_argument("action", choices=["status", "destination", "hukou", "confirm"])
     p.add_argument("--student", help="学号（以毕业生账号 --as 学号 操作时可省略）")
     p.add_argument("--code", help="destination：毕业去向代码，如 10、80、701")
@@ -621,10 +753,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--city", help="hukou：市（直辖市填其本身，如 北京市）")
     p.add_argument("--district", help="hukou：区/县（该市不设区县时省略）")
     p.add_argument("--address", help="hukou：详细地址")
-    p.add_argument("--void-confirmation", action="store_true",
-                   help="destination/hukou：改动会使已做的去向登记确认（及其核验报告）失效时，仍然保存")
-    p.add_argument("--answer", choices=list(reports.ANSWERS), default="confirmed",
-                   help="confirm：confirmed 信息无误，确认登记去向（默认）；needs_update 信息有误，需要更新后确认")
+    p.add_argument(
+        "--void-confirmation",
+        action="store_true",
+        help="destination/hukou：改动会使已做的去向登记确认（及其核验报告）失效时，仍然保存",
+    )
+    p.add_argument(
+        "--answer",
+        choices=list(reports.ANSWERS),
+        default="confirmed",
+        help="confirm：confirmed 信息无误，确认登记去向（默认）；needs_update 信息有误，需要更新后确认",
+    )
     p.set_defaults(func=cmd_graduate)
 
     p = sub.add_parser("verify", parents=[common], help="核验查询：姓名 + 核验编号或转递编号，有效时退出码为 0")
@@ -645,8 +784,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="class_name", help="add-graduates：只为该班级生成激活码")
     p.add_argument("--out", help="add-graduates：激活码单 FILE.pdf（每班一页）或 FILE.xlsx")
     p.add_argument("--no-change-required", action="store_true", help="首次登录不要求修改密码")
-    p.add_argument("--oidc", action="store_true",
-                   help="add-graduates：新账号对应到以学号为标识的统一身份认证账号（学校统一身份认证以学号登录时）")
+    p.add_argument(
+        "--oidc",
+        action="store_true",
+        help="add-graduates：新账号对应到以学号为标识的统一身份认证账号（学校统一身份认证以学号登录时）",
+    )
     p.add_argument("--oidc-subject", help="update：对应的统一身份认证账号（空字符串解除对应）")
     state = p.add_mutually_exclusive_group()
     state.add_argument("--disable", action="store_true", help="update：停用账号")
@@ -758,8 +900,10 @@ def _hand_over(owner: channel.Owner, args: argparse.Namespace, argv: list[str]) 
                     return 1
     except channel.ChannelError:
         return None
-    _err(f"看板 {channel.owner_label(owner)} 在执行这条命令时停止了。每次写入都是完整的事务："
-         "数据库停在这条命令的某次写入之前或之后，不会有写了一半的数据。请查看看板后重新运行这条命令。")
+    _err(
+        f"看板 {channel.owner_label(owner)} 在执行这条命令时停止了。每次写入都是完整的事务："
+        "数据库停在这条命令的某次写入之前或之后，不会有写了一半的数据。请查看看板后重新运行这条命令。"
+    )
     return 1
 
 

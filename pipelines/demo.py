@@ -87,39 +87,109 @@ _ID_SLOTS = _BIRTH_DAYS * 500  # birth days x sequence numbers of one sex
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "graduates": (
-        "student_id", "cohort", "name", "gender", "id_number", "phone", "college_name", "major",
-        "class_name", "advisor", "education_level", "graduation_date", "origin_code",
-        "origin_name", "is_hukou_at_school", "batch_id", "updated_at",
+        "student_id",
+        "cohort",
+        "name",
+        "gender",
+        "id_number",
+        "phone",
+        "college_name",
+        "major",
+        "class_name",
+        "advisor",
+        "education_level",
+        "graduation_date",
+        "origin_code",
+        "origin_name",
+        "is_hukou_at_school",
+        "batch_id",
+        "updated_at",
     ),
     "destinations": (
-        "destination_id", "student_id", "destination_code", "employer_name", "employer_location",
-        "recorded_at", "batch_id",
+        "destination_id",
+        "student_id",
+        "destination_code",
+        "employer_name",
+        "employer_location",
+        "recorded_at",
+        "batch_id",
     ),
     "registrations": (
-        "registration_id", "student_id", "revision_no", "transfer_type", "unit_name", "province",
-        "city", "district", "address_detail", "postcode", "contact", "phone", "note",
-        "proof_count", "flags", "submitted_at", "source", "batch_id", "transfer_number",
+        "registration_id",
+        "student_id",
+        "revision_no",
+        "transfer_type",
+        "unit_name",
+        "province",
+        "city",
+        "district",
+        "address_detail",
+        "postcode",
+        "contact",
+        "phone",
+        "note",
+        "proof_count",
+        "flags",
+        "submitted_at",
+        "source",
+        "batch_id",
+        "transfer_number",
     ),
     "reviews": (
-        "review_id", "registration_id", "level", "decision", "reason", "reviewer", "decided_at",
+        "review_id",
+        "registration_id",
+        "level",
+        "decision",
+        "reason",
+        "reviewer",
+        "decided_at",
         "batch_id",
     ),
     "hukou_registrations": (
-        "hukou_id", "student_id", "migration_type", "province", "city", "district",
-        "address_detail", "recorded_at", "batch_id",
+        "hukou_id",
+        "student_id",
+        "migration_type",
+        "province",
+        "city",
+        "district",
+        "address_detail",
+        "recorded_at",
+        "batch_id",
     ),
     "confirmations": (
-        "confirmation_id", "student_id", "answer", "confirmed_at", "registration_id",
-        "destination_id", "hukou_id", "batch_id",
+        "confirmation_id",
+        "student_id",
+        "answer",
+        "confirmed_at",
+        "registration_id",
+        "destination_id",
+        "hukou_id",
+        "batch_id",
     ),
     "verification_reports": (
-        "report_id", "student_id", "kind", "report_number", "confirmation_id", "issued_at",
-        "valid_until", "closed_at", "issued_by",
+        "report_id",
+        "student_id",
+        "kind",
+        "report_number",
+        "confirmation_id",
+        "issued_at",
+        "valid_until",
+        "closed_at",
+        "issued_by",
     ),
 }
 FORM_COLUMNS = (
-    "transfer_type", "unit_name", "province", "city", "district", "address_detail", "postcode",
-    "contact", "phone", "note", "proof_count",
+    "transfer_type",
+    "unit_name",
+    "province",
+    "city",
+    "district",
+    "address_detail",
+    "postcode",
+    "contact",
+    "phone",
+    "note",
+    "proof_count",
 )
 
 
@@ -185,14 +255,12 @@ def _choose_by_group(rng: np.random.Generator, table: np.ndarray, group: np.ndar
     return (u[:, None] >= cumulative[group]).sum(axis=1)
 
 
-def _uniform_in_groups(rng: np.random.Generator, first: np.ndarray,
-                       count: np.ndarray) -> np.ndarray:
+def _uniform_in_groups(rng: np.random.Generator, first: np.ndarray, count: np.ndarray) -> np.ndarray:
     """For each row, a uniform index in [first, first + count) (per-row arrays)."""
     return first + np.minimum((rng.random(first.size) * count).astype(np.int64), count - 1)
 
 
-def _pick_in(rng: np.random.Generator, options: dict[str, tuple[str, ...]],
-             keys: np.ndarray) -> pl.Series:
+def _pick_in(rng: np.random.Generator, options: dict[str, tuple[str, ...]], keys: np.ndarray) -> pl.Series:
     """For each row, one of `options[key]`, uniformly."""
     names = tuple(options)
     flat = [option for name in names for option in options[name]]
@@ -231,8 +299,7 @@ def _digits(values: np.ndarray, width: int) -> pl.Series:
 def _joined(*parts: pl.Series | str) -> pl.Series:
     """Row-wise concatenation of string columns and literals."""
     columns = {f"c{i}": p for i, p in enumerate(parts) if isinstance(p, pl.Series)}
-    exprs = [pl.col(f"c{i}") if isinstance(p, pl.Series) else pl.lit(p)
-             for i, p in enumerate(parts)]
+    exprs = [pl.col(f"c{i}") if isinstance(p, pl.Series) else pl.lit(p) for i, p in enumerate(parts)]
     return pl.DataFrame(columns).select(pl.concat_str(exprs)).to_series()
 
 
@@ -267,8 +334,8 @@ def _person_name(rng: np.random.Generator) -> str:
 
 
 # when people act, by hour of the day: graduates late into the evening, reviewers at the office
-GRADUATE_HOURS = (1, .5, .2, .1, .1, .2, .5, 1, 3, 5, 6, 5, 3, 3, 5, 6, 6, 4, 3, 4, 6, 7, 6, 3)
-OFFICE_HOURS = (0, 0, 0, 0, 0, 0, 0, .2, 3, 6, 6, 5, 1, 1, 5, 6, 6, 3, 1, .5, .5, .3, .1, 0)
+GRADUATE_HOURS = (1, 0.5, 0.2, 0.1, 0.1, 0.2, 0.5, 1, 3, 5, 6, 5, 3, 3, 5, 6, 6, 4, 3, 4, 6, 7, 6, 3)
+OFFICE_HOURS = (0, 0, 0, 0, 0, 0, 0, 0.2, 3, 6, 6, 5, 1, 1, 5, 6, 6, 3, 1, 0.5, 0.5, 0.3, 0.1, 0)
 
 
 def _at_hour(rng: np.random.Generator, day: np.ndarray, hours: Sequence[float]) -> np.ndarray:
@@ -276,16 +343,18 @@ def _at_hour(rng: np.random.Generator, day: np.ndarray, hours: Sequence[float]) 
     return day * DAY + _choose(rng, hours, day.size) * HOUR + rng.integers(0, HOUR, day.size)
 
 
-def _later(rng: np.random.Generator, after: np.ndarray, low_days: int, high_days: int,
-           hours: Sequence[float] = GRADUATE_HOURS) -> np.ndarray:
+def _later(
+    rng: np.random.Generator, after: np.ndarray, low_days: int, high_days: int, hours: Sequence[float] = GRADUATE_HOURS
+) -> np.ndarray:
     """A moment low to high calendar days after `after` (same day included), always after it."""
     day = after // DAY + rng.integers(low_days, high_days + 1, after.size)
     moment = _at_hour(rng, day, hours)
     return np.where(moment <= after, moment + DAY, moment)
 
 
-def _earlier(rng: np.random.Generator, before: np.ndarray, low_days: int, high_days: int,
-             hours: Sequence[float] = GRADUATE_HOURS) -> np.ndarray:
+def _earlier(
+    rng: np.random.Generator, before: np.ndarray, low_days: int, high_days: int, hours: Sequence[float] = GRADUATE_HOURS
+) -> np.ndarray:
     """A moment low to high calendar days before `before` (same day included), always before."""
     day = before // DAY - rng.integers(low_days, high_days + 1, before.size)
     moment = _at_hour(rng, day, hours)
@@ -294,9 +363,11 @@ def _earlier(rng: np.random.Generator, before: np.ndarray, low_days: int, high_d
 
 def _location(province: pl.Series, city: pl.Series) -> pl.Series:
     """江西省南昌市, or 北京市 for a municipality."""
-    return pl.DataFrame({"p": province, "c": city}).select(
-        pl.concat_str("p", pl.when(pl.col("p") == pl.col("c")).then(pl.lit("")).otherwise("c"))
-    ).to_series()
+    return (
+        pl.DataFrame({"p": province, "c": city})
+        .select(pl.concat_str("p", pl.when(pl.col("p") == pl.col("c")).then(pl.lit("")).otherwise("c")))
+        .to_series()
+    )
 
 
 # =============================================================================================
@@ -367,16 +438,19 @@ def _talent_service_name(rng: np.random.Generator, place: catalog.Place) -> str:
     return place.city + place.district + (centre, "就业创业服务中心")[int(rng.integers(2))]
 
 
-def _classes(rng: np.random.Generator, graduates: int, majors: list[catalog.Major], major_p: np.ndarray,
-             ) -> tuple[list[int], list[int], list[str], list[str]]:
+def _classes(
+    rng: np.random.Generator,
+    graduates: int,
+    majors: list[catalog.Major],
+    major_p: np.ndarray,
+) -> tuple[list[int], list[int], list[str], list[str]]:
     """Classes of each major (服设2001班 …), about 40 graduates each, and their advisors."""
     first: list[int] = []
     count: list[int] = []
     names: list[str] = []
     advisors: list[str] = []
     for major, share in zip(majors, major_p, strict=True):
-        classes = int(min(catalog.MAX_CLASSES_PER_MAJOR,
-                          max(1, round(graduates * share / catalog.STUDENTS_PER_CLASS))))
+        classes = int(min(catalog.MAX_CLASSES_PER_MAJOR, max(1, round(graduates * share / catalog.STUDENTS_PER_CLASS))))
         entry = CAMPAIGN["cohort"] - (4 if major.level == "31" else 3)
         first.append(len(names))
         count.append(classes)
@@ -386,26 +460,41 @@ def _classes(rng: np.random.Generator, graduates: int, majors: list[catalog.Majo
     return first, count, names, advisors
 
 
-def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str, int],
-                                               dict[str, np.ndarray]]:
+def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str, int], dict[str, np.ndarray]]:
     """Every receiving unit, one row each; and each origin's own talent service."""
     place_index = {p.code: i for i, p in enumerate(catalog.PLACES)}
     city_id = {c: i for i, c in enumerate(sorted({(p.province, p.city) for p in catalog.PLACES}))}
     rows: list[dict[str, Any]] = []
 
-    def add(kind: str, name: str, code: str, address: str = "", dest_name: str = "",
-            dest_group: str = "", district: str = "") -> int:
+    def add(
+        kind: str,
+        name: str,
+        code: str,
+        address: str = "",
+        dest_name: str = "",
+        dest_group: str = "",
+        district: str = "",
+    ) -> int:
         place = catalog.PLACES[place_index[code]]
         location = place.province if place.city == place.province else place.province + place.city
-        rows.append({
-            "kind": kind, "unit_name": name, "province": place.province, "city": place.city,
-            "district": district or place.office_district,
-            "address_detail": address, "postcode": place.postcode,
-            "landline": _landline(rng, place.area_code), "dest_name": dest_name or name,
-            "dest_location": location, "dest_group": dest_group,
-            "contact_group": catalog.CONTACT_GROUP_OF_TYPE[kind.removesuffix("_31").removesuffix("_41")],
-            "city_id": city_id[(place.province, place.city)], "place": place_index[code],
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "unit_name": name,
+                "province": place.province,
+                "city": place.city,
+                "district": district or place.office_district,
+                "address_detail": address,
+                "postcode": place.postcode,
+                "landline": _landline(rng, place.area_code),
+                "dest_name": dest_name or name,
+                "dest_location": location,
+                "dest_group": dest_group,
+                "contact_group": catalog.CONTACT_GROUP_OF_TYPE[kind.removesuffix("_31").removesuffix("_41")],
+                "city_id": city_id[(place.province, place.city)],
+                "place": place_index[code],
+            }
+        )
         return len(rows) - 1
 
     kind_first: dict[str, int] = {}
@@ -433,15 +522,15 @@ def _units(rng: np.random.Generator) -> tuple[pl.DataFrame, list[int], dict[str,
         if place.district and not name.startswith((place.district, place.city + place.district)):
             if name not in services:
                 seat = next((p for p in ORIGINS if p.city == place.city and not p.district), None)
-                services[name] = add("origin", name, place.code,
-                                     district=seat.seat if seat else place.district)
+                services[name] = add("origin", name, place.code, district=seat.seat if seat else place.district)
             origin_units.append(services[name])
         else:
             origin_units.append(add("origin", name, place.code))
     units = pl.DataFrame(rows)
     invented = pl.Series(units["address_detail"] == "")
-    units = units.with_columns(_street_addresses(rng, units.height)
-                               .zip_with(invented, units["address_detail"]).alias("address_detail"))
+    units = units.with_columns(
+        _street_addresses(rng, units.height).zip_with(invented, units["address_detail"]).alias("address_detail")
+    )
     return units, origin_units, kind_first, kind_p
 
 
@@ -450,8 +539,7 @@ def _build_catalog(rng: np.random.Generator, graduates: int) -> _Catalog:
     major_p = _probabilities([m.weight for m in majors])
     class_first, class_count, class_names, advisors = _classes(rng, graduates, majors, major_p)
     # 学号 number within (college, level): wide enough for the largest college's share
-    college_share = max(sum(m.weight for m in c.majors) for c in catalog.COLLEGES) / sum(
-        m.weight for m in majors)
+    college_share = max(sum(m.weight for m in c.majors) for c in catalog.COLLEGES) / sum(m.weight for m in majors)
     seq_width = min(7, max(5, len(str(int(graduates * college_share * 1.2) + 1))))
 
     units, origin_units, kind_first, kind_p = _units(rng)
@@ -473,8 +561,9 @@ def _build_catalog(rng: np.random.Generator, graduates: int) -> _Catalog:
     while report_multiplier % len(catalog.REPORT_ALPHABET) == 0:
         report_multiplier += 1
     return _Catalog(
-        colleges=pl.DataFrame({"college_name": [c.name for c in catalog.COLLEGES],
-                               "college_code": [c.code for c in catalog.COLLEGES]}),
+        colleges=pl.DataFrame(
+            {"college_name": [c.name for c in catalog.COLLEGES], "college_code": [c.code for c in catalog.COLLEGES]}
+        ),
         college_names=pl.Series([c.name for c in catalog.COLLEGES]),
         college_codes=pl.Series([c.code for c in catalog.COLLEGES]),
         college_female=np.array([c.female_share for c in catalog.COLLEGES]),
@@ -558,14 +647,14 @@ class _Clock:
         )
 
 
-
 # =============================================================================================
 # one chunk of graduates and everything they did
 # =============================================================================================
 
 
-def _graduates(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: int,
-               clock: _Clock, batch_id: int) -> pl.DataFrame:
+def _graduates(
+    rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: int, clock: _Clock, batch_id: int
+) -> pl.DataFrame:
     """Roster rows, plus helper columns (prefixed _) that the other tables need."""
     major = rng.choice(cat.major_p.size, size=n, p=cat.major_p)
     college = cat.major_college[major]
@@ -588,8 +677,7 @@ def _graduates(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: 
     slot = (cat.id_multiplier * person + cat.id_offsets[sex_key]) % _ID_SLOTS
     birth = slot // 500
     sequence = (slot % 500) * 2 + np.where(female, 0, 1)
-    residue = (cat.region_residue[origin] + cat.birth_residue[birth]
-               + cat.seq_residue[sequence]) % 11
+    residue = (cat.region_residue[origin] + cat.birth_residue[birth] + cat.seq_residue[sequence]) % 11
 
     surnames, surname_weights = zip(*catalog.SURNAMES, strict=True)
     given_pool = catalog.FEMALE_CHARS + catalog.MALE_CHARS
@@ -602,32 +690,43 @@ def _graduates(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: 
     first_char, second_char = given_char(), given_char()
     single = rng.random(n) < catalog.SINGLE_CHAR_SHARE
     origin_code = cat.origin_codes.gather(origin)
-    return pl.DataFrame({
-        "student_id": _joined("0", _digits(entry, 2), cat.college_codes.gather(college),
-                              _digits(seq, cat.student_seq_width)),
-        "cohort": pl.Series([CAMPAIGN["cohort"]] * n, dtype=pl.Int32),
-        "name": _joined(_take(surnames, _choose(rng, surname_weights, n)),
-                        _take(given_pool, first_char),
-                        _take(given_pool, second_char).scatter(np.flatnonzero(single), "")),
-        "gender": pl.Series(np.where(female, "女", "男")),
-        "id_number": _joined(origin_code, cat.birth_text.gather(birth), _digits(sequence, 3),
-                             _take(tuple(identity.ID_CHECK_CHARS), residue)),
-        "phone": _mobiles(rng, n),
-        "college_name": cat.college_names.gather(college),
-        "major": cat.major_names.gather(major),
-        "class_name": cat.class_names.gather(klass),
-        "advisor": cat.advisors.gather(klass),
-        "education_level": _take(catalog.LEVELS, level),
-        "graduation_date": pl.Series([CAMPAIGN["default_graduation_date"]] * n, dtype=pl.Date),
-        "origin_code": origin_code,
-        "origin_name": cat.origin_names.gather(origin),
-        "is_hukou_at_school": pl.Series(rng.random(n) < HUKOU_AT_SCHOOL_SHARE),
-        "batch_id": pl.Series([batch_id] * n, dtype=pl.Int64),
-        "updated_at": _timestamps("updated_at", _at_hour(
-            rng, rng.integers(clock.roster_from // DAY, clock.roster_to // DAY, n), OFFICE_HOURS)),
-        "_origin": origin,
-        "_level": level,
-    })
+    return pl.DataFrame(
+        {
+            "student_id": _joined(
+                "0", _digits(entry, 2), cat.college_codes.gather(college), _digits(seq, cat.student_seq_width)
+            ),
+            "cohort": pl.Series([CAMPAIGN["cohort"]] * n, dtype=pl.Int32),
+            "name": _joined(
+                _take(surnames, _choose(rng, surname_weights, n)),
+                _take(given_pool, first_char),
+                _take(given_pool, second_char).scatter(np.flatnonzero(single), ""),
+            ),
+            "gender": pl.Series(np.where(female, "女", "男")),
+            "id_number": _joined(
+                origin_code,
+                cat.birth_text.gather(birth),
+                _digits(sequence, 3),
+                _take(tuple(identity.ID_CHECK_CHARS), residue),
+            ),
+            "phone": _mobiles(rng, n),
+            "college_name": cat.college_names.gather(college),
+            "major": cat.major_names.gather(major),
+            "class_name": cat.class_names.gather(klass),
+            "advisor": cat.advisors.gather(klass),
+            "education_level": _take(catalog.LEVELS, level),
+            "graduation_date": pl.Series([CAMPAIGN["default_graduation_date"]] * n, dtype=pl.Date),
+            "origin_code": origin_code,
+            "origin_name": cat.origin_names.gather(origin),
+            "is_hukou_at_school": pl.Series(rng.random(n) < HUKOU_AT_SCHOOL_SHARE),
+            "batch_id": pl.Series([batch_id] * n, dtype=pl.Int64),
+            "updated_at": _timestamps(
+                "updated_at",
+                _at_hour(rng, rng.integers(clock.roster_from // DAY, clock.roster_to // DAY, n), OFFICE_HOURS),
+            ),
+            "_origin": origin,
+            "_level": level,
+        }
+    )
 
 
 def _submission_times(rng: np.random.Generator, n: int, clock: _Clock) -> np.ndarray:
@@ -635,7 +734,8 @@ def _submission_times(rng: np.random.Generator, n: int, clock: _Clock) -> np.nda
     days = max(1, (clock.window_end - clock.opens) // DAY)
     mix = rng.random(n)
     fraction = np.where(
-        mix < 0.15, np.minimum(rng.exponential(0.05, n), 0.999),
+        mix < 0.15,
+        np.minimum(rng.exponential(0.05, n), 0.999),
         np.where(mix < 0.40, rng.random(n), rng.power(3.0, n)),
     )
     day = np.minimum((fraction * days).astype(np.int64), days - 1)
@@ -649,8 +749,9 @@ def _submission_times(rng: np.random.Generator, n: int, clock: _Clock) -> np.nda
 _DEST_GROUPS = tuple(catalog.DEST_MIX)
 _DEST_TABLE = np.array([[catalog.DEST_MIX[g].get(c, 0.0) for c in catalog.DEST_CODES] for g in _DEST_GROUPS])
 _CHANGE_FROM = tuple(catalog.DEST_CHANGES)
-_CHANGE_TABLE = np.array([[1.0 if c in catalog.DEST_CHANGES[f] else 0.0 for c in catalog.DEST_CODES]
-                          for f in _CHANGE_FROM])
+_CHANGE_TABLE = np.array(
+    [[1.0 if c in catalog.DEST_CHANGES[f] else 0.0 for c in catalog.DEST_CODES] for f in _CHANGE_FROM]
+)
 _GRASSROOTS = ("46", "50", "502", "503", "51")
 
 
@@ -669,9 +770,12 @@ def _company_names(rng: np.random.Generator, city: pl.Series) -> tuple[pl.Series
     """A private company named after its city, and a design studio (for 自主创业)."""
     n = city.len()
     short = city.str.strip_suffix("市")
-    company = _joined(short, _take(catalog.BRANDS, rng.integers(len(catalog.BRANDS), size=n)),
-                      _take(catalog.INDUSTRIES, rng.integers(len(catalog.INDUSTRIES), size=n)),
-                      _take(("有限公司", "有限公司", "有限责任公司"), rng.integers(3, size=n)))
+    company = _joined(
+        short,
+        _take(catalog.BRANDS, rng.integers(len(catalog.BRANDS), size=n)),
+        _take(catalog.INDUSTRIES, rng.integers(len(catalog.INDUSTRIES), size=n)),
+        _take(("有限公司", "有限公司", "有限责任公司"), rng.integers(3, size=n)),
+    )
     studio = _joined(short, _take(catalog.BRANDS, rng.integers(len(catalog.BRANDS), size=n)), "服装设计工作室")
     return company, studio
 
@@ -681,7 +785,9 @@ def _forms(rng: np.random.Generator, cat: _Catalog, people: pl.DataFrame) -> pl.
     n = people.height
     level = people["_level"].to_numpy()
     origin = people["_origin"].to_numpy()
-    types = np.array(catalog.TYPES)[_choose_by_group(rng, np.array([catalog.TYPE_MIX[lv] for lv in catalog.LEVELS]), level)]
+    types = np.array(catalog.TYPES)[
+        _choose_by_group(rng, np.array([catalog.TYPE_MIX[lv] for lv in catalog.LEVELS]), level)
+    ]
 
     def pick(kind: str) -> np.ndarray:
         return cat.kind_first[kind] + _choose(rng, cat.kind_p[kind], n)
@@ -693,10 +799,22 @@ def _forms(rng: np.random.Generator, cat: _Catalog, people: pl.DataFrame) -> pl.
         same_city = cat.unit_city[custodian] == cat.origin_city[origin]
         custodian = np.where(same_city, first + (custodian - first + 1) % size, custodian)
     unit = np.select(
-        [types == "origin", types == "employer", types == "custodian", types == "supervisor",
-         types == "study_here", level == 0],
-        [cat.origin_unit[origin], pick("employer"), custodian, pick("supervisor"),
-         np.full(n, cat.kind_first["study_here"]), pick("study_elsewhere_31")],
+        [
+            types == "origin",
+            types == "employer",
+            types == "custodian",
+            types == "supervisor",
+            types == "study_here",
+            level == 0,
+        ],
+        [
+            cat.origin_unit[origin],
+            pick("employer"),
+            custodian,
+            pick("supervisor"),
+            np.full(n, cat.kind_first["study_here"]),
+            pick("study_elsewhere_31"),
+        ],
         pick("study_elsewhere_41"),
     )
     units = cat.units[unit]
@@ -705,8 +823,7 @@ def _forms(rng: np.random.Generator, cat: _Catalog, people: pl.DataFrame) -> pl.
     study = np.char.startswith(types, "study")
     group = np.where(study, np.char.add(np.char.add(types, "_"), np.array(catalog.LEVELS)[level]), types)
     group = np.where(types == "supervisor", units["dest_group"].to_numpy().astype(str), group)
-    code = np.array(catalog.DEST_CODES)[
-        _choose_by_group(rng, _DEST_TABLE, _index_of(group, _DEST_GROUPS))]
+    code = np.array(catalog.DEST_CODES)[_choose_by_group(rng, _DEST_TABLE, _index_of(group, _DEST_GROUPS))]
 
     # contact, phone, proof images and note
     contact = _pick_in(rng, catalog.CONTACTS, units["contact_group"].to_numpy().astype(str))
@@ -721,33 +838,34 @@ def _forms(rng: np.random.Generator, cat: _Catalog, people: pl.DataFrame) -> pl.
     company_city = cat.place_cities.gather(company_place)
     company, studio = _company_names(rng, company_city)
     own_unit = np.isin(types, ["employer", "supervisor", "study_here", "study_elsewhere"])
-    return pl.DataFrame({
-        "transfer_type": pl.Series(types),
-        "unit_name": units["unit_name"],
-        "province": units["province"],
-        "city": units["city"],
-        "district": units["district"],
-        "address_detail": units["address_detail"],
-        "postcode": units["postcode"],
-        "contact": contact,
-        "phone": _mobiles(rng, n).zip_with(mobile, units["landline"]),
-        "note": note,
-        "proof_count": pl.Series(proof, dtype=pl.Int32),
-        "_code": pl.Series(code),
-        "_own_name": units["dest_name"].scatter(np.flatnonzero(~own_unit), None),
-        "_own_location": units["dest_location"].scatter(np.flatnonzero(~own_unit), None),
-        "_company": company,
-        "_studio": studio,
-        "_company_location": _location(cat.place_provinces.gather(company_place), company_city),
-        "_company_province": cat.place_provinces.gather(company_place),
-        "_company_city": company_city,
-        "_company_district": cat.place_districts.gather(company_place),
-        "_company_postcode": cat.place_postcodes.gather(company_place),
-    })
+    return pl.DataFrame(
+        {
+            "transfer_type": pl.Series(types),
+            "unit_name": units["unit_name"],
+            "province": units["province"],
+            "city": units["city"],
+            "district": units["district"],
+            "address_detail": units["address_detail"],
+            "postcode": units["postcode"],
+            "contact": contact,
+            "phone": _mobiles(rng, n).zip_with(mobile, units["landline"]),
+            "note": note,
+            "proof_count": pl.Series(proof, dtype=pl.Int32),
+            "_code": pl.Series(code),
+            "_own_name": units["dest_name"].scatter(np.flatnonzero(~own_unit), None),
+            "_own_location": units["dest_location"].scatter(np.flatnonzero(~own_unit), None),
+            "_company": company,
+            "_studio": studio,
+            "_company_location": _location(cat.place_provinces.gather(company_place), company_city),
+            "_company_province": cat.place_provinces.gather(company_place),
+            "_company_city": company_city,
+            "_company_district": cat.place_districts.gather(company_place),
+            "_company_postcode": cat.place_postcodes.gather(company_place),
+        }
+    )
 
 
-def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame,
-                   people: pl.DataFrame) -> pl.DataFrame:
+def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
     """First submissions: the correct forms, about 8% with a mistake that gets archives returned."""
     n = forms.height
     types = forms["transfer_type"].to_numpy().astype(str)
@@ -759,8 +877,10 @@ def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame,
     kind = np.where((kind == "proof") & (types == "origin"), "address", kind)
     kind = np.where(rng.random(n) < MISTAKE_SHARE, kind, "")
 
-    vague = _joined(_take(catalog.STREETS, rng.integers(len(catalog.STREETS), size=n)),
-                    _take(catalog.VAGUE_ADDRESS_ENDINGS, rng.integers(len(catalog.VAGUE_ADDRESS_ENDINGS), size=n)))
+    vague = _joined(
+        _take(catalog.STREETS, rng.integers(len(catalog.STREETS), size=n)),
+        _take(catalog.VAGUE_ADDRESS_ENDINGS, rng.integers(len(catalog.VAGUE_ADDRESS_ENDINGS), size=n)),
+    )
     family = _take(catalog.FAMILY_CONTACTS, rng.integers(len(catalog.FAMILY_CONTACTS), size=n))
     # a postcode of another province
     jiangxi, elsewhere = np.flatnonzero(cat.place_jiangxi), np.flatnonzero(~cat.place_jiangxi)
@@ -773,33 +893,50 @@ def _with_mistakes(rng: np.random.Generator, cat: _Catalog, forms: pl.DataFrame,
     own_name = people["name"]
     family = family.zip_with(family != "", own_name)
     return forms.with_columns(
-        pl.when(is_kind["private_employer"]).then(pl.lit("employer"))
-        .otherwise("transfer_type").alias("transfer_type"),
-        pl.when(is_kind["private_employer"]).then("_company")
-        .otherwise("unit_name").alias("unit_name"),
-        pl.when(is_kind["address"]).then(vague)
-        .when(is_kind["private_employer"]).then(_street_addresses(rng, n))
-        .otherwise("address_detail").alias("address_detail"),
-        pl.when(is_kind["postcode"]).then(cat.place_postcodes.gather(wrong_place))
-        .when(is_kind["private_employer"]).then("_company_postcode")
-        .otherwise("postcode").alias("postcode"),
-        *[pl.when(is_kind["private_employer"]).then(f"_company_{part}").otherwise(part).alias(part)
-          for part in ("province", "city", "district")],
-        pl.when(is_kind["contact"]).then(family)
-        .when(is_kind["private_employer"]).then(pl.lit("人力资源部"))
-        .otherwise("contact").alias("contact"),
+        pl.when(is_kind["private_employer"]).then(pl.lit("employer")).otherwise("transfer_type").alias("transfer_type"),
+        pl.when(is_kind["private_employer"]).then("_company").otherwise("unit_name").alias("unit_name"),
+        pl.when(is_kind["address"])
+        .then(vague)
+        .when(is_kind["private_employer"])
+        .then(_street_addresses(rng, n))
+        .otherwise("address_detail")
+        .alias("address_detail"),
+        pl.when(is_kind["postcode"])
+        .then(cat.place_postcodes.gather(wrong_place))
+        .when(is_kind["private_employer"])
+        .then("_company_postcode")
+        .otherwise("postcode")
+        .alias("postcode"),
+        *[
+            pl.when(is_kind["private_employer"]).then(f"_company_{part}").otherwise(part).alias(part)
+            for part in ("province", "city", "district")
+        ],
+        pl.when(is_kind["contact"])
+        .then(family)
+        .when(is_kind["private_employer"])
+        .then(pl.lit("人力资源部"))
+        .otherwise("contact")
+        .alias("contact"),
         pl.when(is_kind["contact"] & ((family == "本人") | (family == own_name)))
         .then(people["phone"])
-        .when(is_kind["private_employer"]).then(_mobiles(rng, n))
-        .otherwise("phone").alias("phone"),
-        pl.when(is_kind["proof"]).then(pl.lit(0, dtype=pl.Int32))
-        .when(is_kind["private_employer"]).then(pl.max_horizontal("proof_count", 1))
-        .otherwise("proof_count").alias("proof_count"),
+        .when(is_kind["private_employer"])
+        .then(_mobiles(rng, n))
+        .otherwise("phone")
+        .alias("phone"),
+        pl.when(is_kind["proof"])
+        .then(pl.lit(0, dtype=pl.Int32))
+        .when(is_kind["private_employer"])
+        .then(pl.max_horizontal("proof_count", 1))
+        .otherwise("proof_count")
+        .alias("proof_count"),
     )
 
 
-def _destinations(rng: np.random.Generator, rows: pl.DataFrame, clock: _Clock,
-                  ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+def _destinations(
+    rng: np.random.Generator,
+    rows: pl.DataFrame,
+    clock: _Clock,
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """First destinations (one per row of `rows`) and, for some, a changed one later.
 
     `rows`: _gkey, _code, _at, _own_name, _own_location (the receiving unit where it is also the
@@ -811,53 +948,63 @@ def _destinations(rng: np.random.Generator, rows: pl.DataFrame, clock: _Clock,
     foreign = rng.integers(len(catalog.FOREIGN_SCHOOLS), size=n)
     code = pl.col("_code")
     own = pl.col("_own_name").is_not_null() & (code.is_in(list(catalog.EMPLOYED)) | code.is_in(list(catalog.STUDY)))
-    employer = (
-        rows.with_columns(
-            _take([f for f, _ in catalog.FOREIGN_SCHOOLS], foreign).alias("_foreign"),
-            _take([loc for _, loc in catalog.FOREIGN_SCHOOLS], foreign).alias("_foreign_location"),
-        )
-        .select(
-            pl.when(own).then("_own_name")
-            .when(code.is_in(_GRASSROOTS)).then(None)
-            .when(code.is_in(list(catalog.EMPLOYED))).then("_company")
-            .when(code == "75").then("_studio")
-            .when(code == "85").then("_foreign")
-            .alias("employer_name"),
-            pl.when(own).then("_own_location")
-            .when(code.is_in(_GRASSROOTS)).then(None)
-            .when(code.is_in(list(catalog.EMPLOYED)) | (code == "75")).then("_company_location")
-            .when(code == "85").then("_foreign_location")
-            .alias("employer_location"),
-        )
+    employer = rows.with_columns(
+        _take([f for f, _ in catalog.FOREIGN_SCHOOLS], foreign).alias("_foreign"),
+        _take([loc for _, loc in catalog.FOREIGN_SCHOOLS], foreign).alias("_foreign_location"),
+    ).select(
+        pl.when(own)
+        .then("_own_name")
+        .when(code.is_in(_GRASSROOTS))
+        .then(None)
+        .when(code.is_in(list(catalog.EMPLOYED)))
+        .then("_company")
+        .when(code == "75")
+        .then("_studio")
+        .when(code == "85")
+        .then("_foreign")
+        .alias("employer_name"),
+        pl.when(own)
+        .then("_own_location")
+        .when(code.is_in(_GRASSROOTS))
+        .then(None)
+        .when(code.is_in(list(catalog.EMPLOYED)) | (code == "75"))
+        .then("_company_location")
+        .when(code == "85")
+        .then("_foreign_location")
+        .alias("employer_location"),
     )
-    first = pl.DataFrame({
-        "_gkey": rows["_gkey"], "destination_code": rows["_code"],
-        "employer_name": employer["employer_name"],
-        "employer_location": employer["employer_location"],
-        "_at": rows["_at"],
-    })
+    first = pl.DataFrame(
+        {
+            "_gkey": rows["_gkey"],
+            "destination_code": rows["_code"],
+            "employer_name": employer["employer_name"],
+            "employer_location": employer["employer_location"],
+            "_at": rows["_at"],
+        }
+    )
 
     # some move on: 待就业 finds a job, 其他录用 signs an agreement, …
     codes = rows["_code"].to_numpy().astype(str)
     changeable = np.isin(codes, _CHANGE_FROM)
-    from_index = np.where(changeable, _index_of(np.where(changeable, codes, _CHANGE_FROM[0]),
-                                                _CHANGE_FROM), 0)
+    from_index = np.where(changeable, _index_of(np.where(changeable, codes, _CHANGE_FROM[0]), _CHANGE_FROM), 0)
     new_code = np.array(catalog.DEST_CODES)[_choose_by_group(rng, _CHANGE_TABLE, from_index)]
     second_at = _later(rng, rows["_at"].to_numpy(), 2, 40)
-    changed = np.flatnonzero(changeable & (rng.random(n) < catalog.DEST_CHANGE_SHARE)
-                             & (second_at < clock.as_of_end))
+    changed = np.flatnonzero(changeable & (rng.random(n) < catalog.DEST_CHANGE_SHARE) & (second_at < clock.as_of_end))
     new_employed = pl.Series(np.isin(new_code[changed], list(catalog.EMPLOYED)))
-    before = pl.concat([first, rows.select("_company", "_company_location")],
-                       how="horizontal")[changed]
-    second = pl.DataFrame({
-        "_gkey": before["_gkey"],
-        "destination_code": pl.Series(new_code[changed], dtype=pl.String),
-        "employer_name": before["employer_name"].fill_null(before["_company"])
-        .zip_with(new_employed, pl.Series([None] * changed.size, dtype=pl.String)),
-        "employer_location": before["employer_location"].fill_null(before["_company_location"])
-        .zip_with(new_employed, pl.Series([None] * changed.size, dtype=pl.String)),
-        "_at": second_at[changed],
-    })
+    before = pl.concat([first, rows.select("_company", "_company_location")], how="horizontal")[changed]
+    second = pl.DataFrame(
+        {
+            "_gkey": before["_gkey"],
+            "destination_code": pl.Series(new_code[changed], dtype=pl.String),
+            "employer_name": before["employer_name"]
+            .fill_null(before["_company"])
+            .zip_with(new_employed, pl.Series([None] * changed.size, dtype=pl.String)),
+            "employer_location": before["employer_location"]
+            .fill_null(before["_company_location"])
+            .zip_with(new_employed, pl.Series([None] * changed.size, dtype=pl.String)),
+            "_at": second_at[changed],
+        }
+    )
     second_key = np.full(n, -1, dtype=np.int64)
     second_key[changed] = n + np.arange(changed.size)
     second_time = np.full(n, -1, dtype=np.int64)
@@ -875,8 +1022,9 @@ class _Reviewed:
     approved_at: np.ndarray  # per registered graduate: school approval of it, or -1
 
 
-def _review_decisions(rng: np.random.Generator, submitted: np.ndarray, flagged: np.ndarray,
-                      clock: _Clock) -> dict[str, np.ndarray]:
+def _review_decisions(
+    rng: np.random.Generator, submitted: np.ndarray, flagged: np.ndarray, clock: _Clock
+) -> dict[str, np.ndarray]:
     """When the college and the school decide, and what; nothing happens after as_of."""
     n = submitted.size
     # within five days of submission: the college in 0-2 days, the school 0-2 days after it
@@ -892,17 +1040,26 @@ def _review_decisions(rng: np.random.Generator, submitted: np.ndarray, flagged: 
     school_done = college_done & ~college_return & (school_at < clock.as_of_end)
     school_return = school_done & (rng.random(n) < school_chance)
     return {
-        "college_at": college_at, "college_done": college_done, "college_return": college_return,
-        "school_at": school_at, "school_done": school_done, "school_return": school_return,
-        "returned_at": np.where(college_return, college_at,
-                                np.where(school_return, school_at, -1)),
+        "college_at": college_at,
+        "college_done": college_done,
+        "college_return": college_return,
+        "school_at": school_at,
+        "school_done": school_done,
+        "school_return": school_return,
+        "returned_at": np.where(college_return, college_at, np.where(school_return, school_at, -1)),
         "approved_at": np.where(school_done & ~school_return, school_at, -1),
     }
 
 
-def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.DataFrame,
-                   first: pl.DataFrame, submitted: np.ndarray, clock: _Clock,
-                   batch_id: int) -> _Reviewed:
+def _registrations(
+    rng: np.random.Generator,
+    people: pl.DataFrame,
+    clean: pl.DataFrame,
+    first: pl.DataFrame,
+    submitted: np.ndarray,
+    clock: _Clock,
+    batch_id: int,
+) -> _Reviewed:
     """Revisions and reviews, round by round: submit, review, return, resubmit corrected."""
     n = people.height
     current = np.full(n, -1, dtype=np.int64)
@@ -914,11 +1071,13 @@ def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.Dat
     key = 0
     for revision_no in range(1, catalog.MAX_REVISIONS + 1):
         graduate = people[who]
-        flagged = checks.with_flags(forms.select(FORM_COLUMNS).with_columns(
-            graduate["name"].alias("graduate_name"),
-            graduate["phone"].alias("graduate_phone"),
-            graduate["origin_code"],
-        ))
+        flagged = checks.with_flags(
+            forms.select(FORM_COLUMNS).with_columns(
+                graduate["name"].alias("graduate_name"),
+                graduate["phone"].alias("graduate_phone"),
+                graduate["origin_code"],
+            )
+        )
         keys = key + np.arange(who.size)
         key += who.size
         current[who] = keys
@@ -937,34 +1096,46 @@ def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.Dat
 
         types = forms["transfer_type"].to_numpy().astype(str)
         study = np.char.startswith(types, "study")
-        generic = _pick_in(rng, catalog.OTHER_RETURN_REASONS,
-                           np.where(types == "origin", "origin", np.where(study, "study", "proof")))
-        reason = (flagged["flags"].list.first()
-                  .replace_strict(catalog.RETURN_REASONS, default=None, return_dtype=pl.String)
-                  .fill_null(generic))
+        generic = _pick_in(
+            rng, catalog.OTHER_RETURN_REASONS, np.where(types == "origin", "origin", np.where(study, "study", "proof"))
+        )
+        reason = (
+            flagged["flags"]
+            .list.first()
+            .replace_strict(catalog.RETURN_REASONS, default=None, return_dtype=pl.String)
+            .fill_null(generic)
+        )
         college_reviewer = _joined(graduate["college_name"], "审核员")
         for level, done, returned, at, reviewer in (
             ("college", d["college_done"], d["college_return"], d["college_at"], college_reviewer),
-            ("school", d["school_done"], d["school_return"], d["school_at"],
-             pl.Series([catalog.SCHOOL_REVIEWER] * who.size)),
+            (
+                "school",
+                d["school_done"],
+                d["school_return"],
+                d["school_at"],
+                pl.Series([catalog.SCHOOL_REVIEWER] * who.size),
+            ),
         ):
             rows = np.flatnonzero(done)
-            reviews.append(pl.DataFrame({
-                "_rkey": keys[rows],
-                "level": pl.Series([level] * rows.size, dtype=pl.String),
-                "decision": pl.Series(np.where(returned[rows], "return", "approve"),
-                                      dtype=pl.String),
-                "reason": reason[rows].zip_with(pl.Series(returned[rows]),
-                                                pl.Series([None] * rows.size, dtype=pl.String)),
-                "reviewer": reviewer[rows],
-                "decided_at": _timestamps("decided_at", at[rows]),
-                "batch_id": pl.Series([batch_id] * rows.size, dtype=pl.Int64),
-            }))
+            reviews.append(
+                pl.DataFrame(
+                    {
+                        "_rkey": keys[rows],
+                        "level": pl.Series([level] * rows.size, dtype=pl.String),
+                        "decision": pl.Series(np.where(returned[rows], "return", "approve"), dtype=pl.String),
+                        "reason": reason[rows].zip_with(
+                            pl.Series(returned[rows]), pl.Series([None] * rows.size, dtype=pl.String)
+                        ),
+                        "reviewer": reviewer[rows],
+                        "decided_at": _timestamps("decided_at", at[rows]),
+                        "batch_id": pl.Series([batch_id] * rows.size, dtype=pl.Int64),
+                    }
+                )
+            )
 
         # most returned graduates correct the form and submit again
         resubmitted = _later(rng, d["returned_at"], 0, 3)
-        again = ((d["returned_at"] >= 0) & (rng.random(who.size) < RESUBMIT_SHARE)
-                 & (resubmitted < clock.as_of_end))
+        again = (d["returned_at"] >= 0) & (rng.random(who.size) < RESUBMIT_SHARE) & (resubmitted < clock.as_of_end)
         who, submitted = who[again], resubmitted[again]
         if who.size == 0:
             break
@@ -972,58 +1143,75 @@ def _registrations(rng: np.random.Generator, people: pl.DataFrame, clean: pl.Dat
     return _Reviewed(pl.concat(revisions), pl.concat(reviews), current, approved_at)
 
 
-def _hukou(rng: np.random.Generator, people: pl.DataFrame, clean: pl.DataFrame,
-           submitted: np.ndarray, clock: _Clock, batch_id: int,
-           ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+def _hukou(
+    rng: np.random.Generator,
+    people: pl.DataFrame,
+    clean: pl.DataFrame,
+    submitted: np.ndarray,
+    clock: _Clock,
+    batch_id: int,
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """Hukou registrations of graduates whose hukou is at the school: it follows the archive.
 
     Returns the rows (local key = row number) and, per registered graduate, key and time (-1).
     """
     n = people.height
     at = _later(rng, submitted, 0, 3)
-    chosen = np.flatnonzero(people["is_hukou_at_school"].to_numpy()
-                            & (rng.random(n) < HUKOU_REGISTERED_SHARE) & (at < clock.as_of_end))
+    chosen = np.flatnonzero(
+        people["is_hukou_at_school"].to_numpy() & (rng.random(n) < HUKOU_REGISTERED_SHARE) & (at < clock.as_of_end)
+    )
     form = clean[chosen]
-    rows = pl.DataFrame({
-        "student_id": people["student_id"][chosen],
-        "migration_type": form["transfer_type"],
-        "province": form["province"],
-        "city": form["city"],
-        "district": form["district"],
-        "address_detail": form["address_detail"],
-        "recorded_at": _timestamps("recorded_at", at[chosen]),
-        "batch_id": pl.Series([batch_id] * chosen.size, dtype=pl.Int64),
-    })
+    rows = pl.DataFrame(
+        {
+            "student_id": people["student_id"][chosen],
+            "migration_type": form["transfer_type"],
+            "province": form["province"],
+            "city": form["city"],
+            "district": form["district"],
+            "address_detail": form["address_detail"],
+            "recorded_at": _timestamps("recorded_at", at[chosen]),
+            "batch_id": pl.Series([batch_id] * chosen.size, dtype=pl.Int64),
+        }
+    )
     key = np.full(n, -1, dtype=np.int64)
     key[chosen] = np.arange(chosen.size)
     return rows, key, np.where(key >= 0, at, -1)
 
 
-def _confirmations(rng: np.random.Generator, people: pl.DataFrame, reviewed: _Reviewed,
-                   destination: dict[str, np.ndarray], hukou_key: np.ndarray,
-                   hukou_at: np.ndarray, clock: _Clock, batch_id: int) -> pl.DataFrame:
+def _confirmations(
+    rng: np.random.Generator,
+    people: pl.DataFrame,
+    reviewed: _Reviewed,
+    destination: dict[str, np.ndarray],
+    hukou_key: np.ndarray,
+    hukou_at: np.ndarray,
+    clock: _Clock,
+    batch_id: int,
+) -> pl.DataFrame:
     """Approved graduates confirm (去向登记确认) what is current at that moment."""
     n = people.height
     at = _later(rng, reviewed.approved_at, 0, 6)
-    chosen = ((reviewed.approved_at >= 0) & (rng.random(n) < CONFIRM_SHARE)
-              & (at < clock.as_of_end))
+    chosen = (reviewed.approved_at >= 0) & (rng.random(n) < CONFIRM_SHARE) & (at < clock.as_of_end)
     # the snapshot: the destination and hukou revisions current at confirmation
     second_current = (destination["second_key"] >= 0) & (destination["second_at"] <= at)
     first_current = (destination["first_key"] >= 0) & (destination["first_at"] <= at)
-    dest_key = np.where(second_current, destination["second_key"],
-                        np.where(first_current, destination["first_key"], -1))
+    dest_key = np.where(
+        second_current, destination["second_key"], np.where(first_current, destination["first_key"], -1)
+    )
     hukou = np.where((hukou_key >= 0) & (hukou_at <= at), hukou_key, -1)
     rows = np.flatnonzero(chosen)
     answer = np.where(rng.random(rows.size) < NEEDS_UPDATE_SHARE, "needs_update", "confirmed")
-    return pl.DataFrame({
-        "student_id": people["student_id"][rows],
-        "answer": pl.Series(answer, dtype=pl.String),
-        "confirmed_at": _timestamps("confirmed_at", at[rows]),
-        "_rkey": _keys("_rkey", reviewed.current[rows]),
-        "_dkey": _keys("_dkey", dest_key[rows]),
-        "_hkey": _keys("_hkey", hukou[rows]),
-        "batch_id": pl.Series([batch_id] * rows.size, dtype=pl.Int64),
-    })
+    return pl.DataFrame(
+        {
+            "student_id": people["student_id"][rows],
+            "answer": pl.Series(answer, dtype=pl.String),
+            "confirmed_at": _timestamps("confirmed_at", at[rows]),
+            "_rkey": _keys("_rkey", reviewed.current[rows]),
+            "_dkey": _keys("_dkey", dest_key[rows]),
+            "_hkey": _keys("_hkey", hukou[rows]),
+            "batch_id": pl.Series([batch_id] * rows.size, dtype=pl.Int64),
+        }
+    )
 
 
 def _report_numbers(rng: np.random.Generator, cat: _Catalog, serial: np.ndarray) -> pl.Series:
@@ -1052,7 +1240,7 @@ def _transfer_numbers(student_ids: pl.Series) -> pl.Series:
     """转递编号, one per graduate (every revision keeps it): cohort + 院校代码 + 11 characters
     from a hash of the 学号 (31^11 ≈ 2.5e16 values: no clash among a demo's graduates)."""
     base = len(catalog.REPORT_ALPHABET)
-    value = student_ids.hash(seed=2024).to_numpy().astype(np.uint64) % np.uint64(base ** catalog.TRANSFER_CHARS)
+    value = student_ids.hash(seed=2024).to_numpy().astype(np.uint64) % np.uint64(base**catalog.TRANSFER_CHARS)
     digits = np.empty((value.size, catalog.TRANSFER_CHARS), dtype=np.int64)
     for position in reversed(range(catalog.TRANSFER_CHARS)):
         digits[:, position] = (value % np.uint64(base)).astype(np.int64)
@@ -1063,14 +1251,17 @@ def _transfer_numbers(student_ids: pl.Series) -> pl.Series:
     return _joined(f"{CAMPAIGN['cohort'] % 100:02d}{CAMPAIGN['school_code']}", pl.Series(text, dtype=pl.String))
 
 
-def _reports(rng: np.random.Generator, cat: _Catalog, counters: _Counters,
-             confirmations: pl.DataFrame, clock: _Clock) -> pl.DataFrame:
+def _reports(
+    rng: np.random.Generator, cat: _Catalog, counters: _Counters, confirmations: pl.DataFrame, clock: _Clock
+) -> pl.DataFrame:
     """Verification reports (archive, and hukou where registered) for some confirmed graduates."""
     confirmed_at = confirmations["confirmed_at"].dt.epoch("s").to_numpy()
     issued = _later(rng, confirmed_at, 0, 3)
-    chosen = np.flatnonzero((confirmations["answer"] == "confirmed").to_numpy()
-                            & (rng.random(confirmations.height) < REPORT_SHARE)
-                            & (issued < clock.as_of_end))
+    chosen = np.flatnonzero(
+        (confirmations["answer"] == "confirmed").to_numpy()
+        & (rng.random(confirmations.height) < REPORT_SHARE)
+        & (issued < clock.as_of_end)
+    )
     with_hukou = chosen[confirmations["_hkey"].is_not_null().to_numpy()[chosen]]
     which = np.concatenate([chosen, with_hukou])
     kind = np.array(["archive"] * chosen.size + ["hukou"] * with_hukou.size)
@@ -1082,8 +1273,7 @@ def _reports(rng: np.random.Generator, cat: _Catalog, counters: _Counters,
     state = rng.random(m)
     unset = state < catalog.UNSET_SHARE
     low = np.maximum(min(clock.as_of_day + 10, clock.cap_day), issued_day)
-    valid = np.minimum(low + (rng.random(m) * (clock.cap_day - low + 1)).astype(np.int64),
-                       clock.cap_day)
+    valid = np.minimum(low + (rng.random(m) * (clock.cap_day - low + 1)).astype(np.int64), clock.cap_day)
     can_expire = issued_day < clock.as_of_day
     expired = ~unset & (state < catalog.UNSET_SHARE + catalog.EXPIRED_SHARE) & can_expire
     expired_day = issued_day + (rng.random(m) * (clock.as_of_day - issued_day)).astype(np.int64)
@@ -1093,16 +1283,18 @@ def _reports(rng: np.random.Generator, cat: _Catalog, counters: _Counters,
 
     serial = counters.reports + np.arange(m, dtype=np.int64)
     counters.reports += m
-    return pl.DataFrame({
-        "student_id": confirmations["student_id"][which],
-        "kind": pl.Series(kind, dtype=pl.String),
-        "report_number": _report_numbers(rng, cat, serial),
-        "_ckey": pl.Series(which, dtype=pl.Int64),
-        "issued_at": _timestamps("issued_at", issued_at),
-        "valid_until": _dates("valid_until", valid, ~unset),
-        "closed_at": _timestamps("closed_at", closed_at, closed),
-        "issued_by": pl.Series([SOURCE] * m, dtype=pl.String),
-    })
+    return pl.DataFrame(
+        {
+            "student_id": confirmations["student_id"][which],
+            "kind": pl.Series(kind, dtype=pl.String),
+            "report_number": _report_numbers(rng, cat, serial),
+            "_ckey": pl.Series(which, dtype=pl.Int64),
+            "issued_at": _timestamps("issued_at", issued_at),
+            "valid_until": _dates("valid_until", valid, ~unset),
+            "closed_at": _timestamps("closed_at", closed_at, closed),
+            "issued_by": pl.Series([SOURCE] * m, dtype=pl.String),
+        }
+    )
 
 
 @dataclass
@@ -1118,8 +1310,9 @@ class _Chunk:
     reports: pl.DataFrame  # _ckey
 
 
-def _plan_chunk(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: int,
-                clock: _Clock, batch_id: int) -> _Chunk:
+def _plan_chunk(
+    rng: np.random.Generator, cat: _Catalog, counters: _Counters, n: int, clock: _Clock, batch_id: int
+) -> _Chunk:
     graduates = _graduates(rng, cat, counters, n, clock, batch_id)
     registered = np.flatnonzero(rng.random(n) < clock.registered_share)
     people = graduates[registered]
@@ -1134,38 +1327,49 @@ def _plan_chunk(rng: np.random.Generator, cat: _Catalog, counters: _Counters, n:
     other_company, other_studio = _company_names(rng, other_city)
     unregistered = _index_of(np.array(["unregistered"] * others.size), _DEST_GROUPS)
     before_submitting = _earlier(rng, submitted, 0, 20)
-    rows = pl.concat([
-        clean.select(
-            pl.Series("_gkey", registered), "_code",
-            pl.Series("_at", before_submitting),
-            "_own_name", "_own_location", "_company", "_studio", "_company_location",
-        ),
-        pl.DataFrame({
-            "_gkey": others,
-            "_code": pl.Series(np.array(catalog.DEST_CODES)[_choose_by_group(rng, _DEST_TABLE,
-                                                                     unregistered)]),
-            "_at": _at_hour(rng, rng.integers(clock.opens // DAY - 30, clock.as_of_end // DAY,
-                                              others.size), GRADUATE_HOURS),
-            "_own_name": pl.Series([None] * others.size, dtype=pl.String),
-            "_own_location": pl.Series([None] * others.size, dtype=pl.String),
-            "_company": other_company,
-            "_studio": other_studio,
-            "_company_location": _location(
-                cat.place_provinces.gather(cat.origin_place[other_origin]), other_city),
-        }),
-    ])
+    rows = pl.concat(
+        [
+            clean.select(
+                pl.Series("_gkey", registered),
+                "_code",
+                pl.Series("_at", before_submitting),
+                "_own_name",
+                "_own_location",
+                "_company",
+                "_studio",
+                "_company_location",
+            ),
+            pl.DataFrame(
+                {
+                    "_gkey": others,
+                    "_code": pl.Series(np.array(catalog.DEST_CODES)[_choose_by_group(rng, _DEST_TABLE, unregistered)]),
+                    "_at": _at_hour(
+                        rng, rng.integers(clock.opens // DAY - 30, clock.as_of_end // DAY, others.size), GRADUATE_HOURS
+                    ),
+                    "_own_name": pl.Series([None] * others.size, dtype=pl.String),
+                    "_own_location": pl.Series([None] * others.size, dtype=pl.String),
+                    "_company": other_company,
+                    "_studio": other_studio,
+                    "_company_location": _location(
+                        cat.place_provinces.gather(cat.origin_place[other_origin]), other_city
+                    ),
+                }
+            ),
+        ]
+    )
     destinations, second_key, second_at = _destinations(rng, rows, clock)
     first_at = rows["_at"].to_numpy()
     destination = {  # per registered graduate (the first rows are theirs, in order)
-        "first_key": np.arange(people.height), "first_at": first_at[:people.height],
-        "second_key": second_key[:people.height], "second_at": second_at[:people.height],
+        "first_key": np.arange(people.height),
+        "first_at": first_at[: people.height],
+        "second_key": second_key[: people.height],
+        "second_at": second_at[: people.height],
     }
 
     first = _with_mistakes(rng, cat, clean, people)
     reviewed = _registrations(rng, people, clean, first, submitted, clock, batch_id)
     hukou, hukou_key, hukou_at = _hukou(rng, people, clean, submitted, clock, batch_id)
-    confirmations = _confirmations(rng, people, reviewed, destination, hukou_key, hukou_at,
-                                   clock, batch_id)
+    confirmations = _confirmations(rng, people, reviewed, destination, hukou_key, hukou_at, clock, batch_id)
     reports = _reports(rng, cat, counters, confirmations, clock)
     return _Chunk(
         graduates=graduates,
@@ -1203,7 +1407,8 @@ def _write_chunk(w: Writer, chunk: _Chunk) -> dict[str, int]:
         "destinations": chunk.destinations.with_columns(destination_ids.alias("destination_id")),
         "registrations": chunk.registrations.with_columns(
             registration_ids.alias("registration_id"),
-            _transfer_numbers(chunk.registrations["student_id"]).alias("transfer_number")),
+            _transfer_numbers(chunk.registrations["student_id"]).alias("transfer_number"),
+        ),
         "reviews": chunk.reviews.with_columns(
             w.next_ids("review_ids", chunk.reviews.height).alias("review_id"),
             _ids_for(registration_ids, chunk.reviews["_rkey"], "registration_id"),
@@ -1220,8 +1425,7 @@ def _write_chunk(w: Writer, chunk: _Chunk) -> dict[str, int]:
             _ids_for(confirmation_ids, chunk.reports["_ckey"], "confirmation_id"),
         ),
     }
-    written = {table: w.insert(table, frame.select(COLUMNS[table]))
-               for table, frame in tables.items()}
+    written = {table: w.insert(table, frame.select(COLUMNS[table])) for table, frame in tables.items()}
     w.audit_detail = {"graduates": chunk.graduates.height, **written}
     return written
 
@@ -1235,13 +1439,9 @@ def _begin(w: Writer, cat: _Catalog, graduates: int, seed: int) -> int:
             f"库中已有数据（{existing} 名毕业生），不能再生成演示数据。"
             "请指定一个新的数据库文件，或先备份并删除现有数据库文件。"
         )
-    campaigns = w.conn.execute("select count(*) from campaigns where cohort = ?",
-                               [cohort]).fetchall()[0][0]
+    campaigns = w.conn.execute("select count(*) from campaigns where cohort = ?", [cohort]).fetchall()[0][0]
     if campaigns:
-        raise StoreError(
-            f"库中已有数据（{cohort}届登记工作已存在），不能再生成演示数据。"
-            "请指定一个新的数据库文件。"
-        )
+        raise StoreError(f"库中已有数据（{cohort}届登记工作已存在），不能再生成演示数据。请指定一个新的数据库文件。")
     w.insert("campaigns", pl.DataFrame([CAMPAIGN]))
     w.insert("colleges", cat.colleges)
     w.audit_target = f"{cohort}届"
@@ -1250,19 +1450,40 @@ def _begin(w: Writer, cat: _Catalog, graduates: int, seed: int) -> int:
 
 
 def _finish(w: Writer, batch_id: int, graduates: int, started: datetime, as_of: date) -> None:
-    w.insert("import_batches", pl.DataFrame([{
-        "batch_id": batch_id, "kind": SOURCE, "file_name": None, "file_sha256": None,
-        "cohort": CAMPAIGN["cohort"], "rows_read": graduates, "rows_inserted": graduates,
-        "rows_updated": 0, "rows_unchanged": 0, "rows_refused": 0, "actor": w.actor.name,
-        "started_at": started, "finished_at": datetime.now(),
-    }], schema_overrides={"file_name": pl.String, "file_sha256": pl.String}))
+    w.insert(
+        "import_batches",
+        pl.DataFrame(
+            [
+                {
+                    "batch_id": batch_id,
+                    "kind": SOURCE,
+                    "file_name": None,
+                    "file_sha256": None,
+                    "cohort": CAMPAIGN["cohort"],
+                    "rows_read": graduates,
+                    "rows_inserted": graduates,
+                    "rows_updated": 0,
+                    "rows_unchanged": 0,
+                    "rows_refused": 0,
+                    "actor": w.actor.name,
+                    "started_at": started,
+                    "finished_at": datetime.now(),
+                }
+            ],
+            schema_overrides={"file_name": pl.String, "file_sha256": pl.String},
+        ),
+    )
     w.set_setting("as_of", as_of.isoformat())
     w.audit_detail = {"batch_id": batch_id, "as_of": as_of.isoformat()}
 
 
-def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
-               as_of: date = DEFAULT_AS_OF,
-               progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+def build_demo(
+    store: Store,
+    graduates: int = 5000,
+    seed: int = 2024,
+    as_of: date = DEFAULT_AS_OF,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
     """Fill an empty store with a demo of the 2024届 campaign as it stands on `as_of`.
 
     Writes `graduates` graduates in chunks of `CHUNK_SIZE`, one transaction each, calling
@@ -1276,23 +1497,27 @@ def build_demo(store: Store, graduates: int = 5000, seed: int = 2024,
     started = datetime.now()
     cat = _build_catalog(np.random.default_rng([seed, 0]), graduates)
     clock = _Clock.of(as_of)
-    batch_id = store.transaction(SYSTEM, SOURCE, partial(_begin, cat=cat, graduates=graduates,
-                                                         seed=seed), refresh_stages=False)
+    batch_id = store.transaction(
+        SYSTEM, SOURCE, partial(_begin, cat=cat, graduates=graduates, seed=seed), refresh_stages=False
+    )
     counts = {"campaigns": 1, "colleges": cat.colleges.height}
-    counters = _Counters(students=np.zeros(len(catalog.COLLEGES) * 2, dtype=np.int64),
-                         people=np.zeros(len(ORIGINS) * 2, dtype=np.int64))
+    counters = _Counters(
+        students=np.zeros(len(catalog.COLLEGES) * 2, dtype=np.int64), people=np.zeros(len(ORIGINS) * 2, dtype=np.int64)
+    )
     for chunk_no, start in enumerate(range(0, graduates, CHUNK_SIZE)):
         size = min(CHUNK_SIZE, graduates - start)
-        chunk = _plan_chunk(np.random.default_rng([seed, 1, chunk_no]), cat, counters, size,
-                            clock, batch_id)
-        written = store.transaction(SYSTEM, SOURCE, partial(_write_chunk, chunk=chunk),
-                                    refresh_stages=False)
+        chunk = _plan_chunk(np.random.default_rng([seed, 1, chunk_no]), cat, counters, size, clock, batch_id)
+        written = store.transaction(SYSTEM, SOURCE, partial(_write_chunk, chunk=chunk), refresh_stages=False)
         for table, rows in written.items():
             counts[table] = counts.get(table, 0) + rows
         if progress is not None:
             progress(start + size, graduates)
-    store.transaction(SYSTEM, SOURCE, partial(_finish, batch_id=batch_id, graduates=graduates,
-                                              started=started, as_of=as_of), refresh_stages=False)
+    store.transaction(
+        SYSTEM,
+        SOURCE,
+        partial(_finish, batch_id=batch_id, graduates=graduates, started=started, as_of=as_of),
+        refresh_stages=False,
+    )
     # Materialise the stages once, as of the store's day now that `as_of` is set.
     store.transaction(SYSTEM, "demo:stages", lambda _writer: None)
     counts["import_batches"] = 1
@@ -1333,14 +1558,24 @@ DEMO_GRADUATE_STAGES = ("not_registered", "returned", "pending_college", "approv
 
 def add_demo_accounts(store: Store, college: str) -> int:
     people: list[tuple[str, str, str | None, list[str] | None, str | None]] = [
-              ("admin", "admin", "演示·就业处管理员", None, None),
-              ("school", "school_reviewer", "演示·校级审核员", None, None),
-              ("dean", "college_reviewer", f"演示·{college}院长", [college], None),
-              ("analyst", "analyst", "演示·分析员", None, None)]
+        ("admin", "admin", "演示·就业处管理员", None, None),
+        ("school", "school_reviewer", "演示·校级审核员", None, None),
+        ("dean", "college_reviewer", f"演示·{college}院长", [college], None),
+        ("analyst", "analyst", "演示·分析员", None, None),
+    ]
     people += [(student, "graduate", None, None, student) for _, student in demo_graduates(store, college)]
     for username, role, name, colleges, student_id in people:
-        accounts.add_user(store, SYSTEM, username, role, DEMO_PASSWORD, display_name=name, colleges=colleges,
-                          student_id=student_id, must_change_password=False)
+        accounts.add_user(
+            store,
+            SYSTEM,
+            username,
+            role,
+            DEMO_PASSWORD,
+            display_name=name,
+            colleges=colleges,
+            student_id=student_id,
+            must_change_password=False,
+        )
     return len(people)
 
 
@@ -1348,9 +1583,12 @@ def demo_graduates(store: Store, college: str) -> list[tuple[str, str]]:
     """(stage, 学号) of the graduates given a demo account: the first of each stage in
     DEMO_GRADUATE_STAGES in `college` (a stage nobody is in is skipped)."""
     with store.reading(SYSTEM) as reader:
-        rows = reader.conn.execute("""
+        rows = reader.conn.execute(
+            """
             select stage, min(student_id) filter (where stage <> 'not_registered' or is_hukou_at_school),
                 min(student_id)
-            from graduate_stages where college_name = ? group by stage""", [college]).fetchall()
+            from graduate_stages where college_name = ? group by stage""",
+            [college],
+        ).fetchall()
     first = {stage: preferred or any_one for stage, preferred, any_one in rows}
     return [(stage, first[stage]) for stage in DEMO_GRADUATE_STAGES if stage in first]

@@ -104,11 +104,11 @@ def split_address(text: str) -> tuple[str, str, str, str]:
     else:
         m = _CITY.match(rest)
         if m:
-            city, rest = m.group(1), rest[m.end():]
+            city, rest = m.group(1), rest[m.end() :]
     district = ""
     m = _DISTRICT.match(rest)
     if m and len(m.group(1)) <= 8:
-        district, rest = m.group(1), rest[m.end():]
+        district, rest = m.group(1), rest[m.end() :]
     return province.name, city, district, rest.strip()
 
 

@@ -12,8 +12,15 @@ from datetime import date
 from typing import Any
 
 # URL parameter -> field; short, readable names for links people paste into chats.
-_URL = {"college": "college", "major": "major", "class": "class_name", "type": "transfer_type",
-        "stage": "stage", "from": "date_from", "to": "date_to"}
+_URL = {
+    "college": "college",
+    "major": "major",
+    "class": "class_name",
+    "type": "transfer_type",
+    "stage": "stage",
+    "from": "date_from",
+    "to": "date_to",
+}
 URL_KEYS = frozenset(_URL)
 
 

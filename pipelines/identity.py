@@ -89,7 +89,7 @@ def normalize_phone(phone: str) -> str:
     digits = re.sub(r"[\s()（）]", "", phone)
     for prefix in PHONE_PREFIXES:
         if digits.startswith(prefix):
-            digits = digits[len(prefix):].lstrip("-")
+            digits = digits[len(prefix) :].lstrip("-")
     if re.fullmatch(DASHED_MOBILE_PATTERN, digits):
         digits = digits.replace("-", "")
     return digits

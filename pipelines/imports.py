@@ -146,7 +146,9 @@ class ImportResult:
 
 
 # A cell `_clean_frame` would change: full-width forms, our formula guard, whitespace to fold.
-_NEEDS_CLEANING = "[" + "".join(text.FULL_WIDTH) + r"]|^'[=+\-@]|^\s|\s$|\s\s|" + text.SPACES.replace("\\s", "\\t\\n\\r")
+_NEEDS_CLEANING = (
+    "[" + "".join(text.FULL_WIDTH) + r"]|^'[=+\-@]|^\s|\s$|\s\s|" + text.SPACES.replace("\\s", "\\t\\n\\r")
+)
 
 
 def _clean_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -190,14 +192,25 @@ def _combine_address(frame: pl.DataFrame) -> pl.DataFrame:
     rest = pl.col("_rest").fill_null("")
     detail = pl.col("address_detail").fill_null("")
     return joined.with_columns(
-        pl.when(pl.col("province") == "").then(pl.col("_p").fill_null("")).otherwise(pl.col("province")).alias("province"),
+        pl.when(pl.col("province") == "")
+        .then(pl.col("_p").fill_null(""))
+        .otherwise(pl.col("province"))
+        .alias("province"),
         pl.when(pl.col("city") == "").then(pl.col("_c").fill_null("")).otherwise(pl.col("city")).alias("city"),
-        pl.when(pl.col("district") == "").then(pl.col("_d").fill_null("")).otherwise(pl.col("district")).alias("district"),
-        pl.when(rest == "").then(detail)
-        .when(detail == "").then(rest)
-        .when(detail.str.contains(rest, literal=True)).then(detail)
-        .when(rest.str.contains(detail, literal=True)).then(rest)
-        .otherwise(rest + " " + detail).alias("address_detail"),
+        pl.when(pl.col("district") == "")
+        .then(pl.col("_d").fill_null(""))
+        .otherwise(pl.col("district"))
+        .alias("district"),
+        pl.when(rest == "")
+        .then(detail)
+        .when(detail == "")
+        .then(rest)
+        .when(detail.str.contains(rest, literal=True))
+        .then(detail)
+        .when(rest.str.contains(detail, literal=True))
+        .then(rest)
+        .otherwise(rest + " " + detail)
+        .alias("address_detail"),
     ).drop("_p", "_c", "_d", "_rest", "address")
 
 
@@ -231,7 +244,9 @@ def validate(source: sources.Source, kind: Kind, progress: Progress | None = Non
     def header(name: str) -> str:
         return source.headers.get(name) or kind.layout.by_key[name].label
 
-    errors = [RowError(source.file_name, row, header(name), value, message) for row, name, value, message in field_errors]
+    errors = [
+        RowError(source.file_name, row, header(name), value, message) for row, name, value, message in field_errors
+    ]
     # A cell that could not be read (#N/A, a formula without a result) is named as such, not
     # as "empty": its own message replaces the field's.
     unreadable = {(row, name) for row, name, _, _ in source.problems}
@@ -243,7 +258,8 @@ def validate(source: sources.Source, kind: Kind, progress: Progress | None = Non
     refused = {e.row for e in errors}
     valid = parsed.filter(~pl.col(sources.ROW).is_in(list(refused)))
     duplicated = valid.filter(pl.col("student_id").is_duplicated()).with_columns(
-        pl.col(sources.ROW).min().over("student_id").alias("_first"))
+        pl.col(sources.ROW).min().over("student_id").alias("_first")
+    )
     errors += [
         RowError(source.file_name, row, header("student_id"), sid, f"学号与第 {first} 行重复")
         for row, sid, first in duplicated.select(sources.ROW, "student_id", "_first").iter_rows()
@@ -265,8 +281,14 @@ def _field_of(source: sources.Source, header: str) -> str | None:
 Rule = Callable[[pl.DataFrame, sources.Source, Callable[[str], str], list[str]], tuple[pl.DataFrame, list[RowError]]]
 
 
-def _pair(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str], code: str, name: str,
-          disagree: Callable[[Any, Any], str | None]) -> list[RowError]:
+def _pair(
+    frame: pl.DataFrame,
+    source: sources.Source,
+    header: Callable[[str], str],
+    code: str,
+    name: str,
+    disagree: Callable[[Any, Any], str | None],
+) -> list[RowError]:
     """Rows where a code and the name beside it (生源地代码 + 生源地) are not the same thing:
     refused, naming both values."""
     if code not in frame.columns or name not in frame.columns:
@@ -276,21 +298,42 @@ def _pair(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], s
     if not bad:
         return []
     hits = frame.filter(pl.struct(code, name).is_in([{code: c, name: n} for c, n in bad]))
-    return [RowError(source.file_name, r[sources.ROW], f"{header(code)}/{header(name)}", f"{r[code]} / {r[name]}",
-                     f"{header(code)}与{header(name)}不一致：{bad[(r[code], r[name])]}") for r in hits.iter_rows(named=True)]
+    return [
+        RowError(
+            source.file_name,
+            r[sources.ROW],
+            f"{header(code)}/{header(name)}",
+            f"{r[code]} / {r[name]}",
+            f"{header(code)}与{header(name)}不一致：{bad[(r[code], r[name])]}",
+        )
+        for r in hits.iter_rows(named=True)
+    ]
 
 
-def _roster_rule(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str],
-                 notes: list[str]) -> tuple[pl.DataFrame, list[RowError]]:
+def _roster_rule(
+    frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str], notes: list[str]
+) -> tuple[pl.DataFrame, list[RowError]]:
     errors = _pair(frame, source, header, "origin_code", "origin_name", divisions.code_name_mismatch)
-    errors += _pair(frame, source, header, "gender_code", "gender",
-                    lambda c, n: None if c == n else f"代码为{c}，名称为{n}")
-    errors += _pair(frame, source, header, "education_code", "education_level",
-                    lambda c, n: None if c == n else f"代码为 {c} {codes.EDUCATION_LEVELS.get(c, '')}，名称为 "
-                                                     f"{n} {codes.EDUCATION_LEVELS.get(n, '')}")
+    errors += _pair(
+        frame, source, header, "gender_code", "gender", lambda c, n: None if c == n else f"代码为{c}，名称为{n}"
+    )
+    errors += _pair(
+        frame,
+        source,
+        header,
+        "education_code",
+        "education_level",
+        lambda c, n: (
+            None
+            if c == n
+            else f"代码为 {c} {codes.EDUCATION_LEVELS.get(c, '')}，名称为 {n} {codes.EDUCATION_LEVELS.get(n, '')}"
+        ),
+    )
     for value, code in (("gender", "gender_code"), ("education_level", "education_code")):
         if code in frame.columns:
-            frame = frame.with_columns((pl.coalesce(value, code) if value in frame.columns else pl.col(code)).alias(value))
+            frame = frame.with_columns(
+                (pl.coalesce(value, code) if value in frame.columns else pl.col(code)).alias(value)
+            )
             frame = frame.drop(code)
     if "is_hukou_at_school" in frame.columns:
         unknown = frame.filter(pl.col("is_hukou_at_school").is_null()).height
@@ -299,58 +342,100 @@ def _roster_rule(frame: pl.DataFrame, source: sources.Source, header: Callable[[
     return frame, errors
 
 
-def _destination_rule(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str],
-                      notes: list[str]) -> tuple[pl.DataFrame, list[RowError]]:
+def _destination_rule(
+    frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str], notes: list[str]
+) -> tuple[pl.DataFrame, list[RowError]]:
     errors: list[RowError] = []
     if "destination_name" in frame.columns:
         names = [n for n in frame["destination_name"].unique().to_list() if n]
         by_name = {n: codes.destination_code_of(n) for n in names}
-        frame = frame.with_columns(pl.col("destination_name").replace_strict(by_name, default=None, return_dtype=pl.String)
-                                   .alias("_name_code"))
+        frame = frame.with_columns(
+            pl.col("destination_name").replace_strict(by_name, default=None, return_dtype=pl.String).alias("_name_code")
+        )
         if "destination_code" in frame.columns:
-            errors += _pair(frame, source, header, "destination_code", "destination_name",
-                            lambda c, n: None if by_name.get(n) is None or codes.same_destination(c, by_name[n] or "")
-                            else f"代码 {c} 是“{codes.destination_name(c)}”，名称却是“{n}”"
-                                 f"（{by_name[n]} {codes.destination_name(by_name[n] or '')}）")
+            errors += _pair(
+                frame,
+                source,
+                header,
+                "destination_code",
+                "destination_name",
+                lambda c, n: (
+                    None
+                    if by_name.get(n) is None or codes.same_destination(c, by_name[n] or "")
+                    else f"代码 {c} 是“{codes.destination_name(c)}”，名称却是“{n}”"
+                    f"（{by_name[n]} {codes.destination_name(by_name[n] or '')}）"
+                ),
+            )
             unnamed = sorted({n for n, c in by_name.items() if c is None})
             if unnamed:
                 notes.append("毕业去向名称未收录，以代码为准：" + "、".join(unnamed[:20]))
             frame = frame.with_columns(pl.coalesce("destination_code", "_name_code").alias("destination_code"))
         else:
             unknown = frame.filter(pl.col("destination_name").is_not_null() & pl.col("_name_code").is_null())
-            errors += [RowError(source.file_name, r[sources.ROW], header("destination_name"), r["destination_name"],
-                                "不是已知的毕业去向名称；请在文件中加上毕业去向代码（如 10、271、512、801）")
-                       for r in unknown.iter_rows(named=True)]
+            errors += [
+                RowError(
+                    source.file_name,
+                    r[sources.ROW],
+                    header("destination_name"),
+                    r["destination_name"],
+                    "不是已知的毕业去向名称；请在文件中加上毕业去向代码（如 10、271、512、801）",
+                )
+                for r in unknown.iter_rows(named=True)
+            ]
             frame = frame.with_columns(pl.col("_name_code").alias("destination_code"))
         frame = frame.drop("_name_code")
     else:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("destination_name"))
     missing = frame.filter(pl.col("destination_code").is_null() & ~pl.col(sources.ROW).is_in([e.row for e in errors]))
     column = header("destination_code") if "destination_code" in source.headers else header("destination_name")
-    errors += [RowError(source.file_name, row, column, "", "毕业去向代码和毕业去向不能都为空") for row in missing[sources.ROW]]
-    unlisted = sorted({c for c in frame["destination_code"].drop_nulls().unique().to_list() if c not in codes.DESTINATIONS})
+    errors += [
+        RowError(source.file_name, row, column, "", "毕业去向代码和毕业去向不能都为空") for row in missing[sources.ROW]
+    ]
+    unlisted = sorted(
+        {c for c in frame["destination_code"].drop_nulls().unique().to_list() if c not in codes.DESTINATIONS}
+    )
     if unlisted:
-        notes.append("未收录的毕业去向细类代码按其大类计入落实率：" + "、".join(
-            f"{c} → {codes.destination_class(c)} {codes.destination_name(codes.destination_class(c) or '')}" for c in unlisted))
+        notes.append(
+            "未收录的毕业去向细类代码按其大类计入落实率："
+            + "、".join(
+                f"{c} → {codes.destination_class(c)} {codes.destination_name(codes.destination_class(c) or '')}"
+                for c in unlisted
+            )
+        )
     if "destination_name" in frame.columns:  # store the table's own name where the file gave none
-        frame = frame.with_columns(pl.col("destination_name").fill_null(
-            pl.col("destination_code").replace_strict({c: n for c, (n, _) in codes.DESTINATIONS.items()}, default=None,
-                                                      return_dtype=pl.String)))
+        frame = frame.with_columns(
+            pl.col("destination_name").fill_null(
+                pl.col("destination_code").replace_strict(
+                    {c: n for c, (n, _) in codes.DESTINATIONS.items()}, default=None, return_dtype=pl.String
+                )
+            )
+        )
     errors += _pair(frame, source, header, "employer_location_code", "employer_location", divisions.code_name_mismatch)
     if "employer_location_code" in frame.columns:
-        named = {c: divisions.address_text(*divisions.names_of_code(c)) for c in frame["employer_location_code"].drop_nulls().unique()}
+        named = {
+            c: divisions.address_text(*divisions.names_of_code(c))
+            for c in frame["employer_location_code"].drop_nulls().unique()
+        }
         fill = pl.col("employer_location_code").replace_strict(named, default=None, return_dtype=pl.String)
-        frame = frame.with_columns((pl.coalesce("employer_location", fill) if "employer_location" in frame.columns
-                                    else fill).alias("employer_location")).drop("employer_location_code")
+        frame = frame.with_columns(
+            (pl.coalesce("employer_location", fill) if "employer_location" in frame.columns else fill).alias(
+                "employer_location"
+            )
+        ).drop("employer_location_code")
     return frame, errors
 
 
-def _registration_rule(frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str],
-                       notes: list[str]) -> tuple[pl.DataFrame, list[RowError]]:
+def _registration_rule(
+    frame: pl.DataFrame, source: sources.Source, header: Callable[[str], str], notes: list[str]
+) -> tuple[pl.DataFrame, list[RowError]]:
     return _combine_address(frame), []
 
 
-_RULES: dict[str, Rule] = {"roster": _roster_rule, "destinations": _destination_rule, "registrations": _registration_rule}
+_RULES: dict[str, Rule] = {
+    "roster": _roster_rule,
+    "destinations": _destination_rule,
+    "registrations": _registration_rule,
+}
 
 
 # --- applying to the store ---------------------------------------------------------------
@@ -397,8 +482,12 @@ def _numeric_ids(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[
     numeric_rows = ctx.source.numeric.get("student_id") or set()
     if not numeric_rows or frame.height == 0:
         return frame, []
-    ids = frame.select(sources.ROW, "student_id", pl.col("student_id").str.len_chars().alias("_len"),
-                       pl.col(sources.ROW).is_in(list(numeric_rows)).alias("_numeric"))
+    ids = frame.select(
+        sources.ROW,
+        "student_id",
+        pl.col("student_id").str.len_chars().alias("_len"),
+        pl.col(sources.ROW).is_in(list(numeric_rows)).alias("_numeric"),
+    )
     text_width = ids.filter(~pl.col("_numeric"))["_len"].min()
     stored = ctx.writer.one("student_id_widths") or {}
     widths = [int(w) for w in (text_width, stored.get("shortest")) if isinstance(w, int) and w]
@@ -409,14 +498,23 @@ def _numeric_ids(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[
     if short.height == 0:
         return frame, []
     padded = short.with_columns(pl.col("student_id").str.zfill(width).alias("student_id"))
-    known = set(ctx.writer.query("import_graduates_for", frames={"incoming": padded.select("student_id")})["student_id"])
+    known = set(
+        ctx.writer.query("import_graduates_for", frames={"incoming": padded.select("student_id")})["student_id"]
+    )
     errors = []
     for row, value in short.select(sources.ROW, "student_id").iter_rows():
         guess = value.zfill(width)
         hint = f"名单中有学号 {guess}" if guess in known else f"补足前导 0 应为 {guess}"
-        errors.append(RowError(ctx.file_name, row, ctx.header("student_id"), value,
-                               f"学号是数值单元格，只有 {len(value)} 位，比其他学号（{width} 位）短，前导 0 可能已被 Excel 去掉"
-                               f"（{hint}）；请把学号列设为文本后重新导出"))
+        errors.append(
+            RowError(
+                ctx.file_name,
+                row,
+                ctx.header("student_id"),
+                value,
+                f"学号是数值单元格，只有 {len(value)} 位，比其他学号（{width} 位）短，前导 0 可能已被 Excel 去掉"
+                f"（{hint}）；请把学号列设为文本后重新导出",
+            )
+        )
     return frame.filter(~pl.col(sources.ROW).is_in(short[sources.ROW].to_list())), errors
 
 
@@ -424,24 +522,53 @@ def _roster_matches(ctx: Context, frame: pl.DataFrame) -> tuple[pl.DataFrame, li
     """Rows whose 学号 and 姓名 match a roster graduate, joined with that graduate."""
     roster = ctx.writer.query("import_roster_matches_for", frames={"incoming": frame.select("student_id")})
     joined = frame.join(
-        roster.select("student_id", pl.col("name").alias("graduate_name"),
-                      pl.col("phone").alias("graduate_phone"), "origin_code"),
-        on="student_id", how="left",
+        roster.select(
+            "student_id", pl.col("name").alias("graduate_name"), pl.col("phone").alias("graduate_phone"), "origin_code"
+        ),
+        on="student_id",
+        how="left",
     )
     errors = [
-        RowError(ctx.file_name, r[sources.ROW], ctx.header("student_id"), r["student_id"], "名单中没有这个学号，请先导入毕业生名单")
+        RowError(
+            ctx.file_name,
+            r[sources.ROW],
+            ctx.header("student_id"),
+            r["student_id"],
+            "名单中没有这个学号，请先导入毕业生名单",
+        )
         for r in joined.filter(pl.col("graduate_name").is_null()).iter_rows(named=True)
     ] + [
-        RowError(ctx.file_name, r[sources.ROW], ctx.header("name"), r["name"], f"姓名与名单不符（名单中该学号为 {r['graduate_name']}）")
-        for r in joined.filter(pl.col("graduate_name").is_not_null() & (pl.col("name") != pl.col("graduate_name"))).iter_rows(named=True)
+        RowError(
+            ctx.file_name,
+            r[sources.ROW],
+            ctx.header("name"),
+            r["name"],
+            f"姓名与名单不符（名单中该学号为 {r['graduate_name']}）",
+        )
+        for r in joined.filter(
+            pl.col("graduate_name").is_not_null() & (pl.col("name") != pl.col("graduate_name"))
+        ).iter_rows(named=True)
     ]
     matched = joined.filter(pl.col("graduate_name").is_not_null() & (pl.col("name") == pl.col("graduate_name")))
     return matched, errors
 
 
 # The roster's fields, in the store's order (graduates table), that a file may carry.
-ROSTER_FIELDS = ["name", "gender", "id_number", "college_name", "major", "class_name", "advisor", "education_level",
-                 "graduation_date", "origin_code", "origin_name", "is_hukou_at_school", "phone"]
+ROSTER_FIELDS = [
+    "name",
+    "gender",
+    "id_number",
+    "college_name",
+    "major",
+    "class_name",
+    "advisor",
+    "education_level",
+    "graduation_date",
+    "origin_code",
+    "origin_name",
+    "is_hukou_at_school",
+    "phone",
+]
 _ROSTER_TYPES = {"graduation_date": pl.Date, "is_hukou_at_school": pl.Boolean}
 
 
@@ -453,17 +580,23 @@ def _apply_roster(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     existing = writer.query("import_graduates_for", frames={"incoming": frame.select("student_id")})
     incoming = frame.drop(sources.ROW).with_columns(pl.lit(campaign["cohort"]).cast(pl.Int32).alias("cohort"))
     given = [c for c in ROSTER_FIELDS if c in incoming.columns]
-    compared = incoming.join(existing.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in [*ROSTER_FIELDS, "cohort"]]),
-                             on="student_id", how="left")
+    compared = incoming.join(
+        existing.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in [*ROSTER_FIELDS, "cohort"]]),
+        on="student_id",
+        how="left",
+    )
     is_new = pl.col("cohort__old").is_null()
     # A field the file has no column for keeps what the store holds (a graduate already there),
     # or starts empty (a new one; graduation_date from the campaign).
     compared = compared.with_columns(
         pl.col(f"{c}__old").alias(c) for c in ROSTER_FIELDS if c not in given
     ).with_columns(
-        pl.when(is_new).then(pl.lit(campaign["default_graduation_date"])).otherwise(pl.col("graduation_date"))
-        .alias("graduation_date") if "graduation_date" not in given else
-        pl.col("graduation_date").fill_null(pl.lit(campaign["default_graduation_date"])),
+        pl.when(is_new)
+        .then(pl.lit(campaign["default_graduation_date"]))
+        .otherwise(pl.col("graduation_date"))
+        .alias("graduation_date")
+        if "graduation_date" not in given
+        else pl.col("graduation_date").fill_null(pl.lit(campaign["default_graduation_date"])),
     )
     fields = [*ROSTER_FIELDS, "cohort"]
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old").cast(compared.schema[c])) for c in fields])
@@ -471,8 +604,10 @@ def _apply_roster(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     result.unchanged = compared.filter(~is_new & same).height
     result.updated = compared.height - result.inserted - result.unchanged
     changed = compared.filter(is_new | ~same).select(
-        "student_id", *[pl.col(c).cast(_ROSTER_TYPES.get(c, pl.String)) if c in _ROSTER_TYPES else pl.col(c) for c in fields],
-        pl.lit(ctx.batch_id).alias("batch_id"), pl.lit(writer.now()).alias("updated_at"),
+        "student_id",
+        *[pl.col(c).cast(_ROSTER_TYPES.get(c, pl.String)) if c in _ROSTER_TYPES else pl.col(c) for c in fields],
+        pl.lit(ctx.batch_id).alias("batch_id"),
+        pl.lit(writer.now()).alias("updated_at"),
     )
     if "is_hukou_at_school" not in given and result.inserted:
         result.warnings.append(f"{result.inserted:,} 名新毕业生的户口记为“未知”（文件没有户口是否迁入学校列）")
@@ -491,14 +626,22 @@ def _apply_destinations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     errors += more
     current = writer.query("import_current_destinations_for", frames={"incoming": matched.select("student_id")})
     fields = ["destination_code", "employer_name", "employer_location"]
-    compared = matched.join(current.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in [*fields, "destination_name"]]),
-                            on="student_id", how="left")
+    compared = matched.join(
+        current.select("student_id", *[pl.col(c).alias(f"{c}__old") for c in [*fields, "destination_name"]]),
+        on="student_id",
+        how="left",
+    )
     # Absent columns keep the current record's values (a file of codes only keeps the units).
     compared = compared.with_columns(pl.col(f"{c}__old").alias(c) for c in fields[1:] if c not in matched.columns)
     if "destination_name" not in ctx.checked.present:
-        compared = compared.with_columns(pl.coalesce(
-            pl.when(pl.col("destination_code") == pl.col("destination_code__old")).then(pl.col("destination_name__old")),
-            pl.col("destination_name")).alias("destination_name"))
+        compared = compared.with_columns(
+            pl.coalesce(
+                pl.when(pl.col("destination_code") == pl.col("destination_code__old")).then(
+                    pl.col("destination_name__old")
+                ),
+                pl.col("destination_name"),
+            ).alias("destination_name")
+        )
     is_new = pl.col("destination_code__old").is_null()
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}__old")) for c in fields])
     changed = compared.filter(is_new | ~same)
@@ -506,11 +649,17 @@ def _apply_destinations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     result.updated = changed.height - result.inserted
     result.unchanged = compared.height - changed.height
     ctx.say("写入", 0, 1)
-    writer.insert("destinations", changed.select(
-        pl.Series("destination_id", writer.next_ids("destination_ids", changed.height)),
-        "student_id", *fields, "destination_name",
-        pl.lit(writer.now()).alias("recorded_at"), pl.lit(ctx.batch_id).alias("batch_id"),
-    ))
+    writer.insert(
+        "destinations",
+        changed.select(
+            pl.Series("destination_id", writer.next_ids("destination_ids", changed.height)),
+            "student_id",
+            *fields,
+            "destination_name",
+            pl.lit(writer.now()).alias("recorded_at"),
+            pl.lit(ctx.batch_id).alias("batch_id"),
+        ),
+    )
     ctx.say("写入", 1, 1)
     return errors
 
@@ -530,25 +679,47 @@ def _apply_registrations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     if has_time:
         future = matched.filter(pl.col("submitted_at") >= as_of_end)
         errors += [
-            RowError(ctx.file_name, r[sources.ROW], ctx.header("submitted_at"), str(r["submitted_at"]),
-                     f"提交时间晚于今天（{writer.today:%Y-%m-%d}）")
+            RowError(
+                ctx.file_name,
+                r[sources.ROW],
+                ctx.header("submitted_at"),
+                str(r["submitted_at"]),
+                f"提交时间晚于今天（{writer.today:%Y-%m-%d}）",
+            )
             for r in future.iter_rows(named=True)
         ]
         matched = matched.filter(pl.col("submitted_at") < as_of_end)
     for name in ("review_status", "return_reason", "is_confirmed", "confirmed_at"):
         if name not in matched.columns:
-            matched = matched.with_columns(pl.lit(None, dtype=pl.Datetime("us") if name == "confirmed_at" else
-                                                  pl.Boolean if name == "is_confirmed" else pl.String).alias(name))
+            matched = matched.with_columns(
+                pl.lit(
+                    None,
+                    dtype=pl.Datetime("us")
+                    if name == "confirmed_at"
+                    else pl.Boolean
+                    if name == "is_confirmed"
+                    else pl.String,
+                ).alias(name)
+            )
     content = submissions.REGISTRATION_CONTENT
     current = writer.query("import_current_registrations_for", frames={"incoming": matched.select("student_id")})
     compared = matched.join(
-        current.select("student_id", "registration_id", "revision_no", "status",
-                       pl.col("submitted_at").alias("submitted_at__old"),
-                       *[pl.col(c).alias(f"{c}__old") for c in content]),
-        on="student_id", how="left",
+        current.select(
+            "student_id",
+            "registration_id",
+            "revision_no",
+            "status",
+            pl.col("submitted_at").alias("submitted_at__old"),
+            *[pl.col(c).alias(f"{c}__old") for c in content],
+        ),
+        on="student_id",
+        how="left",
     )
     compared = compared.with_columns(
-        pl.coalesce(pl.col(f"{c}__old"), pl.lit(default)).alias(c) for c, default in _CARRIED.items() if c not in matched.columns)
+        pl.coalesce(pl.col(f"{c}__old"), pl.lit(default)).alias(c)
+        for c, default in _CARRIED.items()
+        if c not in matched.columns
+    )
     if not has_time:
         compared = compared.with_columns(pl.lit(writer.now()).alias("submitted_at"))
     is_first = pl.col("registration_id").is_null()
@@ -561,8 +732,9 @@ def _apply_registrations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
     compared = compared.with_columns(is_first.alias("is_first"), is_revision.alias("is_revision"))
 
     ctx.say("写入", 0, 2)
-    fresh = submissions.add_revisions(writer, compared.filter(pl.col("is_first") | pl.col("is_revision")),
-                                      source="import", batch_id=ctx.batch_id)
+    fresh = submissions.add_revisions(
+        writer, compared.filter(pl.col("is_first") | pl.col("is_revision")), source="import", batch_id=ctx.batch_id
+    )
     ctx.say("写入", 1, 2)
     result.inserted = fresh.filter(pl.col("is_first")).height
     result.updated = fresh.height - result.inserted
@@ -573,49 +745,77 @@ def _apply_registrations(ctx: Context, frame: pl.DataFrame) -> list[RowError]:
 
     # Review outcomes carried by the export become reviews of the revision they describe.
     target_status = pl.col("review_status").replace(workflow.RETURNED_BY_SCHOOL, workflow.RETURNED)
-    targets = pl.concat([
-        fresh.select("student_id", pl.col("new_registration_id").alias("registration_id"),
-                     pl.lit(workflow.PENDING_COLLEGE).alias("status"), "submitted_at",
-                     "review_status", "return_reason", sources.ROW),
-        compared.filter(~pl.col("is_first") & ~pl.col("is_revision")).select(
-            "student_id", "registration_id", "status", "submitted_at",
-            "review_status", "return_reason", sources.ROW),
-    ]).filter(pl.col("review_status").is_not_null() & (target_status != pl.col("status")))
+    targets = pl.concat(
+        [
+            fresh.select(
+                "student_id",
+                pl.col("new_registration_id").alias("registration_id"),
+                pl.lit(workflow.PENDING_COLLEGE).alias("status"),
+                "submitted_at",
+                "review_status",
+                "return_reason",
+                sources.ROW,
+            ),
+            compared.filter(~pl.col("is_first") & ~pl.col("is_revision")).select(
+                "student_id", "registration_id", "status", "submitted_at", "review_status", "return_reason", sources.ROW
+            ),
+        ]
+    ).filter(pl.col("review_status").is_not_null() & (target_status != pl.col("status")))
     steps = _review_steps(targets.select("status", "review_status", "return_reason").unique(), result)
     reviews = targets.join(steps, on=["status", "review_status", "return_reason"], how="inner", nulls_equal=True)
     now = writer.now()
-    writer.insert("reviews", reviews.select(
-        pl.Series("review_id", writer.next_ids("review_ids", reviews.height)),
-        "registration_id", "level", "decision", pl.col("reason"),
-        pl.lit(IMPORT_REVIEWER).alias("reviewer"),
-        pl.max_horizontal(pl.lit(now), pl.col("submitted_at")).alias("decided_at"),
-        pl.lit(ctx.batch_id).alias("batch_id"),
-    ))
+    writer.insert(
+        "reviews",
+        reviews.select(
+            pl.Series("review_id", writer.next_ids("review_ids", reviews.height)),
+            "registration_id",
+            "level",
+            "decision",
+            pl.col("reason"),
+            pl.lit(IMPORT_REVIEWER).alias("reviewer"),
+            pl.max_horizontal(pl.lit(now), pl.col("submitted_at")).alias("decided_at"),
+            pl.lit(ctx.batch_id).alias("batch_id"),
+        ),
+    )
     refused_moves = targets.join(steps, on=["status", "review_status", "return_reason"], how="anti", nulls_equal=True)
     labels = workflow.STATUS_LABELS | {workflow.RETURNED_BY_SCHOOL: "已退回（学校）"}
     # One line per move, not per row: a re-imported export can hold tens of thousands of them.
-    moves = refused_moves.group_by("status", "review_status").agg(
-        pl.col(sources.ROW).sort().head(SHOWN_ROWS).alias("rows"), pl.len().alias("count")).sort(pl.col("rows").list.first())
+    moves = (
+        refused_moves.group_by("status", "review_status")
+        .agg(pl.col(sources.ROW).sort().head(SHOWN_ROWS).alias("rows"), pl.len().alias("count"))
+        .sort(pl.col("rows").list.first())
+    )
     for status, target, shown, count in moves.select("status", "review_status", "rows", "count").iter_rows():
         beyond = f"等，共 {count:,} 行" if count > len(shown) else ""
-        result.warnings.append(f"第 {'、'.join(map(str, shown))} 行{beyond}：审核状态不能从“{labels[status]}”变为“{labels[target]}”，"
-                               "库中状态保持不变")
+        result.warnings.append(
+            f"第 {'、'.join(map(str, shown))} 行{beyond}：审核状态不能从“{labels[status]}”变为“{labels[target]}”，"
+            "库中状态保持不变"
+        )
 
     # 已确认 in the export becomes a confirmation of what is current, if it is approved: the
     # national system's record, kept as it holds it.
     wants = matched.filter(pl.col("is_confirmed").eq_missing(True))
     if wants.height:
         approved = writer.query("import_approved_for", frames={"incoming": wants.select("student_id")})
-        confirm = approved.filter(~pl.col("is_confirmed")).join(wants.select("student_id", "confirmed_at"), on="student_id")
+        confirm = approved.filter(~pl.col("is_confirmed")).join(
+            wants.select("student_id", "confirmed_at"), on="student_id"
+        )
         not_approved = wants.height - approved.height
         if not_approved:
             result.warnings.append(f"{not_approved} 行确认状态为已确认，但登记尚未通过学校审核，未记录确认")
-        writer.insert("confirmations", confirm.select(
-            pl.Series("confirmation_id", writer.next_ids("confirmation_ids", confirm.height)),
-            "student_id", pl.lit("confirmed").alias("answer"),
-            pl.col("confirmed_at").fill_null(now).alias("confirmed_at"),
-            "registration_id", "destination_id", "hukou_id", pl.lit(ctx.batch_id).alias("batch_id"),
-        ))
+        writer.insert(
+            "confirmations",
+            confirm.select(
+                pl.Series("confirmation_id", writer.next_ids("confirmation_ids", confirm.height)),
+                "student_id",
+                pl.lit("confirmed").alias("answer"),
+                pl.col("confirmed_at").fill_null(now).alias("confirmed_at"),
+                "registration_id",
+                "destination_id",
+                "hukou_id",
+                pl.lit(ctx.batch_id).alias("batch_id"),
+            ),
+        )
     ctx.say("写入", 2, 2)
     return errors
 
@@ -628,10 +828,28 @@ def _review_steps(moves: pl.DataFrame, result: ImportResult) -> pl.DataFrame:
             path = workflow.decisions_to_reach(status, target, reason or "")
         except workflow.WorkflowError:
             continue
-        steps += [{"status": status, "review_status": target, "return_reason": reason,
-                   "level": d.level, "decision": d.decision, "reason": d.reason or None} for d in path]
-    return pl.DataFrame(steps, schema={"status": pl.String, "review_status": pl.String, "return_reason": pl.String,
-                                       "level": pl.String, "decision": pl.String, "reason": pl.String})
+        steps += [
+            {
+                "status": status,
+                "review_status": target,
+                "return_reason": reason,
+                "level": d.level,
+                "decision": d.decision,
+                "reason": d.reason or None,
+            }
+            for d in path
+        ]
+    return pl.DataFrame(
+        steps,
+        schema={
+            "status": pl.String,
+            "review_status": pl.String,
+            "return_reason": pl.String,
+            "level": pl.String,
+            "decision": pl.String,
+            "reason": pl.String,
+        },
+    )
 
 
 _APPLY = {"roster": _apply_roster, "destinations": _apply_destinations, "registrations": _apply_registrations}
@@ -642,10 +860,15 @@ _APPLY = {"roster": _apply_roster, "destinations": _apply_destinations, "registr
 
 def refusal_table(errors: list[RowError]) -> pl.DataFrame:
     """The refusals as a table a person works through: row, column, value, reason."""
-    return pl.DataFrame({
-        "行号": [e.row for e in errors], "列": [e.column for e in errors],
-        "值": [e.value for e in errors], "原因": [e.reason for e in errors],
-    }, schema={"行号": pl.Int64, "列": pl.String, "值": pl.String, "原因": pl.String})
+    return pl.DataFrame(
+        {
+            "行号": [e.row for e in errors],
+            "列": [e.column for e in errors],
+            "值": [e.value for e in errors],
+            "原因": [e.reason for e in errors],
+        },
+        schema={"行号": pl.Int64, "列": pl.String, "值": pl.String, "原因": pl.String},
+    )
 
 
 def _write_refused(path: Path, source: sources.Source, errors: list[RowError]) -> None:
@@ -661,8 +884,13 @@ def _write_refused(path: Path, source: sources.Source, errors: list[RowError]) -
         out = csv.writer(fh)
         out.writerow(["行号", "拒绝原因", *headers])
         for record in refused.iter_rows():
-            out.writerow([record[0], text.guard_formula("；".join(reasons[record[0]])),
-                          *(text.guard_formula(v) if v is not None else "" for v in record[1:])])
+            out.writerow(
+                [
+                    record[0],
+                    text.guard_formula("；".join(reasons[record[0]])),
+                    *(text.guard_formula(v) if v is not None else "" for v in record[1:]),
+                ]
+            )
 
 
 # --- the import --------------------------------------------------------------------------
@@ -696,11 +924,19 @@ def forget_previews() -> None:
         _PREVIEWED.clear()
 
 
-
-def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
-                skip_invalid: bool = False, cohort: int | None = None,
-                refused_path: str | Path | None = None, progress: Progress | None = None,
-                refresh_stages: bool = True, dry_run: bool = False) -> ImportResult:
+def import_file(
+    store: Store,
+    actor: Actor,
+    kind_key: str,
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    cohort: int | None = None,
+    refused_path: str | Path | None = None,
+    progress: Progress | None = None,
+    refresh_stages: bool = True,
+    dry_run: bool = False,
+) -> ImportResult:
     """Import one file of `kind_key` (roster, destinations, registrations) into the store, or
     with `dry_run` show what importing it would do (column mapping, counts, refusals) and
     write nothing. A refused import is audited (file, sha256, reason) unless it was a dry run."""
@@ -717,9 +953,17 @@ def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
 
     def refuse(errors: list[RowError], result: ImportResult | None = None) -> ImportRefused:
         if not dry_run:
-            store.record(actor, action, path.name, {
-                "outcome": "refused", "sha256": digest, "errors": len(errors),
-                "reasons": [str(e) for e in sorted(errors, key=lambda e: (e.row or 0, e.column))[:20]]})
+            store.record(
+                actor,
+                action,
+                path.name,
+                {
+                    "outcome": "refused",
+                    "sha256": digest,
+                    "errors": len(errors),
+                    "reasons": [str(e) for e in sorted(errors, key=lambda e: (e.row or 0, e.column))[:20]],
+                },
+            )
         return ImportRefused(errors, result)
 
     limits = sources.Limits.from_env()
@@ -738,10 +982,17 @@ def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
         source, checked = kept
         say("读取", 1, 1)
         say("校验", 1, 1)
-    base = ImportResult(kind_key, path.name, None, rows_read=source.frame.height, sheet=source.sheet,
-                        mapping=[(source.headers[k], kind.layout.by_key[k].label) for k in source.headers],
-                        ignored=source.ignored, dry_run=dry_run,
-                        warnings=[*source.notes, *checked.notes])
+    base = ImportResult(
+        kind_key,
+        path.name,
+        None,
+        rows_read=source.frame.height,
+        sheet=source.sheet,
+        mapping=[(source.headers[k], kind.layout.by_key[k].label) for k in source.headers],
+        ignored=source.ignored,
+        dry_run=dry_run,
+        warnings=[*source.notes, *checked.notes],
+    )
 
     def work(writer: Writer) -> ImportResult:
         # Even with invalid rows, the store checks still run (in a transaction that is then
@@ -757,17 +1008,40 @@ def import_file(store: Store, actor: Actor, kind_key: str, path: str | Path, *,
         result.refused = len({e.row for e in all_errors})
         if all_errors and not skip_invalid and not dry_run:
             raise ImportRefused(all_errors, result)
-        writer.insert("import_batches", pl.DataFrame([{
-            "batch_id": batch_id, "kind": kind_key, "file_name": path.name, "file_sha256": digest,
-            "cohort": result.cohort, "rows_read": result.rows_read, "rows_inserted": result.inserted,
-            "rows_updated": result.updated, "rows_unchanged": result.unchanged,
-            "rows_refused": result.refused, "actor": writer.actor.name,
-            "started_at": started, "finished_at": datetime.now(),
-        }], schema_overrides={"cohort": pl.Int32}))
+        writer.insert(
+            "import_batches",
+            pl.DataFrame(
+                [
+                    {
+                        "batch_id": batch_id,
+                        "kind": kind_key,
+                        "file_name": path.name,
+                        "file_sha256": digest,
+                        "cohort": result.cohort,
+                        "rows_read": result.rows_read,
+                        "rows_inserted": result.inserted,
+                        "rows_updated": result.updated,
+                        "rows_unchanged": result.unchanged,
+                        "rows_refused": result.refused,
+                        "actor": writer.actor.name,
+                        "started_at": started,
+                        "finished_at": datetime.now(),
+                    }
+                ],
+                schema_overrides={"cohort": pl.Int32},
+            ),
+        )
         writer.audit_target = path.name
-        writer.audit_detail = {"batch_id": batch_id, "sha256": digest, "inserted": result.inserted,
-                               "updated": result.updated, "unchanged": result.unchanged, "refused": result.refused,
-                               "sheet": source.sheet, "ignored": source.ignored[:50]}
+        writer.audit_detail = {
+            "batch_id": batch_id,
+            "sha256": digest,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "refused": result.refused,
+            "sheet": source.sheet,
+            "ignored": source.ignored[:50],
+        }
         return result
 
     if dry_run:

@@ -50,8 +50,10 @@ class Limits:
         try:
             values = [int(v) for v in raw.split(",")]
         except ValueError:
-            raise ValueError(f"环境变量 {ENV_LIMITS} 应为 5 个整数（每个来源、每个编号、每个姓名、开始减速、全部暂停），"
-                             f"而不是“{raw}”") from None
+            raise ValueError(
+                f"环境变量 {ENV_LIMITS} 应为 5 个整数（每个来源、每个编号、每个姓名、开始减速、全部暂停），"
+                f"而不是“{raw}”"
+            ) from None
         if len(values) != 5 or min(values) <= 0:
             raise ValueError(f"环境变量 {ENV_LIMITS} 应为 5 个正整数，例如 10,5,5,300,1500")
         return cls(*values)
@@ -81,20 +83,36 @@ def look_up(store: Store, name: str, number: str, client: str, limits: Limits | 
         seen = writer.one("lookup_counts", since=since, client=client, number=cleaned, name_key=key) or {}
         writer.touched_students = []
         writer.audit_target = cleaned
-        over = [(seen.get("by_client") or 0) >= limits.per_client, (seen.get("by_number") or 0) >= limits.per_number,
-                (seen.get("by_name") or 0) >= limits.per_name, (seen.get("by_everyone") or 0) >= limits.global_block]
+        over = [
+            (seen.get("by_client") or 0) >= limits.per_client,
+            (seen.get("by_number") or 0) >= limits.per_number,
+            (seen.get("by_name") or 0) >= limits.per_name,
+            (seen.get("by_everyone") or 0) >= limits.global_block,
+        ]
         if any(over):
             oldest = seen.get("oldest") or datetime.now()
             wait = max(1, math.ceil((oldest + timedelta(minutes=WINDOW_MINUTES) - datetime.now()).total_seconds() / 60))
-            writer.audit_detail = {"outcome": "limited", "client": client, "name": key,
-                                   "limits": [n for n, hit in zip(("client", "number", "name", "everyone"), over,
-                                                                  strict=True) if hit]}
+            writer.audit_detail = {
+                "outcome": "limited",
+                "client": client,
+                "name": key,
+                "limits": [n for n, hit in zip(("client", "number", "name", "everyone"), over, strict=True) if hit],
+            }
             return None, wait, 0.0
         load = (seen.get("by_everyone") or 0) - limits.global_slow
-        delay = 0.0 if load <= 0 else min(MAX_DELAY_S, MAX_DELAY_S * load / max(1, limits.global_block - limits.global_slow))
+        delay = (
+            0.0
+            if load <= 0
+            else min(MAX_DELAY_S, MAX_DELAY_S * load / max(1, limits.global_block - limits.global_slow))
+        )
         verdict = reports.verify_any(writer, name, cleaned)
-        writer.audit_detail = {"outcome": "found" if verdict.found else "not_found", "valid": verdict.valid,
-                               "kind": verdict.kind, "client": client, "name": key}
+        writer.audit_detail = {
+            "outcome": "found" if verdict.found else "not_found",
+            "valid": verdict.valid,
+            "kind": verdict.kind,
+            "client": client,
+            "name": key,
+        }
         return verdict, 0, delay
 
     verdict, wait, delay = store.transaction(Actor(f"核验查询:{client or '?'}", "public"), ACTION, work)

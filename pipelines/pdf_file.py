@@ -35,6 +35,7 @@ _KEPT = ("OS/2", "head", "hhea", "hmtx", "maxp")
 @dataclass(frozen=True)
 class Glyph:
     """What a code of the font (as fpdf2 assigned it) stands for."""
+
     gid: int
     width: int  # in 1/1000 em
     text: str  # what it copies as (ToUnicode)
@@ -44,6 +45,7 @@ class Glyph:
 class Page:
     """One laid-out page: its content stream (Flate-compressed), the codes it prints and its QR
     code as 1-bit grey pixels (Flate-compressed; 0 is dark)."""
+
     content: bytes
     codes: frozenset[int]
     qr: bytes
@@ -81,8 +83,15 @@ def _to_truetype(font: TTFont) -> None:
     font["loca"] = newTable("loca")
     maxp = font["maxp"]
     maxp.tableVersion = 0x00010000
-    for field in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                  "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+    for field in (
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
         setattr(maxp, field, 0)
     maxp.maxZones = 1
     font["head"].glyphDataFormat = 0
@@ -100,25 +109,30 @@ class FontCutter:
         tables = {}
         for i in range(count):
             tag, _, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
-            tables[tag.decode("latin-1")] = data[offset:offset + length]
+            tables[tag.decode("latin-1")] = data[offset : offset + length]
         self.tables = {tag: tables[tag] for tag in _KEPT}
         self.post = b"\x00\x03\x00\x00" + tables["post"][4:32]  # format 3: no glyph names
         head = tables["head"]
         long_offsets = struct.unpack_from(">h", head, 50)[0] == 1
         glyph_count = struct.unpack_from(">H", tables["maxp"], 4)[0]
-        loca = (struct.unpack_from(f">{glyph_count + 1}I", tables["loca"]) if long_offsets
-                else [2 * o for o in struct.unpack_from(f">{glyph_count + 1}H", tables["loca"])])
+        loca = (
+            struct.unpack_from(f">{glyph_count + 1}I", tables["loca"])
+            if long_offsets
+            else [2 * o for o in struct.unpack_from(f">{glyph_count + 1}H", tables["loca"])]
+        )
         glyf = tables["glyf"]
-        self.glyphs = [glyf[loca[i]:loca[i + 1]] for i in range(glyph_count)]
+        self.glyphs = [glyf[loca[i] : loca[i + 1]] for i in range(glyph_count)]
         units = struct.unpack_from(">H", head, 18)[0]
         x_min, y_min, x_max, y_max = struct.unpack_from(">4h", head, 36)
         ascent, descent = struct.unpack_from(">hh", tables["hhea"], 4)
         os2 = tables["OS/2"]
         cap_height = struct.unpack_from(">h", os2, 88)[0] if struct.unpack_from(">H", os2)[0] >= 2 else ascent
         scale = 1000 / units
-        self.metrics = (f"/Ascent {round(ascent * scale)} /Descent {round(descent * scale)} "
-                        f"/CapHeight {round(cap_height * scale)} /FontBBox [{round(x_min * scale)} "
-                        f"{round(y_min * scale)} {round(x_max * scale)} {round(y_max * scale)}]")
+        self.metrics = (
+            f"/Ascent {round(ascent * scale)} /Descent {round(descent * scale)} "
+            f"/CapHeight {round(cap_height * scale)} /FontBBox [{round(x_min * scale)} "
+            f"{round(y_min * scale)} {round(x_max * scale)} {round(y_max * scale)}]"
+        )
 
     def cut(self, characters: dict[int, str]) -> bytes:
         """A font program with the outlines of these glyphs (gid → the character it prints) and
@@ -132,8 +146,16 @@ class FontCutter:
         loca.append(len(glyf))
         head = bytearray(self.tables["head"])
         struct.pack_into(">h", head, 50, 1)  # indexToLocFormat: long offsets
-        return _sfnt({**self.tables, "head": bytes(head), "glyf": bytes(glyf), "post": self.post,
-                      "loca": struct.pack(f">{len(loca)}I", *loca), "cmap": _cmap(characters)})
+        return _sfnt(
+            {
+                **self.tables,
+                "head": bytes(head),
+                "glyf": bytes(glyf),
+                "post": self.post,
+                "loca": struct.pack(f">{len(loca)}I", *loca),
+                "cmap": _cmap(characters),
+            }
+        )
 
 
 def _cmap(characters: dict[int, str]) -> bytes:
@@ -145,8 +167,18 @@ def _cmap(characters: dict[int, str]) -> bytes:
     search = 2 ** (count.bit_length() - 1)
     ends = [c for c, _ in pairs]
     deltas = [(gid - c) % 0x10000 if c != 0xFFFF else 1 for c, gid in pairs]
-    body = struct.pack(f">HHHH{count}HH{count}H{count}H{count}H", 2 * count, 2 * search, search.bit_length() - 1,
-                       2 * count - 2 * search, *ends, 0, *ends, *deltas, *([0] * count))
+    body = struct.pack(
+        f">HHHH{count}HH{count}H{count}H{count}H",
+        2 * count,
+        2 * search,
+        search.bit_length() - 1,
+        2 * count - 2 * search,
+        *ends,
+        0,
+        *ends,
+        *deltas,
+        *([0] * count),
+    )
     return struct.pack(">HHHHIHHH", 0, 1, 3, 1, 12, 4, 6 + len(body), 0) + body
 
 
@@ -159,8 +191,9 @@ def _sfnt(tables: dict[str, bytes]) -> bytes:
     """A TrueType file of these tables, with the checksums the format asks for."""
     tags = sorted(tables)
     search = 2 ** (len(tags).bit_length() - 1)
-    directory = bytearray(struct.pack(">IHHHH", 0x00010000, len(tags), 16 * search, search.bit_length() - 1,
-                                      16 * (len(tags) - search)))
+    directory = bytearray(
+        struct.pack(">IHHHH", 0x00010000, len(tags), 16 * search, search.bit_length() - 1, 16 * (len(tags) - search))
+    )
     body = bytearray()
     offset = 12 + 16 * len(tags)
     at = {}
@@ -176,8 +209,14 @@ def _sfnt(tables: dict[str, bytes]) -> bytes:
     return bytes(font)
 
 
-def write(pages: list[Page], cutter: FontCutter, glyphs: dict[int, Glyph], font_name: str, title: str,
-          size: tuple[float, float]) -> bytes:
+def write(
+    pages: list[Page],
+    cutter: FontCutter,
+    glyphs: dict[int, Glyph],
+    font_name: str,
+    title: str,
+    size: tuple[float, float],
+) -> bytes:
     """A PDF of `pages`, whose text is in the font resource `font_name` with codes `glyphs`."""
     codes = sorted(set().union(*(page.codes for page in pages)) & glyphs.keys())
     program = cutter.cut({glyphs[c].gid: glyphs[c].text for c in codes})
@@ -188,8 +227,7 @@ def write(pages: list[Page], cutter: FontCutter, glyphs: dict[int, Glyph], font_
     widths = " ".join(f"{code} [{glyphs[code].width}]" for code in codes)
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Count {len(pages)} /Kids [{' '.join(f'{10 + 3 * i} 0 R' for i in range(len(pages)))}] >>"
-        .encode(),
+        f"<< /Type /Pages /Count {len(pages)} /Kids [{' '.join(f'{10 + 3 * i} 0 R' for i in range(len(pages)))}] >>".encode(),
         f"<< /Title <FEFF{title.encode('utf-16-be').hex().upper()}> /Creator (dangan) /Producer (dangan) >>".encode(),
         f"<< /Type /Font /Subtype /Type0 /BaseFont /{tag}+NotoSansSC /Encoding /Identity-H "
         f"/DescendantFonts [5 0 R] /ToUnicode 8 0 R >>".encode(),
@@ -209,8 +247,11 @@ def write(pages: list[Page], cutter: FontCutter, glyphs: dict[int, Glyph], font_
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.2f} {height:.2f}] /Contents {first + 1} 0 R "
             f"/Resources << /Font << /{font_name} 4 0 R >> /XObject << /QR {first + 2} 0 R >> >> >>".encode(),
             _stream(page.content, "/Filter /FlateDecode"),
-            _stream(page.qr, f"/Type /XObject /Subtype /Image /Width {page.qr_size} /Height {page.qr_size} "
-                             "/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode"),
+            _stream(
+                page.qr,
+                f"/Type /XObject /Subtype /Image /Width {page.qr_size} /Height {page.qr_size} "
+                "/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode",
+            ),
         ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -231,10 +272,14 @@ def _stream(data: bytes, entries: str) -> bytes:
 
 def _to_unicode(texts: dict[int, str]) -> bytes:
     lines = [f"<{code:04X}> <{text.encode('utf-16-be').hex().upper()}>" for code, text in texts.items() if text]
-    blocks = "".join(f"{len(part)} beginbfchar\n" + "\n".join(part) + "\nendbfchar\n"
-                     for part in (lines[i:i + 100] for i in range(0, len(lines), 100)))
-    return ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-            "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-            "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
-            f"{blocks}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend").encode()
+    blocks = "".join(
+        f"{len(part)} beginbfchar\n" + "\n".join(part) + "\nendbfchar\n"
+        for part in (lines[i : i + 100] for i in range(0, len(lines), 100))
+    )
+    return (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        f"{blocks}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
+    ).encode()

@@ -72,8 +72,12 @@ def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
 def record_view(store: Store, actor: Actor, registration_id: int, student_id: str) -> None:
     """A reviewer opened a registration in the review pane, which shows what the review needs
     unmasked: the full address, the unit's phone and the proof images."""
-    store.record(actor, "view:registration", str(registration_id),
-                 {"student_id": student_id, "fields": ["address_detail", "phone", "proofs"]})
+    store.record(
+        actor,
+        "view:registration",
+        str(registration_id),
+        {"student_id": student_id, "fields": ["address_detail", "phone", "proofs"]},
+    )
 
 
 def search_audit(store: Store, actor: Actor, **filters: Any) -> Any:

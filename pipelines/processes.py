@@ -35,8 +35,9 @@ class WorkerStuck(WorkerDied):
     """A worker gave no answer in time (it is stopped, with the others)."""
 
 
-def ordered_map(function: Callable[[Any], Any], tasks: list[Any], processes: int,
-                timeout: float | None = None) -> Iterator[Any]:
+def ordered_map(
+    function: Callable[[Any], Any], tasks: list[Any], processes: int, timeout: float | None = None
+) -> Iterator[Any]:
     """`function(task)` for every task, in `processes` worker processes, yielded in task order.
     `function` must be importable (a module-level function or a partial of one). An exception
     in a worker is raised here; a worker that dies, or gives no answer within `timeout`
@@ -47,9 +48,15 @@ def ordered_map(function: Callable[[Any], Any], tasks: list[Any], processes: int
     timeout = TASK_TIMEOUT_S if timeout is None else timeout
     base = config.child_environment()
     env = {**base, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), base.get("PYTHONPATH")) if p)}
-    workers = [subprocess.Popen([sys.executable, "-c", "from pipelines.processes import serve; serve()"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-               for _ in range(max(1, min(processes, len(tasks))))]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", "from pipelines.processes import serve; serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        for _ in range(max(1, min(processes, len(tasks))))
+    ]
     finished = False
 
     def send(i: int) -> None:

@@ -31,17 +31,51 @@ class RiskReason:
 
 
 RISK_REASONS: tuple[RiskReason, ...] = (
-    RiskReason("not_registered", "未提交档案信息登记", "未提交", "你还没有提交毕业生档案信息登记",
-               "请{by}登录全国高校毕业生毕业去向登记系统，完成“档案信息登记”并提交", "graduate", 3),
-    RiskReason("returned", "登记被退回未重新提交", "被退回", "你的毕业生档案信息登记被退回，还没有重新提交",
-               "请{by}按退回意见修改“档案信息登记”后重新提交", "graduate", 3),
-    RiskReason("waiting_review", f"待审核超过 {REVIEW_WAIT_DAYS} 天", "待审核超时",
-               f"你的毕业生档案信息登记已提交，等待学院/学校审核已超过 {REVIEW_WAIT_DAYS} 天",
-               "请留意审核结果，如被退回，请{by}按退回意见修改后重新提交", "reviewer", 2),
-    RiskReason("not_confirmed", "审核已通过，未做去向登记确认", "未确认", "你的毕业生档案信息登记已审核通过，还没有做去向登记确认",
-               "请{by}进入“去向登记确认”，核对毕业去向、档案和户口信息后确认", "graduate", 2),
-    RiskReason("not_verified", "已确认，未生成核验报告", "未核验", "你已确认登记去向，还没有生成核验报告",
-               "请{by}进入“核验授权”设置有效期，下载核验报告交给班主任放入档案袋", "graduate", 1),
+    RiskReason(
+        "not_registered",
+        "未提交档案信息登记",
+        "未提交",
+        "你还没有提交毕业生档案信息登记",
+        "请{by}登录全国高校毕业生毕业去向登记系统，完成“档案信息登记”并提交",
+        "graduate",
+        3,
+    ),
+    RiskReason(
+        "returned",
+        "登记被退回未重新提交",
+        "被退回",
+        "你的毕业生档案信息登记被退回，还没有重新提交",
+        "请{by}按退回意见修改“档案信息登记”后重新提交",
+        "graduate",
+        3,
+    ),
+    RiskReason(
+        "waiting_review",
+        f"待审核超过 {REVIEW_WAIT_DAYS} 天",
+        "待审核超时",
+        f"你的毕业生档案信息登记已提交，等待学院/学校审核已超过 {REVIEW_WAIT_DAYS} 天",
+        "请留意审核结果，如被退回，请{by}按退回意见修改后重新提交",
+        "reviewer",
+        2,
+    ),
+    RiskReason(
+        "not_confirmed",
+        "审核已通过，未做去向登记确认",
+        "未确认",
+        "你的毕业生档案信息登记已审核通过，还没有做去向登记确认",
+        "请{by}进入“去向登记确认”，核对毕业去向、档案和户口信息后确认",
+        "graduate",
+        2,
+    ),
+    RiskReason(
+        "not_verified",
+        "已确认，未生成核验报告",
+        "未核验",
+        "你已确认登记去向，还没有生成核验报告",
+        "请{by}进入“核验授权”设置有效期，下载核验报告交给班主任放入档案袋",
+        "graduate",
+        1,
+    ),
 )
 BY_CODE = {r.code: r for r in RISK_REASONS}
 ALL_REASONS = "全部"  # the short name of no chosen reason (file names)
@@ -79,8 +113,10 @@ def risk_level(reason_code: str, days_to_deadline: int) -> str:
 def urgency_params(days_to_deadline: int) -> dict[str, Any]:
     """The parameters by which `sql/queries/risk_list.sql` puts the most urgent first: each
     reason and its urgency at this distance from the deadline."""
-    return {"reason_codes": [r.code for r in RISK_REASONS],
-            "reason_urgency": [urgency(r.code, days_to_deadline) for r in RISK_REASONS]}
+    return {
+        "reason_codes": [r.code for r in RISK_REASONS],
+        "reason_urgency": [urgency(r.code, days_to_deadline) for r in RISK_REASONS],
+    }
 
 
 def reason_short(reason_code: str | None) -> str:
@@ -142,9 +178,14 @@ def describe_risks(frame: pl.DataFrame, deadline: date, today: date) -> pl.DataF
         text.mapped(frame["reason"], lambda code: risk_level(code, left), name="level"),
         text.mapped(frame["reason"], lambda code: urgency(code, left), pl.Int64, name="urgency"),
         text.mapped(frame["phone"], identity.mask_phone, name="phone_masked"),
-        pl.Series("reminder", [reminder_text(name, reason, deadline, today)
-                               for name, reason in zip(frame["name"].to_list(), frame["reason"].to_list(), strict=True)],
-                  dtype=pl.String),
+        pl.Series(
+            "reminder",
+            [
+                reminder_text(name, reason, deadline, today)
+                for name, reason in zip(frame["name"].to_list(), frame["reason"].to_list(), strict=True)
+            ],
+            dtype=pl.String,
+        ),
         pl.lit(left).alias("days_left"),
     ).drop("phone")
 
@@ -163,6 +204,7 @@ def project_groups(groups: pl.DataFrame, deadline: date, today: date) -> pl.Data
     (`projected`) and whether they fall short (`will_miss`). Rows hidden from an aggregate-only
     viewer (`suppressed`, by `statistics.for_viewer`) are projected from their true counts but
     show neither their pace nor their projection."""
+
     def true(column: str) -> str:
         return f"_true_{column}" if f"_true_{column}" in groups.columns else column
 
@@ -171,10 +213,13 @@ def project_groups(groups: pl.DataFrame, deadline: date, today: date) -> pl.Data
         for done, total, recent in groups.select(true("registered"), true("graduates"), "registered_recent").iter_rows()
     ]
     out = groups.with_columns(pl.Series("projected", projected, dtype=pl.Int64)).with_columns(
-        (pl.col("projected") < pl.col(true("graduates"))).alias("will_miss"))
+        (pl.col("projected") < pl.col(true("graduates"))).alias("will_miss")
+    )
     if "suppressed" in out.columns:
-        out = out.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
-                               for c in ("registered_recent", "projected", "will_miss"))
+        out = out.with_columns(
+            pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("registered_recent", "projected", "will_miss")
+        )
     return out
 
 
@@ -183,15 +228,20 @@ def colleges_projected_to_miss(groups: pl.DataFrame, deadline: date, today: date
     deadline at their recent pace, the largest shortfall (graduates - projected) first. Rows an
     aggregate-only viewer may not see (`suppressed`, pipelines/statistics.py) are left out."""
     projected = project_groups(groups, deadline, today)
-    return (projected.filter(pl.col("will_miss").fill_null(False))
-            .with_columns((pl.col("graduates") - pl.col("projected")).alias("shortfall"))
-            .sort(["shortfall", "key"], descending=[True, False]))
+    return (
+        projected.filter(pl.col("will_miss").fill_null(False))
+        .with_columns((pl.col("graduates") - pl.col("projected")).alias("shortfall"))
+        .sort(["shortfall", "key"], descending=[True, False])
+    )
 
 
 # The stages 总览 projects to the deadline, in the order a graduate passes them.
 OUTLOOK_STAGES = {
-    "registered": "档案信息登记", "college_approved": "学院审核通过", "approved": "学校审核通过",
-    "confirmed": "去向确认", "verified": "核验报告",
+    "registered": "档案信息登记",
+    "college_approved": "学院审核通过",
+    "approved": "学校审核通过",
+    "confirmed": "去向确认",
+    "verified": "核验报告",
 }
 
 
@@ -209,10 +259,30 @@ def stage_outlook(groups: pl.DataFrame, deadline: date, today: date) -> pl.DataF
         done, recent = int(groups[stage].sum()), int(groups[f"{stage}_recent"].sum())
         p = project(done, total, recent, RECENT_DAYS, deadline, today)
         ceiling = min(ceiling, p.projected)
-        rows.append({"stage": stage, "label": label, "graduates": total, "done": done, "recent": recent,
-                     "projected": ceiling, "projected_rate": ceiling / total if total else None,
-                     "needed_pace": p.needed_pace, "on_track": ceiling >= total})
-    return pl.DataFrame(rows, schema={"stage": pl.String, "label": pl.String, "graduates": pl.Int64,
-                                      "done": pl.Int64, "recent": pl.Int64, "projected": pl.Int64,
-                                      "projected_rate": pl.Float64, "needed_pace": pl.Float64,
-                                      "on_track": pl.Boolean})
+        rows.append(
+            {
+                "stage": stage,
+                "label": label,
+                "graduates": total,
+                "done": done,
+                "recent": recent,
+                "projected": ceiling,
+                "projected_rate": ceiling / total if total else None,
+                "needed_pace": p.needed_pace,
+                "on_track": ceiling >= total,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "stage": pl.String,
+            "label": pl.String,
+            "graduates": pl.Int64,
+            "done": pl.Int64,
+            "recent": pl.Int64,
+            "projected": pl.Int64,
+            "projected_rate": pl.Float64,
+            "needed_pace": pl.Float64,
+            "on_track": pl.Boolean,
+        },
+    )

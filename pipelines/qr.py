@@ -50,8 +50,7 @@ def _layout(version: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     region = (layout > 1).astype(np.uint8)
     region[-8, 8] = 0  # the dark module
     i, j = np.indices((size, size))
-    patterns = np.array([np.asarray(f(i, j), dtype=np.uint8) & region
-                         for f in encoder.get_data_mask_functions(False)])
+    patterns = np.array([np.asarray(f(i, j), dtype=np.uint8) & region for f in encoder.get_data_mask_functions(False)])
     base = np.where(region == 1, 0, layout).astype(np.uint8)
     base[-8, 8] = 0
     return region, patterns, base
@@ -70,10 +69,11 @@ def _penalties(symbols: np.ndarray) -> list[int]:
         total += np.bincount(ends[1:] // (size * (size + 1)), np.where(lengths >= 5, lengths - 2, 0), count)
         total += _finder_like(lines.reshape(count * size, size), count)  # N3
     corner = symbols[:, :-1, :-1]  # N2: a 2 × 2 block of one colour costs 3
-    total += 3 * ((corner == symbols[:, 1:, :-1]) & (corner == symbols[:, :-1, 1:])
-                  & (corner == symbols[:, 1:, 1:])).sum(axis=(1, 2))
+    total += 3 * (
+        (corner == symbols[:, 1:, :-1]) & (corner == symbols[:, :-1, 1:]) & (corner == symbols[:, 1:, 1:])
+    ).sum(axis=(1, 2))
     dark = symbols.sum(axis=(1, 2))  # N4: 10 for every 5 % off half dark
-    return [int(t) + 10 * int(abs(float(d) / (size ** 2) * 100 - 50) / 5) for t, d in zip(total, dark, strict=True)]
+    return [int(t) + 10 * int(abs(float(d) / (size**2) * 100 - 50) / 5) for t, d in zip(total, dark, strict=True)]
 
 
 def _finder_like(lines: np.ndarray, count: int) -> np.ndarray:
@@ -88,9 +88,9 @@ def _finder_like(lines: np.ndarray, count: int) -> np.ndarray:
     at = data.find(_N3)
     while at != -1:
         start = at - at % (size + 1)
-        line, col = data[start:start + size], at - start
+        line, col = data[start : start + size], at - start
         end = col + 7
-        if col in (0, size - 7) or not any(line[max(col - 4, 0):col]) or not any(line[end:end + 4]):
+        if col in (0, size - 7) or not any(line[max(col - 4, 0) : col]) or not any(line[end : end + 4]):
             scores[start // ((size + 1) * size)] += 40
         else:
             end = col + 4

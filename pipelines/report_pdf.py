@@ -70,6 +70,7 @@ def verify_url(report_number: str) -> str:
 class _Batch:
     """What every process needs to lay out a batch: its font file and the characters the font
     was cut for, in the order their codes are given out."""
+
     font_path: str
     characters: str
 
@@ -98,8 +99,11 @@ class _Document(FPDF):
         # different processes share one font in the merged file.
         self._codes = {ch: code for ch in batch.characters if (code := font.subset.pick(ord(ch))) is not None}
         self._font = font
-        self.glyphs = {code: pdf_file.Glyph(glyph.glyph_id, glyph.glyph_width, _text_of(glyph.unicode))
-                       for glyph, code in font.subset.items() if glyph is not None and code != 0}
+        self.glyphs = {
+            code: pdf_file.Glyph(glyph.glyph_id, glyph.glyph_width, _text_of(glyph.unicode))
+            for glyph, code in font.subset.items()
+            if glyph is not None and code != 0
+        }
         self.glyphs[0] = pdf_file.Glyph(0, 0, "")  # .notdef
         self.qr = b""  # the QR code of the page being laid out, and its pixels a side
         self.qr_pixels = 0
@@ -135,8 +139,11 @@ class _Document(FPDF):
         self.set_text_color(0, 0, 0)
         value = value or "—"
         # A value that fits on its line is one cell: multi_cell costs four times as much (#17).
-        if "\n" not in value and "\r" not in value and \
-                self.get_string_width(value) <= self.w - self.r_margin - self.x - 2 * self.c_margin:
+        if (
+            "\n" not in value
+            and "\r" not in value
+            and self.get_string_width(value) <= self.w - self.r_margin - self.x - 2 * self.c_margin
+        ):
             self.cell(0, LINE, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         else:
             self.multi_cell(0, LINE, value, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -146,8 +153,9 @@ class _Document(FPDF):
         by line: breaking the lines is a fifth of a page's time (#17)."""
         key = (width, height, text, self.font_size_pt)
         if key not in self._lines:
-            lines = self.multi_cell(width, height, text, wrapmode=WrapMode.CHAR, dry_run=True,
-                                    output=MethodReturnValue.LINES)
+            lines = self.multi_cell(
+                width, height, text, wrapmode=WrapMode.CHAR, dry_run=True, output=MethodReturnValue.LINES
+            )
             assert isinstance(lines, list)
             self._lines[key] = lines
         for line in self._lines[key]:
@@ -169,7 +177,7 @@ def _codes_in(content: bytes) -> set[int]:
     codes: set[int] = set()
     for string in _STRING.findall(content):
         raw = _ESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), string[1:-1])
-        codes.update(int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2))
+        codes.update(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
     return codes
 
 
@@ -184,7 +192,9 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
     pdf.ln(2)
     pdf.heading("毕业去向登记核验报告", 20)
     pdf.ln(2)
-    pdf.heading(f"{kind} · {doc['cohort']} 届毕业生" + (f" · {doc['notice_number']}" if doc["notice_number"] else ""), 11)
+    pdf.heading(
+        f"{kind} · {doc['cohort']} 届毕业生" + (f" · {doc['notice_number']}" if doc["notice_number"] else ""), 11
+    )
 
     top = pdf.get_y() + 4
     pdf.qr_code(doc["report_number"], pdf.w - pdf.r_margin - QR_WIDTH, top)
@@ -199,8 +209,11 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
         pdf.cell(0, LINE, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=8.5)
     pdf.set_text_color(90, 90, 90)
-    pdf.paragraph(pdf.w - pdf.l_margin - pdf.r_margin - 42, 5,
-                  "扫描右侧二维码，或在核验查询页输入姓名和核验编号，可查询本报告是否有效。")
+    pdf.paragraph(
+        pdf.w - pdf.l_margin - pdf.r_margin - 42,
+        5,
+        "扫描右侧二维码，或在核验查询页输入姓名和核验编号，可查询本报告是否有效。",
+    )
     pdf.set_text_color(0, 0, 0)
     pdf.set_y(max(pdf.get_y(), top + 40))
 
@@ -211,7 +224,9 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
     pdf.field("学院 / 专业 / 班级", " / ".join(v for v in (doc["college_name"], doc["major"], doc["class_name"]) if v))
 
     pdf.section("毕业去向")
-    destination = f"{doc['destination_name'] or ''}（{doc['destination_code']}）" if doc["destination_code"] else "未填报"
+    destination = (
+        f"{doc['destination_name'] or ''}（{doc['destination_code']}）" if doc["destination_code"] else "未填报"
+    )
     pdf.field("毕业去向", destination)
     pdf.field("单位 / 学校", doc["employer_name"] or "")
 
@@ -232,13 +247,18 @@ def _page(pdf: _Document, doc: dict[str, Any]) -> None:
     pdf.set_y(pdf.h - pdf.b_margin - 22)
     pdf.set_font(FONT, size=8.5)
     pdf.set_text_color(90, 90, 90)
-    pdf.paragraph(0, 5, "本报告依据毕业生确认的毕业去向登记信息生成。毕业去向、档案或户口信息变更后，本报告自动失效，"
-                        "须重新确认后再次核验。查询核验服务截止到毕业时间加六个月。身份证号已脱敏。")
+    pdf.paragraph(
+        0,
+        5,
+        "本报告依据毕业生确认的毕业去向登记信息生成。毕业去向、档案或户口信息变更后，本报告自动失效，"
+        "须重新确认后再次核验。查询核验服务截止到毕业时间加六个月。身份证号已脱敏。",
+    )
     pdf.set_text_color(0, 0, 0)
 
 
-def render(documents: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None, *,
-           workers: int | None = None) -> bytes:
+def render(
+    documents: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None, *, workers: int | None = None
+) -> bytes:
     """One PDF with a page per report (rows of sql/queries/report_documents.sql, in order) and one
     font subset. `progress(i)` is called as report i is laid out; `workers` (default: one
     process below PARALLEL_FROM reports, else one per core) sets how many processes lay out."""
@@ -250,8 +270,9 @@ def render(documents: Iterable[dict[str, Any]], progress: Callable[[int], None] 
         return _Document(batch).file(pages, pdf_file.FontCutter(Path(batch.font_path)))
 
 
-def render_zip(documents: list[dict[str, Any]], progress: Callable[[int], None] | None = None, *,
-               workers: int | None = None) -> bytes:
+def render_zip(
+    documents: list[dict[str, Any]], progress: Callable[[int], None] | None = None, *, workers: int | None = None
+) -> bytes:
     """A ZIP of single-report PDFs, named 班级_学号_姓名_类型_核验编号.pdf, each with a font of
     its own glyphs only. Arguments as for `render`."""
     buffer = io.BytesIO()
@@ -264,12 +285,17 @@ def render_zip(documents: list[dict[str, Any]], progress: Callable[[int], None] 
     return buffer.getvalue()
 
 
-def _laid_out(batch: _Batch, documents: list[dict[str, Any]], as_files: bool,
-              progress: Callable[[int], None] | None, workers: int | None) -> Iterator[list[Any]]:
+def _laid_out(
+    batch: _Batch,
+    documents: list[dict[str, Any]],
+    as_files: bool,
+    progress: Callable[[int], None] | None,
+    workers: int | None,
+) -> Iterator[list[Any]]:
     """The chunks of `documents` laid out (pages, or single-page files), in order."""
     count = workers or (1 if len(documents) < PARALLEL_FROM else _cores())
     size = max(1, min(CHUNK, -(-len(documents) // (count * 4))))
-    chunks = [documents[i:i + size] for i in range(0, len(documents), size)]
+    chunks = [documents[i : i + size] for i in range(0, len(documents), size)]
     work = partial(_lay_out, batch, as_files=as_files)
     done = 0
     for chunk, result in zip(chunks, map(work, chunks) if count == 1 else _pooled(work, chunks, count), strict=True):
@@ -284,15 +310,20 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _pooled(work: Callable[[list[dict[str, Any]]], list[Any]], chunks: list[list[dict[str, Any]]],
-            count: int) -> Iterator[list[Any]]:
+def _pooled(
+    work: Callable[[list[dict[str, Any]]], list[Any]], chunks: list[list[dict[str, Any]]], count: int
+) -> Iterator[list[Any]]:
     try:
         yield from processes.ordered_map(work, chunks, count)
     except processes.WorkerStuck as exc:
-        raise ReportPdfError(f"排版 PDF 的子进程 {processes.TASK_TIMEOUT_S:.0f} 秒没有响应，已停止，PDF 没有生成；"
-                             "请缩小范围（例如按班级）后重试") from exc
+        raise ReportPdfError(
+            f"排版 PDF 的子进程 {processes.TASK_TIMEOUT_S:.0f} 秒没有响应，已停止，PDF 没有生成；"
+            "请缩小范围（例如按班级）后重试"
+        ) from exc
     except processes.WorkerDied as exc:
-        raise ReportPdfError("排版 PDF 的子进程意外退出（可能是内存不足），PDF 没有生成；请缩小范围（例如按班级）后重试") from exc
+        raise ReportPdfError(
+            "排版 PDF 的子进程意外退出（可能是内存不足），PDF 没有生成；请缩小范围（例如按班级）后重试"
+        ) from exc
     except ReportPdfError:
         raise
     except Exception as exc:  # anything else: still one clear message
@@ -319,8 +350,9 @@ def _lay_out(batch: _Batch, documents: list[dict[str, Any]], as_files: bool) -> 
 def _member_name(doc: dict[str, Any]) -> str:
     kind = verification.KIND_LABELS.get(doc["kind"], doc["kind"])
     name = _safe(str(doc["name"] or ""))[:NAME_CHARS]
-    return "_".join(_safe(str(v)) for v in (doc["class_name"] or "未分班", doc["student_id"], name, kind,
-                                             doc["report_number"]))
+    return "_".join(
+        _safe(str(v)) for v in (doc["class_name"] or "未分班", doc["student_id"], name, kind, doc["report_number"])
+    )
 
 
 def _safe(name: str) -> str:

@@ -74,8 +74,15 @@ def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirme
     records that the graduate found a mistake (nothing is in force until they confirm)."""
     if answer not in ANSWERS:
         raise ReportRefused(f"未知的确认结果：{answer}")
-    access.require(store, actor, CONFIRMERS, "confirmation:record", student_id,
-                   "只有毕业生本人（或就业处代为）可以确认登记去向", ReportRefused)
+    access.require(
+        store,
+        actor,
+        CONFIRMERS,
+        "confirmation:record",
+        student_id,
+        "只有毕业生本人（或就业处代为）可以确认登记去向",
+        ReportRefused,
+    )
 
     def work(writer: Writer) -> int:
         with writer.only_students([student_id]):
@@ -88,11 +95,23 @@ def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirme
         if answer == "confirmed" and (missing := selfservice.confirmation_missing(current)):
             raise ReportRefused("；".join(why for why, _ in missing) + "，不能确认登记去向")
         confirmation_id = int(writer.next_ids("confirmation_ids", 1)[0])
-        writer.insert("confirmations", pl.DataFrame([{
-            "confirmation_id": confirmation_id, "student_id": student_id, "answer": answer,
-            "confirmed_at": writer.now(), "registration_id": current["registration_id"],
-            "destination_id": current["destination_id"], "hukou_id": current["hukou_id"],
-        }], schema_overrides={"registration_id": pl.Int64, "destination_id": pl.Int64, "hukou_id": pl.Int64}))
+        writer.insert(
+            "confirmations",
+            pl.DataFrame(
+                [
+                    {
+                        "confirmation_id": confirmation_id,
+                        "student_id": student_id,
+                        "answer": answer,
+                        "confirmed_at": writer.now(),
+                        "registration_id": current["registration_id"],
+                        "destination_id": current["destination_id"],
+                        "hukou_id": current["hukou_id"],
+                    }
+                ],
+                schema_overrides={"registration_id": pl.Int64, "destination_id": pl.Int64, "hukou_id": pl.Int64},
+            ),
+        )
         writer.touched_students = [student_id]
         writer.audit_target = student_id
         writer.audit_detail = {"confirmation_id": confirmation_id, "answer": answer}
@@ -101,8 +120,9 @@ def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirme
     return store.transaction(actor, "confirmation:record", work, student_id)
 
 
-def issue(store: Store, actor: Actor, student_id: str, kind: str = "archive",
-          valid_until: date | None = None) -> Report:
+def issue(
+    store: Store, actor: Actor, student_id: str, kind: str = "archive", valid_until: date | None = None
+) -> Report:
     """Issue (or return the one in force) a report of `kind` for a confirmed graduate.
 
     With `valid_until` the report is 生效中 until that day; a report in force that has no date
@@ -113,8 +133,9 @@ def issue(store: Store, actor: Actor, student_id: str, kind: str = "archive",
     return done[0]
 
 
-def issue_many(store: Store, actor: Actor, student_ids: list[str], kind: str, valid_until: date | None,
-               progress: Any = None) -> tuple[list[Report], list[tuple[str, str]]]:
+def issue_many(
+    store: Store, actor: Actor, student_ids: list[str], kind: str, valid_until: date | None, progress: Any = None
+) -> tuple[list[Report], list[tuple[str, str]]]:
     """Issue for several graduates in one transaction; a graduate who cannot have a report is
     refused on their own (student id, why) and does not stop the rest.
 
@@ -124,13 +145,17 @@ def issue_many(store: Store, actor: Actor, student_ids: list[str], kind: str, va
         raise ReportRefused(f"未知的核验类型：{kind}（应为 archive 或 hukou）")
     wanted = list(dict.fromkeys(student_ids))
     _may_issue(store, actor, f"report:issue:{kind}", wanted[0] if len(wanted) == 1 else f"{len(wanted)} 人")
-    return store.transaction(actor, f"report:issue:{kind}",
-                             lambda writer: _issue(writer, wanted, kind, valid_until, progress),
-                             wanted[0] if len(wanted) == 1 else f"{len(wanted)} 人")
+    return store.transaction(
+        actor,
+        f"report:issue:{kind}",
+        lambda writer: _issue(writer, wanted, kind, valid_until, progress),
+        wanted[0] if len(wanted) == 1 else f"{len(wanted)} 人",
+    )
 
 
-def _issue(writer: Writer, student_ids: list[str], kind: str, valid_until: date | None,
-           progress: Any) -> tuple[list[Report], list[tuple[str, str]]]:
+def _issue(
+    writer: Writer, student_ids: list[str], kind: str, valid_until: date | None, progress: Any
+) -> tuple[list[Report], list[tuple[str, str]]]:
     with writer.stages_for(student_ids):
         subjects = {r["student_id"]: r for r in writer.rows("report_subject", ids=student_ids)}
     in_force: dict[tuple[str, int], dict[str, Any]] = {}
@@ -156,28 +181,56 @@ def _issue(writer: Writer, student_ids: list[str], kind: str, valid_until: date 
     dated = [int(r["report_id"]) for r in usable.values() if r["valid_until"] is None and valid_until is not None]
     if dated:
         writer.execute("set_report_valid_until", ids=dated, valid_until=valid_until)
-    fresh = [{"report_id": report_id, "student_id": g["student_id"], "kind": kind, "report_number": number,
-              "confirmation_id": g["confirmation_id"], "issued_at": writer.now(), "valid_until": valid_until,
-              "closed_at": None, "issued_by": writer.actor.name}
-             for g, number, report_id in zip(wanted, _fresh_numbers(writer, [(g["cohort"], g["school_code"]) for g in wanted]),
-                                             writer.next_ids("report_ids", len(wanted)).to_list(), strict=True)]
+    fresh = [
+        {
+            "report_id": report_id,
+            "student_id": g["student_id"],
+            "kind": kind,
+            "report_number": number,
+            "confirmation_id": g["confirmation_id"],
+            "issued_at": writer.now(),
+            "valid_until": valid_until,
+            "closed_at": None,
+            "issued_by": writer.actor.name,
+        }
+        for g, number, report_id in zip(
+            wanted,
+            _fresh_numbers(writer, [(g["cohort"], g["school_code"]) for g in wanted]),
+            writer.next_ids("report_ids", len(wanted)).to_list(),
+            strict=True,
+        )
+    ]
     if fresh:
-        writer.insert("verification_reports", pl.DataFrame(fresh, schema_overrides={
-            "valid_until": pl.Date, "closed_at": pl.Datetime("us"), "report_id": pl.Int64}))
+        writer.insert(
+            "verification_reports",
+            pl.DataFrame(
+                fresh, schema_overrides={"valid_until": pl.Date, "closed_at": pl.Datetime("us"), "report_id": pl.Int64}
+            ),
+        )
     made = {r["student_id"]: _report(r, valid_until, is_new=True) for r in fresh}
-    made |= {sid: _report(r, r["valid_until"] or (valid_until if int(r["report_id"]) in dated else None), is_new=False)
-             for sid, r in usable.items()}
+    made |= {
+        sid: _report(r, r["valid_until"] or (valid_until if int(r["report_id"]) in dated else None), is_new=False)
+        for sid, r in usable.items()
+    }
     done = [made[sid] for sid in student_ids if sid in made]
-    writer.touched_students = sorted([r["student_id"] for r in fresh]
-                                     + [sid for sid, r in usable.items() if int(r["report_id"]) in dated])
-    writer.audit_detail = {"kind": kind, "valid_until": valid_until, "new": [r["report_number"] for r in fresh][:200],
-                           "new_count": len(fresh), "dated": len(dated), "already_in_force": len(usable),
-                           "refused": [{"student_id": s, "why": w} for s, w in refused][:200]}
+    writer.touched_students = sorted(
+        [r["student_id"] for r in fresh] + [sid for sid, r in usable.items() if int(r["report_id"]) in dated]
+    )
+    writer.audit_detail = {
+        "kind": kind,
+        "valid_until": valid_until,
+        "new": [r["report_number"] for r in fresh][:200],
+        "new_count": len(fresh),
+        "dated": len(dated),
+        "already_in_force": len(usable),
+        "refused": [{"student_id": s, "why": w} for s, w in refused][:200],
+    }
     return done, refused
 
 
-def _refusal(graduate: dict[str, Any] | None, student_id: str, kind: str, valid_until: date | None,
-             today: date) -> str | None:
+def _refusal(
+    graduate: dict[str, Any] | None, student_id: str, kind: str, valid_until: date | None, today: date
+) -> str | None:
     if graduate is None:
         return f"学号 {student_id} 不在名单中，或不在你的范围内"
     who = f"{graduate['name']}（{student_id}）"
@@ -209,8 +262,15 @@ def _fresh_numbers(writer: Writer, prefixes: list[tuple[int, str]]) -> list[str]
 
 
 def _report(row: dict[str, Any], valid_until: date | None, *, is_new: bool) -> Report:
-    return Report(int(row["report_id"]), row["student_id"], row["kind"], row["report_number"], valid_until,
-                  row["issued_at"], is_new)
+    return Report(
+        int(row["report_id"]),
+        row["student_id"],
+        row["kind"],
+        row["report_number"],
+        valid_until,
+        row["issued_at"],
+        is_new,
+    )
 
 
 def documents(store: Store, actor: Actor, report_ids: list[int]) -> list[dict[str, Any]]:
@@ -230,8 +290,15 @@ def report_file(store: Store, actor: Actor, report_id: int) -> tuple[bytes, int]
     from pipelines import report_pdf
 
     pdf = report_pdf.render(found)
-    exports.record_export(store, actor, "export:report", f"核验报告_{found[0]['report_number']}.pdf", pdf, 1,
-                          {"report_number": found[0]["report_number"]})
+    exports.record_export(
+        store,
+        actor,
+        "export:report",
+        f"核验报告_{found[0]['report_number']}.pdf",
+        pdf,
+        1,
+        {"report_number": found[0]["report_number"]},
+    )
     return pdf, 1
 
 
@@ -270,7 +337,8 @@ class Verdict:
     @property
     def label(self) -> str:
         return {"not_found": "未找到", "void": "已失效（毕业生信息已变更，需重新确认）", **TRANSFER_LABELS}.get(
-            self.status, verification.STATUS_LABELS.get(self.status, self.status))
+            self.status, verification.STATUS_LABELS.get(self.status, self.status)
+        )
 
 
 NOT_FOUND = Verdict(found=False, valid=False, status="not_found")
@@ -301,8 +369,9 @@ def verify_transfer(reader: Reader, name: str, transfer_number: str) -> Verdict:
         status = "transfer_confirmed" if found["is_confirmed"] else "transfer_approved"
     else:
         status = "transfer_returned" if found["status"] == "returned" else "transfer_pending"
-    return Verdict(True, status in ("transfer_confirmed", "transfer_approved"), status, found["unit_name"], None,
-                   TRANSFER_KIND)
+    return Verdict(
+        True, status in ("transfer_confirmed", "transfer_approved"), status, found["unit_name"], None, TRANSFER_KIND
+    )
 
 
 def verify_any(reader: Reader, name: str, number: str) -> Verdict:

@@ -77,8 +77,10 @@ class Shown:
 def as_listed(rows: pl.DataFrame) -> list[Shown]:
     """The revisions of a listing (rows with registration_id, student_id, revision_no, as
     sql/queries/review_queue.sql returns them), as a bulk decision names them."""
-    return [Shown(int(r["registration_id"]), str(r["student_id"]), int(r["revision_no"]))
-            for r in rows.select("registration_id", "student_id", "revision_no").iter_rows(named=True)]
+    return [
+        Shown(int(r["registration_id"]), str(r["student_id"]), int(r["revision_no"]))
+        for r in rows.select("registration_id", "student_id", "revision_no").iter_rows(named=True)
+    ]
 
 
 @dataclass
@@ -111,6 +113,7 @@ def decide_many(store: Store, actor: Actor, shown: list[Shown], decision: workfl
 
 def decide_current(store: Store, actor: Actor, student_id: str, decision: workflow.Decision) -> Outcome:
     """Decide a graduate's current revision (the CLI names graduates, not revisions)."""
+
     def find(writer: Writer) -> list[int]:
         with writer.only_students([student_id]):
             current = writer.one("current_revision_of", student_id=student_id)
@@ -125,16 +128,27 @@ def decide_current(store: Store, actor: Actor, student_id: str, decision: workfl
     return batch.applied[0]
 
 
-def _decide(store: Store, actor: Actor, which: Callable[[Writer], list[int]], decision: workflow.Decision, *,
-            bulk: bool, shown: dict[int, Shown] | None = None) -> Batch:
+def _decide(
+    store: Store,
+    actor: Actor,
+    which: Callable[[Writer], list[int]],
+    decision: workflow.Decision,
+    *,
+    bulk: bool,
+    shown: dict[int, Shown] | None = None,
+) -> Batch:
     """Decide the revisions `which` names, inside the transaction (so a graduate's current
     revision is looked up and decided without a gap)."""
     # A role that may not decide at this level is refused inside the transaction, so that the
     # attempt is audited like every other refusal.
-    role_refusal = None if decision.level in levels_of(actor) else \
-        f"你的角色不能进行{workflow.LEVELS.get(decision.level, decision.level)}审核"
-    workflow.next_status(workflow.PENDING_COLLEGE if decision.level == "college" else workflow.PENDING_SCHOOL,
-                         decision)  # the decision itself is well-formed (a return has a reason)
+    role_refusal = (
+        None
+        if decision.level in levels_of(actor)
+        else f"你的角色不能进行{workflow.LEVELS.get(decision.level, decision.level)}审核"
+    )
+    workflow.next_status(
+        workflow.PENDING_COLLEGE if decision.level == "college" else workflow.PENDING_SCHOOL, decision
+    )  # the decision itself is well-formed (a return has a reason)
 
     def work(writer: Writer) -> Batch:
         ids = which(writer)
@@ -142,8 +156,11 @@ def _decide(store: Store, actor: Actor, which: Callable[[Writer], list[int]], de
         targets = _current_targets(writer, students)
 
         def problem_of(registration_id: int, target: dict[str, Any] | None) -> str | None:
-            return role_refusal or _not_as_shown((shown or {}).get(registration_id), target) \
+            return (
+                role_refusal
+                or _not_as_shown((shown or {}).get(registration_id), target)
                 or _problem(registration_id, target, decision, bulk)
+            )
 
         # What the current revisions do not settle is read again in full, for its refusal (a role
         # that may not decide at this level is refused whatever the revision: nothing to read)
@@ -158,19 +175,36 @@ def _decide(store: Store, actor: Actor, which: Callable[[Writer], list[int]], de
             if problem or target is None:
                 batch.refused.append((registration_id, problem or ""))
                 continue
-            batch.applied.append(Outcome(registration_id, target["student_id"], target["name"],
-                                         workflow.next_status(target["status"], decision)))
+            batch.applied.append(
+                Outcome(
+                    registration_id,
+                    target["student_id"],
+                    target["name"],
+                    workflow.next_status(target["status"], decision),
+                )
+            )
         if batch.applied:
-            writer.insert("reviews", pl.DataFrame({
-                "review_id": writer.next_ids("review_ids", len(batch.applied)),
-                "registration_id": [o.registration_id for o in batch.applied],
-                "level": decision.level, "decision": decision.decision,
-                "reason": decision.reason.strip() or None, "reviewer": actor.name, "decided_at": now,
-            }, schema_overrides={"reason": pl.String}))
+            writer.insert(
+                "reviews",
+                pl.DataFrame(
+                    {
+                        "review_id": writer.next_ids("review_ids", len(batch.applied)),
+                        "registration_id": [o.registration_id for o in batch.applied],
+                        "level": decision.level,
+                        "decision": decision.decision,
+                        "reason": decision.reason.strip() or None,
+                        "reviewer": actor.name,
+                        "decided_at": now,
+                    },
+                    schema_overrides={"reason": pl.String},
+                ),
+            )
         writer.touched_students = sorted({o.student_id for o in batch.applied})
         writer.audit_target = ",".join(str(i) for i in ids[:50])
         writer.audit_detail = {
-            "level": decision.level, "decision": decision.decision, "reason": decision.reason.strip() or None,
+            "level": decision.level,
+            "decision": decision.decision,
+            "reason": decision.reason.strip() or None,
             "applied": [o.registration_id for o in batch.applied],
             "refused": [{"registration_id": i, "why": why} for i, why in batch.refused],
         }
@@ -188,25 +222,37 @@ def _current_targets(writer: Writer, students: list[str]) -> dict[int, dict[str,
     materialised copy when it is fresh: a few milliseconds where the full look costs tens)."""
     with writer.stages_for(students):
         rows = writer.rows("review_current", students=students)
-    return {r["registration_id"]: {**r, "current_registration_id": r["registration_id"],
-                                   "current_revision_no": r["revision_no"], "last_decided_at": None}
-            for r in rows}
+    return {
+        r["registration_id"]: {
+            **r,
+            "current_registration_id": r["registration_id"],
+            "current_revision_no": r["revision_no"],
+            "last_decided_at": None,
+        }
+        for r in rows
+    }
 
 
-def _problem(registration_id: int, target: dict[str, Any] | None, decision: workflow.Decision, bulk: bool) -> str | None:
+def _problem(
+    registration_id: int, target: dict[str, Any] | None, decision: workflow.Decision, bulk: bool
+) -> str | None:
     if target is None:
         return f"登记 {registration_id} 不存在，或不在你的审核范围内"
     who = f"{target['name']}（{target['student_id']}）"
     if target["registration_id"] != target["current_registration_id"]:
-        return (f"{who}的第 {target['revision_no']} 版登记已被毕业生重新提交的第 {target['current_revision_no']} 版取代，"
-                "本次审核未生效，请审核新版本")
+        return (
+            f"{who}的第 {target['revision_no']} 版登记已被毕业生重新提交的第 {target['current_revision_no']} 版取代，"
+            "本次审核未生效，请审核新版本"
+        )
     try:
         workflow.next_status(target["status"], decision)
     except workflow.WorkflowError as exc:
         if target["last_decided_at"] is not None:
-            return (f"{who}第 {target['revision_no']} 版已由 {target['last_reviewer']} 于 "
-                    f"{_when(target['last_decided_at'])} {workflow.LEVELS[target['last_level']]}"
-                    f"{workflow.DECISIONS[target['last_decision']]}，你的审核未生效")
+            return (
+                f"{who}第 {target['revision_no']} 版已由 {target['last_reviewer']} 于 "
+                f"{_when(target['last_decided_at'])} {workflow.LEVELS[target['last_level']]}"
+                f"{workflow.DECISIONS[target['last_decision']]}，你的审核未生效"
+            )
         return f"{who}：{exc}"
     if bulk and target["flags"]:
         return f"{who}有退档风险标记，须逐条审核"
@@ -218,8 +264,10 @@ def _not_as_shown(listed: Shown | None, target: dict[str, Any] | None) -> str | 
     if listed is None or target is None:
         return None
     if (target["student_id"], target["revision_no"]) != (listed.student_id, listed.revision_no):
-        return (f"登记 {listed.registration_id} 是{target['name']}（{target['student_id']}）第 {target['revision_no']} 版，"
-                f"不是页面显示的 {listed.student_id} 第 {listed.revision_no} 版，未审核")
+        return (
+            f"登记 {listed.registration_id} 是{target['name']}（{target['student_id']}）第 {target['revision_no']} 版，"
+            f"不是页面显示的 {listed.student_id} 第 {listed.revision_no} 版，未审核"
+        )
     return None
 
 

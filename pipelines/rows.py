@@ -49,6 +49,7 @@ _FAST: dict[Callable[[Any], Any], FastPath] = {}
 
 def _fast(path: FastPath) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
     """Give a validator its fast path (the validator stays what it was)."""
+
     def register(validator: Callable[[Any], Any]) -> Callable[[Any], Any]:
         _FAST[validator] = path
         return validator
@@ -93,8 +94,18 @@ def _student_id(value: Any) -> str:
 def _gender(value: Any) -> str | None:
     if not value:
         return None
-    mapped = {"男": "男", "女": "女", "1": "男", "2": "女", "m": "男", "f": "女", "男性": "男", "女性": "女",
-              "1男": "男", "2女": "女"}
+    mapped = {
+        "男": "男",
+        "女": "女",
+        "1": "男",
+        "2": "女",
+        "m": "男",
+        "f": "女",
+        "男性": "男",
+        "女性": "女",
+        "1男": "男",
+        "2女": "女",
+    }
     key = str(value).lower().replace(" ", "")
     if key not in mapped:
         raise ValueError("性别应为 男 或 女（性别代码 1 男、2 女）")
@@ -108,10 +119,12 @@ def _id_number_accepted(cell: pl.Expr) -> pl.Expr:
     residue = pl.sum_horizontal([d * w for d, w in zip(first17, identity.ID_WEIGHTS, strict=True)]) % 11
     check = residue.replace_strict(dict(enumerate(identity.ID_CHECK_CHARS)), return_dtype=pl.String)
     birth = cell.str.slice(6, 8)
-    return (cell.str.contains(r"^[0-9]{17}[0-9Xx]$")
-            & ~birth.str.starts_with("0000")
-            & birth.str.to_date("%Y%m%d", strict=False).is_not_null()
-            & (check == cell.str.slice(17, 1).str.to_uppercase()))
+    return (
+        cell.str.contains(r"^[0-9]{17}[0-9Xx]$")
+        & ~birth.str.starts_with("0000")
+        & birth.str.to_date("%Y%m%d", strict=False).is_not_null()
+        & (check == cell.str.slice(17, 1).str.to_uppercase())
+    )
 
 
 @_fast(FastPath(_id_number_accepted, lambda cell: cell.str.to_uppercase()))
@@ -142,9 +155,12 @@ def _iso_accepted(cell: pl.Expr) -> pl.Expr:
 def _iso_value(cell: pl.Expr) -> pl.Expr:
     """The cells of `text.ISO_DATETIME_PATTERN` as datetimes (null for a day that does not exist)."""
     head = cell.str.slice(0, 19)  # the fraction of a second is dropped, as `parse_datetime` does
-    return pl.coalesce([
-        pl.when(head.str.len_bytes() == length).then(head.str.to_datetime(fmt, time_unit="us", strict=False))
-        for length, fmt in text.ISO_FORMATS.items()])
+    return pl.coalesce(
+        [
+            pl.when(head.str.len_bytes() == length).then(head.str.to_datetime(fmt, time_unit="us", strict=False))
+            for length, fmt in text.ISO_FORMATS.items()
+        ]
+    )
 
 
 _ISO = FastPath(_iso_accepted, _iso_value)
@@ -183,6 +199,7 @@ def _required_datetime(what: str) -> Callable[[Any], datetime]:
 
 def _division_code(what: str) -> Callable[[Any], str | None]:
     """A six-digit GB/T 2260 code (生源地代码, 单位所在地代码), or None for an empty cell."""
+
     def check(value: Any) -> str | None:
         if not value:
             return None
@@ -251,9 +268,11 @@ def _not_masked(value: Any) -> Any:
 def _phone_as_normalised(cell: pl.Expr) -> pl.Expr:
     """Digits and dashes that `identity.normalize_phone` leaves as they are: no country prefix,
     not a mobile number written with dashes."""
-    return (cell.str.contains(r"^[0-9-]+$")
-            & ~pl.any_horizontal([cell.str.starts_with(prefix) for prefix in identity.PHONE_PREFIXES])
-            & ~(cell.str.contains("-", literal=True) & cell.str.contains(_whole(identity.DASHED_MOBILE_PATTERN))))
+    return (
+        cell.str.contains(r"^[0-9-]+$")
+        & ~pl.any_horizontal([cell.str.starts_with(prefix) for prefix in identity.PHONE_PREFIXES])
+        & ~(cell.str.contains("-", literal=True) & cell.str.contains(_whole(identity.DASHED_MOBILE_PATTERN)))
+    )
 
 
 @_fast(FastPath(_phone_as_normalised))
@@ -271,8 +290,12 @@ def _compact(value: Any) -> str:
 _TRANSFER_NUMBER = r"[0-9A-Z]{6,32}"
 
 
-@_fast(FastPath(lambda cell: cell.str.contains(_PLAIN) & cell.str.to_uppercase().str.contains(_whole(_TRANSFER_NUMBER)),
-                lambda cell: cell.str.to_uppercase()))
+@_fast(
+    FastPath(
+        lambda cell: cell.str.contains(_PLAIN) & cell.str.to_uppercase().str.contains(_whole(_TRANSFER_NUMBER)),
+        lambda cell: cell.str.to_uppercase(),
+    )
+)
 def _transfer_number(value: Any) -> str:
     value = _not_masked(_compact(value)).upper()
     if value and not re.fullmatch(_TRANSFER_NUMBER, value):
@@ -306,8 +329,10 @@ def _review_status(value: Any) -> str | None:
         return None
     found = workflow.IMPORTED_STATUSES.get(str(value).replace(" ", ""))
     if found is None:
-        raise ValueError("审核状态应为 待院审核（待审核）、待校审核（院审核通过）、已通过（校审核通过）"
-                         "或 已退回（院审核不通过、校审核不通过）")
+        raise ValueError(
+            "审核状态应为 待院审核（待审核）、待校审核（院审核通过）、已通过（校审核通过）"
+            "或 已退回（院审核不通过、校审核不通过）"
+        )
     return found
 
 
@@ -427,8 +452,9 @@ def _validator(model: type[BaseModel], name: str) -> Any:
     return _text if not befores and info.annotation in (str, str | None) else None
 
 
-def validate_frame(frame: pl.DataFrame, model: type[BaseModel], row_column: str, *,
-                   fast: bool = True) -> tuple[pl.DataFrame, list[FieldError]]:
+def validate_frame(
+    frame: pl.DataFrame, model: type[BaseModel], row_column: str, *, fast: bool = True
+) -> tuple[pl.DataFrame, list[FieldError]]:
     """Validate every row of `frame` (text columns named like the model's fields).
 
     Returns the parsed frame (one column per model field the frame has, plus `row_column`)
@@ -454,8 +480,9 @@ def validate_frame(frame: pl.DataFrame, model: type[BaseModel], row_column: str,
     return pl.DataFrame(columns), errors
 
 
-def _field(frame: pl.DataFrame, model: type[BaseModel], name: str,
-           path: FastPath | None) -> tuple[pl.Series, list[tuple[int, str | None, str]]]:
+def _field(
+    frame: pl.DataFrame, model: type[BaseModel], name: str, path: FastPath | None
+) -> tuple[pl.Series, list[tuple[int, str | None, str]]]:
     """One field's parsed column and its (row, value, message) errors: the cells the fast path
     accepts take its value, every other distinct value goes through the model's validator."""
     dtype = _dtype(model, name)
@@ -464,7 +491,9 @@ def _field(frame: pl.DataFrame, model: type[BaseModel], name: str,
     rest = frame.filter(~accepted)[name] if path else frame[name]
     parsed, messages = _validate_values(model, name, rest.unique().to_list())
     by_value = {k: v for k, v in parsed.items() if k is not None}
-    refused = cell.is_in([k for k in messages if k is not None]) | (cell.is_null() if None in messages else pl.lit(False))
+    refused = cell.is_in([k for k in messages if k is not None]) | (
+        cell.is_null() if None in messages else pl.lit(False)
+    )
     if dtype == pl.String and all(k == v for k, v in by_value.items()):  # validated as is: keep the cells
         slow: pl.Expr = pl.when(refused).then(None).otherwise(cell) if messages else cell
     elif by_value:

@@ -71,13 +71,28 @@ def destination_problems(code: str, unit: str, location: str) -> list[str]:
     return problems
 
 
-def record_destination(store: Store, actor: Actor, student_id: str, code: str, unit: str = "",
-                       location: str = "", *, voiding_ok: bool = False) -> int | None:
+def record_destination(
+    store: Store,
+    actor: Actor,
+    student_id: str,
+    code: str,
+    unit: str = "",
+    location: str = "",
+    *,
+    voiding_ok: bool = False,
+) -> int | None:
     """毕业去向填报: record a graduate's destination; returns the new record's id, or None when
     it equals the current one (nothing written). A change that voids the confirmation in force
     is refused unless `voiding_ok` (submissions.refuse_unless_agreed)."""
-    access.require(store, actor, SELF_SERVICE, "destination:record", student_id,
-                   "只有毕业生本人（或就业处代为）可以填报毕业去向", SubmissionRefused)
+    access.require(
+        store,
+        actor,
+        SELF_SERVICE,
+        "destination:record",
+        student_id,
+        "只有毕业生本人（或就业处代为）可以填报毕业去向",
+        SubmissionRefused,
+    )
     code, unit, location = code.strip(), unit.strip(), location.strip()
     if problems := destination_problems(code, unit, location):
         raise SubmissionRefused("；".join(problems))
@@ -87,17 +102,32 @@ def record_destination(store: Store, actor: Actor, student_id: str, code: str, u
     def work(writer: Writer) -> int | None:
         graduate_facts(writer, student_id)
         current = writer.one("current_destination_of", student_id=student_id)
-        if current and (current["destination_code"], current["employer_name"] or "",
-                        current["employer_location"] or "") == (code, unit, location):
+        if current and (
+            current["destination_code"],
+            current["employer_name"] or "",
+            current["employer_location"] or "",
+        ) == (code, unit, location):
             writer.touched_students = []
             writer.audit_detail = {"outcome": "unchanged"}
             return None
         refuse_unless_agreed(writer, student_id, voiding_ok)
         destination_id = int(writer.next_ids("destination_ids", 1)[0])
-        writer.insert("destinations", pl.DataFrame([{
-            "destination_id": destination_id, "student_id": student_id, "destination_code": code,
-            "employer_name": unit or None, "employer_location": location or None, "recorded_at": writer.now(),
-        }], schema_overrides={"employer_name": pl.String, "employer_location": pl.String}))
+        writer.insert(
+            "destinations",
+            pl.DataFrame(
+                [
+                    {
+                        "destination_id": destination_id,
+                        "student_id": student_id,
+                        "destination_code": code,
+                        "employer_name": unit or None,
+                        "employer_location": location or None,
+                        "recorded_at": writer.now(),
+                    }
+                ],
+                schema_overrides={"employer_name": pl.String, "employer_location": pl.String},
+            ),
+        )
         writer.touched_students = [student_id]
         writer.audit_target = student_id
         writer.audit_detail = {"destination_id": destination_id, "code": code}
@@ -120,13 +150,30 @@ def hukou_problems(migration_type: str, province: str, city: str, district: str,
     return problems
 
 
-def record_hukou(store: Store, actor: Actor, student_id: str, migration_type: str, province: str, city: str,
-                 district: str, address: str, *, voiding_ok: bool = False) -> int | None:
+def record_hukou(
+    store: Store,
+    actor: Actor,
+    student_id: str,
+    migration_type: str,
+    province: str,
+    city: str,
+    district: str,
+    address: str,
+    *,
+    voiding_ok: bool = False,
+) -> int | None:
     """户口信息登记, for a graduate whose hukou moved into the school only; returns the new
     record's id, or None when it equals the current one (nothing written). A change that voids
     the confirmation in force is refused unless `voiding_ok`."""
-    access.require(store, actor, SELF_SERVICE, "hukou:record", student_id,
-                   "只有毕业生本人（或就业处代为）可以登记户口信息", SubmissionRefused)
+    access.require(
+        store,
+        actor,
+        SELF_SERVICE,
+        "hukou:record",
+        student_id,
+        "只有毕业生本人（或就业处代为）可以登记户口信息",
+        SubmissionRefused,
+    )
     fields = [v.strip() for v in (migration_type, province, city, district, address)]
     if problems := hukou_problems(*fields):
         raise SubmissionRefused("；".join(problems))
@@ -143,10 +190,19 @@ def record_hukou(store: Store, actor: Actor, student_id: str, migration_type: st
             return None
         refuse_unless_agreed(writer, student_id, voiding_ok)
         hukou_id = int(writer.next_ids("hukou_ids", 1)[0])
-        writer.insert("hukou_registrations", pl.DataFrame([{
-            "hukou_id": hukou_id, "student_id": student_id, **dict(zip(keys, fields, strict=True)),
-            "recorded_at": writer.now(),
-        }]))
+        writer.insert(
+            "hukou_registrations",
+            pl.DataFrame(
+                [
+                    {
+                        "hukou_id": hukou_id,
+                        "student_id": student_id,
+                        **dict(zip(keys, fields, strict=True)),
+                        "recorded_at": writer.now(),
+                    }
+                ]
+            ),
+        )
         writer.touched_students = [student_id]
         writer.audit_target = student_id
         writer.audit_detail = {"hukou_id": hukou_id, "migration_type": fields[0]}
@@ -191,20 +247,28 @@ def next_step(g: dict[str, Any], campaign: dict[str, Any], today: date, *, needs
     elif stage == workflow.APPROVED and hukou_missing:
         step, page = "你的户口在学校：先填写户口信息登记，再到去向登记确认核对并确认。", "hukou_form"
     elif stage == workflow.APPROVED and needs_update:
-        step, page = ("你确认时选择了“信息有误”：请更新有误的信息（档案信息修改后须重新审核），"
-                      "然后到去向登记确认再次确认。"), "confirm"
+        step, page = (
+            ("你确认时选择了“信息有误”：请更新有误的信息（档案信息修改后须重新审核），然后到去向登记确认再次确认。"),
+            "confirm",
+        )
     elif stage == workflow.APPROVED:
         step, page = "档案信息已通过审核：到去向登记确认核对毕业去向、档案（和户口）信息并确认。", "confirm"
     elif stage == "confirmed":
         step, page = "已确认登记去向：到核验授权设置有效期，下载核验报告，交班主任放入档案袋。", "authorize"
     else:
         until = g.get("report_valid_until")
-        step = ("已完成。" + (f"核验报告有效期至 {until:%Y-%m-%d}。" if until else "")
-                + "如毕业去向、档案或户口信息有变更，须重新确认并重新核验。")
+        step = (
+            "已完成。"
+            + (f"核验报告有效期至 {until:%Y-%m-%d}。" if until else "")
+            + "如毕业去向、档案或户口信息有变更，须重新确认并重新核验。"
+        )
         page = None
     if stage in ("not_registered", workflow.RETURNED):
-        note = (f"登记截止 {deadline:%Y-%m-%d}，还剩 {left} 天" if left >= 0
-                else f"登记已于 {deadline:%Y-%m-%d} 截止（已过 {-left} 天），请尽快提交并联系学院")
+        note = (
+            f"登记截止 {deadline:%Y-%m-%d}，还剩 {left} 天"
+            if left >= 0
+            else f"登记已于 {deadline:%Y-%m-%d} 截止（已过 {-left} 天），请尽快提交并联系学院"
+        )
     else:
         change = campaign.get("change_deadline")
         note = f"登记截止 {deadline:%Y-%m-%d}" + (f"；确认后如有变更，可修改至 {change:%Y-%m-%d}" if change else "")
@@ -214,29 +278,42 @@ def next_step(g: dict[str, Any], campaign: dict[str, Any], today: date, *, needs
 def latest_answer_needs_update(confirmations: list[dict[str, Any]]) -> bool:
     """Whether the graduate's latest answer (confirmations_of rows, newest first) was 信息有误
     and nothing has changed since: they still have something to update."""
-    return bool(confirmations) and confirmations[0]["answer"] == "needs_update" and bool(
-        confirmations[0]["is_about_current"])
+    return (
+        bool(confirmations)
+        and confirmations[0]["answer"] == "needs_update"
+        and bool(confirmations[0]["is_about_current"])
+    )
 
 
 def reports_in_force(g: dict[str, Any], reports: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """The report kinds a confirmed graduate has (archive; hukou when at the school and
     registered) and, per kind, their usable report on the current confirmation (reports_of rows):
     未确认 (no date yet) or 生效中. A kind without one needs a validity date set."""
-    kinds = ["archive"] + (["hukou"] if g.get("is_hukou_at_school") is not False and g.get("hukou_id") is not None
-                           else [])
-    usable = {r["kind"]: r for r in reversed(reports)  # newest last, so newest wins
-              if r["is_confirmation_current"] and r["report_status"] in ("unset", "active")}
+    kinds = ["archive"] + (
+        ["hukou"] if g.get("is_hukou_at_school") is not False and g.get("hukou_id") is not None else []
+    )
+    usable = {
+        r["kind"]: r
+        for r in reversed(reports)  # newest last, so newest wins
+        if r["is_confirmation_current"] and r["report_status"] in ("unset", "active")
+    }
     return kinds, {k: usable[k] for k in kinds if k in usable}
 
 
-def status(g: dict[str, Any], campaign: dict[str, Any], today: date, confirmations: list[dict[str, Any]],
-           reports: list[dict[str, Any]]) -> Step:
+def status(
+    g: dict[str, Any],
+    campaign: dict[str, Any],
+    today: date,
+    confirmations: list[dict[str, Any]],
+    reports: list[dict[str, Any]],
+) -> Step:
     """`next_step` from the graduate's rows: graduate_detail, confirmations_of and reports_of."""
     _, usable = reports_in_force(g, reports)
     archive = usable.get("archive")
     valid_until = archive["valid_until"] if archive and archive["report_status"] == "active" else None
-    return next_step(g | {"report_valid_until": valid_until}, campaign, today,
-                     needs_update=latest_answer_needs_update(confirmations))
+    return next_step(
+        g | {"report_valid_until": valid_until}, campaign, today, needs_update=latest_answer_needs_update(confirmations)
+    )
 
 
 def confirmation_missing(g: dict[str, Any]) -> list[tuple[str, str]]:

@@ -98,6 +98,7 @@ def _output_to(line: channel.Line) -> Iterator[None]:
         def send(text: str) -> None:
             with lock, contextlib.suppress(OSError):
                 line.send({key: text})
+
         return send
 
     _local.out, _local.err = sender("out"), sender("err")
@@ -136,8 +137,9 @@ def serve(path: str | os.PathLike[str] | None, who: str = "看板") -> None:
         def on_open() -> None:
             if not published:
                 published.append(channel.publish(db, address, who))
-                threading.Thread(target=_accept, args=(db, published[0], listener), name="dangan-channel",
-                                 daemon=True).start()
+                threading.Thread(
+                    target=_accept, args=(db, published[0], listener), name="dangan-channel", daemon=True
+                ).start()
 
         def step_aside() -> None:
             log.warning("another dashboard owns %s: this one borrows it per operation", db)
@@ -203,8 +205,11 @@ def _answer(db: Path, owner: channel.Owner, conn: socket.socket) -> None:
     line = channel.Line(conn)
     try:
         request = line.receive()
-        if (request is None or channel.peer_uid(conn) != os.getuid()
-                or not hmac.compare_digest(str(request.get("token", "")), owner.token)):
+        if (
+            request is None
+            or channel.peer_uid(conn) != os.getuid()
+            or not hmac.compare_digest(str(request.get("token", "")), owner.token)
+        ):
             line.send({"error": "未通过身份验证"})
             return
         if request.get("op") == "lend":

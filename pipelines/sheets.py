@@ -104,13 +104,19 @@ def read_heads(path: Path, limits: Limits) -> list[Sheet]:
         sheet = _read_csv(path, limits)
         return [Sheet(sheet.name, 0, False, sheet.frame.head(HEAD_ROWS + 1))]
     if kind == "xls":
-        return [Sheet(s.name, s.index, s.hidden, s.frame.head(HEAD_ROWS + 1)) for s in _in_child(path, limits, frozenset(), kind)]
+        return [
+            Sheet(s.name, s.index, s.hidden, s.frame.head(HEAD_ROWS + 1))
+            for s in _in_child(path, limits, frozenset(), kind)
+        ]
     answer = _ask(path, "", limits, [], "heads")
     found = []
     for name, index, hidden, rows in answer:
         width = max((len(r) for r in rows), default=1)
-        frame = pl.DataFrame([r + [None] * (width - len(r)) for r in rows] or [[None]], orient="row",
-                             schema={f"c{i}": pl.String for i in range(width)})
+        frame = pl.DataFrame(
+            [r + [None] * (width - len(r)) for r in rows] or [[None]],
+            orient="row",
+            schema={f"c{i}": pl.String for i in range(width)},
+        )
         found.append(Sheet(name, index, hidden, frame))
     return found
 
@@ -134,7 +140,9 @@ def _file_kind(path: Path, limits: Limits) -> str:
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-        raise SheetError(f"文件 {name} 的扩展名是 {path.suffix}，但内容不是 Excel 表格；请用 Excel 另存为 .xlsx 后重新导入")
+        raise SheetError(
+            f"文件 {name} 的扩展名是 {path.suffix}，但内容不是 Excel 表格；请用 Excel 另存为 .xlsx 后重新导入"
+        )
     return "csv"
 
 
@@ -152,13 +160,16 @@ def _check_zip(path: Path, limits: Limits) -> None:
         raise SheetError(f"文件 {name} 含有 {len(parts):,} 个部件，不像是正常的 Excel 表格，拒绝读取")
     unpacked = sum(p.file_size for p in parts)
     if unpacked > limits.unpacked_mb * 1024 * 1024:
-        raise SheetError(f"文件 {name} 解压后有 {unpacked / 1024 / 1024:,.0f} MB，超过上限 {limits.unpacked_mb:,} MB"
-                         "（可能是“压缩炸弹”，或表格过大；请拆分后导入）")
+        raise SheetError(
+            f"文件 {name} 解压后有 {unpacked / 1024 / 1024:,.0f} MB，超过上限 {limits.unpacked_mb:,} MB"
+            "（可能是“压缩炸弹”，或表格过大；请拆分后导入）"
+        )
     for part in parts:
         if part.file_size > 8 * 1024 * 1024 and part.file_size > limits.ratio * max(part.compress_size, 1):
             raise SheetError(
                 f"文件 {name} 的部件 {part.filename} 压缩比为 {part.file_size / max(part.compress_size, 1):,.0f} 倍"
-                f"（解压后 {part.file_size / 1024 / 1024:,.0f} MB），超过上限 {limits.ratio} 倍：这不是正常的表格内容，拒绝读取")
+                f"（解压后 {part.file_size / 1024 / 1024:,.0f} MB），超过上限 {limits.ratio} 倍：这不是正常的表格内容，拒绝读取"
+            )
 
 
 # --- the reading process -----------------------------------------------------------------------
@@ -175,8 +186,13 @@ class _Helper:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         # stderr goes nowhere: a reader that aborts prints a Rust backtrace, which no user should
         # see; the parent explains what happened instead.
-        self.process = subprocess.Popen([sys.executable, "-m", "pipelines.sheets", self.address],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.sheets", self.address],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         self._ready = False
         self._ready_lock = threading.Lock()
 
@@ -249,7 +265,9 @@ def _ask(path: Path, folder: str, limits: Limits, watch: list[str], kind: str) -
         try:
             answer = _receive(sock)
         except TimeoutError:
-            raise SheetError(f"读取文件 {path.name} 超过 {limits.seconds} 秒，已停止；表格可能过大，请拆分后导入") from None
+            raise SheetError(
+                f"读取文件 {path.name} 超过 {limits.seconds} 秒，已停止；表格可能过大，请拆分后导入"
+            ) from None
         except (EOFError, ConnectionError):
             answer = None
     if answer is None:
@@ -265,8 +283,9 @@ def _in_child(path: Path, limits: Limits, watch: frozenset[str], kind: str) -> l
         for meta in _ask(path, folder, limits, sorted(watch), kind):
             frame = pl.read_ipc(Path(folder) / f"{meta['index']}.arrow")
             frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-            sheets.append(Sheet(meta["name"], meta["index"], meta["hidden"], frame.clone(), 1,
-                                meta["problems"], meta["numeric"]))
+            sheets.append(
+                Sheet(meta["name"], meta["index"], meta["hidden"], frame.clone(), 1, meta["problems"], meta["numeric"])
+            )
         return sheets
 
 
@@ -286,9 +305,11 @@ def _measured(path: Path, limits: Limits) -> str | None:
 
 
 def _died(name: str, limits: Limits) -> str:
-    return (f"文件 {name} 在读取时超出了内存上限 {limits.memory_mb:,} MB 或时间上限 {limits.seconds} 秒，已停止："
-            "表格的范围过大（例如远处有一个空白单元格，使工作表有上亿个单元格）或内容被异常压缩。"
-            "请在 Excel 中删除多余的行列、另存为新文件后导入")
+    return (
+        f"文件 {name} 在读取时超出了内存上限 {limits.memory_mb:,} MB 或时间上限 {limits.seconds} 秒，已停止："
+        "表格的范围过大（例如远处有一个空白单元格，使工作表有上亿个单元格）或内容被异常压缩。"
+        "请在 Excel 中删除多余的行列、另存为新文件后导入"
+    )
 
 
 def _serve(address: str) -> None:
@@ -379,8 +400,15 @@ def _read_book(path: Path, folder: Path, limits: Limits, watch: frozenset[str], 
             offset = _column_offset(head, batch)
             problems = {(row, col - offset): why for (row, col), why in scan.problems.items() if col >= offset}
             numeric = {col - offset: rows for col, rows in scan.numeric.items() if col >= offset}
-        found.append({"name": sheet_name, "index": index, "hidden": sheet_name in hidden, "problems": problems,
-                      "numeric": numeric})
+        found.append(
+            {
+                "name": sheet_name,
+                "index": index,
+                "hidden": sheet_name in hidden,
+                "problems": problems,
+                "numeric": numeric,
+            }
+        )
     return found
 
 
@@ -407,8 +435,13 @@ def _extent(path: Path, part: str) -> tuple[int, int]:
             buf = carry + chunk
             cut = max(buf.rfind(b">") + 1, 0)
             data, carry = buf[:cut], buf[cut:]
-            rows = max([rows, *map(int, re.findall(rb'<row r="(\d+)"', data)),
-                        *map(int, re.findall(rb'<c r="[A-Z]{1,3}(\d{6,})"', data))])
+            rows = max(
+                [
+                    rows,
+                    *map(int, re.findall(rb'<row r="(\d+)"', data)),
+                    *map(int, re.findall(rb'<c r="[A-Z]{1,3}(\d{6,})"', data)),
+                ]
+            )
             letters = re.findall(rb'<c r="([A-Z]{2,3})\d', data)
             if letters:
                 wide = True
@@ -450,8 +483,10 @@ def _check_shape(file_name: str, sheet: str, rows: int, cols: int, limits: Limit
     if cols > limits.columns:
         raise SheetError(f"{where}有 {cols:,} 列，超过上限 {limits.columns:,} 列；请删除多余的列后导入")
     if rows * cols > limits.cells:
-        raise SheetError(f"{where}有 {rows:,} 行 × {cols:,} 列 = {rows * cols:,} 个单元格，超过上限 {limits.cells:,} 个；"
-                         "请删除多余的行列或拆分文件后导入")
+        raise SheetError(
+            f"{where}有 {rows:,} 行 × {cols:,} 列 = {rows * cols:,} 个单元格，超过上限 {limits.cells:,} 个；"
+            "请删除多余的行列或拆分文件后导入"
+        )
 
 
 # --- what the XML says that the text does not ----------------------------------------------------
@@ -519,7 +554,9 @@ def _head_cells(book: zipfile.ZipFile, part: str) -> _Head:
         if row > limit_row:
             break
         cells.append((row, m[1].decode(), m[3], m[4] or b""))
-    wanted = {int(v) for _, _, attrs, body in cells if b't="s"' in attrs for v in _VALUE.findall(body)[:1] if v.isdigit()}
+    wanted = {
+        int(v) for _, _, attrs, body in cells if b't="s"' in attrs for v in _VALUE.findall(body)[:1] if v.isdigit()
+    }
     strings = _shared_strings(book, max(wanted) if wanted else -1)
     out: list[tuple[int, int, str]] = []
     headers: dict[str, set[str]] = {}
@@ -541,7 +578,13 @@ def _head_cells(book: zipfile.ZipFile, part: str) -> _Head:
 
 
 def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 _SHARED_STRING = re.compile(rb"<si>(.*?)</si>", re.S)
@@ -569,7 +612,7 @@ def _shared_strings(book: zipfile.ZipFile, up_to: int) -> dict[int, str]:
                     return found
                 found[index] = b"".join(_TEXT.findall(item[1])).decode("utf-8", "replace")
                 index += 1
-            carry = buf[end + 5:]
+            carry = buf[end + 5 :]
     return found
 
 
@@ -581,8 +624,11 @@ class _Scan(threading.Thread):
         super().__init__(daemon=True)
         self.path, self.part = path, part
         self.patterns = {
-            letters_: re.compile(rb'<c r="' + letters_.encode() + rb'(\d+)"(?![^>]*\bt="(?:s|str|inlineStr|e|b|d)")[^>]*><v>')
-            for letters_ in letters}
+            letters_: re.compile(
+                rb'<c r="' + letters_.encode() + rb'(\d+)"(?![^>]*\bt="(?:s|str|inlineStr|e|b|d)")[^>]*><v>'
+            )
+            for letters_ in letters
+        }
         self.numeric: dict[int, set[int]] = {}
         self.problems: dict[tuple[int, int], str] = {}
         self.failure: Exception | None = None
@@ -617,9 +663,14 @@ class _Scan(threading.Thread):
                 value = _VALUE.findall(m[2])
                 self._problem(m[1], f"单元格是错误值 {value[0].decode() if value else '#N/A'}（公式出错），无法读取")
         if b"<f" in data:
-            for m in re.finditer(rb'<c r="([A-Z]{1,3}\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>', data):
-                self._problem(m[1], "单元格是公式但没有计算结果（文件可能由程序生成、未在 Excel 中打开保存过）；"
-                                    "请在 Excel 中打开并保存，或把公式粘贴为数值后重新导入")
+            for m in re.finditer(
+                rb'<c r="([A-Z]{1,3}\d+)"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>', data
+            ):
+                self._problem(
+                    m[1],
+                    "单元格是公式但没有计算结果（文件可能由程序生成、未在 Excel 中打开保存过）；"
+                    "请在 Excel 中打开并保存，或把公式粘贴为数值后重新导入",
+                )
 
     def _problem(self, ref: bytes, why: str) -> None:
         found = _cell_ref(ref.decode())
@@ -671,9 +722,15 @@ def _utf8_csv(raw: bytes) -> pl.DataFrame | None:
         return None
     width = max((len(r) for r in csv.reader(io.StringIO(head))), default=1)
     try:  # polars refuses bytes that are not UTF-8, and a row wider than `width`
-        return pl.read_csv(io.BytesIO(body), has_header=False, infer_schema=False,
-                           schema={f"c{i}": pl.String for i in range(width)}, missing_columns="insert",
-                           truncate_ragged_lines=False, raise_if_empty=False)
+        return pl.read_csv(
+            io.BytesIO(body),
+            has_header=False,
+            infer_schema=False,
+            schema={f"c{i}": pl.String for i in range(width)},
+            missing_columns="insert",
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
     except pl.exceptions.ComputeError:
         return None
 
@@ -692,12 +749,20 @@ def _read_csv(path: Path, limits: Limits) -> Sheet:
     data = content.encode("utf-8")
     # Title rows may be narrower than the table, and a row may be wider than the header: read
     # every row at the width of the widest, so that nothing is cut off (polars needs one width).
-    width = max((len(r) for r in csv.reader(io.StringIO("\n".join(content.split("\n", HEAD_ROWS)[:HEAD_ROWS])))), default=1)
+    width = max(
+        (len(r) for r in csv.reader(io.StringIO("\n".join(content.split("\n", HEAD_ROWS)[:HEAD_ROWS])))), default=1
+    )
     for _ in range(3):
         try:
-            frame = pl.read_csv(io.BytesIO(data), has_header=False, infer_schema=False,
-                                schema={f"c{i}": pl.String for i in range(width)}, missing_columns="insert",
-                                truncate_ragged_lines=False, raise_if_empty=False)
+            frame = pl.read_csv(
+                io.BytesIO(data),
+                has_header=False,
+                infer_schema=False,
+                schema={f"c{i}": pl.String for i in range(width)},
+                missing_columns="insert",
+                truncate_ragged_lines=False,
+                raise_if_empty=False,
+            )
             break
         except pl.exceptions.ComputeError:
             # a row wider than the first ones: measure every row (slow path, rare)

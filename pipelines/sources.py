@@ -138,8 +138,9 @@ def _two_level(top: Sequence[Any], below: Sequence[Any], layout: Layout, index: 
     return False
 
 
-def _read_header(i: int, top: Sequence[Any], below: Sequence[Any] | None, layout: Layout,
-                 index: dict[str, str], is_csv: bool) -> _Header:
+def _read_header(
+    i: int, top: Sequence[Any], below: Sequence[Any] | None, layout: Layout, index: dict[str, str], is_csv: bool
+) -> _Header:
     cells = [_cell(c) for c in top]
     width = max(len(cells), len(below or ()))
     cells += [""] * (width - len(cells))
@@ -196,13 +197,17 @@ def read_source(path: str | Path, layout: Layout, limits: Limits | None = None) 
         raise SourceError(_no_header(path.name, book, layout, is_csv))
     if len(found) > 1:
         names = "、".join(f"“{s.name}”" + ("（隐藏）" if s.hidden else "") for s, _ in found)
-        raise SourceError(f"文件 {path.name} 有 {len(found)} 个工作表都有{layout.label}的表头：{names}。"
-                          "请合并到一个工作表，或分别另存为单独的文件后逐个导入")
+        raise SourceError(
+            f"文件 {path.name} 有 {len(found)} 个工作表都有{layout.label}的表头：{names}。"
+            "请合并到一个工作表，或分别另存为单独的文件后逐个导入"
+        )
     sheet, header = found[0]
     notes = []
     if not is_csv and len(book) > 1:
         others = "、".join(f"“{s.name}”" for s in book if s is not sheet)
-        notes.append(f"数据取自第 {sheet.index + 1} 个工作表“{sheet.name}”；其余工作表（{others}）没有{layout.label}的表头，未读取")
+        notes.append(
+            f"数据取自第 {sheet.index + 1} 个工作表“{sheet.name}”；其余工作表（{others}）没有{layout.label}的表头，未读取"
+        )
     problems = _column_problems(path.name, layout, header)
     if problems:
         raise SourceError("；".join(problems))
@@ -230,7 +235,9 @@ def _column_problems(name: str, layout: Layout, header: _Header) -> list[str]:
     for key, cols in header.fields.items():
         if len(cols) > 1:
             both = "和".join(str(c) for c in cols)
-            problems.append(f"文件 {name} 的{both}都对应“{layout.by_key[key].label}”，无法确定用哪一列；请删除或改名其中一列")
+            problems.append(
+                f"文件 {name} 的{both}都对应“{layout.by_key[key].label}”，无法确定用哪一列；请删除或改名其中一列"
+            )
     missing = [key for key in layout.required if key not in header.fields]
     missing += [group[0] for group in layout.one_of if not any(k in header.fields for k in group)]
     for key in missing:
@@ -252,7 +259,11 @@ def _source(name: str, sheet: sheets.Sheet, header: _Header, layout: Layout, not
     # Columns with no header at all, and columns wider than the header, that hold data
     used = {c.index for c in header.columns if c.header}
     blank = [j for j in range(frame.width) if j not in used]
-    counts = body.select(pl.col(f"c{j}").drop_nulls().str.strip_chars().ne("").sum().alias(str(j)) for j in blank) if blank else None
+    counts = (
+        body.select(pl.col(f"c{j}").drop_nulls().str.strip_chars().ne("").sum().alias(str(j)) for j in blank)
+        if blank
+        else None
+    )
     ignored = [str(c) for c in header.columns if c.header and c.index not in {p.index for p in picked.values()}]
     if counts is not None:
         for j in blank:
@@ -269,9 +280,16 @@ def _source(name: str, sheet: sheets.Sheet, header: _Header, layout: Layout, not
     index_of = {c.index: key for key, c in picked.items()}
     # Unreadable cells of imported columns, on data rows (a row whose every cell is a formula
     # without a result looks blank, and is reported all the same).
-    problems = [(row, index_of[col], "", why) for (row, col), why in sorted(sheet.problems.items())
-                if col in index_of and row >= first_file_row]
-    numeric = {index_of[col]: {r for r in rows if r >= first_file_row} for col, rows in sheet.numeric.items() if col in index_of}
+    problems = [
+        (row, index_of[col], "", why)
+        for (row, col), why in sorted(sheet.problems.items())
+        if col in index_of and row >= first_file_row
+    ]
+    numeric = {
+        index_of[col]: {r for r in rows if r >= first_file_row}
+        for col, rows in sheet.numeric.items()
+        if col in index_of
+    }
     headers = {key: c.header for key, c in picked.items()}
     return Source(name, out, headers, sheet.name, ignored, notes, problems, numeric)
 

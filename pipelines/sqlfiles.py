@@ -32,9 +32,14 @@ def views() -> list[tuple[str, str]]:
 _WRITE_TARGET = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from|merge\s+into|create\s+or\s+replace\s+table"
     r"|create\s+table(?:\s+if\s+not\s+exists)?|truncate(?:\s+table)?|drop\s+table(?:\s+if\s+exists)?)\s+"
-    r"(?:main\.)?([a-z_][a-z0-9_]*)", re.IGNORECASE)
-_DEFINES = re.compile(r"\bcreate\s+(?:or\s+replace\s+)?(?:temp\s+|temporary\s+)?(table|view|macro)"
-                      r"\s+(?:if\s+not\s+exists\s+)?(?:main\.)?([a-z_][a-z0-9_]*)", re.IGNORECASE)
+    r"(?:main\.)?([a-z_][a-z0-9_]*)",
+    re.IGNORECASE,
+)
+_DEFINES = re.compile(
+    r"\bcreate\s+(?:or\s+replace\s+)?(?:temp\s+|temporary\s+)?(table|view|macro)"
+    r"\s+(?:if\s+not\s+exists\s+)?(?:main\.)?([a-z_][a-z0-9_]*)",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\b[a-z_][a-z0-9_]*\b", re.IGNORECASE)
 
 
@@ -54,13 +59,15 @@ def _catalog() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     in sql/views, the names its definition mentions."""
     tables: set[str] = set()
     for _version, _name, text in migrations():
-        tables.update(m.group(2).lower() for m in _DEFINES.finditer(_strip_comments(text)) if m.group(1).lower() == "table")
+        tables.update(
+            m.group(2).lower() for m in _DEFINES.finditer(_strip_comments(text)) if m.group(1).lower() == "table"
+        )
     mentions: dict[str, set[str]] = {}
     for _name, text in views():
         text = _strip_comments(text)
         found = list(_DEFINES.finditer(text))
         for i, match in enumerate(found):
-            body = text[match.end(): found[i + 1].start() if i + 1 < len(found) else len(text)]
+            body = text[match.end() : found[i + 1].start() if i + 1 < len(found) else len(text)]
             kind, defined = match.group(1).lower(), match.group(2).lower()
             if kind == "table":
                 tables.add(defined)

@@ -14,28 +14,47 @@ from pipelines.filters import Filters
 from pipelines.store import AGGREGATE_ONLY, Actor, Reader, Store, Writer
 
 DIMENSIONS = {
-    "college": "学院", "major": "专业", "class": "班级", "transfer_type": "转递类型",
-    "origin_province": "生源省份", "education_level": "学历层次", "gender": "性别",
+    "college": "学院",
+    "major": "专业",
+    "class": "班级",
+    "transfer_type": "转递类型",
+    "origin_province": "生源省份",
+    "education_level": "学历层次",
+    "gender": "性别",
     "destination_category": "去向类别",
 }
 COUNTS = {
-    "graduates": "毕业生", "registered": "已登记", "pending_college": "待院审核", "pending_school": "待校审核",
-    "returned": "被退回", "approved": "已通过", "confirmed": "已确认", "verified": "已核验",
+    "graduates": "毕业生",
+    "registered": "已登记",
+    "pending_college": "待院审核",
+    "pending_school": "待校审核",
+    "returned": "被退回",
+    "approved": "已通过",
+    "confirmed": "已确认",
+    "verified": "已核验",
 }
 PLACEMENT = {
-    "employed": "单位就业", "entrepreneur": "自主创业", "freelance": "自由职业", "further_study": "升学",
-    "not_placed": "未落实", "no_destination": "未填报去向",
+    "employed": "单位就业",
+    "entrepreneur": "自主创业",
+    "freelance": "自由职业",
+    "further_study": "升学",
+    "not_placed": "未落实",
+    "no_destination": "未填报去向",
 }
 PLACED = ("employed", "entrepreneur", "freelance", "further_study")
 RATES = {
-    "registered_rate": "登记率", "approved_rate": "审核通过率", "confirmed_rate": "确认率",
-    "verified_rate": "核验率", "placed_rate": "毕业去向落实率",
+    "registered_rate": "登记率",
+    "approved_rate": "审核通过率",
+    "confirmed_rate": "确认率",
+    "verified_rate": "核验率",
+    "placed_rate": "毕业去向落实率",
 }
 MEASURES = {**COUNTS, "placed": "已落实去向", **PLACEMENT, **RATES}
 PLACEMENT_DEFINITION = (
     "毕业去向落实率 = 单位就业率 + 自主创业率 + 自由职业率 + 升学率，分母为本届全部毕业生（含未填报去向者）。"
     "单位就业：去向代码 10、11、12、27、46、50、51 及其子代码；自主创业 75；自由职业 76；升学 80、85 及其子代码；"
-    "70、71、72 及其子代码为未落实。")
+    "70、71、72 及其子代码为未落实。"
+)
 NONE = "none"
 
 
@@ -54,41 +73,46 @@ def _label(column: str, dimension: str) -> pl.Expr:
     if dimension == NONE:
         return pl.lit("全部").alias(column)
     empty = "未登记" if dimension == "transfer_type" else "（空）"
-    return (pl.col(column).replace_strict(labels(dimension), default=pl.col(column))
-            .fill_null(empty).alias(column))
+    return pl.col(column).replace_strict(labels(dimension), default=pl.col(column)).fill_null(empty).alias(column)
 
 
 def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
     """Add `placed` and every rate (count / graduates) to rows of stage and placement counts."""
     per = pl.when(pl.col("graduates") > 0).then(pl.col("graduates")).otherwise(None)
     return frame.with_columns(pl.sum_horizontal(*PLACED).alias("placed")).with_columns(
-        (pl.col(rate.removesuffix("_rate")) / per).alias(rate) for rate in RATES)
+        (pl.col(rate.removesuffix("_rate")) / per).alias(rate) for rate in RATES
+    )
 
 
 def pivot_rows(reader: Reader, cohort: int, filters: Filters, rows: str, columns: str = NONE) -> pl.DataFrame:
     """Long form: one row per (row_key, column_key) with every count and rate, labelled. For a
     role that sees aggregates only, cells of fewer than `config.min_cell()` graduates are
     suppressed (`suppress_small`)."""
-    found = labelled(reader.query("stats_pivot", cohort=cohort, rows=rows, columns=columns, **filters.params()),
-                     rows, columns)
+    found = labelled(
+        reader.query("stats_pivot", cohort=cohort, rows=rows, columns=columns, **filters.params()), rows, columns
+    )
     return suppress_small(found, config.min_cell()) if reader.actor.role in AGGREGATE_ONLY else found
 
 
 MEASURE_COLUMNS = list(dict.fromkeys([*COUNTS, "placed", *PLACEMENT, *RATES, "approved_rate"]))
 
 
-def for_viewer(long: pl.DataFrame, role: str, row_key: str = "row_key",
-               column_key: str | None = "column_key") -> pl.DataFrame:
+def for_viewer(
+    long: pl.DataFrame, role: str, row_key: str = "row_key", column_key: str | None = "column_key"
+) -> pl.DataFrame:
     """A table of counts as `role` may see it: small cells suppressed for aggregate-only roles."""
     return suppress_small(long, config.min_cell(), row_key, column_key) if role in AGGREGATE_ONLY else long
 
 
-SUPPRESSION_NOTE = ("为保护个人信息，分析员看不到少于 {k} 人的格子：这些格子（以及为防止用合计反推而一并隐藏的格子）显示为空，"
-                    "合计仍是真实人数（不足 {k} 人的合计同样隐藏）。")
+SUPPRESSION_NOTE = (
+    "为保护个人信息，分析员看不到少于 {k} 人的格子：这些格子（以及为防止用合计反推而一并隐藏的格子）显示为空，"
+    "合计仍是真实人数（不足 {k} 人的合计同样隐藏）。"
+)
 
 
-def suppress_small(long: pl.DataFrame, k: int, row_key: str = "row_key", column_key: str | None = "column_key"
-                   ) -> pl.DataFrame:
+def suppress_small(
+    long: pl.DataFrame, k: int, row_key: str = "row_key", column_key: str | None = "column_key"
+) -> pl.DataFrame:
     """Hide every measure of a cell with fewer than `k` graduates (but some), so that an
     aggregate can no longer single out a person ("山西省: 1 graduate, not placed"); and, where a
     row or a column then has exactly one hidden cell, the next smallest as well, so that a total
@@ -102,7 +126,9 @@ def suppress_small(long: pl.DataFrame, k: int, row_key: str = "row_key", column_
             group = next((c for c in keys if c != key), None)
             if group is None:
                 lonely = hidden.with_columns(pl.lit(True).alias("_one"))
-                lonely = lonely.with_columns((pl.col("suppressed").sum().over("_one") == 1).alias("_lonely")).drop("_one")
+                lonely = lonely.with_columns((pl.col("suppressed").sum().over("_one") == 1).alias("_lonely")).drop(
+                    "_one"
+                )
             else:
                 lonely = hidden.with_columns((pl.col("suppressed").sum().over(group) == 1).alias("_lonely"))
             rank = pl.when(~pl.col("suppressed") & (pl.col("graduates") > 0)).then(pl.col("graduates"))
@@ -114,7 +140,8 @@ def suppress_small(long: pl.DataFrame, k: int, row_key: str = "row_key", column_
             break
     present = [c for c in MEASURE_COLUMNS if c in hidden.columns]
     return hidden.with_columns(pl.col(c).alias(f"_true_{c}") for c in present).with_columns(
-        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in present)
+        pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c) for c in present
+    )
 
 
 TOO_SMALL_NOTE = "所选范围不足 {k} 人：为保护个人信息，分析员看不到这样小的范围的统计，请放宽筛选条件。"
@@ -159,7 +186,8 @@ def pivot_table(long: pl.DataFrame, rows: str, columns: str, measure: str) -> pl
         parts += [_margin(cells, measures, "row_key", hidden), _margin(cells, measures, "column_key", hidden)]
     parts.append(_margin(cells, measures, None, hidden))
     every = pl.concat(parts, how="diagonal_relaxed").with_columns(
-        (pl.col(part) / pl.when(pl.col("graduates") > 0).then(pl.col("graduates"))).alias("rate"))
+        (pl.col(part) / pl.when(pl.col("graduates") > 0).then(pl.col("graduates"))).alias("rate")
+    )
     shown = {"graduates": MEASURES["graduates"], part: MEASURES[part], "rate": MEASURES.get(measure, "")}
     if columns == NONE:
         wanted = ["graduates", part, "rate"] if rate else [part]
@@ -171,7 +199,8 @@ def pivot_table(long: pl.DataFrame, rows: str, columns: str, measure: str) -> pl
         wanted = (["graduates", part, "rate"] if key == TOTAL else [part, "rate"]) if rate else [part]
         block = every.filter(pl.col("column_key") == key).select(
             pl.col("row_key").alias(name),
-            *(pl.col(c).alias(f"{key}{SEPARATOR}{shown[c]}" if rate else key) for c in wanted))
+            *(pl.col(c).alias(f"{key}{SEPARATOR}{shown[c]}" if rate else key) for c in wanted),
+        )
         wide = wide.join(block, on=name, how="left", maintain_order="left")
     return wide
 
@@ -183,6 +212,7 @@ def is_rate_column(header: str) -> bool:
 
 def _cells(long: pl.DataFrame, measures: list[str]) -> pl.DataFrame:
     """One row per (row_key, column_key) with the shown and the true (`_true_`) counts."""
+
     def true(c: str) -> str:
         return f"_true_{c}" if f"_true_{c}" in long.columns else c
 
@@ -216,9 +246,13 @@ def readable(long: pl.DataFrame) -> pl.DataFrame:
     tables, which rows are hidden)."""
     hidden = [pl.col("suppressed").alias("人数过少已隐藏")] if "suppressed" in long.columns else []
     return long.select(
-        pl.col("row_key").alias("分组"), *(pl.col(c).alias(label) for c, label in COUNTS.items()),
-        pl.col("placed").alias(MEASURES["placed"]), *(pl.col(c).alias(label) for c, label in PLACEMENT.items()),
-        *(pl.col(c).round(4).alias(label) for c, label in RATES.items()), *hidden)
+        pl.col("row_key").alias("分组"),
+        *(pl.col(c).alias(label) for c, label in COUNTS.items()),
+        pl.col("placed").alias(MEASURES["placed"]),
+        *(pl.col(c).alias(label) for c, label in PLACEMENT.items()),
+        *(pl.col(c).round(4).alias(label) for c, label in RATES.items()),
+        *hidden,
+    )
 
 
 # --- snapshots -----------------------------------------------------------------------------------
@@ -252,13 +286,25 @@ def _snapshot(writer: Writer, day: date) -> int:
     written = 0
     with writer.whole_school():
         cohorts = writer.conn.execute("select distinct cohort from graduates order by 1").fetchall()
-        found_by_cohort = [(cohort, writer.query("stats_pivot", cohort=cohort, rows="college", columns="transfer_type",
-                                                 **Filters().params())) for (cohort,) in cohorts]
+        found_by_cohort = [
+            (
+                cohort,
+                writer.query(
+                    "stats_pivot", cohort=cohort, rows="college", columns="transfer_type", **Filters().params()
+                ),
+            )
+            for (cohort,) in cohorts
+        ]
     for cohort, found in found_by_cohort:
         rows = with_rates(found).select(
-            pl.lit(day).alias("snapshot_day"), pl.lit(cohort).alias("cohort"), pl.col("row_key").alias("college_name"),
-            pl.col("column_key").fill_null("").alias("transfer_type"), *COUNTS, "placed",
-            pl.lit(writer.now()).alias("taken_at"))
+            pl.lit(day).alias("snapshot_day"),
+            pl.lit(cohort).alias("cohort"),
+            pl.col("row_key").alias("college_name"),
+            pl.col("column_key").fill_null("").alias("transfer_type"),
+            *COUNTS,
+            "placed",
+            pl.lit(writer.now()).alias("taken_at"),
+        )
         written += writer.insert("stage_snapshots", rows)
     return written
 
@@ -284,8 +330,9 @@ def series(reader: Reader, cohort: int, college: str | None = None, transfer_typ
 def series_of(found: pl.DataFrame) -> pl.DataFrame:
     """`snapshot_series` rows with their rates."""
     per = pl.when(pl.col("graduates") > 0).then(pl.col("graduates")).otherwise(None)
-    return found.with_columns((pl.col(c) / per).alias(f"{c}_rate") for c in ("registered", "approved", "confirmed",
-                                                                             "verified", "placed"))
+    return found.with_columns(
+        (pl.col(c) / per).alias(f"{c}_rate") for c in ("registered", "approved", "confirmed", "verified", "placed")
+    )
 
 
 def same_point(aligned: pl.DataFrame, cohort: int) -> pl.DataFrame:
@@ -295,8 +342,13 @@ def same_point(aligned: pl.DataFrame, cohort: int) -> pl.DataFrame:
     if current.height == 0:
         return aligned.head(0)
     days_left = current.sort("snapshot_day")["days_left"][-1]
-    return (aligned.filter(pl.col("days_left") >= days_left).sort("days_left")
-            .group_by("cohort", maintain_order=True).first().sort("cohort", descending=True))
+    return (
+        aligned.filter(pl.col("days_left") >= days_left)
+        .sort("days_left")
+        .group_by("cohort", maintain_order=True)
+        .first()
+        .sort("cohort", descending=True)
+    )
 
 
 def week_ago_change(history: pl.DataFrame, today: date) -> dict[str, Any] | None:

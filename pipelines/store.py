@@ -54,13 +54,34 @@ WaitCallback = Callable[[str], None]
 
 # Tables a Writer may bulk-insert into.
 _INSERTABLE = {
-    "campaigns", "colleges", "graduates", "destinations", "registrations", "reviews",
-    "hukou_registrations", "confirmations", "verification_reports", "registration_proofs",
-    "import_batches", "audit_log", "users", "stage_snapshots", "activation_codes",
+    "campaigns",
+    "colleges",
+    "graduates",
+    "destinations",
+    "registrations",
+    "reviews",
+    "hukou_registrations",
+    "confirmations",
+    "verification_reports",
+    "registration_proofs",
+    "import_batches",
+    "audit_log",
+    "users",
+    "stage_snapshots",
+    "activation_codes",
 }
 _SEQUENCES = {
-    "destination_ids", "registration_ids", "review_ids", "batch_ids", "audit_ids",
-    "hukou_ids", "confirmation_ids", "report_ids", "proof_ids", "user_ids", "activation_ids",
+    "destination_ids",
+    "registration_ids",
+    "review_ids",
+    "batch_ids",
+    "audit_ids",
+    "hukou_ids",
+    "confirmation_ids",
+    "report_ids",
+    "proof_ids",
+    "user_ids",
+    "activation_ids",
 }
 
 
@@ -80,12 +101,30 @@ SYSTEM = Actor("system", "system")
 # Roles that see aggregates only (counts and rates, never a list of people), and the queries that
 # list people or show one person's record: the store refuses those to these roles on every path.
 AGGREGATE_ONLY = frozenset({"analyst"})
-PERSON_QUERIES = frozenset({
-    "graduate_list", "graduate_detail", "risk_list", "review_queue", "review_item", "review_results",
-    "registration_timeline", "personal_data_of", "proofs_of", "report_candidates", "report_documents",
-    "report_subject", "revision_of", "confirmations_of", "reports_of", "current_revision_of",
-    "graduate_for_submission", "confirmation_snapshot", "current_destination_of", "current_hukou_of",
-})
+PERSON_QUERIES = frozenset(
+    {
+        "graduate_list",
+        "graduate_detail",
+        "risk_list",
+        "review_queue",
+        "review_item",
+        "review_results",
+        "registration_timeline",
+        "personal_data_of",
+        "proofs_of",
+        "report_candidates",
+        "report_documents",
+        "report_subject",
+        "revision_of",
+        "confirmations_of",
+        "reports_of",
+        "current_revision_of",
+        "graduate_for_submission",
+        "confirmation_snapshot",
+        "current_destination_of",
+        "current_hukou_of",
+    }
+)
 
 
 class StoreError(RuntimeError):
@@ -128,8 +167,10 @@ def _assignments(**variables: object) -> str:
 
 def _scope(actor: Actor) -> dict[str, object]:
     """What the SQL views let this connection see (sql/views/05_scoped_graduates.sql)."""
-    return {"scope_colleges": list(actor.colleges) if actor.colleges is not None else None,
-            "scope_student": actor.student_id}
+    return {
+        "scope_colleges": list(actor.colleges) if actor.colleges is not None else None,
+        "scope_student": actor.student_id,
+    }
 
 
 def _day(day: date) -> dict[str, object]:
@@ -143,8 +184,14 @@ def _set_scope(conn: duckdb.DuckDBPyConnection, actor: Actor) -> None:
 # --- locks -------------------------------------------------------------------------------
 
 
-def _flock(fd: int, exclusive: bool, deadline: float, on_wait: WaitCallback | None,
-           db: Path | None = None, yield_to_owner: bool = False) -> None:
+def _flock(
+    fd: int,
+    exclusive: bool,
+    deadline: float,
+    on_wait: WaitCallback | None,
+    db: Path | None = None,
+    yield_to_owner: bool = False,
+) -> None:
     """Take a lock file's lock, waiting (and saying for whom) until the deadline; with
     `yield_to_owner`, give way (OwnerAppeared) when a dashboard begins to own `db` meanwhile."""
     op = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
@@ -238,7 +285,8 @@ class _Turns:
                 if left <= 0:
                     raise StoreBusy(
                         f"等待数据库超时：{self._who()} 正在写入，排队的写入共 {len(self._queue)} 个。"
-                        f"请稍后重试，或设置 {config.ENV_LOCK_WAIT} 延长等待时间。")
+                        f"请稍后重试，或设置 {config.ENV_LOCK_WAIT} 延长等待时间。"
+                    )
                 self._cond.wait(left)
         except BaseException:
             self._queue.remove(me)
@@ -269,8 +317,9 @@ class _Turns:
         finally:
             self._release([me])
 
-    def run_combined(self, me: _Entry, deadline: float, on_wait: WaitCallback | None,
-                     run: Callable[[list[_Entry]], None]) -> None:
+    def run_combined(
+        self, me: _Entry, deadline: float, on_wait: WaitCallback | None, run: Callable[[list[_Entry]], None]
+    ) -> None:
         """Wait for `me`'s turn, then `run` it together with the combinable writes queued right
         behind it; or return once the writer ahead has run `me` in its group. `run` sets every
         entry's outcome."""
@@ -295,10 +344,21 @@ class _Turns:
 
 
 # The tables whose rows each belong to one graduate (and so to one college).
-GRADUATE_TABLES = frozenset({
-    "graduates", "registrations", "reviews", "destinations", "hukou_registrations", "confirmations",
-    "verification_reports", "registration_proofs", "graduate_stage_cache", "stage_count_cache", "daily_count_cache",
-})
+GRADUATE_TABLES = frozenset(
+    {
+        "graduates",
+        "registrations",
+        "reviews",
+        "destinations",
+        "hukou_registrations",
+        "confirmations",
+        "verification_reports",
+        "registration_proofs",
+        "graduate_stage_cache",
+        "stage_count_cache",
+        "daily_count_cache",
+    }
+)
 
 # Epochs are unique in the process: an owner that closes and another that opens the same file
 # later (or the same file replaced) never repeat a key.
@@ -317,10 +377,10 @@ PARTS_OF = {**{table: ("c:", "s:") for table in GRADUATE_TABLES}, "users": ("u:"
 TODAY_ONLY = GRADUATE_TABLES - {"graduates"}
 
 
-def parts_of(colleges: Iterable[str] | None = (), students: Iterable[str] = (),
-             usernames: Iterable[str] = ()) -> list[str]:
-    return ([f"c:{c}" for c in colleges or ()] + [f"s:{s}" for s in students]
-            + [f"u:{u}" for u in usernames])
+def parts_of(
+    colleges: Iterable[str] | None = (), students: Iterable[str] = (), usernames: Iterable[str] = ()
+) -> list[str]:
+    return [f"c:{c}" for c in colleges or ()] + [f"s:{s}" for s in students] + [f"u:{u}" for u in usernames]
 
 
 class Versions:
@@ -339,8 +399,7 @@ class Versions:
         self._epoch = next(_EPOCHS)
         self._tables: dict[tuple[str, str], int] = collections.defaultdict(int)
 
-    def key(self, tables: Iterable[str], parts: Iterable[str] | None = None, *, past: bool = False
-            ) -> tuple[Any, ...]:
+    def key(self, tables: Iterable[str], parts: Iterable[str] | None = None, *, past: bool = False) -> tuple[Any, ...]:
         """The key for results read from `tables` by someone who sees only `parts` (None: all;
         see `parts_of`); `past`: results as of a day before today (TODAY_ONLY)."""
         chosen = sorted(set(parts)) if parts is not None else None
@@ -438,8 +497,10 @@ class _Root:
                     told = True
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise StoreBusy("等待数据库超时：另一个进程借用数据库的时间过长。请稍后重试，"
-                                    f"或设置 {config.ENV_LOCK_WAIT} 延长等待时间。")
+                    raise StoreBusy(
+                        "等待数据库超时：另一个进程借用数据库的时间过长。请稍后重试，"
+                        f"或设置 {config.ENV_LOCK_WAIT} 延长等待时间。"
+                    )
                 self._cond.wait(left)
             conn = self._open(deadline, on_wait)
             self._busy += 1
@@ -570,8 +631,9 @@ REFRESH_FEW = 100
 # A few graduates' materialised rows of one day. Found through the 学号 index first (`offset 0`
 # keeps the day's condition out of that scan: DuckDB uses the index only for a filter on the
 # indexed column alone), measured 5 ms against 16 ms at 100k.
-_TODAYS_ROWS_OF = ("(select *, rowid from main.graduate_stage_cache where list_contains(?, student_id) offset 0) "
-                   "where cache_day = ?")
+_TODAYS_ROWS_OF = (
+    "(select *, rowid from main.graduate_stage_cache where list_contains(?, student_id) offset 0) where cache_day = ?"
+)
 
 # What a refresh writes; an owner's caches forget the results that read these.
 STAGE_TABLES = ("graduate_stage_cache", "stage_count_cache", "daily_count_cache", "roster_option_cache", "settings")
@@ -583,9 +645,14 @@ def _measures(conn: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> l
     """The summed columns of a count table (its columns but the keys); the views define them,
     so they are looked up once per process."""
     if table not in _MEASURES:
-        columns = [r[0] for r in conn.execute(
-            "select column_name from duckdb_columns() where table_name = ? and schema_name = 'main' "
-            "order by column_index", [table]).fetchall()]
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "select column_name from duckdb_columns() where table_name = ? and schema_name = 'main' "
+                "order by column_index",
+                [table],
+            ).fetchall()
+        ]
         _MEASURES[table] = [c for c in columns if c not in keys and c != "cache_day"]
     return _MEASURES[table]
 
@@ -607,14 +674,20 @@ def _set_day(conn: duckdb.DuckDBPyConnection, day: date) -> None:
 def _keep_private(path: Path) -> None:
     """The store holds personal data: its files are the owner's alone (0600), whatever the
     umask that created them (DuckDB creates the file and its WAL with the default)."""
-    for found in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".lock"),
-                  path.with_name(path.name + ".turnstile")):
+    for found in (
+        path,
+        path.with_name(path.name + ".wal"),
+        path.with_name(path.name + ".lock"),
+        path.with_name(path.name + ".turnstile"),
+    ):
         with contextlib.suppress(FileNotFoundError, PermissionError):
             if found.stat().st_mode & 0o077:
                 os.chmod(found, 0o600)
 
 
-def _connect(path: Path, *, read_only: bool, deadline: float, on_wait: WaitCallback | None) -> duckdb.DuckDBPyConnection:
+def _connect(
+    path: Path, *, read_only: bool, deadline: float, on_wait: WaitCallback | None
+) -> duckdb.DuckDBPyConnection:
     told = False
     while True:
         try:
@@ -628,8 +701,7 @@ def _connect(path: Path, *, read_only: bool, deadline: float, on_wait: WaitCallb
                 told = True
             if time.monotonic() >= deadline:
                 raise StoreBusy(
-                    f"数据库文件 {path} 被其他程序占用（不是 dangan 的看板或命令）。"
-                    "请关闭打开它的程序后重试。"
+                    f"数据库文件 {path} 被其他程序占用（不是 dangan 的看板或命令）。请关闭打开它的程序后重试。"
                 ) from None
             time.sleep(0.1)
 
@@ -645,12 +717,17 @@ def _borrowed(path: Path, deadline: float, on_wait: WaitCallback | None) -> Iter
     if on_wait is not None:
         on_wait(f"看板 {channel.owner_label(owner)} 正在使用数据库，请它暂时借出……")
     try:
-        with channel.connect(owner, {"op": "lend", "wait": max(deadline - time.monotonic(), 0.1)},
-                             timeout=max(deadline - time.monotonic(), 0.1)) as line:
+        with channel.connect(
+            owner,
+            {"op": "lend", "wait": max(deadline - time.monotonic(), 0.1)},
+            timeout=max(deadline - time.monotonic(), 0.1),
+        ) as line:
             answer = line.receive()
             if answer is None or not answer.get("ok"):
-                raise StoreBusy(f"看板 {channel.owner_label(owner)} 没能借出数据库："
-                                f"{(answer or {}).get('error', '连接中断')}。请稍后重试。")
+                raise StoreBusy(
+                    f"看板 {channel.owner_label(owner)} 没能借出数据库："
+                    f"{(answer or {}).get('error', '连接中断')}。请稍后重试。"
+                )
             line.conn.settimeout(None)
             yield
     except channel.ChannelError:
@@ -660,8 +737,14 @@ def _borrowed(path: Path, deadline: float, on_wait: WaitCallback | None) -> Iter
 class Reader:
     """A read-only view of the store for one operation, on behalf of one actor."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, actor: Actor, today: date,
-                 versions: Versions | None = None, settings: dict[str, str] | None = None):
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        actor: Actor,
+        today: date,
+        versions: Versions | None = None,
+        settings: dict[str, str] | None = None,
+    ):
         self._conn = conn
         self.actor = actor
         self.today = today
@@ -747,9 +830,17 @@ class Writer(Reader):
         the graduates and their colleges, and the accounts (None: any may have changed)."""
         if self.touched_students is None or len(self.touched_students) > REFRESH_FEW:
             return None
-        colleges = [r[0] for r in self._conn.execute(
-            "select distinct college_name from graduates where list_contains(?, student_id)",
-            [self.touched_students]).fetchall()] if self.touched_students else []
+        colleges = (
+            [
+                r[0]
+                for r in self._conn.execute(
+                    "select distinct college_name from graduates where list_contains(?, student_id)",
+                    [self.touched_students],
+                ).fetchall()
+            ]
+            if self.touched_students
+            else []
+        )
         return parts_of(colleges, self.touched_students, self.touched_users)
 
     def mark(self, *tables: str) -> None:
@@ -797,10 +888,13 @@ class Writer(Reader):
         for i, day in enumerate(stage_cache_days(self.today)):
             _set_day(self._conn, day)
             fill = "create or replace table graduate_stage_cache as" if i == 0 else "insert into graduate_stage_cache"
-            self._conn.execute(f"{fill} select ?::date as cache_day, * from graduate_stages_live order by student_id",
-                               [day])
-        self._conn.execute("create or replace table roster_option_cache as "
-                           "select distinct cohort, college_name, major, class_name from graduates")
+            self._conn.execute(
+                f"{fill} select ?::date as cache_day, * from graduate_stages_live order by student_id", [day]
+            )
+        self._conn.execute(
+            "create or replace table roster_option_cache as "
+            "select distinct cohort, college_name, major, class_name from graduates"
+        )
         self._conn.execute("create index graduate_stage_cache_student on graduate_stage_cache (student_id)")
         self._refill_counts(stage_cache_days(self.today))
         self.set_setting("stage_cache_as_of", self.today.isoformat())
@@ -824,9 +918,11 @@ class Writer(Reader):
         _set_scope(conn, SYSTEM)
         # Their rows as counted until now, and as they are now. The counting macros run once
         # over both: the rows before are counted under their cohort negated, and subtracted.
-        conn.execute("create or replace temp table _stages_changed as "
-                     f"select * exclude (cache_day, rowid) replace (-cohort as cohort) from {_TODAYS_ROWS_OF}",
-                     [student_ids, self.today])
+        conn.execute(
+            "create or replace temp table _stages_changed as "
+            f"select * exclude (cache_day, rowid) replace (-cohort as cohort) from {_TODAYS_ROWS_OF}",
+            [student_ids, self.today],
+        )
         with self.only_students(student_ids):
             conn.execute("create or replace temp table _stages_now as select * from graduate_stages_live")
         conn.execute("insert into temp._stages_changed by name select * from temp._stages_now")
@@ -838,10 +934,14 @@ class Writer(Reader):
                 self._merge_count_difference(table, keys[1:])
         finally:
             conn.execute("drop view if exists temp.graduate_stages; set variable use_stage_cache = false")
-        conn.execute(f"delete from main.graduate_stage_cache where rowid in (select rowid from {_TODAYS_ROWS_OF})",
-                     [student_ids, self.today])
-        conn.execute("insert into main.graduate_stage_cache by name select ?::date as cache_day, * from temp._stages_now",
-                     [self.today])
+        conn.execute(
+            f"delete from main.graduate_stage_cache where rowid in (select rowid from {_TODAYS_ROWS_OF})",
+            [student_ids, self.today],
+        )
+        conn.execute(
+            "insert into main.graduate_stage_cache by name select ?::date as cache_day, * from temp._stages_now",
+            [self.today],
+        )
         conn.execute("drop table temp._stages_changed; drop table temp._stages_now")
         self._rescope()
 
@@ -852,18 +952,23 @@ class Writer(Reader):
         measures = _measures(self._conn, table, keys)
         everyone = ", ".join(["NULL"] * 8)
         others = [k for k in keys if k != "cohort"]
-        difference = (f"select abs(cohort) as cohort, {', '.join(others)}, "
-                      + ", ".join(f"sum(sign(cohort) * {m})::bigint as {m}" for m in measures)
-                      + f" from {_COUNT_MACROS[table]}({everyone}) group by all having "
-                      + " or ".join(f"sum(sign(cohort) * {m}) <> 0" for m in measures))
+        difference = (
+            f"select abs(cohort) as cohort, {', '.join(others)}, "
+            + ", ".join(f"sum(sign(cohort) * {m})::bigint as {m}" for m in measures)
+            + f" from {_COUNT_MACROS[table]}({everyone}) group by all having "
+            + " or ".join(f"sum(sign(cohort) * {m}) <> 0" for m in measures)
+        )
         same = " and ".join(f"t.{k} is not distinct from d.{k}" for k in keys)
-        self._conn.execute(f"""
+        self._conn.execute(
+            f"""
             merge into main.{table} as t
             using (select ?::date as cache_day, * from ({difference})) as d
             on t.cache_day = d.cache_day and {same}
             when matched and {" and ".join(f"t.{m} + d.{m} = 0" for m in measures)} then delete
             when matched then update set {", ".join(f"{m} = t.{m} + d.{m}" for m in measures)}
-            when not matched then insert by name""", [self.today])
+            when not matched then insert by name""",
+            [self.today],
+        )
 
     @contextlib.contextmanager
     def as_of(self, day: date) -> Iterator[None]:
@@ -914,8 +1019,9 @@ class Writer(Reader):
                 _set_day(self._conn, day)
                 for table, macro in _COUNT_MACROS.items():
                     self._conn.execute(f"delete from {table} where cache_day = ?", [day])
-                    self._conn.execute(f"insert into {table} by name select ?::date as cache_day, * "
-                                      f"from {macro}({everyone})", [day])
+                    self._conn.execute(
+                        f"insert into {table} by name select ?::date as cache_day, * from {macro}({everyone})", [day]
+                    )
 
         try:
             self._with_cached_stages(fill)
@@ -938,18 +1044,24 @@ class Writer(Reader):
 
     def set_setting(self, key: str, value: str) -> None:
         self.mark("settings")
-        self._conn.execute(
-            "insert or replace into settings (key, value) values (?, ?)", [key, value]
-        )
+        self._conn.execute("insert or replace into settings (key, value) values (?, ?)", [key, value])
 
-    def audit(self, action: str, target: str | None = None, detail: dict[str, Any] | None = None,
-              token: str | None = None) -> None:
+    def audit(
+        self, action: str, target: str | None = None, detail: dict[str, Any] | None = None, token: str | None = None
+    ) -> None:
         self.mark("audit_log")
         self._conn.execute(
             "insert into audit_log (audit_id, logged_at, actor, role, action, target, detail, write_token) "
             "values (nextval('audit_ids'), ?, ?, ?, ?, ?, ?, ?)",
-            [datetime.now(), self.actor.name, self.actor.role, action, target,
-             json.dumps(detail or {}, ensure_ascii=False, default=str), token],
+            [
+                datetime.now(),
+                self.actor.name,
+                self.actor.role,
+                action,
+                target,
+                json.dumps(detail or {}, ensure_ascii=False, default=str),
+                token,
+            ],
         )
 
 
@@ -965,8 +1077,13 @@ def _refill_if_stale(writer: Writer) -> None:
 class Store:
     """A dangan store file. Cheap to create; connections are opened per operation."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, today: str | date | None = None,
-                 lock_wait: float | None = None, on_wait: WaitCallback | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        today: str | date | None = None,
+        lock_wait: float | None = None,
+        on_wait: WaitCallback | None = None,
+    ):
         self.path = config.db_path(path).resolve()
         self.explicit_today = config.explicit_today(today)
         self.lock_wait = config.lock_wait_seconds() if lock_wait is None else lock_wait
@@ -1026,17 +1143,27 @@ class Store:
         with root.turns.turn(who, time.monotonic() + self.lock_wait, self.on_wait):
             yield
 
-    def _configure(self, conn: duckdb.DuckDBPyConnection, actor: Actor, as_of: date | None = None,
-                   *, write: bool = False, begin: bool = False, settings: dict[str, str] | None = None
-                   ) -> tuple[date, dict[str, str]]:
+    def _configure(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        actor: Actor,
+        as_of: date | None = None,
+        *,
+        write: bool = False,
+        begin: bool = False,
+        settings: dict[str, str] | None = None,
+    ) -> tuple[date, dict[str, str]]:
         """Set the connection's day, scope and stage source for `actor`: two calls into DuckDB
         (one to read the settings, unless given, and one script), whatever the number of
         variables. `begin` starts the snapshot transaction in the first call. Returns the day and
         the settings read."""
         if settings is None:
-            settings = dict(conn.execute(
-                ("begin transaction;\n" if begin else "")
-                + "select key, value from settings where key in ('as_of', 'stage_cache_as_of')").fetchall())
+            settings = dict(
+                conn.execute(
+                    ("begin transaction;\n" if begin else "")
+                    + "select key, value from settings where key in ('as_of', 'stage_cache_as_of')"
+                ).fetchall()
+            )
         elif begin:
             conn.execute("begin transaction")
         today = as_of or self._default_today(settings)
@@ -1044,8 +1171,9 @@ class Store:
         # writer always sees the live view, which includes its own uncommitted changes.
         cache_as_of = settings.get("stage_cache_as_of")
         cached = not write and cache_as_of is not None and today in stage_cache_days(date.fromisoformat(cache_as_of))
-        script = _assignments(**_day(today), **_scope(actor), only_students=None, use_stage_cache=cached,
-                              use_count_cache=cached)
+        script = _assignments(
+            **_day(today), **_scope(actor), only_students=None, use_stage_cache=cached, use_count_cache=cached
+        )
         if cached:
             script += sqlfiles.query("use_stage_cache")
         elif not write:
@@ -1118,8 +1246,16 @@ class Store:
         reader.actor = actor
         reader.today, _ = self._configure(reader.conn, actor, as_of, settings=reader.settings)
 
-    def transaction(self, actor: Actor, action: str, work: Callable[[Writer], T],
-                    target: str | None = None, *, refresh_stages: bool = True, combine: bool = False) -> T:
+    def transaction(
+        self,
+        actor: Actor,
+        action: str,
+        work: Callable[[Writer], T],
+        target: str | None = None,
+        *,
+        refresh_stages: bool = True,
+        combine: bool = False,
+    ) -> T:
         """Run `work` in one write transaction, audited as `action`; all of it or none of it.
 
         When `work` names the graduates it touched (`writer.touched_students`, e.g. a review
@@ -1154,14 +1290,23 @@ class Store:
 
     def record(self, actor: Actor, action: str, target: str | None, detail: dict[str, Any]) -> None:
         """An audit record on its own (an export, a view of unmasked data): nothing else changes."""
+
         def work(writer: Writer) -> None:
             writer.audit_detail = detail
             writer.touched_students = []  # no stage changes: the materialised copy stays fresh
 
         self.transaction(actor, action, work, target, combine=True)
 
-    def _write(self, actor: Actor, action: str, work: Callable[[Writer], T], target: str | None,
-               *, invalidate: bool, combine: bool = False) -> tuple[T, bool]:
+    def _write(
+        self,
+        actor: Actor,
+        action: str,
+        work: Callable[[Writer], T],
+        target: str | None,
+        *,
+        invalidate: bool,
+        combine: bool = False,
+    ) -> tuple[T, bool]:
         """One audited write transaction, retried if its COMMIT did not take effect.
 
         Returns the work's result and whether the materialised stages are fresh after it.
@@ -1198,8 +1343,9 @@ class Store:
             except Exception as exc:  # noqa: BLE001 - handed to the write's own thread, which raises it
                 entry.outcome = (None, exc)
 
-    def _write_together(self, group: list[tuple[Actor, str, Callable[[Writer], Any], str | None, bool]]
-                        ) -> list[tuple[Any, bool]]:
+    def _write_together(
+        self, group: list[tuple[Actor, str, Callable[[Writer], Any], str | None, bool]]
+    ) -> list[tuple[Any, bool]]:
         """The writes of `group` (actor, action, work, target, invalidate) in one transaction:
         each work in turn under its own actor, then one stage refresh for every graduate they
         touched, one audit row each, one COMMIT; retried if the COMMIT did not take effect.
@@ -1252,19 +1398,24 @@ class Store:
                         for writer, _result, parts in done:
                             root.versions.bump(writer.changed, parts)
                         every = [p for _w, _r, parts in done for p in (parts or [])]
-                        root.versions.bump(refresher.changed,
-                                           None if any(p is None for _w, _r, p in done) else every)
-                    return [(result, fresh or writer.touched_students == [])
-                            for writer, result, _colleges in done]
+                        root.versions.bump(refresher.changed, None if any(p is None for _w, _r, p in done) else every)
+                    return [(result, fresh or writer.touched_students == []) for writer, result, _colleges in done]
         raise WriteLost("写入没有生效（与其他写入冲突），已重试 3 次。请稍后再试。")
 
-    def _write_in_turn(self, actor: Actor, action: str, work: Callable[[Writer], T], target: str | None,
-                       *, invalidate: bool) -> tuple[T, bool]:
+    def _write_in_turn(
+        self, actor: Actor, action: str, work: Callable[[Writer], T], target: str | None, *, invalidate: bool
+    ) -> tuple[T, bool]:
         return cast(tuple[T, bool], self._write_together([(actor, action, work, target, invalidate)])[0])
 
-    def version(self, tables: Iterable[str], colleges: tuple[str, ...] | None = None,
-                reader: Reader | None = None, *, parts: Iterable[str] | None = None, past: bool = False
-                ) -> tuple[Any, ...]:
+    def version(
+        self,
+        tables: Iterable[str],
+        colleges: tuple[str, ...] | None = None,
+        reader: Reader | None = None,
+        *,
+        parts: Iterable[str] | None = None,
+        past: bool = False,
+    ) -> tuple[Any, ...]:
         """A cache key for a result read from `tables` by someone who sees `colleges` (None: all),
         or only `parts` (`parts_of`: one graduate, one account): when this process owns the store,
         it changes only when one of them is written (for those colleges or parts); otherwise
@@ -1301,8 +1452,10 @@ def _reference_tables() -> dict[str, pl.DataFrame]:
             [{"code": p.code, "name": p.name, "short_name": p.short} for p in divisions.PROVINCES]
         ),
         "ref_transfer_types": pl.DataFrame(
-            [{"key": t.key, "label": t.label, "needs_proof": t.needs_proof, "sort_order": i}
-             for i, t in enumerate(transfer_types.TRANSFER_TYPES)]
+            [
+                {"key": t.key, "label": t.label, "needs_proof": t.needs_proof, "sort_order": i}
+                for i, t in enumerate(transfer_types.TRANSFER_TYPES)
+            ]
         ),
         "ref_statuses": pl.DataFrame(
             [{"status": k, "label": v, "sort_order": i} for i, (k, v) in enumerate(workflow.STATUS_LABELS.items())]
@@ -1313,9 +1466,7 @@ def _reference_tables() -> dict[str, pl.DataFrame]:
         "ref_destination_codes": pl.DataFrame(
             [{"code": k, "name": n, "category": c} for k, (n, c) in codes.DESTINATIONS.items()]
         ),
-        "ref_education_levels": pl.DataFrame(
-            [{"code": k, "name": v} for k, v in codes.EDUCATION_LEVELS.items()]
-        ),
+        "ref_education_levels": pl.DataFrame([{"code": k, "name": v} for k, v in codes.EDUCATION_LEVELS.items()]),
         "ref_checks": pl.DataFrame(
             [{"code": c.code, "title": c.title, "explanation": c.explanation} for c in checks.CHECKS]
         ),
@@ -1374,7 +1525,5 @@ def _migrate(conn: duckdb.DuckDBPyConnection, wanted: tuple[int, str]) -> None:
         conn.unregister("_ref")
     for _name, text in sqlfiles.views():
         conn.execute(text)
-    conn.execute(
-        "insert or replace into settings (key, value) values ('schema_fingerprint', ?)", [wanted[1]]
-    )
+    conn.execute("insert or replace into settings (key, value) values ('schema_fingerprint', ?)", [wanted[1]])
     conn.execute("commit")

@@ -24,8 +24,18 @@ from pipelines import access, checks, divisions, identity, text, transfer_types,
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 REGISTRATION_CONTENT = [
-    "transfer_type", "unit_name", "province", "city", "district", "address_detail",
-    "postcode", "contact", "phone", "note", "proof_count", "transfer_number",
+    "transfer_type",
+    "unit_name",
+    "province",
+    "city",
+    "district",
+    "address_detail",
+    "postcode",
+    "contact",
+    "phone",
+    "note",
+    "proof_count",
+    "transfer_number",
 ]
 # What the graduate's form holds. The 转递编号 is the national system's, never typed: a new
 # revision keeps the current one's.
@@ -66,9 +76,12 @@ def void_facts(reader: Reader, student_id: str) -> tuple[dict[str, Any] | None, 
         facts = reader.one("change_voids", student_id=student_id)
     if not facts or not facts["is_confirmed"]:
         return facts, []
-    return facts, [str(r["report_number"]) for kind in REPORT_KINDS
-                   for r in reader.rows("report_in_force", ids=[student_id], kind=kind)
-                   if r["confirmation_id"] == facts["confirmation_id"]]
+    return facts, [
+        str(r["report_number"])
+        for kind in REPORT_KINDS
+        for r in reader.rows("report_in_force", ids=[student_id], kind=kind)
+        if r["confirmation_id"] == facts["confirmation_id"]
+    ]
 
 
 def void_warning(facts: dict[str, Any] | None, report_numbers: list[str]) -> str | None:
@@ -135,19 +148,32 @@ def add_revisions(writer: Writer, frame: pl.DataFrame, *, source: str, batch_id:
         pl.Series("new_registration_id", writer.next_ids("registration_ids", frame.height)),
         (pl.col("revision_no").fill_null(0) + 1).cast(pl.Int32).alias("new_revision_no"),
     )
-    writer.insert("registrations", fresh.select(
-        pl.col("new_registration_id").alias("registration_id"),
-        "student_id",
-        pl.col("new_revision_no").alias("revision_no"),
-        *REGISTRATION_CONTENT, "flags", "submitted_at",
-        pl.lit(source).alias("source"), pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
-    ))
+    writer.insert(
+        "registrations",
+        fresh.select(
+            pl.col("new_registration_id").alias("registration_id"),
+            "student_id",
+            pl.col("new_revision_no").alias("revision_no"),
+            *REGISTRATION_CONTENT,
+            "flags",
+            "submitted_at",
+            pl.lit(source).alias("source"),
+            pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
+        ),
+    )
     return fresh
 
 
-def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
-           images: list[tuple[str, bytes]] | None = None, *, source: str = "graduate",
-           voiding_ok: bool = False) -> int | None:
+def submit(
+    store: Store,
+    actor: Actor,
+    student_id: str,
+    form: dict[str, Any],
+    images: list[tuple[str, bytes]] | None = None,
+    *,
+    source: str = "graduate",
+    voiding_ok: bool = False,
+) -> int | None:
     """Submit (or resubmit) one graduate's registration; returns the new revision's id, or
     None when the form and images equal the current, not returned, revision (nothing written:
     an unchanged save must not send a confirmed graduate back to review).
@@ -162,8 +188,15 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
     approved (a change after approval is reviewed again). While a revision waits for review it
     cannot be replaced: the college returns it first.
     """
-    access.require(store, actor, SELF_SERVICE, "registration:submit", student_id,
-                   "只有毕业生本人（或就业处代为）可以提交档案信息登记", SubmissionRefused)
+    access.require(
+        store,
+        actor,
+        SELF_SERVICE,
+        "registration:submit",
+        student_id,
+        "只有毕业生本人（或就业处代为）可以提交档案信息登记",
+        SubmissionRefused,
+    )
     if form.get("transfer_type") not in transfer_types.BY_KEY:
         raise SubmissionRefused(f"档案转递类型无效：{form.get('transfer_type')!r}")
     if len(images or []) > checks.MAX_PROOF_IMAGES:
@@ -178,52 +211,78 @@ def submit(store: Store, actor: Actor, student_id: str, form: dict[str, Any],
             current = writer.one("current_revision_of", student_id=student_id)
         if current and current["status"] in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL):
             raise SubmissionRefused(
-                f"当前登记{workflow.STATUS_LABELS[current['status']]}，审核结束前不能修改；如需修改，请联系学院退回")
+                f"当前登记{workflow.STATUS_LABELS[current['status']]}，审核结束前不能修改；如需修改，请联系学院退回"
+            )
         row: dict[str, Any] = dict(cleaned_form(form))
         # A returned revision sent again as it was is a resubmission (the graduate answers the
         # return); any other unchanged save writes nothing.
-        if current and current["status"] != workflow.RETURNED \
-                and _same_as(writer, student_id, current["registration_id"], row, images or []):
+        if (
+            current
+            and current["status"] != workflow.RETURNED
+            and _same_as(writer, student_id, current["registration_id"], row, images or [])
+        ):
             writer.touched_students = []
             writer.audit_detail = {"outcome": "unchanged", "revision_no": current["revision_no"]}
             return None
         refuse_unless_agreed(writer, student_id, voiding_ok)
-        row |= {"student_id": student_id, "proof_count": len(proofs), "submitted_at": writer.now(),
-                "transfer_number": (current or {}).get("transfer_number") or "",
-                "revision_no": current["revision_no"] if current else None,
-                **{k: graduate[k] for k in ("graduate_name", "graduate_phone", "origin_code")}}
-        frame = pl.DataFrame([row], schema_overrides={"proof_count": pl.Int32, "revision_no": pl.Int32,
-                                                      "graduate_phone": pl.String, "origin_code": pl.String})
+        row |= {
+            "student_id": student_id,
+            "proof_count": len(proofs),
+            "submitted_at": writer.now(),
+            "transfer_number": (current or {}).get("transfer_number") or "",
+            "revision_no": current["revision_no"] if current else None,
+            **{k: graduate[k] for k in ("graduate_name", "graduate_phone", "origin_code")},
+        }
+        frame = pl.DataFrame(
+            [row],
+            schema_overrides={
+                "proof_count": pl.Int32,
+                "revision_no": pl.Int32,
+                "graduate_phone": pl.String,
+                "origin_code": pl.String,
+            },
+        )
         fresh = add_revisions(writer, frame, source=source, batch_id=None)
         registration_id = int(fresh["new_registration_id"][0])
         if proofs:
-            writer.insert("registration_proofs", pl.DataFrame({
-                "proof_id": writer.next_ids("proof_ids", len(proofs)),
-                "registration_id": [registration_id] * len(proofs),
-                "file_name": [p.file_name for p in proofs],
-                "mime_type": [p.mime_type for p in proofs],
-                "content": [p.content for p in proofs],
-                "uploaded_at": [writer.now()] * len(proofs),
-            }))
+            writer.insert(
+                "registration_proofs",
+                pl.DataFrame(
+                    {
+                        "proof_id": writer.next_ids("proof_ids", len(proofs)),
+                        "registration_id": [registration_id] * len(proofs),
+                        "file_name": [p.file_name for p in proofs],
+                        "mime_type": [p.mime_type for p in proofs],
+                        "content": [p.content for p in proofs],
+                        "uploaded_at": [writer.now()] * len(proofs),
+                    }
+                ),
+            )
         writer.touched_students = [student_id]
         writer.audit_target = student_id
-        writer.audit_detail = {"registration_id": registration_id, "revision_no": int(fresh["new_revision_no"][0]),
-                               "flags": list(fresh["flags"][0]), "proofs": len(proofs)}
+        writer.audit_detail = {
+            "registration_id": registration_id,
+            "revision_no": int(fresh["new_revision_no"][0]),
+            "flags": list(fresh["flags"][0]),
+            "proofs": len(proofs),
+        }
         return registration_id
 
     return store.transaction(actor, "registration:submit", work, student_id, combine=True)
 
 
-def _same_as(writer: Writer, student_id: str, registration_id: int, row: dict[str, Any],
-             images: list[tuple[str, bytes]]) -> bool:
+def _same_as(
+    writer: Writer, student_id: str, registration_id: int, row: dict[str, Any], images: list[tuple[str, bytes]]
+) -> bool:
     """Whether a cleaned form and its images equal a stored revision (content and proofs)."""
     with writer.only_students([student_id]):
         stored = writer.one("registration_content", registration_id=registration_id)
         proofs = writer.rows("proofs_of", registration_id=registration_id)
     if stored is None:
         return False
-    return (all((stored[c] or "") == (row[c] or "") for c in TEXT_FIELDS)
-            and [(p["file_name"], bytes(p["content"])) for p in proofs] == [(n, bytes(c)) for n, c in images])
+    return all((stored[c] or "") == (row[c] or "") for c in TEXT_FIELDS) and [
+        (p["file_name"], bytes(p["content"])) for p in proofs
+    ] == [(n, bytes(c)) for n, c in images]
 
 
 def cleaned_form(form: dict[str, Any]) -> dict[str, str]:
@@ -239,9 +298,14 @@ def form_problems(form: dict[str, Any], image_count: int) -> list[str]:
     """Why a graduate's 档案信息登记 cannot be submitted as it stands ([] when it can): the
     `BLOCKING` checks, and an address that is not a real 省/市/区."""
     values = cleaned_form(form)
-    problems = [f"{checks.BY_CODE[code].title}：{checks.BY_CODE[code].explanation}"
-                for code in checks.flags_of({**values, "proof_count": image_count}) if code in BLOCKING]
-    if values["province"] and (where := divisions.address_problem(values["province"], values["city"], values["district"])):
+    problems = [
+        f"{checks.BY_CODE[code].title}：{checks.BY_CODE[code].explanation}"
+        for code in checks.flags_of({**values, "proof_count": image_count})
+        if code in BLOCKING
+    ]
+    if values["province"] and (
+        where := divisions.address_problem(values["province"], values["city"], values["district"])
+    ):
         problems.append(f"档案转递单位地址：{where}")
     return problems
 
@@ -249,8 +313,12 @@ def form_problems(form: dict[str, Any], image_count: int) -> list[str]:
 def form_hints(form: dict[str, Any], image_count: int, graduate: dict[str, Any]) -> list[str]:
     """The returned-archive checks that flag a graduate's form without refusing it (codes),
     checked against their roster facts (graduate_detail's name, phone, origin_code)."""
-    facts = {"proof_count": image_count, "graduate_name": graduate.get("name"),
-             "graduate_phone": graduate.get("phone"), "origin_code": graduate.get("origin_code")}
+    facts = {
+        "proof_count": image_count,
+        "graduate_name": graduate.get("name"),
+        "graduate_phone": graduate.get("phone"),
+        "origin_code": graduate.get("origin_code"),
+    }
     return [code for code in checks.flags_of({**cleaned_form(form), **facts}) if code not in BLOCKING]
 
 

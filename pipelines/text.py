@@ -13,9 +13,21 @@ import polars as pl
 # characters, direction overrides (RLO turns 张三 into a name that looks the same and matches
 # nothing), the soft hyphen and the BOM. They are removed, never turned into spaces. One
 # definition for Python's `re` and for polars (Rust regex): literal characters in a class.
-_INVISIBLE_RANGES = [(0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x061C, 0x061C),
-                     (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
-                     (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB)]
+_INVISIBLE_RANGES = [
+    (0x00, 0x08),
+    (0x0B, 0x0C),
+    (0x0E, 0x1F),
+    (0x7F, 0x9F),
+    (0xAD, 0xAD),
+    (0x061C, 0x061C),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+]
 INVISIBLE = "[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in _INVISIBLE_RANGES) + "]"
 # Whitespace of every width (tab, line breaks, NBSP, the ideographic space U+3000…): one space.
 SPACES = r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
@@ -23,9 +35,20 @@ _INVISIBLE = re.compile(INVISIBLE)
 _SPACES = re.compile(SPACES)
 
 INVISIBLE_NAMES = {
-    0x00: "NUL 空字符", 0x200B: "零宽空格", 0x200C: "零宽不连字", 0x200D: "零宽连字", 0x200E: "从左到右标记 LRM",
-    0x200F: "从右到左标记 RLM", 0x202A: "从左到右嵌入", 0x202B: "从右到左嵌入", 0x202C: "方向格式结束",
-    0x202D: "从左到右覆盖", 0x202E: "从右到左覆盖 RLO", 0x2060: "单词连接符", 0xFEFF: "BOM 字节序标记", 0xAD: "软连字符",
+    0x00: "NUL 空字符",
+    0x200B: "零宽空格",
+    0x200C: "零宽不连字",
+    0x200D: "零宽连字",
+    0x200E: "从左到右标记 LRM",
+    0x200F: "从右到左标记 RLM",
+    0x202A: "从左到右嵌入",
+    0x202B: "从右到左嵌入",
+    0x202C: "方向格式结束",
+    0x202D: "从左到右覆盖",
+    0x202E: "从右到左覆盖 RLO",
+    0x2060: "单词连接符",
+    0xFEFF: "BOM 字节序标记",
+    0xAD: "软连字符",
 }
 
 
@@ -73,8 +96,10 @@ _EXCEL_EPOCH = datetime(1899, 12, 30)
 # `2024-06-01 09:05:00`, `2024-06-01 09:05:00.500`. `parse_datetime` reads it with
 # `datetime.fromisoformat` (dropping the fraction); the vectorised fast path in `pipelines.rows`
 # reads the same shape with these formats. Every other shape goes through `parse_datetime`.
-ISO_DATETIME_PATTERN = (r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
-                        r"(?: (?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?$")
+ISO_DATETIME_PATTERN = (
+    r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}"
+    r"(?: (?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?)?$"
+)
 ISO_FORMATS = {10: "%Y-%m-%d", 16: "%Y-%m-%d %H:%M", 19: "%Y-%m-%d %H:%M:%S"}  # by length, the fraction cut off
 
 
@@ -130,8 +155,12 @@ def guard_formula(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def mapped(series: pl.Series, rule: Callable[[Any], Any], dtype: pl.DataType | type[pl.DataType] = pl.String,
-           name: str | None = None) -> pl.Series:
+def mapped(
+    series: pl.Series,
+    rule: Callable[[Any], Any],
+    dtype: pl.DataType | type[pl.DataType] = pl.String,
+    name: str | None = None,
+) -> pl.Series:
     """`rule` applied to every value of `series` but the missing ones (which stay missing), in the
     calling thread.
 

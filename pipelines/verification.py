@@ -32,4 +32,3 @@ def valid_until_problem(valid_until: date, graduation_date: date, today: date) -
     if valid_until < today:
         return "有效期不能早于今天"
     return None
-

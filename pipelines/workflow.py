@@ -1,6 +1,6 @@
 """The review workflow: statuses, stages and who may move a registration from where.
 
-The status of a revision is derived from its reviews in SQL (`sql/views/registration_status.sql`);
+The status of a revision is derived from its reviews in SQL (`sql/views/10_registration_status.sql`);
 this module says which decisions are allowed, so that imports, reviewers and the CLI obey one
 state machine.
 """
@@ -26,13 +26,43 @@ STATUS_BY_LABEL = {v: k for k, v in STATUS_LABELS.items()}
 # school-level return (校审核不通过) is RETURNED_BY_SCHOOL: the college had approved it.
 RETURNED_BY_SCHOOL = "returned_by_school"
 IMPORTED_STATUSES: dict[str, str] = {
-    **{word: PENDING_COLLEGE for word in ("待院审核", "待审核", "未审核", "待学院审核", "待院系审核", "学院审核中",
-                                          "院系审核中", "院审核中", "已提交", "审核中")},
-    **{word: PENDING_SCHOOL for word in ("待校审核", "院审核通过", "学院审核通过", "院系审核通过", "待学校审核",
-                                         "学校审核中", "校审核中")},
+    **{
+        word: PENDING_COLLEGE
+        for word in (
+            "待院审核",
+            "待审核",
+            "未审核",
+            "待学院审核",
+            "待院系审核",
+            "学院审核中",
+            "院系审核中",
+            "院审核中",
+            "已提交",
+            "审核中",
+        )
+    },
+    **{
+        word: PENDING_SCHOOL
+        for word in ("待校审核", "院审核通过", "学院审核通过", "院系审核通过", "待学校审核", "学校审核中", "校审核中")
+    },
     **{word: APPROVED for word in ("已通过", "校审核通过", "学校审核通过", "审核通过", "通过", "已审核")},
-    **{word: RETURNED for word in ("已退回", "院审核不通过", "学院审核不通过", "院系审核不通过", "学院退回",
-                                   "院系退回", "审核不通过", "不通过", "未通过", "退回", "驳回", "已驳回")},
+    **{
+        word: RETURNED
+        for word in (
+            "已退回",
+            "院审核不通过",
+            "学院审核不通过",
+            "院系审核不通过",
+            "学院退回",
+            "院系退回",
+            "审核不通过",
+            "不通过",
+            "未通过",
+            "退回",
+            "驳回",
+            "已驳回",
+        )
+    },
     **{word: RETURNED_BY_SCHOOL for word in ("校审核不通过", "学校审核不通过", "学校退回", "校退回")},
 }
 
@@ -113,13 +143,19 @@ def decisions_to_reach(status: str, target: str, reason: str = "") -> list[Decis
         target = RETURNED
     while current != target:
         if current == PENDING_COLLEGE:
-            step = Decision("college", "return", reason or "（导入）已退回") if target == RETURNED else Decision("college", "approve")
-        elif current == PENDING_SCHOOL:
-            step = Decision("school", "return", reason or "（导入）已退回") if target == RETURNED else Decision("school", "approve")
-        else:
-            raise WorkflowError(
-                f"审核状态不能从“{STATUS_LABELS[current]}”变为“{STATUS_LABELS[target]}”"
+            step = (
+                Decision("college", "return", reason or "（导入）已退回")
+                if target == RETURNED
+                else Decision("college", "approve")
             )
+        elif current == PENDING_SCHOOL:
+            step = (
+                Decision("school", "return", reason or "（导入）已退回")
+                if target == RETURNED
+                else Decision("school", "approve")
+            )
+        else:
+            raise WorkflowError(f"审核状态不能从“{STATUS_LABELS[current]}”变为“{STATUS_LABELS[target]}”")
         current = next_status(current, step)
         path.append(step)
     return path

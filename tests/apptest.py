@@ -43,7 +43,7 @@ def sql(store: Store, text: str, params: list[Any] | None = None, as_of: date = 
 
 def dean_college(store: Store) -> str:
     """The college of the demo store's college reviewer account `dean`."""
-    (college,), = sql(store, "select colleges[1] from users where username = 'dean'")
+    ((college,),) = sql(store, "select colleges[1] from users where username = 'dean'")
     return str(college)
 
 

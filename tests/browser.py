@@ -65,8 +65,7 @@ SETTLE_TIMEOUT_MS = 60_000  # a script run over a 5,000-graduate store takes a f
 # DOM hooks of Streamlit 1.67's frontend (checked in its bundled JS and a running app):
 #   stApp carries data-test-script-state (initial | running | notRunning | rerunRequested |
 #   stopRequested | compilationError) and data-test-connection-state (CONNECTED | ...).
-SETTLED = ('[data-testid="stApp"][data-test-script-state="notRunning"]'
-           '[data-test-connection-state="CONNECTED"]')
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 # Placeholders that are still waiting for content.
 LOADING = '[data-testid="stSpinner"], [data-testid="stSkeleton"], [data-testid="stAppSkeleton"]'
 # An uncaught exception (or st.exception) and st.error boxes.
@@ -109,8 +108,9 @@ def serve_dashboard(db_path: str | os.PathLike[str], today: str = TODAY) -> Iter
 
 
 @contextmanager
-def dashboard_process(db_path: str | os.PathLike[str], today: str = TODAY,
-                      extra_env: Mapping[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def dashboard_process(
+    db_path: str | os.PathLike[str], today: str = TODAY, extra_env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run `dangan serve` on a free port over `db_path` (with `extra_env` added to this process's
     environment); yields the base URL (no trailing slash) and the server process (`dangan serve`
     becomes streamlit by exec, so its pid is the server's: bench/bench_load.py reads its CPU time).
@@ -125,11 +125,28 @@ def dashboard_process(db_path: str | os.PathLike[str], today: str = TODAY,
     # Users see no tracebacks (client.showErrorDetails = none); the tests must see exceptions.
     env["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"
     env.update(extra_env or {})
-    command = [sys.executable, "-m", "pipelines.cli", "--db", str(db_path), "--today", today,
-               "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "--db",
+        str(db_path),
+        "--today",
+        today,
+        "serve",
+        "--port",
+        str(port),
+    ]
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     LIVE_SERVERS[server.pid] = log_path
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -137,8 +154,9 @@ def dashboard_process(db_path: str | os.PathLike[str], today: str = TODAY,
             if server.poll() is not None:
                 raise AssertionError(f"dangan serve exited with {server.returncode}:\n{_tail(log_path)}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"dangan serve was not healthy after {SERVER_START_TIMEOUT:.0f} s:\n"
-                                     f"{_tail(log_path)}")
+                raise AssertionError(
+                    f"dangan serve was not healthy after {SERVER_START_TIMEOUT:.0f} s:\n{_tail(log_path)}"
+                )
             time.sleep(0.1)  # poll interval, not a wait for readiness
         yield f"http://127.0.0.1:{port}", server
     finally:
@@ -197,8 +215,13 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 def build_demo(folder: Path, graduates: int) -> Path:
     """A demo store built by the real command (`dangan demo`) in `folder`."""
     path = folder / "dangan.duckdb"
-    run = subprocess.run([sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo", "--graduates", str(graduates)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "--db", str(path), "demo", "--graduates", str(graduates)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     return path
 
@@ -280,16 +303,15 @@ WATCH_RUNS = """(() => {
 RUN_ENDED_FOR_GOOD = "() => window.__danganLastFinish !== 2"
 
 
-
-
 def page_url(base_url: str, path: str = "", query: Mapping[str, object] | None = None) -> str:
     """`base_url/path?query` for a page's url_path ("" is the default page)."""
     url = f"{base_url.rstrip('/')}/{path.strip('/')}"
     return f"{url}?{urlencode({k: str(v) for k, v in query.items()})}" if query else url
 
 
-def open_page(page: Page, base_url: str, path: str = "", query: Mapping[str, object] | None = None,
-              user: str | None = "admin") -> Page:
+def open_page(
+    page: Page, base_url: str, path: str = "", query: Mapping[str, object] | None = None, user: str | None = "admin"
+) -> Page:
     """Load a dashboard page, log in as the demo account `user` through the login form if the
     page asks for it (a fresh load is a fresh session), and wait until it has settled."""
     page.goto(page_url(base_url, path, query))
@@ -394,16 +416,20 @@ def choose(page: Page, label: str, option: str) -> None:
 def problems(page: Page) -> list[str]:
     """The text of every visible exception and st.error box (an exception drawn inside an error
     box counts once)."""
-    found = page.evaluate("""selector => Array.from(document.querySelectorAll(selector))
+    found = page.evaluate(
+        """selector => Array.from(document.querySelectorAll(selector))
         .filter(box => !box.parentElement.closest(selector) && box.checkVisibility())
-        .map(box => box.innerText.trim())""", PROBLEMS)
+        .map(box => box.innerText.trim())""",
+        PROBLEMS,
+    )
     return [str(text) for text in found]
 
 
 def assert_no_exception(page: Page) -> None:
     found = problems(page)
     assert not found, f"{page.url} shows {len(found)} exception/error box(es):\n\n" + "\n\n---\n\n".join(
-        text[:3000] for text in found)
+        text[:3000] for text in found
+    )
 
 
 def metric_label(page: Page, label: str) -> Locator:
@@ -420,9 +446,11 @@ def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     viewport = page.viewport_size or VIEWPORT
-    height = int(page.evaluate("""() => Math.max(document.documentElement.scrollHeight,
+    height = int(
+        page.evaluate("""() => Math.max(document.documentElement.scrollHeight,
         ...Array.from(document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stSidebarContent"]'))
-            .map(e => e.scrollHeight))"""))
+            .map(e => e.scrollHeight))""")
+    )
     if height > viewport["height"]:
         page.set_viewport_size({"width": viewport["width"], "height": min(height, 16_000)})
         page.evaluate(TWO_FRAMES)

@@ -44,10 +44,39 @@ def workbook(path: Path, sheets: list[tuple[str, list[list[Any]]]], *, text_colu
 # --- the national system's school end: 就业方案导出 --------------------------------------------
 
 NATIONAL_HEADER = [
-    "学号", "姓名", "性别", "生源地名称", "生源地代码", "民族名称", "政治面貌", "城乡生源", "学历层次", "院系名称",
-    "专业名称", "专业方向", "专业代码", "入学年月", "毕业日期", "培养方式", "委培单位", "学习形式",
-    "毕业去向类别代码", "毕业去向", "签约日期", "单位名称", "统一社会信用代码", "留学院校外文名称", "单位性质代码",
-    "单位性质", "单位行业代码", "单位行业", "单位所在地代码", "单位所在地", "单位地址", "工作职位类别代码", "工作职位类别",
+    "学号",
+    "姓名",
+    "性别",
+    "生源地名称",
+    "生源地代码",
+    "民族名称",
+    "政治面貌",
+    "城乡生源",
+    "学历层次",
+    "院系名称",
+    "专业名称",
+    "专业方向",
+    "专业代码",
+    "入学年月",
+    "毕业日期",
+    "培养方式",
+    "委培单位",
+    "学习形式",
+    "毕业去向类别代码",
+    "毕业去向",
+    "签约日期",
+    "单位名称",
+    "统一社会信用代码",
+    "留学院校外文名称",
+    "单位性质代码",
+    "单位性质",
+    "单位行业代码",
+    "单位行业",
+    "单位所在地代码",
+    "单位所在地",
+    "单位地址",
+    "工作职位类别代码",
+    "工作职位类别",
 ]
 # (code, name) pairs as such exports carry them, three-digit sub-codes and names in use included
 NATIONAL_DESTINATIONS = [
@@ -64,13 +93,43 @@ NATIONAL_DESTINATIONS = [
 ]
 
 
-def national_row(i: int, student_id: str | int, code: str, name: str, unit: str, place_code: str,
-                 place: str) -> list[Any]:
+def national_row(
+    i: int, student_id: str | int, code: str, name: str, unit: str, place_code: str, place: str
+) -> list[Any]:
     return [
-        student_id, f"学生{i}", "女" if i % 2 else "男", "江西省南昌市东湖区", "360102", "汉族", "共青团员", "城镇",
-        "本科生毕业", "服装设计学院", "服装与服饰设计", "", "130505", "2020-09", "2024-06-30", "非定向", "", "普通全日制",
-        code, name, "2024-05-01" if unit else "", unit, "", "University of Leeds" if code == "85" else "", "", "", "", "",
-        place_code, place, "", "", "",
+        student_id,
+        f"学生{i}",
+        "女" if i % 2 else "男",
+        "江西省南昌市东湖区",
+        "360102",
+        "汉族",
+        "共青团员",
+        "城镇",
+        "本科生毕业",
+        "服装设计学院",
+        "服装与服饰设计",
+        "",
+        "130505",
+        "2020-09",
+        "2024-06-30",
+        "非定向",
+        "",
+        "普通全日制",
+        code,
+        name,
+        "2024-05-01" if unit else "",
+        unit,
+        "",
+        "University of Leeds" if code == "85" else "",
+        "",
+        "",
+        "",
+        "",
+        place_code,
+        place,
+        "",
+        "",
+        "",
     ]
 
 
@@ -87,8 +146,20 @@ def national_export(path: Path, student_ids: list[str | int], *, title: bool = T
 
 # --- a school's 毕业派遣管理 export of archive addresses ------------------------------------------
 
-DISPATCH_HEADER = ["序号", "学号", "姓名", "档案转寄类型名称", "档案转寄单位", "档案转递单位地址", "档案转寄联系人",
-                   "档案转寄联系电话", "档案转寄邮编", "班级", "转递编号", "提交时间"]
+DISPATCH_HEADER = [
+    "序号",
+    "学号",
+    "姓名",
+    "档案转寄类型名称",
+    "档案转寄单位",
+    "档案转递单位地址",
+    "档案转寄联系人",
+    "档案转寄联系电话",
+    "档案转寄邮编",
+    "班级",
+    "转递编号",
+    "提交时间",
+]
 
 
 def transfer_number(i: int) -> str:
@@ -98,10 +169,18 @@ def transfer_number(i: int) -> str:
 
 def dispatch_row(i: int, **overrides: Any) -> dict[str, Any]:
     row = {
-        "序号": i + 1, "学号": f"00240{i:05d}", "姓名": f"学生{i}", "档案转寄类型名称": "托管单位接收",
-        "档案转寄单位": "南昌市人才服务中心", "档案转递单位地址": f"江西省南昌市东湖区八一大道{i + 100}号",
-        "档案转寄联系人": "档案室", "档案转寄联系电话": "0791-86123456", "档案转寄邮编": "330000",
-        "班级": f"服设20{i % 3}班", "转递编号": transfer_number(i), "提交时间": "2024-05-20 10:00:00",
+        "序号": i + 1,
+        "学号": f"00240{i:05d}",
+        "姓名": f"学生{i}",
+        "档案转寄类型名称": "托管单位接收",
+        "档案转寄单位": "南昌市人才服务中心",
+        "档案转递单位地址": f"江西省南昌市东湖区八一大道{i + 100}号",
+        "档案转寄联系人": "档案室",
+        "档案转寄联系电话": "0791-86123456",
+        "档案转寄邮编": "330000",
+        "班级": f"服设20{i % 3}班",
+        "转递编号": transfer_number(i),
+        "提交时间": "2024-05-20 10:00:00",
     }
     row.update(overrides)
     return row
@@ -109,22 +188,46 @@ def dispatch_row(i: int, **overrides: Any) -> dict[str, Any]:
 
 def dispatch_export(path: Path, rows: list[dict[str, Any]], header: list[str] | None = None) -> Path:
     header = header or DISPATCH_HEADER
-    table = [["江西服装学院 2024届毕业生派遣管理（档案转寄信息）"], header] + [[r.get(h, "") for h in header] for r in rows]
+    table = [["江西服装学院 2024届毕业生派遣管理（档案转寄信息）"], header] + [
+        [r.get(h, "") for h in header] for r in rows
+    ]
     return workbook(path, [("派遣管理", table)], text_columns=3)
 
 
 # --- a platform roster (云就业 / 91job style) -------------------------------------------------------
 
-PLATFORM_ROSTER_HEADER = ["序号", "学号", "姓名", "性别", "院系名称", "专业名称", "班级", "学历层次", "生源地代码",
-                          "生源地名称", "身份证号", "手机号码", "辅导员"]
+PLATFORM_ROSTER_HEADER = [
+    "序号",
+    "学号",
+    "姓名",
+    "性别",
+    "院系名称",
+    "专业名称",
+    "班级",
+    "学历层次",
+    "生源地代码",
+    "生源地名称",
+    "身份证号",
+    "手机号码",
+    "辅导员",
+]
 
 
 def platform_roster_row(i: int, **overrides: Any) -> dict[str, Any]:
     row = {
-        "序号": i + 1, "学号": f"00240{i:05d}", "姓名": f"学生{i}", "性别": "女" if i % 2 else "男",
-        "院系名称": ["服装设计学院", "商学院"][i % 2], "专业名称": "服装与服饰设计", "班级": f"服设20{i % 3}班",
-        "学历层次": "本科生毕业", "生源地代码": "360102", "生源地名称": "江西省南昌市东湖区", "身份证号": valid_id(i),
-        "手机号码": f"138{i:08d}", "辅导员": "王老师",
+        "序号": i + 1,
+        "学号": f"00240{i:05d}",
+        "姓名": f"学生{i}",
+        "性别": "女" if i % 2 else "男",
+        "院系名称": ["服装设计学院", "商学院"][i % 2],
+        "专业名称": "服装与服饰设计",
+        "班级": f"服设20{i % 3}班",
+        "学历层次": "本科生毕业",
+        "生源地代码": "360102",
+        "生源地名称": "江西省南昌市东湖区",
+        "身份证号": valid_id(i),
+        "手机号码": f"138{i:08d}",
+        "辅导员": "王老师",
     }
     row.update(overrides)
     return row
@@ -149,8 +252,23 @@ def two_level_export(path: Path, count: int, sub: list[str] | None = None) -> Pa
     sheet.append(TWO_LEVEL_TOP)
     sheet.append(sub)
     for i in range(count):
-        sheet.append([f"00240{i:05d}", f"学生{i}", "托管单位接收", "南昌市人才服务中心", "江西省", "南昌市", "东湖区",
-                      f"八一大道{i + 200}号", "330000", "档案室", "0791-86123456", "托管", "2024-05-21 09:00"])
+        sheet.append(
+            [
+                f"00240{i:05d}",
+                f"学生{i}",
+                "托管单位接收",
+                "南昌市人才服务中心",
+                "江西省",
+                "南昌市",
+                "东湖区",
+                f"八一大道{i + 200}号",
+                "330000",
+                "档案室",
+                "0791-86123456",
+                "托管",
+                "2024-05-21 09:00",
+            ]
+        )
     sheet.merge_cells("D1:K1")
     for column in ("A", "B", "C", "L", "M"):
         sheet.merge_cells(f"{column}1:{column}2")
@@ -191,8 +309,12 @@ def sparse_sheet(path: Path, work: Path) -> Path:
 
     def change(data: bytes) -> bytes:
         data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b"", data)
-        return re.sub(rb'<row r="1048576".*?</row>', b'<row r="1000000"><c r="GR1000000" t="inlineStr"><is><t>x</t></is>'
-                      b"</c></row>", data, flags=re.S)
+        return re.sub(
+            rb'<row r="1048576".*?</row>',
+            b'<row r="1000000"><c r="GR1000000" t="inlineStr"><is><t>x</t></is></c></row>',
+            data,
+            flags=re.S,
+        )
 
     return rewrite_sheet(work, path, change)
 

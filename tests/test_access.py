@@ -27,13 +27,23 @@ from tests.apptest import APP, open_page, page_alone, refused_page, sql
 pytestmark = pytest.mark.slow
 
 PAGES = {  # page file -> its key
-    "screens/overview.py": "overview", "screens/risk.py": "risk", "screens/stats.py": "stats",
+    "screens/overview.py": "overview",
+    "screens/risk.py": "risk",
+    "screens/stats.py": "stats",
     "screens/review.py": "review",
-    "screens/reports.py": "reports", "screens/college.py": "college", "screens/detail.py": "detail",
-    "screens/audit.py": "audit", "screens/users.py": "users", "screens/verify.py": "verify",
-    "screens/imports.py": "imports", "screens/campaign.py": "campaign",
-    "screens/destination_form.py": "destination_form", "screens/registration_form.py": "registration_form",
-    "screens/hukou_form.py": "hukou_form", "screens/confirm.py": "confirm", "screens/authorize.py": "authorize",
+    "screens/reports.py": "reports",
+    "screens/college.py": "college",
+    "screens/detail.py": "detail",
+    "screens/audit.py": "audit",
+    "screens/users.py": "users",
+    "screens/verify.py": "verify",
+    "screens/imports.py": "imports",
+    "screens/campaign.py": "campaign",
+    "screens/destination_form.py": "destination_form",
+    "screens/registration_form.py": "registration_form",
+    "screens/hukou_form.py": "hukou_form",
+    "screens/confirm.py": "confirm",
+    "screens/authorize.py": "authorize",
 }
 GRADUATE_PAGES = {"destination_form", "registration_form", "hukou_form", "confirm", "authorize"}
 # The design, written out (not derived from pipelines.access): which pages each role has.
@@ -55,10 +65,13 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 def graduate(demo_store: Store) -> str:
     """A graduate account whose registration is confirmed (so a report can be issued for them),
     whose hukou is at the school (so all five modules are theirs)."""
-    (student,), = sql(demo_store, "select min(student_id) from graduate_stages where is_confirmed and is_hukou_at_school")
+    ((student,),) = sql(
+        demo_store, "select min(student_id) from graduate_stages where is_confirmed and is_hukou_at_school"
+    )
     if not sql(demo_store, "select 1 from users where username = ?", [student]):
-        accounts.add_user(demo_store, SYSTEM, student, "graduate", DEMO_PASSWORD, student_id=student,
-                          must_change_password=False)
+        accounts.add_user(
+            demo_store, SYSTEM, student, "graduate", DEMO_PASSWORD, student_id=student, must_change_password=False
+        )
     return str(student)
 
 
@@ -72,7 +85,8 @@ def _actor(store: Store, username: str) -> Actor:
 
 @pytest.mark.parametrize("role", list(EXPECTED_PAGES))
 def test_each_role_gets_exactly_its_pages_and_every_other_page_refuses_it(
-        demo_store: Store, graduate: str, role: str) -> None:
+    demo_store: Store, graduate: str, role: str
+) -> None:
     user = _login_name(role, graduate)
     home = open_page(None, user)
     for script, key in PAGES.items():
@@ -123,8 +137,12 @@ def test_the_login_form_logs_in_keeps_the_link_and_locks_after_five_failures(dem
     app.text_input[1].input("form12345")
     app.button[0].click().run()
     assert [e.value for e in app.error] == [plain(accounts.REFUSED)] and not app.metric  # locked for this client
-    outcomes = [json.loads(d)["outcome"] for (d,) in sql(
-        demo_store, "select detail from audit_log where action = 'login' and target = 'form01' order by audit_id")]
+    outcomes = [
+        json.loads(d)["outcome"]
+        for (d,) in sql(
+            demo_store, "select detail from audit_log where action = 'login' and target = 'form01' order by audit_id"
+        )
+    ]
     assert outcomes == ["wrong_password", "ok", *["wrong_password"] * 4, "locked_now", "locked"]
 
 
@@ -167,8 +185,15 @@ def test_a_session_ends_when_the_account_is_reset_disabled_or_idle(demo_store: S
 def test_a_unified_identity_login_maps_to_its_account(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard import auth
 
-    accounts.add_user(demo_store, SYSTEM, "oidc01", "college_reviewer", None,
-                      colleges=[apptest.dean_college(demo_store)], must_change_password=False)
+    accounts.add_user(
+        demo_store,
+        SYSTEM,
+        "oidc01",
+        "college_reviewer",
+        None,
+        colleges=[apptest.dean_college(demo_store)],
+        must_change_password=False,
+    )
     accounts.update_user(demo_store, SYSTEM, "oidc01", oidc_subject="T20240001")
     monkeypatch.setattr(auth, "oidc_configured", lambda: True)
     monkeypatch.setattr(auth, "_oidc_subject", lambda: "T20240001")
@@ -183,7 +208,7 @@ def test_a_unified_identity_login_maps_to_its_account(demo_store: Store, monkeyp
 
 
 def test_a_graduate_sees_only_their_own_record_whatever_the_link_says(demo_store: Store, graduate: str) -> None:
-    (other,), = sql(demo_store, "select min(student_id) from graduates where student_id <> ?", [graduate])
+    ((other,),) = sql(demo_store, "select min(student_id) from graduates where student_id <> ?", [graduate])
     app = open_page(None, graduate, student=other)
     assert app.title[0].value == "我的登记"
     assert app.header[0].value.endswith(f"（{graduate}）")
@@ -203,15 +228,37 @@ def test_an_analyst_sees_aggregates_but_no_list_of_people(demo_store: Store) -> 
 
 # --- actions and exports -------------------------------------------------------------------------
 
-ACTIONS = ["review:college", "review:school", "confirm", "report:issue", "reveal", "audit:read", "user:add", "import",
-           "campaign:set", "export:chase_list", "export:review_results", "export:review_results_unmasked",
-           "export:audit_log"]
+ACTIONS = [
+    "review:college",
+    "review:school",
+    "confirm",
+    "report:issue",
+    "reveal",
+    "audit:read",
+    "user:add",
+    "import",
+    "campaign:set",
+    "export:chase_list",
+    "export:review_results",
+    "export:review_results_unmasked",
+    "export:audit_log",
+]
 EXPECTED_ACTIONS = {
     "admin": set(ACTIONS),
-    "school": {"review:school", "reveal", "export:chase_list", "export:review_results",
-               "export:review_results_unmasked"},
-    "dean": {"review:college", "reveal", "export:chase_list", "export:review_results",
-             "export:review_results_unmasked"},
+    "school": {
+        "review:school",
+        "reveal",
+        "export:chase_list",
+        "export:review_results",
+        "export:review_results_unmasked",
+    },
+    "dean": {
+        "review:college",
+        "reveal",
+        "export:chase_list",
+        "export:review_results",
+        "export:review_results_unmasked",
+    },
     "analyst": set(),
     "graduate": {"confirm", "report:issue"},  # for themself: the store shows them no one else
 }
@@ -220,22 +267,29 @@ EXPECTED_ACTIONS = {
 def _attempt(store: Store, actor: Actor, action: str, tmp: Any) -> None:
     """Try one action as `actor`; raises StoreError when refused."""
     college = actor.colleges[0] if actor.colleges else None
-    (student,), = sql(store, "select min(student_id) from graduates where ? is null or college_name = ?",
-                      [college, college])
+    ((student,),) = sql(
+        store, "select min(student_id) from graduates where ? is null or college_name = ?", [college, college]
+    )
     if action.startswith("review:"):
         level = action.split(":")[1]
         status = workflow.PENDING_COLLEGE if level == "college" else workflow.PENDING_SCHOOL
-        (registration_id,), = sql(store, """select min(registration_id) from graduate_stages
+        ((registration_id,),) = sql(
+            store,
+            """select min(registration_id) from graduate_stages
                                             where status = ? and (? is null or college_name = ?)""",
-                                  [status, college, college])
+            [status, college, college],
+        )
         reviews.decide(store, actor, registration_id, workflow.Decision(level, "return", "测试退回"))
     elif action in ("confirm", "report:issue"):
         # someone the action can succeed for, if the role may: the graduate themself, or the
         # first approved (confirm) or confirmed (issue) graduate in scope
         wanted = "status = 'approved'" if action == "confirm" else "is_confirmed"
-        (subject,), = sql(store, f"""select min(student_id) from graduate_stages where {wanted}
+        ((subject,),) = sql(
+            store,
+            f"""select min(student_id) from graduate_stages where {wanted}
                                      and (? is null or college_name = ?) and (? is null or student_id = ?)""",
-                          [college, college, actor.student_id, actor.student_id])
+            [college, college, actor.student_id, actor.student_id],
+        )
         if action == "confirm":
             reports.confirm(store, actor, subject)
         else:
@@ -243,8 +297,9 @@ def _attempt(store: Store, actor: Actor, action: str, tmp: Any) -> None:
     elif action == "reveal":
         privacy.reveal(store, actor, student)
     elif action == "audit:read":
-        privacy.search_audit(store, actor, who=None, action=None, target=None, date_from=None, date_to=None,
-                             limit=1, offset=0)
+        privacy.search_audit(
+            store, actor, who=None, action=None, target=None, date_from=None, date_to=None, limit=1, offset=0
+        )
     elif action == "user:add":
         accounts.add_user(store, actor, f"new_{actor.name}", "analyst", "new123456")
     elif action == "import":
@@ -253,24 +308,30 @@ def _attempt(store: Store, actor: Actor, action: str, tmp: Any) -> None:
         with store.reading(SYSTEM) as reader:
             found = reader.one("campaign", cohort=2024)
         assert found is not None
-        campaigns.save_campaign(store, actor, campaigns.Campaign(**{
-            k: v for k, v in found.items() if k in campaigns.Campaign.__dataclass_fields__}))
+        campaigns.save_campaign(
+            store,
+            actor,
+            campaigns.Campaign(**{k: v for k, v in found.items() if k in campaigns.Campaign.__dataclass_fields__}),
+        )
     elif action == "export:chase_list":
         exports.chase_list_file(store, actor, 2024, Filters(college=college), None, date(2024, 6, 17), "c.xlsx")
     elif action.startswith("export:review_results"):
-        exports.review_results_file(store, actor, 2024, Filters(college=college), "csv", "r.csv",
-                                    unmasked=action.endswith("unmasked"))
+        exports.review_results_file(
+            store, actor, 2024, Filters(college=college), "csv", "r.csv", unmasked=action.endswith("unmasked")
+        )
     elif action == "export:audit_log":
-        exports.audit_log_file(store, actor, {"who": None, "action": None, "target": None, "date_from": None,
-                                              "date_to": None}, "a.csv")
+        exports.audit_log_file(
+            store, actor, {"who": None, "action": None, "target": None, "date_from": None, "date_to": None}, "a.csv"
+        )
 
 
 @pytest.mark.parametrize("role", list(EXPECTED_ACTIONS))
 def test_each_role_may_do_exactly_its_actions_and_every_refusal_is_audited(
-        demo_store: Store, graduate: str, role: str, tmp_path: Any) -> None:
+    demo_store: Store, graduate: str, role: str, tmp_path: Any
+) -> None:
     actor = _actor(demo_store, _login_name(role, graduate))
     for action in ACTIONS:
-        (before,), = sql(demo_store, "select count(*) from audit_log where actor = ?", [actor.name])
+        ((before,),) = sql(demo_store, "select count(*) from audit_log where actor = ?", [actor.name])
         try:
             _attempt(demo_store, actor, action, tmp_path)
         except (StoreError, FileNotFoundError) as exc:
@@ -278,7 +339,7 @@ def test_each_role_may_do_exactly_its_actions_and_every_refusal_is_audited(
         else:
             refused = False
         assert refused == (action not in EXPECTED_ACTIONS[role]), (role, action)
-        (after,), = sql(demo_store, "select count(*) from audit_log where actor = ?", [actor.name])
+        ((after,),) = sql(demo_store, "select count(*) from audit_log where actor = ?", [actor.name])
         if refused:
             assert after == before + 1, (role, action)  # the refused attempt left a record
 
@@ -286,21 +347,29 @@ def test_each_role_may_do_exactly_its_actions_and_every_refusal_is_audited(
 def test_the_chase_list_export_is_scoped_masked_and_audited(demo_store: Store) -> None:
     college = apptest.dean_college(demo_store)
     dean = _actor(demo_store, "dean")
-    book, rows = exports.chase_list_file(demo_store, dean, 2024, Filters(college=college), None, date(2024, 6, 17),
-                                         "催办名单.xlsx")
+    book, rows = exports.chase_list_file(
+        demo_store, dean, 2024, Filters(college=college), None, date(2024, 6, 17), "催办名单.xlsx"
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(book)).active
-    ids = {row[1] for row in sheet.iter_rows(values_only=True)
-           if isinstance(row[1], str) and row[1].isdigit() and len(row[1]) >= 8}
-    (at_risk,), = sql(demo_store, "select count(*) from graduate_stages where college_name = ? and stage <> 'verified'",
-                      [college])
+    ids = {
+        row[1]
+        for row in sheet.iter_rows(values_only=True)
+        if isinstance(row[1], str) and row[1].isdigit() and len(row[1]) >= 8
+    }
+    ((at_risk,),) = sql(
+        demo_store, "select count(*) from graduate_stages where college_name = ? and stage <> 'verified'", [college]
+    )
     assert rows > 0 and len(ids) == rows
     allowed = {r[0] for r in sql(demo_store, "select student_id from graduates where college_name = ?", [college])}
     assert ids <= allowed
     phones = {r[0] for r in sql(demo_store, "select phone from graduates where phone is not null")}
     text = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
     assert not any(p in text for p in phones) and "****" in text
-    (actor, detail), = sql(demo_store, """select actor, detail from audit_log where action = 'export:chase_list'
-                                          order by audit_id desc limit 1""")
+    ((actor, detail),) = sql(
+        demo_store,
+        """select actor, detail from audit_log where action = 'export:chase_list'
+                                          order by audit_id desc limit 1""",
+    )
     assert actor == "dean" and json.loads(detail)["rows"] == rows and len(json.loads(detail)["sha256"]) == 64
     other = sql(demo_store, "select min(college_name) from graduates where college_name <> ?", [college])[0][0]
     _, none = exports.chase_list_file(demo_store, dean, 2024, Filters(college=other), None, date(2024, 6, 17), "x.xlsx")
@@ -309,12 +378,19 @@ def test_the_chase_list_export_is_scoped_masked_and_audited(demo_store: Store) -
 
 def test_opening_a_registration_in_the_review_pane_is_recorded_once_per_session(demo_store: Store) -> None:
     college = apptest.dean_college(demo_store)
-    (registration_id,), = sql(demo_store, """select min(registration_id) from graduate_stages
-                                             where status = 'pending_college' and college_name = ?""", [college])
+    ((registration_id,),) = sql(
+        demo_store,
+        """select min(registration_id) from graduate_stages
+                                             where status = 'pending_college' and college_name = ?""",
+        [college],
+    )
     app = open_page("screens/review.py", "dean", item=str(registration_id))
     app.run()  # a rerun in the same session adds no second record
-    views = sql(demo_store, "select actor, detail from audit_log where action = 'view:registration' and target = ?",
-                [str(registration_id)])
+    views = sql(
+        demo_store,
+        "select actor, detail from audit_log where action = 'view:registration' and target = ?",
+        [str(registration_id)],
+    )
     assert len(views) == 1 and views[0][0] == "dean"
     assert json.loads(views[0][1])["fields"] == ["address_detail", "phone", "proofs"]
 
@@ -331,8 +407,9 @@ def test_the_store_refuses_an_analyst_every_query_that_lists_people(demo_store: 
                 reader.query(name)
         assert reader.query("stats_by", by="school", cohort=2024, **Filters().params())["graduates"][0] > 0
     with demo_store.reading(_actor(demo_store, "school")) as reader:  # other roles are not affected
-        assert reader.query("graduate_list", cohort=2024, search=None, limit=5, offset=0,
-                            **Filters().params()).height == 5
+        assert (
+            reader.query("graduate_list", cohort=2024, search=None, limit=5, offset=0, **Filters().params()).height == 5
+        )
 
 
 def test_an_analyst_sees_no_statistics_of_a_selection_too_small_to_hide_people(demo_store: Store) -> None:
@@ -340,14 +417,18 @@ def test_an_analyst_sees_no_statistics_of_a_selection_too_small_to_hide_people(d
     reason instead of the numbers; the office still sees them."""
     from pipelines import statistics
 
-    (class_name, transfer_type, people), = sql(demo_store, """
+    ((class_name, transfer_type, people),) = sql(
+        demo_store,
+        """
         select class_name, transfer_type, count(*) from graduate_stages where transfer_type is not null
-        group by all having count(*) between 1 and 4 order by 3, 1, 2 limit 1""")
+        group by all having count(*) between 1 and 4 order by 3, 1, 2 limit 1""",
+    )
     query = {"class": class_name, "type": transfer_type}
     analyst = open_page("screens/overview.py", user="analyst", **query)
     assert any("所选范围不足 5 人" in i.value for i in analyst.info) and not analyst.metric
     office = open_page("screens/overview.py", user="admin", **query)
     assert office.metric and int(office.metric[0].value.replace(",", "")) == people
     stats = open_page("screens/stats.py", user="analyst", **query)
-    assert not stats.exception and any(statistics.SUPPRESSION_NOTE[:10] in i.value or "所选范围不足" in i.value
-                                       for i in stats.info)
+    assert not stats.exception and any(
+        statistics.SUPPRESSION_NOTE[:10] in i.value or "所选范围不足" in i.value for i in stats.info
+    )

@@ -22,7 +22,9 @@ ROOT = Path(__file__).parent.parent
 
 @pytest.fixture
 def roster(store: Store, tmp_path: Path) -> Store:
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)])
+    )
     return store
 
 
@@ -53,8 +55,10 @@ def test_an_admin_adds_accounts_and_each_maps_to_its_scope(roster: Store) -> Non
         accounts.add_user(roster, dean.actor, "x1", "admin", "admin12345")
     with pytest.raises(accounts.AccountError, match="未知的角色"):
         accounts.add_user(roster, SYSTEM, "x2", "root", "admin12345")
-    (stored,), = table(roster, "select password_hash from users where username = 'dean01'")
-    assert stored.startswith("scrypt$") and "dean12345" not in json.dumps(table(roster, "select * from audit_log"), default=str)
+    ((stored,),) = table(roster, "select password_hash from users where username = 'dean01'")
+    assert stored.startswith("scrypt$") and "dean12345" not in json.dumps(
+        table(roster, "select * from audit_log"), default=str
+    )
 
 
 def test_login_locks_after_five_failures_and_audits_every_attempt(roster: Store) -> None:
@@ -72,8 +76,10 @@ def test_login_locks_after_five_failures_and_audits_every_attempt(roster: Store)
     accounts.reset_password(roster, SYSTEM, "rev01", "newpass123")
     user = accounts.login(roster, "rev01", "newpass123")
     assert user.must_change_password
-    outcomes = [json.loads(d)["outcome"] for (d,) in table(
-        roster, "select detail from audit_log where action = 'login' order by audit_id")]
+    outcomes = [
+        json.loads(d)["outcome"]
+        for (d,) in table(roster, "select detail from audit_log where action = 'login' order by audit_id")
+    ]
     assert outcomes == ["ok", "unknown_user", *["wrong_password"] * 4, "locked_now", "locked", "ok"]
     assert unknown > 0.01  # an unknown name still costs a hash: names cannot be probed by timing
 
@@ -92,17 +98,52 @@ def test_a_user_changes_their_password(roster: Store) -> None:
 
 def test_the_cli_adds_the_first_admin_without_a_password_on_the_command_line(roster: Store) -> None:
     db = ["--db", str(roster.path), "--today", "2024-06-10"]
-    run = subprocess.run([sys.executable, "-m", "pipelines.cli", *db, "user", "add", "--username", "admin",
-                          "--role", "admin", "--display-name", "就业处", "--password-stdin"],
-                         input="admin12345\n", cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            *db,
+            "user",
+            "add",
+            "--username",
+            "admin",
+            "--role",
+            "admin",
+            "--display-name",
+            "就业处",
+            "--password-stdin",
+        ],
+        input="admin12345\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert "已添加 就业处管理员 admin" in run.stdout
-    run = subprocess.run([sys.executable, "-m", "pipelines.cli", *db, "user", "add", "--username", "dean",
-                          "--role", "college_reviewer", "--password-stdin"], input="dean12345\n", cwd=ROOT,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            *db,
+            "user",
+            "add",
+            "--username",
+            "dean",
+            "--role",
+            "college_reviewer",
+            "--password-stdin",
+        ],
+        input="dean12345\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 1 and "须指定至少一个学院" in run.stderr and "Traceback" not in run.stderr
-    listing = subprocess.run([sys.executable, "-m", "pipelines.cli", *db, "user", "list"], cwd=ROOT,
-                             capture_output=True, text=True)
+    listing = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *db, "user", "list"], cwd=ROOT, capture_output=True, text=True
+    )
     assert "admin" in listing.stdout and "就业处管理员" in listing.stdout and "scrypt" not in listing.stdout
     assert accounts.login(roster, "admin", "admin12345").role == "admin"
 
@@ -126,10 +167,18 @@ def test_an_admin_changes_role_colleges_oidc_and_disables_but_not_their_own(rost
     accounts.update_user(roster, admin.actor, "rev02", disabled=True)
     with pytest.raises(accounts.LoginRefused, match="^用户名或密码错误，或暂时不能登录"):
         accounts.login(roster, "rev02", "review123")
-    changes = [json.loads(d) for (d,) in table(roster, "select detail from audit_log where action = 'user:update' "
-                                                       "and target = 'rev02' order by audit_id")]
-    assert changes == [{"role": "college_reviewer", "colleges": ["商学院"]}, {"role": "analyst", "colleges": None},
-                       {"oidc_subject": "T2024001"}, {"disabled": True}]
+    changes = [
+        json.loads(d)
+        for (d,) in table(
+            roster, "select detail from audit_log where action = 'user:update' and target = 'rev02' order by audit_id"
+        )
+    ]
+    assert changes == [
+        {"role": "college_reviewer", "colleges": ["商学院"]},
+        {"role": "analyst", "colleges": None},
+        {"oidc_subject": "T2024001"},
+        {"disabled": True},
+    ]
 
 
 def test_a_unified_identity_logs_in_only_when_mapped_and_enabled(roster: Store) -> None:
@@ -143,8 +192,10 @@ def test_a_unified_identity_logs_in_only_when_mapped_and_enabled(roster: Store) 
     accounts.update_user(roster, SYSTEM, "rev03", disabled=True)
     with pytest.raises(accounts.LoginRefused, match="账号已停用"):
         accounts.login_oidc(roster, "T9")
-    outcomes = [(t, json.loads(d)["outcome"]) for t, d in table(
-        roster, "select target, detail from audit_log where action = 'login' order by audit_id")]
+    outcomes = [
+        (t, json.loads(d)["outcome"])
+        for t, d in table(roster, "select target, detail from audit_log where action = 'login' order by audit_id")
+    ]
     assert outcomes == [("T9", "oidc_unknown"), ("rev03", "wrong_password"), ("rev03", "ok"), ("rev03", "disabled")]
 
 
@@ -166,11 +217,12 @@ def test_a_graduate_account_sees_only_their_own_record_on_every_path(roster: Sto
             assert reader.query("graduate_detail", student_id="0024000002").height == 0
 
 
-def test_the_cli_acts_as_an_account_with_its_scope(roster: Store, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    accounts.add_user(roster, SYSTEM, "dean04", "college_reviewer", "dean12345", colleges=["商学院"],
-                      must_change_password=False)
+def test_the_cli_acts_as_an_account_with_its_scope(
+    roster: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts.add_user(
+        roster, SYSTEM, "dean04", "college_reviewer", "dean12345", colleges=["商学院"], must_change_password=False
+    )
     accounts.add_user(roster, SYSTEM, "ana04", "analyst", "ana123456", must_change_password=False)
     db = ["--db", str(roster.path), "--today", "2024-06-10"]
     monkeypatch.setenv("DANGAN_PASSWORD", "dean12345")
@@ -186,7 +238,9 @@ def test_the_cli_acts_as_an_account_with_its_scope(roster: Store, tmp_path: Path
     monkeypatch.setenv("DANGAN_PASSWORD", "wrong12345")
     assert cli.main([*db, "--as", "ana04", "stats"]) == 1
     assert "用户名或密码错误" in capsys.readouterr().err
-    refused = table(roster, "select actor, action from audit_log where detail->>'outcome' = 'refused' order by audit_id")
+    refused = table(
+        roster, "select actor, action from audit_log where detail->>'outcome' = 'refused' order by audit_id"
+    )
     assert refused == [("dean04", "user:list"), ("dean04", "import:roster"), ("ana04", "export:review_results")]
 
 
@@ -198,10 +252,12 @@ def test_every_roster_graduate_gets_an_account_once_with_a_code_to_activate(rost
         activation.issue_codes(roster, dean.actor)
     assert len(activation.issue_codes(roster, SYSTEM, college="服装设计学院")) == 2  # 0, 2 (even students)
     assert len(activation.issue_codes(roster, SYSTEM)) == 4  # all four await activation: fresh codes for each
-    (count,), = table(roster, "select count(*) from users where role = 'graduate' and password_hash is null")
+    ((count,),) = table(roster, "select count(*) from users where role = 'graduate' and password_hash is null")
     assert count == 4
-    audit = [json.loads(d) for (d,) in table(roster, "select detail from audit_log where action = 'user:issue_codes' "
-                                                      "order by audit_id")]
+    audit = [
+        json.loads(d)
+        for (d,) in table(roster, "select detail from audit_log where action = 'user:issue_codes' order by audit_id")
+    ]
     assert [d.get("accounts_opened", d.get("outcome")) for d in audit] == ["refused", 2, 2]
 
 
@@ -216,8 +272,12 @@ def test_a_graduate_account_belongs_to_a_roster_graduate_and_may_use_the_schools
 
     assert len(activation.issue_codes(roster, SYSTEM, oidc=True)) == 3
     mapped = table(roster, "select username, oidc_subject from users where role = 'graduate' order by username")
-    assert mapped == [("0024000000", "0024000000"), ("0024000001", None), ("0024000002", "0024000002"),
-                      ("0024000003", None)]
+    assert mapped == [
+        ("0024000000", "0024000000"),
+        ("0024000001", None),
+        ("0024000002", "0024000002"),
+        ("0024000003", None),
+    ]
     graduate = accounts.login_oidc(roster, "0024000002")
     assert graduate.actor == Actor("0024000002", "graduate", None, "0024000002")
     assert accounts.login_oidc(roster, "0024000003").username == "teacher"

@@ -68,8 +68,9 @@ def test_a_refused_login_is_an_error(served: str) -> None:
 
 
 def test_a_short_run_at_one_session(template: Path, tmp_path: Path) -> None:
-    args = bench_load.parse_args(["--sessions", "1", "--duration", "12", "--think", "0.2",
-                                  "--graduate-rate", "0.15", "--graduate-think", "0.05"])
+    args = bench_load.parse_args(
+        ["--sessions", "1", "--duration", "12", "--think", "0.2", "--graduate-rate", "0.15", "--graduate-think", "0.05"]
+    )
     (result,) = bench_load.run_once(template, tmp_path, args, 0)
     problems = [(s.name, p) for s in result.samples for p in s.problems]
     assert problems == [] and result.unfinished == 0

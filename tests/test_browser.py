@@ -47,8 +47,6 @@ def demo_url(demo_db: Path) -> Iterator[str]:
         yield base_url
 
 
-
-
 def test_home_page_shows_the_campaign_in_chinese(page: Page, demo_url: str) -> None:
     open_page(page, demo_url)  # the default page, 总览
     assert_no_exception(page)
@@ -78,10 +76,23 @@ def test_an_empty_store_shows_how_to_begin(page: Page, tmp_path: Path) -> None:
         screenshot(page, "home-empty")
 
 
-@pytest.mark.parametrize(("path", "heading"), [("", "总览"), ("risk", "截止风险"), ("stats", "统计分析"), ("review", "待审核"),
-                                               ("reports", "核验报告"), ("college", "学院 / 班级"),
-                                               ("detail", "登记详情"), ("audit", "审计日志"), ("users", "账号"),
-                                               ("import", "导入"), ("campaign", "届别设置"), ("verify", "核验查询")])
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("", "总览"),
+        ("risk", "截止风险"),
+        ("stats", "统计分析"),
+        ("review", "待审核"),
+        ("reports", "核验报告"),
+        ("college", "学院 / 班级"),
+        ("detail", "登记详情"),
+        ("audit", "审计日志"),
+        ("users", "账号"),
+        ("import", "导入"),
+        ("campaign", "届别设置"),
+        ("verify", "核验查询"),
+    ],
+)
 def test_every_page_opens_without_an_exception(page: Page, demo_url: str, path: str, heading: str) -> None:
     open_page(page, demo_url, path)
     assert_no_exception(page)
@@ -113,11 +124,13 @@ def test_a_link_with_filters_opens_the_same_view(page: Page, demo_url: str) -> N
 
 
 def test_a_reviewer_returns_a_registration_with_a_template_and_the_timeline_shows_it(
-        page: Page, demo_url: str, demo_db: Path) -> None:
+    page: Page, demo_url: str, demo_db: Path
+) -> None:
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        (registration_id, student_id), = reader.conn.execute(
+        ((registration_id, student_id),) = reader.conn.execute(
             "select registration_id, student_id from graduate_stages where status = 'pending_college' "
-            "order by submitted_at limit 1").fetchall()
+            "order by submitted_at limit 1"
+        ).fetchall()
     open_page(page, demo_url, "review", {"item": registration_id})
     assert_no_exception(page)
     expect(page.get_by_role("heading", name=re.compile(student_id))).to_be_visible()
@@ -137,9 +150,9 @@ def test_a_reviewer_returns_a_registration_with_a_template_and_the_timeline_show
     # the grid draws on a canvas; its cells are in the DOM for accessibility, hidden
     expect(page.locator("td[role=gridcell]", has_text="学院退回第 1 版").first).to_be_attached()
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        assert reader.conn.execute("select decision, reason from reviews where registration_id = ?",
-                                   [registration_id]).fetchall() == [
-            ("return", "详细地址未写到门牌号（街道、楼栋、室），请补充完整；东风路后面请写楼栋和室号")]
+        assert reader.conn.execute(
+            "select decision, reason from reviews where registration_id = ?", [registration_id]
+        ).fetchall() == [("return", "详细地址未写到门牌号（街道、楼栋、室），请补充完整；东风路后面请写楼栋和室号")]
 
 
 def test_a_shared_link_opened_first_on_a_fresh_server_runs_inside_the_app(page: Page, demo_db: Path) -> None:
@@ -155,8 +168,9 @@ def test_a_shared_link_opened_first_on_a_fresh_server_runs_inside_the_app(page: 
         expect(nav.get_by_role("link", name="risk", exact=True)).to_have_count(0)
 
 
-def test_review_results_download_in_the_import_layout_and_audited(page: Page, demo_url: str, demo_db: Path,
-                                                                   tmp_path: Path) -> None:
+def test_review_results_download_in_the_import_layout_and_audited(
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     import openpyxl
 
     open_page(page, demo_url, "review")
@@ -169,17 +183,20 @@ def test_review_results_download_in_the_import_layout_and_audited(page: Page, de
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["学号", "姓名", "档案转递类型"] and "审核状态" in header and "退回原因" in header
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        (registered,), = reader.conn.execute("select count(registration_id) from graduate_stages").fetchall()
-        audits = reader.conn.execute("select actor, detail from audit_log where action = 'export:review_results'").fetchall()
+        ((registered,),) = reader.conn.execute("select count(registration_id) from graduate_stages").fetchall()
+        audits = reader.conn.execute(
+            "select actor, detail from audit_log where action = 'export:review_results'"
+        ).fetchall()
     assert sheet.max_row - 1 == registered
     assert audits and audits[-1][0] == "admin" and f'"rows": {registered}' in audits[-1][1]
 
 
 def test_a_receiving_unit_checks_a_report_from_its_qr_link(page: Page, demo_url: str, demo_db: Path) -> None:
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        (name, number), = reader.conn.execute(
+        ((name, number),) = reader.conn.execute(
             "select g.name, v.report_number from verification_report_status v join graduates g using (student_id) "
-            "where v.report_status = 'active' and v.is_confirmation_current order by v.report_id limit 1").fetchall()
+            "where v.report_status = 'active' and v.is_confirmation_current order by v.report_id limit 1"
+        ).fetchall()
     open_page(page, demo_url, "verify", {"number": number})  # what the report's QR code opens
     assert_no_exception(page)
     expect(page.get_by_label("核验编号")).to_have_value(number)
@@ -192,22 +209,26 @@ def test_a_receiving_unit_checks_a_report_from_its_qr_link(page: Page, demo_url:
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text("未找到")
 
 
-def test_html_and_script_in_a_registration_show_as_text(page: Page, demo_url: str, demo_db: Path,
-                                                         tmp_path: Path) -> None:
+def test_html_and_script_in_a_registration_show_as_text(
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     from pipelines import imports
     from tests.conftest import REGISTRATION_HEADER, registration_row, write_csv
 
     attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>粗体</b>'
     store = Store(demo_db, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        (student_id, name), = reader.conn.execute(
-            "select student_id, name from graduate_stages where status = 'returned' order by 1 limit 1").fetchall()
-    row = registration_row(0, 学号=student_id, 姓名=name, 情况说明=attack, 档案转递单位名称=attack,
-                           提交时间="2024-06-10 23:59:58")
+        ((student_id, name),) = reader.conn.execute(
+            "select student_id, name from graduate_stages where status = 'returned' order by 1 limit 1"
+        ).fetchall()
+    row = registration_row(
+        0, 学号=student_id, 姓名=name, 情况说明=attack, 档案转递单位名称=attack, 提交时间="2024-06-10 23:59:58"
+    )
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "x.csv", REGISTRATION_HEADER, [row]))
     with store.reading(SYSTEM) as reader:
-        (registration_id,), = reader.conn.execute(
-            "select registration_id from current_registrations where student_id = ?", [student_id]).fetchall()
+        ((registration_id,),) = reader.conn.execute(
+            "select registration_id from current_registrations where student_id = ?", [student_id]
+        ).fetchall()
     for path, query in (("detail", {"student": student_id}), ("review", {"item": registration_id})):
         open_page(page, demo_url, path, query)
         assert_no_exception(page)
@@ -219,10 +240,11 @@ def test_html_and_script_in_a_registration_show_as_text(page: Page, demo_url: st
     expect(page.locator("td[role=gridcell]", has_text="<script>").first).to_be_attached()
 
 
-def test_a_dean_logs_in_from_a_shared_link_sees_their_pages_only_and_logs_out(page: Page, demo_url: str,
-                                                                              demo_db: Path) -> None:
+def test_a_dean_logs_in_from_a_shared_link_sees_their_pages_only_and_logs_out(
+    page: Page, demo_url: str, demo_db: Path
+) -> None:
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        (college,), = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+        ((college,),) = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
     open_page(page, demo_url, "risk", {"college": college}, user=None)
     expect(page.get_by_role("heading", name="登录 · 档案登记看板", level=1)).to_be_visible()
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # nothing but the form before a login
@@ -243,8 +265,9 @@ def test_a_dean_logs_in_from_a_shared_link_sees_their_pages_only_and_logs_out(pa
     expect(page.get_by_text("已退出登录。")).to_be_visible()
 
 
-def test_an_analyst_pivots_and_downloads_the_brief_and_the_weekly_workbook(page: Page, demo_url: str, demo_db: Path,
-                                                                            tmp_path: Path) -> None:
+def test_an_analyst_pivots_and_downloads_the_brief_and_the_weekly_workbook(
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     import openpyxl
 
     open_page(page, demo_url, "stats", user="analyst")
@@ -267,9 +290,12 @@ def test_an_analyst_pivots_and_downloads_the_brief_and_the_weekly_workbook(page:
     assert openpyxl.load_workbook(weekly).sheetnames[0] == "总体进度"
     screenshot(page, "stats-export")
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        actions = [a for (a,) in reader.conn.execute(
-            "select action from audit_log where actor = 'analyst' and action like 'export:%' order by audit_id"
-        ).fetchall()]
+        actions = [
+            a
+            for (a,) in reader.conn.execute(
+                "select action from audit_log where actor = 'analyst' and action like 'export:%' order by audit_id"
+            ).fetchall()
+        ]
     assert actions[-2:] == ["export:brief", "export:weekly"]
 
 
@@ -305,23 +331,29 @@ def _decide(browser: Browser, demo_url: str, user: str, registration_id: int, re
         settle_after(reviewer, lambda: reviewer.get_by_role("button", name="提交审核意见").click())
         assert_no_exception(reviewer)
         done = "退回" if reason else "通过"
-        expect(reviewer.get_by_test_id("stAlertContentSuccess").filter(has_text=f"已{'学院' if user == 'dean' else '学校'}{done}")).to_be_visible()
+        expect(
+            reviewer.get_by_test_id("stAlertContentSuccess").filter(
+                has_text=f"已{'学院' if user == 'dean' else '学校'}{done}"
+            )
+        ).to_be_visible()
     finally:
         reviewer.context.close()
 
 
 def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_report(
-        page: Page, browser: Browser, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
+    page: Page, browser: Browser, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     """The seed's whole path, end to end: first login with the initial password, 毕业去向填报,
     档案信息登记 with two proof images, the dean returns it, the graduate resubmits, the dean and
     the school approve (their own accounts), 去向登记确认, 核验授权, the PDF downloaded and read."""
     store = Store(demo_db, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        (dean_college,), = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
-        (student, name), = reader.conn.execute(
+        ((dean_college,),) = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+        ((student, name),) = reader.conn.execute(
             "select student_id, name from graduate_stages where stage = 'not_registered' and not is_hukou_at_school "
             "and college_name = ? and student_id not in (select username from users) order by student_id limit 1",
-            [dean_college]).fetchall()
+            [dean_college],
+        ).fetchall()
     accounts.add_user(store, SYSTEM, student, "graduate", "chushi2024", student_id=student)  # must change it
 
     # first login: the initial password must be changed before anything else
@@ -372,10 +404,12 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
     settle_after(page, lambda: page.get_by_role("button", name="提交").click())
     expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="已提交，等待学院审核")).to_be_visible()
     with store.reading(SYSTEM) as reader:
-        (first, flags), = reader.conn.execute("select registration_id, flags from registrations where student_id = ?",
-                                              [student]).fetchall()
-        assert reader.conn.execute("select count(*) from registration_proofs where registration_id = ?",
-                                   [first]).fetchall() == [(2,)]
+        ((first, flags),) = reader.conn.execute(
+            "select registration_id, flags from registrations where student_id = ?", [student]
+        ).fetchall()
+        assert reader.conn.execute(
+            "select count(*) from registration_proofs where registration_id = ?", [first]
+        ).fetchall() == [(2,)]
     assert flags == ["address_incomplete"]
 
     # the dean returns it; the graduate sees the reason and resubmits, keeping the images
@@ -388,10 +422,12 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
     expect(page.get_by_text("沿用上一版的 2 张证明材料")).to_be_visible()
     settle_after(page, lambda: page.get_by_role("button", name="提交").click())
     with store.reading(SYSTEM) as reader:
-        (second, flags), = reader.conn.execute("select registration_id, flags from registrations where student_id = ? "
-                                               "and revision_no = 2", [student]).fetchall()
-        assert reader.conn.execute("select count(*) from registration_proofs where registration_id = ?",
-                                   [second]).fetchall() == [(2,)]
+        ((second, flags),) = reader.conn.execute(
+            "select registration_id, flags from registrations where student_id = ? and revision_no = 2", [student]
+        ).fetchall()
+        assert reader.conn.execute(
+            "select count(*) from registration_proofs where registration_id = ?", [second]
+        ).fetchall() == [(2,)]
     assert flags == []
 
     # both levels approve, each with its own reviewer account
@@ -416,11 +452,13 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
     with store.reading(SYSTEM) as reader:
-        (number, valid_until), = reader.conn.execute(
-            "select report_number, valid_until from verification_reports where student_id = ?", [student]).fetchall()
+        ((number, valid_until),) = reader.conn.execute(
+            "select report_number, valid_until from verification_reports where student_id = ?", [student]
+        ).fetchall()
         stage = reader.conn.execute("select stage from graduate_stages where student_id = ?", [student]).fetchall()
-        exported = reader.conn.execute("select count(*) from audit_log where actor = ? and action = 'export:report'",
-                                       [student]).fetchall()
+        exported = reader.conn.execute(
+            "select count(*) from audit_log where actor = ? and action = 'export:report'", [student]
+        ).fetchall()
     assert stage == [("verified",)] and exported == [(1,)]
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     for expected in (name, number, "江西省纺织工业集团有限公司人力资源部", f"{valid_until:%Y-%m-%d}"):

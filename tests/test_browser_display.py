@@ -17,8 +17,19 @@ from tests.browser import TODAY, build_demo, open_page, serve_dashboard, settle_
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Streamlit 1.67's own words on these widgets (its frontend bundle), and older ones.
-ENGLISH = ("Upload", "Drag and drop", "Browse files", "per file", "Limit", "Choose", "No options", "Add an option",
-           "Add options", "files are not allowed", "or smaller")
+ENGLISH = (
+    "Upload",
+    "Drag and drop",
+    "Browse files",
+    "per file",
+    "Limit",
+    "Choose",
+    "No options",
+    "Add an option",
+    "Add options",
+    "files are not allowed",
+    "or smaller",
+)
 # The text a user sees: visible text nodes (not icon ligatures, not screen-reader-only labels),
 # and the placeholder of every visible empty input.
 VISIBLE_TEXT = """() => {
@@ -55,7 +66,7 @@ def _graduate(demo_db: Path) -> str:
     """The demo graduate account that has not registered yet (its hukou is at the school)."""
     store = Store(demo_db, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        (college,), = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+        ((college,),) = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
     return dict(demo.demo_graduates(store, str(college)))["not_registered"]
 
 
@@ -69,8 +80,16 @@ def english_shown(page: Page) -> list[str]:
     return [text for text in page.evaluate(VISIBLE_TEXT) if any(word in text for word in ENGLISH)]
 
 
-@pytest.mark.parametrize(("path", "account"), [("import", "admin"), ("users", "admin"), ("register", "graduate"),
-                                               ("destination", "graduate"), ("hukou", "graduate")])
+@pytest.mark.parametrize(
+    ("path", "account"),
+    [
+        ("import", "admin"),
+        ("users", "admin"),
+        ("register", "graduate"),
+        ("destination", "graduate"),
+        ("hukou", "graduate"),
+    ],
+)
 def test_no_english_widget_text_is_visible(page: Page, demo_url: str, demo_db: Path, path: str, account: str) -> None:
     open_page(page, demo_url, path, user=_graduate(demo_db) if account == "graduate" else account)
     assert_no_exception(page)
@@ -79,10 +98,13 @@ def test_no_english_widget_text_is_visible(page: Page, demo_url: str, demo_db: P
     for i in range(uploaders.count()):
         zone = uploaders.nth(i)
         assert zone.locator("button [data-testid='stMarkdownContainer']").evaluate(AFTER) == '"选择文件"'
-        assert "每个文件不超过" in zone.get_by_test_id("stFileUploaderDropzoneInstructions").locator("> div").evaluate(AFTER)
+        assert "每个文件不超过" in zone.get_by_test_id("stFileUploaderDropzoneInstructions").locator("> div").evaluate(
+            AFTER
+        )
         # while a file is dragged over it, the dropzone says so (in Chinese)
         dragged = page.evaluate_handle(
-            "() => { const d = new DataTransfer(); d.items.add(new File(['x'], 'a.csv')); return d; }")
+            "() => { const d = new DataTransfer(); d.items.add(new File(['x'], 'a.csv')); return d; }"
+        )
         zone.dispatch_event("dragenter", {"dataTransfer": dragged})
         overlay = zone.locator("> div:not([data-testid])").first
         overlay.wait_for(state="attached")
@@ -92,13 +114,17 @@ def test_no_english_widget_text_is_visible(page: Page, demo_url: str, demo_db: P
     assert (uploaders.count() > 0) == (path in ("import", "register"))
 
 
-def test_an_uploaded_proof_image_is_listed_without_english(page: Page, demo_url: str, demo_db: Path,
-                                                           tmp_path: Path) -> None:
+def test_an_uploaded_proof_image_is_listed_without_english(
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     import base64
 
     image = tmp_path / "调档函.png"
-    image.write_bytes(base64.b64decode(
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="))
+    image.write_bytes(
+        base64.b64decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+        )
+    )
     open_page(page, demo_url, "register", user=_graduate(demo_db))
     uploader = page.get_by_test_id("stFileUploader")
     settle_after(page, lambda: uploader.locator("input[type=file]").set_input_files(str(image)))

@@ -43,8 +43,6 @@ def demo_url(demo_db: Path) -> Iterator[str]:
         yield base_url
 
 
-
-
 def _sql(db: Path, text: str) -> list[tuple[object, ...]]:
     with Store(db, today=TODAY).reading(SYSTEM) as reader:
         conn = reader.conn
@@ -60,9 +58,15 @@ def _click(page: Page, name: str) -> None:
 
 
 def test_upload_preview_refusals_then_import(page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
-    people = _sql(demo_db, "select student_id, name from graduates where student_id not in "
-                           "(select student_id from registrations) order by student_id limit 6")
-    rows = [layouts.dispatch_row(i, 学号=sid, 姓名=name, 提交时间="2024-06-01 09:00:00") for i, (sid, name) in enumerate(people)]
+    people = _sql(
+        demo_db,
+        "select student_id, name from graduates where student_id not in "
+        "(select student_id from registrations) order by student_id limit 6",
+    )
+    rows = [
+        layouts.dispatch_row(i, 学号=sid, 姓名=name, 提交时间="2024-06-01 09:00:00")
+        for i, (sid, name) in enumerate(people)
+    ]
     rows[4]["档案转寄类型名称"] = "寄回家里"
     path = layouts.dispatch_export(tmp_path / "派遣管理.xlsx", rows)
 
@@ -94,22 +98,29 @@ def test_upload_preview_refusals_then_import(page: Page, demo_url: str, demo_db:
     _click(page, "导入")
     expect(page.get_by_text("已写入：新增 5，更新 0，未变 0，拒绝 1")).to_be_visible()
     screenshot(page, "import-done")
-    got = _sql(demo_db, "select student_id, transfer_number from registrations where source = 'import' "
-                        f"and student_id in ({', '.join(repr(s) for s, _ in people)}) order by 1")
+    got = _sql(
+        demo_db,
+        "select student_id, transfer_number from registrations where source = 'import' "
+        f"and student_id in ({', '.join(repr(s) for s, _ in people)}) order by 1",
+    )
     assert [s for s, _ in got] == [s for i, (s, _) in enumerate(people) if i != 4]
     assert all(t == layouts.transfer_number(i) for (_, t), i in zip(got, [0, 1, 2, 3, 5], strict=True))
     assert _sql(demo_db, "select count(*) from audit_log where action = 'export:import_refusals'") == [(1,)]
 
 
-def test_a_hostile_upload_is_refused_and_another_session_keeps_working(browser: Browser, demo_url: str,
-                                                                       tmp_path: Path) -> None:
+def test_a_hostile_upload_is_refused_and_another_session_keeps_working(
+    browser: Browser, demo_url: str, tmp_path: Path
+) -> None:
     """The file that made calamine allocate 6 GB (its declared size a lie): the reading child
     dies, the page says what was too big, and a second user, mid-session, is not disconnected."""
     import re
 
     layouts.sparse_sheet(tmp_path / "sparse.xlsx", tmp_path / "work.xlsx")
-    lying = layouts.rewrite_sheet(tmp_path / "sparse.xlsx", tmp_path / "名单.xlsx", lambda data: re.sub(
-        rb"<sheetData>", b'<dimension ref="A1:C2"/><sheetData>', data, count=1))
+    lying = layouts.rewrite_sheet(
+        tmp_path / "sparse.xlsx",
+        tmp_path / "名单.xlsx",
+        lambda data: re.sub(rb"<sheetData>", b'<dimension ref="A1:C2"/><sheetData>', data, count=1),
+    )
     office, other = new_page(browser), new_page(browser)
     try:
         open_page(other, demo_url, user="school")  # the default page, 总览

@@ -26,8 +26,10 @@ from tests.browser import (
 from tests.conftest import SUBMISSION_FORM
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-HOSTILE = ("![p](http://127.0.0.1:9/x.png)[登录已过期请点此](http://127.0.0.1:9/phish) **已核验有效** "
-           "<img src=http://127.0.0.1:9/y.png> :red[红字] 人才服务中心")
+HOSTILE = (
+    "![p](http://127.0.0.1:9/x.png)[登录已过期请点此](http://127.0.0.1:9/phish) **已核验有效** "
+    "<img src=http://127.0.0.1:9/y.png> :red[红字] 人才服务中心"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,10 @@ def hostile_report(demo_db: Path) -> tuple[str, str, str]:
     store = Store(demo_db, today=TODAY)
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
         conn = reader.conn
-        (sid, name), = conn.execute("select student_id, name from graduates where student_id not in "
-                                    "(select student_id from registrations) order by 1 limit 1").fetchall()
+        ((sid, name),) = conn.execute(
+            "select student_id, name from graduates where student_id not in "
+            "(select student_id from registrations) order by 1 limit 1"
+        ).fetchall()
     submissions.submit(store, SYSTEM, sid, {**SUBMISSION_FORM, "unit_name": HOSTILE})
     for level in ("college", "school"):
         reviews.decide_current(store, SYSTEM, sid, workflow.Decision(level, "approve"))
@@ -74,8 +78,9 @@ def _no_markup_from(page: Page) -> None:
     assert "[登录已过期请点此](http://127.0.0.1:9/phish)" in shown and "**已核验有效**" in shown
 
 
-def test_the_public_lookup_shows_a_hostile_unit_name_as_text(page: Page, demo_url: str,
-                                                             hostile_report: tuple[str, str, str]) -> None:
+def test_the_public_lookup_shows_a_hostile_unit_name_as_text(
+    page: Page, demo_url: str, hostile_report: tuple[str, str, str]
+) -> None:
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url) if "127.0.0.1:9" in request.url else None)
     _, name, number = hostile_report
@@ -88,7 +93,9 @@ def test_the_public_lookup_shows_a_hostile_unit_name_as_text(page: Page, demo_ur
     assert fetched == []
 
 
-def test_the_detail_page_shows_hostile_text_as_text(page: Page, demo_url: str, hostile_report: tuple[str, str, str]) -> None:
+def test_the_detail_page_shows_hostile_text_as_text(
+    page: Page, demo_url: str, hostile_report: tuple[str, str, str]
+) -> None:
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url) if "127.0.0.1:9" in request.url else None)
     sid, _, _ = hostile_report
@@ -98,13 +105,16 @@ def test_the_detail_page_shows_hostile_text_as_text(page: Page, demo_url: str, h
     assert fetched == []
 
 
-def test_a_graduate_activates_with_the_code_and_logs_in_with_their_own_password(page: Page, demo_url: str,
-                                                                               demo_db: Path) -> None:
+def test_a_graduate_activates_with_the_code_and_logs_in_with_their_own_password(
+    page: Page, demo_url: str, demo_db: Path
+) -> None:
     store = Store(demo_db, today=TODAY)
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
         conn = reader.conn
-        (sid, id_number), = conn.execute("select student_id, id_number from graduates where id_number is not null and "
-                                         "student_id not in (select username from users) order by 1 limit 1").fetchall()
+        ((sid, id_number),) = conn.execute(
+            "select student_id, id_number from graduates where id_number is not null and "
+            "student_id not in (select username from users) order by 1 limit 1"
+        ).fetchall()
     (issued,) = activation.issue_codes(store, SYSTEM, student_id=sid)
     open_page(page, demo_url, user=None)
     page.get_by_text("毕业生首次登录：激活账号").click()  # an expander opens in the browser, no rerun

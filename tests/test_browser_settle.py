@@ -20,7 +20,7 @@ from tests.browser import _healthy, _stop, free_port, settle_after
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # The second run of a rerun chain starts 3 s late: the gap a loaded machine leaves, made long.
-APP = '''
+APP = """
 import time
 import streamlit as st
 from streamlit.runtime.scriptrunner import script_runner
@@ -46,7 +46,7 @@ else:
     if st.button("登录"):
         st.session_state.step = "asked"
         st.rerun()
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,24 @@ def late_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = tmp_path_factory.mktemp("late") / "app.py"
     app.write_text(APP, encoding="utf-8")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-                               "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _healthy(port):

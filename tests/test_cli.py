@@ -24,20 +24,32 @@ DANGAN = [sys.executable, "-m", "pipelines.cli"]
 
 
 def run(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*DANGAN, "--db", str(db), "--today", "2024-06-10", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **(env or {})}, cwd=Path(__file__).parent.parent)
+    return subprocess.run(
+        [*DANGAN, "--db", str(db), "--today", "2024-06-10", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        cwd=Path(__file__).parent.parent,
+    )
 
 
 @pytest.fixture
 def loaded(tmp_path: Path) -> Path:
     db = tmp_path / "cli.duckdb"
-    assert run("campaign", "set", "--cohort", "2024", "--school", "江西服装学院", "--notice", "江服就发〔2024〕27号",
-               db=db).returncode == 0
+    assert (
+        run(
+            "campaign", "set", "--cohort", "2024", "--school", "江西服装学院", "--notice", "江服就发〔2024〕27号", db=db
+        ).returncode
+        == 0
+    )
     roster = write_csv(tmp_path / "roster.csv", ROSTER_HEADER, [roster_row(i) for i in range(10)])
     assert run("import", "roster", str(roster), db=db).returncode == 0
     statuses = ["已通过", "待院审核", "待校审核", "已退回", "已通过", "已通过", ""]
-    rows = [registration_row(i, 审核状态=s, 退回原因="缺材料" if s == "已退回" else "",
-                             确认状态="已确认" if i == 0 else "") for i, s in enumerate(statuses)]
+    rows = [
+        registration_row(i, 审核状态=s, 退回原因="缺材料" if s == "已退回" else "", 确认状态="已确认" if i == 0 else "")
+        for i, s in enumerate(statuses)
+    ]
     result = run("import", "registrations", str(write_csv(tmp_path / "reg.csv", REGISTRATION_HEADER, rows)), db=db)
     assert result.returncode == 0, result.stderr
     return db
@@ -54,7 +66,17 @@ def test_stats_json_equals_sql_on_the_store(loaded: Path) -> None:
                    count(*) filter (where status = 'returned'), count(*) filter (where status = 'approved'),
                    count(*) filter (where is_confirmed), count(*) filter (where is_verified)
             from graduate_stages group by 1 order by 1""").fetchall()
-    keys = ["key", "graduates", "registered", "pending_college", "pending_school", "returned", "approved", "confirmed", "verified"]
+    keys = [
+        "key",
+        "graduates",
+        "registered",
+        "pending_college",
+        "pending_school",
+        "returned",
+        "approved",
+        "confirmed",
+        "verified",
+    ]
     assert [tuple(r[k] for k in keys) for r in printed] == expected
     assert sum(r["graduates"] for r in printed) == 10 and sum(r["confirmed"] for r in printed) == 1
 
@@ -69,10 +91,17 @@ def test_stats_table_and_csv_formats(loaded: Path) -> None:
 
 
 def test_options_after_the_command_and_environment_variables_work(loaded: Path, tmp_path: Path) -> None:
-    by_env = subprocess.run([*DANGAN, "stats", "--format", "json"], capture_output=True, text=True,
-                            env={**os.environ, "DANGAN_DB": str(loaded), "DANGAN_TODAY": "2024-06-10"})
-    after = subprocess.run([*DANGAN, "stats", "--format", "json", "--db", str(loaded), "--today", "2024-06-10"],
-                           capture_output=True, text=True)
+    by_env = subprocess.run(
+        [*DANGAN, "stats", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DANGAN_DB": str(loaded), "DANGAN_TODAY": "2024-06-10"},
+    )
+    after = subprocess.run(
+        [*DANGAN, "stats", "--format", "json", "--db", str(loaded), "--today", "2024-06-10"],
+        capture_output=True,
+        text=True,
+    )
     assert by_env.returncode == after.returncode == 0
     assert json.loads(by_env.stdout) == json.loads(after.stdout)
 
@@ -88,17 +117,27 @@ def test_a_refused_import_exits_non_zero_with_rows_named_and_no_traceback(loaded
 def test_skip_invalid_from_the_cli_writes_the_refused_file(loaded: Path, tmp_path: Path) -> None:
     rows = [roster_row(20), roster_row(21, 身份证号="123")]
     out = tmp_path / "refused.csv"
-    result = run("import", "roster", str(write_csv(tmp_path / "bad.csv", ROSTER_HEADER, rows)),
-                 "--skip-invalid", "--refused-out", str(out), db=loaded)
+    result = run(
+        "import",
+        "roster",
+        str(write_csv(tmp_path / "bad.csv", ROSTER_HEADER, rows)),
+        "--skip-invalid",
+        "--refused-out",
+        str(out),
+        db=loaded,
+    )
     assert result.returncode == 0 and "新增 1" in result.stdout and "拒绝 1" in result.stdout
     assert "身份证号" in out.read_text(encoding="utf-8-sig")
 
 
-@pytest.mark.parametrize("args", [
-    ["--today", "明天", "stats"],
-    ["import", "roster", "/nonexistent/roster.csv"],
-    ["campaign", "set", "--cohort", "24", "--school", "某校"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--today", "明天", "stats"],
+        ["import", "roster", "/nonexistent/roster.csv"],
+        ["campaign", "set", "--cohort", "24", "--school", "某校"],
+    ],
+)
 def test_user_errors_are_messages_not_tracebacks(args: list[str], tmp_path: Path) -> None:
     result = subprocess.run([*DANGAN, "--db", str(tmp_path / "x.duckdb"), *args], capture_output=True, text=True)
     assert result.returncode == 1

@@ -66,23 +66,43 @@ def test_cli_imports_while_the_dashboard_reads_and_writes(store: Store, tmp_path
     roster = files.roster_frame(30_000)
     imports.import_file(store, SYSTEM, "roster", files.write(roster, tmp_path / "roster.csv"))
     registrations = files.registration_frame(roster)
-    halves = [files.write(registrations.slice(0, 15_000), tmp_path / "part1.csv"),
-              files.write(registrations.slice(15_000), tmp_path / "part2.csv")]
+    halves = [
+        files.write(registrations.slice(0, 15_000), tmp_path / "part1.csv"),
+        files.write(registrations.slice(15_000), tmp_path / "part2.csv"),
+    ]
     env = {**os.environ, "DANGAN_DB": str(store.path), "DANGAN_TODAY": "2024-06-10", "PYTHONPATH": str(ROOT)}
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dashboard = subprocess.Popen([sys.executable, "-c", DASHBOARD_LIKE, str(store.path), "12"], env=env, cwd=ROOT,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    dashboard = subprocess.Popen(
+        [sys.executable, "-c", DASHBOARD_LIKE, str(store.path), "12"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_healthy(port)
         time.sleep(1.0)  # let the dashboard-like process get going
         runs = []
         for part in halves:
-            runs.append(subprocess.run(
-                [sys.executable, "-m", "pipelines.cli", "import", "registrations", str(part)],
-                env=env, cwd=ROOT, capture_output=True, text=True, timeout=120))
+            runs.append(
+                subprocess.run(
+                    [sys.executable, "-m", "pipelines.cli", "import", "registrations", str(part)],
+                    env=env,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+            )
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as answer:
                 assert answer.read() == b"ok", "the server stopped answering during an import"
         out, err = dashboard.communicate(timeout=120)

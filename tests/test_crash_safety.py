@@ -43,8 +43,15 @@ def copy_store(source: Path, target: Path) -> Path:
     return target
 
 
-def killed_at_moments_spread_over(full_run: float, start: Callable[[Path], subprocess.Popen[Any]],
-                                  check: Callable[[Path], T], source: Path, tmp_path: Path, *, seed: int) -> list[T]:
+def killed_at_moments_spread_over(
+    full_run: float,
+    start: Callable[[Path], subprocess.Popen[Any]],
+    check: Callable[[Path], T],
+    source: Path,
+    tmp_path: Path,
+    *,
+    seed: int,
+) -> list[T]:
     """KILLS copies of the store, each with a process `start`ed on it and killed (SIGKILL) at a
     moment spread over its whole run (start-up and commit included); `check` of each afterwards."""
     rng = random.Random(seed)
@@ -61,9 +68,21 @@ def killed_at_moments_spread_over(full_run: float, start: Callable[[Path], subpr
 
 def start_import(db: Path, registrations: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "--db", str(db), "--today", "2024-06-10",
-         "import", "registrations", str(registrations)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).parent.parent,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "--db",
+            str(db),
+            "--today",
+            "2024-06-10",
+            "import",
+            "registrations",
+            str(registrations),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).parent.parent,
     )
 
 
@@ -91,8 +110,13 @@ def test_killing_an_import_leaves_the_store_before_or_after(store: Store, tmp_pa
     assert len(after["registrations"]) == ROWS
 
     seen = killed_at_moments_spread_over(
-        full_run, lambda db: start_import(db, registrations), lambda db: outcome(db, before, after),
-        store.path, tmp_path, seed=17)
+        full_run,
+        lambda db: start_import(db, registrations),
+        lambda db: outcome(db, before, after),
+        store.path,
+        tmp_path,
+        seed=17,
+    )
     print(f"full import {full_run:.2f}s; outcomes after SIGKILL: {seen}")
     assert "before" in seen, "no kill landed before the commit; the test did not test anything"
 
@@ -127,7 +151,10 @@ with store_module.owning(path, "kill test") as root:
 def start_deciding(db: Path, ids: list[int]) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-c", DECIDING, str(db), ",".join(map(str, ids))],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=Path(__file__).parent.parent,
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "owned"
     return process
@@ -140,8 +167,11 @@ def decisions_whole(db: Path) -> int:
 
     killed = Store(db, today="2024-06-10")
     decided = sorted(r[0] for r in table(killed, "select registration_id from reviews"))
-    audited = sorted(i for (detail,) in table(killed, "select detail from audit_log where action = 'review:college:approve'")
-                     for i in json.loads(detail)["applied"])
+    audited = sorted(
+        i
+        for (detail,) in table(killed, "select detail from audit_log where action = 'review:college:approve'")
+        for i in json.loads(detail)["applied"]
+    )
     assert decided == audited, f"decisions {len(decided)} against audited {len(audited)}"
     _stages_fresh_and_equal_live(killed)
     return len(decided)
@@ -149,10 +179,15 @@ def decisions_whole(db: Path) -> int:
 
 def test_killing_an_owner_in_the_middle_of_group_commits_leaves_each_group_whole(store: Store, tmp_path: Path) -> None:
     count = 240
-    imports.import_file(store, SYSTEM, "roster",
-                        write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(count)]))
-    imports.import_file(store, SYSTEM, "registrations",
-                        write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(count)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(count)])
+    )
+    imports.import_file(
+        store,
+        SYSTEM,
+        "registrations",
+        write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(count)]),
+    )
     ids = sorted(r[0] for r in table(store, "select registration_id from registrations"))
     assert len(ids) == count
 
@@ -166,7 +201,8 @@ def test_killing_an_owner_in_the_middle_of_group_commits_leaves_each_group_whole
     assert max(groups) > 1, f"the deciding threads formed no group commit: {groups}"
     assert decisions_whole(reference) == count
 
-    landed = killed_at_moments_spread_over(full_run, lambda db: start_deciding(db, ids), decisions_whole,
-                                           store.path, tmp_path, seed=19)
+    landed = killed_at_moments_spread_over(
+        full_run, lambda db: start_deciding(db, ids), decisions_whole, store.path, tmp_path, seed=19
+    )
     print(f"{count} decisions in {full_run:.2f}s, groups {groups}; landed when killed: {landed}")
     assert any(0 < n < count for n in landed), f"no kill landed in the middle of the decisions: {landed}"

@@ -15,8 +15,9 @@ from pipelines.store import SYSTEM, Store
 from tests.conftest import ROSTER_HEADER, roster_row, table, write_csv
 
 
-def test_a_run_reading_two_days_does_not_block_a_waiting_writer(store: Store, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_reading_two_days_does_not_block_a_waiting_writer(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
     monkeypatch.setenv("DANGAN_DB", str(store.path))
     monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
@@ -26,9 +27,14 @@ def test_a_run_reading_two_days_does_not_block_a_waiting_writer(store: Store, tm
     wrote: list[bool] = []
 
     with data.run_scope():
-        today = data.query("stats_by", by="school", cohort=2024, filters=NONE, actor=SYSTEM)  # the run's connection: shared lock
-        thread = threading.Thread(target=lambda: wrote.append(
-            writer.transaction(SYSTEM, "waiting-writer", lambda w: w.set_setting("w", "1")) is None))
+        today = data.query(
+            "stats_by", by="school", cohort=2024, filters=NONE, actor=SYSTEM
+        )  # the run's connection: shared lock
+        thread = threading.Thread(
+            target=lambda: wrote.append(
+                writer.transaction(SYSTEM, "waiting-writer", lambda w: w.set_setting("w", "1")) is None
+            )
+        )
         thread.start()
         assert waiting.wait(10), "the writer should be waiting for the run to end"
         # a second day in the same run re-targets the open connection instead of queueing behind
@@ -41,8 +47,9 @@ def test_a_run_reading_two_days_does_not_block_a_waiting_writer(store: Store, tm
     assert table(store, "select value from settings where key = 'w'") == [("1",)]
 
 
-def test_when_the_dashboard_owns_the_store_a_writer_never_waits_for_a_run(store: Store, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_when_the_dashboard_owns_the_store_a_writer_never_waits_for_a_run(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The server owns the file: a run reads a snapshot on its own cursor, and a writer in
     another thread goes ahead at once; the next run sees the write, and only the results that
     read the changed table are recomputed."""
@@ -56,8 +63,11 @@ def test_when_the_dashboard_owns_the_store_a_writer_never_waits_for_a_run(store:
     with data.run_scope():
         before = data.query("graduate_list", filters=NONE, actor=SYSTEM, cohort=2024, search=None, limit=50, offset=0)
         assert (store.path.with_name(store.path.name + ".owner")).exists(), "the file opened: ownership published"
-        thread = threading.Thread(target=lambda: imports.import_file(
-            writer, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])))
+        thread = threading.Thread(
+            target=lambda: imports.import_file(
+                writer, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])
+            )
+        )
         thread.start()
         thread.join(30)
         assert not thread.is_alive() and waited == []
@@ -68,8 +78,9 @@ def test_when_the_dashboard_owns_the_store_a_writer_never_waits_for_a_run(store:
     assert before.height == 1 and after.height == 2
 
 
-def test_a_write_landing_during_a_run_is_seen_by_the_next_run(store: Store, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_landing_during_a_run_is_seen_by_the_next_run(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A run reads one snapshot, opened by its first query. A write that commits while the run
     is still going must not leave the run's old numbers cached under the write's new key:
     found in CI, where a dean returned a registration and the risk page then went on showing
@@ -82,8 +93,11 @@ def test_a_write_landing_during_a_run_is_seen_by_the_next_run(store: Store, tmp_
 
     with data.run_scope():
         data.query("stats_by", by="school", cohort=2024, filters=NONE, actor=SYSTEM)  # the run's snapshot opens
-        writer = threading.Thread(target=lambda: imports.import_file(
-            owned, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])))
+        writer = threading.Thread(
+            target=lambda: imports.import_file(
+                owned, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])
+            )
+        )
         writer.start()
         writer.join(30)
         assert not writer.is_alive()
@@ -94,27 +108,36 @@ def test_a_write_landing_during_a_run_is_seen_by_the_next_run(store: Store, tmp_
     assert after.height == 2, "the next run must see the write, not the old snapshot cached under the new key"
 
 
-
 @pytest.fixture
 def served(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Store, list[tuple[str, str, int]]]:
     """Four graduates of two colleges with a registration each, in the store the dashboard's data
     layer owns: (that store, [(student_id, college, registration_id)] by 学号)."""
     from tests.conftest import REGISTRATION_HEADER, registration_row
 
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(
-        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)])
+    )
+    imports.import_file(
+        store,
+        SYSTEM,
+        "registrations",
+        write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]),
+    )
     monkeypatch.setenv("DANGAN_DB", str(store.path))
     monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
-    rows = table(store, "select student_id, college_name, registration_id from graduates join registrations "
-                        "using (student_id) order by student_id")
+    rows = table(
+        store,
+        "select student_id, college_name, registration_id from graduates join registrations "
+        "using (student_id) order by student_id",
+    )
     owned = data.store()
     owned.ensure_ready()  # opened: the epoch moves once, when the owner opens the file
     return owned, rows
 
 
 def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_their_own(
-        served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path) -> None:
+    served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path
+) -> None:
     """Under load a graduate's own record was read again on every run, because every write
     anywhere moved its key: keyed by their college, a write elsewhere keeps it, a write that
     reaches them (a review of their registration) does not."""
@@ -122,7 +145,7 @@ def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_the
     from pipelines.store import Actor
 
     owned, rows = served
-    (me, my_college, mine), = [r for r in rows if r[0] == rows[0][0]]
+    ((me, my_college, mine),) = [r for r in rows if r[0] == rows[0][0]]
     elsewhere = next(r[2] for r in rows if r[1] != my_college)
     graduate = Actor(me, "graduate", None, me)
     before = data._version("graduate_detail", graduate)
@@ -136,7 +159,8 @@ def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_the
 
 
 def test_a_graduates_cached_record_outlives_a_classmates_decision_and_a_write_naming_nobody_moves_every_key(
-        served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path) -> None:
+    served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path
+) -> None:
     """Under load (bench_load, 100k, N = 20) a graduate's own record was read again on nearly
     every step of the form (292 reads of 85 ms in 30 s): keyed by their college, every classmate's
     submission moved it. Keyed by the graduate, a decision on a classmate's registration keeps it.
@@ -166,7 +190,8 @@ def test_a_graduates_cached_record_outlives_a_classmates_decision_and_a_write_na
 
 
 def test_yesterdays_numbers_outlive_todays_decisions_but_not_an_import(
-        served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path) -> None:
+    served: tuple[Store, list[tuple[str, str, int]]], tmp_path: Path
+) -> None:
     """总览 and 学院 put yesterday's numbers beside today's. A decision records today's event:
     yesterday's numbers stay as they were (the store refreshes only today's materialised rows for
     it), so their cached result is kept; today's is recomputed. An import may change any day."""

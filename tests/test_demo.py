@@ -118,22 +118,31 @@ def test_most_graduates_have_registered(store: Store) -> None:
 
 def test_all_six_transfer_types_are_present(store: Store) -> None:
     found = {r[0] for r in rows(store, "select distinct transfer_type from registrations")}
-    assert found == {"origin", "employer", "custodian", "supervisor", "study_here",
-                     "study_elsewhere"}
+    assert found == {"origin", "employer", "custodian", "supervisor", "study_here", "study_elsewhere"}
 
 
 def test_all_four_statuses_and_every_stage_are_present(store: Store) -> None:
     statuses = {r[0] for r in rows(store, "select distinct status from current_registrations")}
     assert statuses == {"pending_college", "pending_school", "returned", "approved"}
     stages = {r[0] for r in rows(store, "select distinct stage from graduate_stages")}
-    assert stages == {"not_registered", "pending_college", "pending_school", "returned",
-                      "approved", "confirmed", "verified"}
+    assert stages == {
+        "not_registered",
+        "pending_college",
+        "pending_school",
+        "returned",
+        "approved",
+        "confirmed",
+        "verified",
+    }
 
 
 def test_returned_forms_are_resubmitted_as_new_revisions(store: Store) -> None:
     assert scalar(store, "select count(*) from registrations where revision_no = 2") > 0
     # every later revision follows a return of the one before it
-    assert scalar(store, """
+    assert (
+        scalar(
+            store,
+            """
         select count(*)
         from registrations later
         join registrations earlier
@@ -141,31 +150,48 @@ def test_returned_forms_are_resubmitted_as_new_revisions(store: Store) -> None:
         left join reviews
             on reviews.registration_id = earlier.registration_id and reviews.decision = 'return'
         where reviews.decided_at is null or reviews.decided_at >= later.submitted_at
-    """) == 0
+    """,
+        )
+        == 0
+    )
     # revisions are numbered from 1 without gaps
-    assert scalar(store, """
+    assert (
+        scalar(
+            store,
+            """
         select count(*) from (
             select student_id, max(revision_no) as top, count(*) as n
             from registrations group by 1
         ) where top <> n
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_flags_are_exactly_what_the_checks_say(store: Store) -> None:
-    registrations = frame(store, """
+    registrations = frame(
+        store,
+        """
         select registrations.*, graduates.name as graduate_name,
             graduates.phone as graduate_phone, graduates.origin_code
         from registrations join graduates using (student_id)
         order by registration_id
-    """)
+    """,
+    )
     recomputed = checks.with_flags(registrations.drop("flags"))["flags"]
     assert registrations["flags"].to_list() == recomputed.to_list()
     first = registrations.filter(pl.col("revision_no") == 1)
     flagged_share = (first["flags"].list.len() > 0).mean()
     assert 0.05 <= flagged_share <= 0.11
     kinds = {f for flags in first["flags"].to_list() for f in flags}
-    assert {"address_incomplete", "contact_is_self_or_family", "unit_cannot_keep_archives",
-            "postcode_province_mismatch", "proof_missing"} <= kinds
+    assert {
+        "address_incomplete",
+        "contact_is_self_or_family",
+        "unit_cannot_keep_archives",
+        "postcode_province_mismatch",
+        "proof_missing",
+    } <= kinds
 
 
 def test_clean_forms_are_consistent(store: Store) -> None:
@@ -178,9 +204,12 @@ def test_clean_forms_are_consistent(store: Store) -> None:
 
 def test_nothing_happens_after_as_of(store: Store) -> None:
     moments = {
-        "graduates": "updated_at", "destinations": "recorded_at",
-        "registrations": "submitted_at", "reviews": "decided_at",
-        "hukou_registrations": "recorded_at", "confirmations": "confirmed_at",
+        "graduates": "updated_at",
+        "destinations": "recorded_at",
+        "registrations": "submitted_at",
+        "reviews": "decided_at",
+        "hukou_registrations": "recorded_at",
+        "confirmations": "confirmed_at",
         "verification_reports": "issued_at",
     }
     for table, column in moments.items():
@@ -191,33 +220,52 @@ def test_nothing_happens_after_as_of(store: Store) -> None:
 
 
 def test_reviews_follow_their_revision(store: Store) -> None:
-    assert scalar(store, """
+    assert (
+        scalar(
+            store,
+            """
         select count(*) from reviews join registrations using (registration_id)
         where decided_at <= submitted_at or decided_at >= submitted_at + interval 11 day
-    """) == 0
+    """,
+        )
+        == 0
+    )
     # most decisions come within days; a few slow reviewers leave forms waiting longer
-    slow = scalar(store, """
+    slow = scalar(
+        store,
+        """
         select count(*) from reviews join registrations using (registration_id)
-        where level = 'college' and decided_at >= submitted_at + interval 3 day""")
+        where level = 'college' and decided_at >= submitted_at + interval 3 day""",
+    )
     assert 0 < slow < scalar(store, "select count(*) from reviews where level = 'college'") * 0.2
     # the school decides only after the college approved, never on a returned revision
-    assert scalar(store, """
+    assert (
+        scalar(
+            store,
+            """
         select count(*) from reviews school
         left join reviews college
             on college.registration_id = school.registration_id and college.level = 'college'
         where school.level = 'school'
             and (college.decision is distinct from 'approve'
                  or college.decided_at >= school.decided_at)
-    """) == 0
-    assert scalar(store, """
+    """,
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            store,
+            """
         select count(*) from (
             select registration_id, level from reviews group by all having count(*) > 1
         )
-    """) == 0
-    assert scalar(store, "select count(*) from reviews where decision = 'approve' "
-                         "and reason is not null") == 0
-    assert scalar(store, "select count(*) from reviews where decision = 'return' "
-                         "and coalesce(reason, '') = ''") == 0
+    """,
+        )
+        == 0
+    )
+    assert scalar(store, "select count(*) from reviews where decision = 'approve' and reason is not null") == 0
+    assert scalar(store, "select count(*) from reviews where decision = 'return' and coalesce(reason, '') = ''") == 0
 
 
 # --- confirmation, hukou, verification ---------------------------------------------------------
@@ -225,15 +273,24 @@ def test_reviews_follow_their_revision(store: Store) -> None:
 
 def test_confirmations_only_on_approved_revisions(store: Store) -> None:
     assert scalar(store, "select count(*) from confirmations") > 0
-    assert scalar(store, """
+    assert (
+        scalar(
+            store,
+            """
         select count(*) from confirmations
         left join registration_status using (registration_id)
         where registration_status.status is distinct from 'approved'
             or registration_status.approved_at >= confirmations.confirmed_at
             or registration_status.student_id <> confirmations.student_id
-    """) == 0
+    """,
+        )
+        == 0
+    )
     # the snapshot points at the graduate's own destination and hukou, recorded before
-    assert scalar(store, """
+    assert (
+        scalar(
+            store,
+            """
         select count(*) from confirmations c
         left join destinations d using (destination_id)
         left join hukou_registrations h using (hukou_id)
@@ -241,25 +298,37 @@ def test_confirmations_only_on_approved_revisions(store: Store) -> None:
                and (d.student_id <> c.student_id or d.recorded_at > c.confirmed_at))
            or (c.hukou_id is not null
                and (h.student_id <> c.student_id or h.recorded_at > c.confirmed_at))
-    """) == 0
+    """,
+        )
+        == 0
+    )
     answers = {r[0] for r in rows(store, "select distinct answer from confirmations")}
     assert answers == {"confirmed", "needs_update"}
 
 
 def test_hukou_only_for_hukou_at_school(store: Store) -> None:
     assert scalar(store, "select count(*) from hukou_registrations") > 0
-    assert scalar(store, """
+    assert (
+        scalar(
+            store,
+            """
         select count(*) from hukou_registrations join graduates using (student_id)
         where not is_hukou_at_school
-    """) == 0
+    """,
+        )
+        == 0
+    )
 
 
 def test_verification_reports(store: Store) -> None:
-    reports = frame(store, """
+    reports = frame(
+        store,
+        """
         select verification_reports.*, confirmations.confirmed_at, confirmations.answer,
             confirmations.hukou_id
         from verification_reports join confirmations using (confirmation_id)
-    """)
+    """,
+    )
     numbers = reports["report_number"]
     assert numbers.n_unique() == reports.height > 0
     assert (numbers.str.len_chars() == 15).all()
@@ -304,12 +373,16 @@ def test_chunks_stream_and_stay_unique(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(demo, "CHUNK_SIZE", 300)
     calls: list[tuple[int, int]] = []
     store = Store(tmp_path / "chunks.duckdb", today="2024-06-10")
-    counts = demo.build_demo(store, graduates=1000, seed=3, as_of=AS_OF,
-                             progress=lambda done, total: calls.append((done, total)))
+    counts = demo.build_demo(
+        store, graduates=1000, seed=3, as_of=AS_OF, progress=lambda done, total: calls.append((done, total))
+    )
     assert calls == [(300, 1000), (600, 1000), (900, 1000), (1000, 1000)]
     assert counts["graduates"] == 1000
-    for table, column in (("graduates", "student_id"), ("graduates", "id_number"),
-                          ("verification_reports", "report_number")):
+    for table, column in (
+        ("graduates", "student_id"),
+        ("graduates", "id_number"),
+        ("verification_reports", "report_number"),
+    ):
         assert scalar(store, f"select count(distinct {column}) = count(*) from {table}"), column
     assert scalar(store, "select count(*) from audit_log where action = 'demo'") == 6
 
@@ -322,7 +395,8 @@ def _first_college_and_major(store: Store) -> tuple[str, str]:
 @pytest.mark.parametrize("actor_colleges", [None, "first"])
 @pytest.mark.parametrize("day", [AS_OF, date(2024, 6, 9)])
 def test_summed_counts_from_the_materialised_tables_equal_live_counts(
-        store: Store, actor_colleges: str | None, day: date) -> None:
+    store: Store, actor_colleges: str | None, day: date
+) -> None:
     """总览 reads stage_count_cache and daily_count_cache; every filter they can answer must give
     what a live count over the graduates gives, for the store's day and the day before, within
     a dean's scope too."""
@@ -331,18 +405,27 @@ def test_summed_counts_from_the_materialised_tables_equal_live_counts(
 
     college, major = _first_college_and_major(store)
     actor = SYSTEM if actor_colleges is None else Actor("院长", "college_reviewer", (college,))
-    selections = [Filters(), Filters(college=college), Filters(transfer_type="employer"),
-                  Filters(stage="approved"), Filters(college=college, stage="pending_college"),
-                  Filters(major=major)]
+    selections = [
+        Filters(),
+        Filters(college=college),
+        Filters(transfer_type="employer"),
+        Filters(stage="approved"),
+        Filters(college=college, stage="pending_college"),
+        Filters(major=major),
+    ]
     with store.reading(actor, as_of=day) as reader:
         assert reader.conn.execute("select getvariable('use_count_cache')").fetchall() == [(True,)]
         for filters in selections:
             params = {"cohort": 2024, **filters.params()}
-            cached = [reader.query("stats_breakdowns", **params),
-                      reader.query("daily_progress", start=date(2024, 5, 1), **params)]
+            cached = [
+                reader.query("stats_breakdowns", **params),
+                reader.query("daily_progress", start=date(2024, 5, 1), **params),
+            ]
             reader.conn.execute("set variable use_count_cache = false")
-            live = [reader.query("stats_breakdowns", **params),
-                    reader.query("daily_progress", start=date(2024, 5, 1), **params)]
+            live = [
+                reader.query("stats_breakdowns", **params),
+                reader.query("daily_progress", start=date(2024, 5, 1), **params),
+            ]
             reader.conn.execute("set variable use_count_cache = true")
             for got, expected in zip(cached, live, strict=True):
                 assert got.equals(expected), filters
@@ -362,16 +445,27 @@ def test_the_demo_has_one_account_per_role(store: Store) -> None:
 
 
 def test_demo_accounts_cover_every_stage_of_the_graduates_side(store: Store) -> None:
-    (college,), = rows(store, "select colleges[1] from users where username = 'dean'")
-    graduates = rows(store, """select u.username, u.display_name, g.name, g.college_name, g.stage, g.is_hukou_at_school
+    ((college,),) = rows(store, "select colleges[1] from users where username = 'dean'")
+    graduates = rows(
+        store,
+        """select u.username, u.display_name, g.name, g.college_name, g.stage, g.is_hukou_at_school
                                from users u join graduate_stages g using (student_id)
-                               where u.role = 'graduate' order by u.user_id""")
+                               where u.role = 'graduate' order by u.user_id""",
+    )
     assert [g[4] for g in graduates] == list(demo.DEMO_GRADUATE_STAGES)
     for username, display_name, name, graduate_college, stage, _hukou_here in graduates:
         assert display_name == name and graduate_college == college
-        (first,), = rows(store, "select min(student_id) from graduate_stages where stage = ? and college_name = ?"
-                         + (" and is_hukou_at_school" if stage == "not_registered" else ""), [stage, college])
+        ((first,),) = rows(
+            store,
+            "select min(student_id) from graduate_stages where stage = ? and college_name = ?"
+            + (" and is_hukou_at_school" if stage == "not_registered" else ""),
+            [stage, college],
+        )
         assert username == first
     assert graduates[0][5]  # the one not registered yet has all five modules (hukou at the school)
     assert [r[0] for r in rows(store, "select username from users where role <> 'graduate' order by user_id")] == [
-        "admin", "school", "dean", "analyst"]
+        "admin",
+        "school",
+        "dean",
+        "analyst",
+    ]

@@ -37,8 +37,23 @@ PIPELINES = ROOT / "pipelines"
 # A value shown as Python, SQL or pandas would spell a missing one.
 RAW = re.compile(r"(?<![A-Za-z_])(None|null|NaN|NaT|nan)(?![A-Za-z_])")
 # Proto fields that are not shown as text (ids say "None" for an element without a key).
-NOT_SHOWN = {"id", "form_id", "arrow_data", "spec", "data", "page_script_hash", "page", "icon", "type",
-             "url_path", "theme", "selection_mode", "editing_mode", "column_order", "columns"}
+NOT_SHOWN = {
+    "id",
+    "form_id",
+    "arrow_data",
+    "spec",
+    "data",
+    "page_script_hash",
+    "page",
+    "icon",
+    "type",
+    "url_path",
+    "theme",
+    "selection_mode",
+    "editing_mode",
+    "column_order",
+    "columns",
+}
 
 
 # --- what a page shows ----------------------------------------------------------------------
@@ -64,7 +79,9 @@ def cells(proto: Any) -> list[str]:
     except ValueError:  # st.table has no placeholder: a missing value shows as "None"
         placeholder = "None"
     table = pa.ipc.open_stream(data).read_all()
-    return [text for column in table.columns for value in column.to_pylist() for text in _cell_texts(value, placeholder)]
+    return [
+        text for column in table.columns for value in column.to_pylist() for text in _cell_texts(value, placeholder)
+    ]
 
 
 def _strings(found: Any) -> Iterator[str]:
@@ -108,11 +125,17 @@ def test_for_display_fills_missing_text_and_lists_and_keeps_numbers_and_dates_ty
 
     from dashboard.display import MISSING, for_display
 
-    frame = pl.DataFrame({"text": ["a", None], "list": [["x", None], None], "number": [1, None],
-                          "nothing": [None, None]}, schema_overrides={"list": pl.List(pl.String)})
+    frame = pl.DataFrame(
+        {"text": ["a", None], "list": [["x", None], None], "number": [1, None], "nothing": [None, None]},
+        schema_overrides={"list": pl.List(pl.String)},
+    )
     shown = for_display(frame)
-    assert shown.to_dict(as_series=False) == {"text": ["a", MISSING], "list": [["x", MISSING], []], "number": [1, None],
-                                              "nothing": [MISSING, MISSING]}
+    assert shown.to_dict(as_series=False) == {
+        "text": ["a", MISSING],
+        "list": [["x", MISSING], []],
+        "number": [1, None],
+        "nothing": [MISSING, MISSING],
+    }
     assert shown.schema["number"] == pl.Int64  # the dataframe's placeholder shows it
 
 
@@ -135,13 +158,26 @@ def test_localized_formats_date_axes_only() -> None:
 def test_a_detail_reads_as_chinese_key_value_text() -> None:
     from pipelines import auditlog
 
-    assert auditlog.detail_text('{"role": "college_reviewer", "colleges": ["服装设计学院"], "student_id": null}') == \
-        "角色：学院审核员/院长；学院：服装设计学院；学号：无"
-    assert auditlog.detail_text({"outcome": "wrong_password", "client": "10.0.0.1", "failures": 2}) == \
-        "结果：密码错误；来源地址：10.0.0.1；连续失败次数：2"
-    assert auditlog.detail_text({"level": "school", "decision": "return", "refused": [{"registration_id": 7, "why": "已审核"}],
-                                 "filters": {"college": "商学院", "type": "origin"}, "unmasked": False}) == \
-        "审核级别：学校；审核决定：退回；未处理：（登记编号：7；原因：已审核）；筛选条件：（学院：商学院；转递类型：转回生源地）；未脱敏：否"
+    assert (
+        auditlog.detail_text('{"role": "college_reviewer", "colleges": ["服装设计学院"], "student_id": null}')
+        == "角色：学院审核员/院长；学院：服装设计学院；学号：无"
+    )
+    assert (
+        auditlog.detail_text({"outcome": "wrong_password", "client": "10.0.0.1", "failures": 2})
+        == "结果：密码错误；来源地址：10.0.0.1；连续失败次数：2"
+    )
+    assert (
+        auditlog.detail_text(
+            {
+                "level": "school",
+                "decision": "return",
+                "refused": [{"registration_id": 7, "why": "已审核"}],
+                "filters": {"college": "商学院", "type": "origin"},
+                "unmasked": False,
+            }
+        )
+        == "审核级别：学校；审核决定：退回；未处理：（登记编号：7；原因：已审核）；筛选条件：（学院：商学院；转递类型：转回生源地）；未脱敏：否"
+    )
     assert auditlog.detail_text("{}") == "" and auditlog.detail_text("不是 JSON") == "不是 JSON"
 
 
@@ -166,17 +202,28 @@ def _page_query(store: Store, script: str, user: str) -> dict[str, str]:
     if script == "screens/college.py":
         return {"college": college}
     if script == "screens/review.py":
-        (item,), = sql(store, "select min(registration_id) from graduate_stages where status = 'pending_college' "
-                              "and college_name = ?", [college])
+        ((item,),) = sql(
+            store,
+            "select min(registration_id) from graduate_stages where status = 'pending_college' and college_name = ?",
+            [college],
+        )
         return {"item": str(item)}
     return {}
 
 
 apptest_hukou = "screens/hukou_form.py"
-STAFF_PAGES = [(user, script) for user in ("admin", "dean") for _, script, _, _, _, key in ENTRIES
-               if access.may_open({"admin": "admin", "dean": "college_reviewer"}[user], key)]
-GRADUATE_PAGES = [(stage, script) for stage in ("not_registered", "returned", "approved", "verified")
-                  for _, script, _, _, _, key in ENTRIES if access.may_open("graduate", key) and key != "verify"]
+STAFF_PAGES = [
+    (user, script)
+    for user in ("admin", "dean")
+    for _, script, _, _, _, key in ENTRIES
+    if access.may_open({"admin": "admin", "dean": "college_reviewer"}[user], key)
+]
+GRADUATE_PAGES = [
+    (stage, script)
+    for stage in ("not_registered", "returned", "approved", "verified")
+    for _, script, _, _, _, key in ENTRIES
+    if access.may_open("graduate", key) and key != "verify"
+]
 
 
 @pytest.mark.slow
@@ -190,16 +237,18 @@ def test_no_staff_page_shows_none_null_or_nan(demo_store: Store, user: str, scri
 @pytest.mark.parametrize(("stage", "script"), GRADUATE_PAGES)
 def test_no_graduate_page_shows_none_null_or_nan(demo_store: Store, stage: str, script: str) -> None:
     student = _graduates(demo_store)[stage]
-    (at_school,), = sql(demo_store, "select is_hukou_at_school from graduates where student_id = ?", [student])
+    ((at_school,),) = sql(demo_store, "select is_hukou_at_school from graduates where student_id = ?", [student])
     if script == apptest_hukou and not at_school:
         # 户口信息登记 is only for graduates whose hukou moved into the school: open it as one in
         # the same stage (given an account), so the page is checked for every stage
-        (student,), = sql(demo_store, "select min(student_id) from graduate_stages "
-                                      "where stage = ? and is_hukou_at_school", [stage])
+        ((student,),) = sql(
+            demo_store, "select min(student_id) from graduate_stages where stage = ? and is_hukou_at_school", [stage]
+        )
         assert student is not None, f"the demo store has no {stage} graduate with hukou at the school"
         if not sql(demo_store, "select 1 from users where username = ?", [student]):
-            accounts.add_user(demo_store, SYSTEM, student, "graduate", "grad12345", student_id=student,
-                              must_change_password=False)
+            accounts.add_user(
+                demo_store, SYSTEM, student, "graduate", "grad12345", student_id=student, must_change_password=False
+            )
     app = open_page(script, student)
     assert not raw_values(app), f"{script} for a graduate ({stage}) shows raw missing values: {raw_values(app)[:10]}"
 
@@ -221,16 +270,21 @@ def _calls(path: Path) -> Iterator[tuple[ast.Call, str, str]]:
 def test_every_table_chart_and_uploader_of_a_page_goes_through_the_display_helpers() -> None:
     """st.dataframe shows a missing value as "None", plotly dates in English, st.file_uploader
     English instructions: the pages call dashboard.display's versions, which do not."""
-    direct = [f"{path.relative_to(ROOT)}:{call.lineno}: {root}.{name}"
-              for path in sorted(DASHBOARD.rglob("*.py")) if path.name != "display.py"
-              for call, name, root in _calls(path)
-              if name in ("dataframe", "plotly_chart", "file_uploader", "data_editor") and root != "display"]
+    direct = [
+        f"{path.relative_to(ROOT)}:{call.lineno}: {root}.{name}"
+        for path in sorted(DASHBOARD.rglob("*.py"))
+        if path.name != "display.py"
+        for call, name, root in _calls(path)
+        if name in ("dataframe", "plotly_chart", "file_uploader", "data_editor") and root != "display"
+    ]
     assert not direct, "call dashboard.display instead:\n" + "\n".join(direct)
 
 
 def _has_cjk(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and re.search(r"[\u4e00-\u9fff]", n.value)
-               for n in ast.walk(node))
+    return any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and re.search(r"[\u4e00-\u9fff]", n.value)
+        for n in ast.walk(node)
+    )
 
 
 def test_every_open_selectbox_and_multiselect_has_a_chinese_placeholder() -> None:
@@ -242,7 +296,8 @@ def test_every_open_selectbox_and_multiselect_has_a_chinese_placeholder() -> Non
             index = keywords.get("index")
             index_none = isinstance(index, ast.Constant) and index.value is None
             if (name == "multiselect" or (name == "selectbox" and index_none)) and not (
-                    "placeholder" in keywords and _has_cjk(keywords["placeholder"])):
+                "placeholder" in keywords and _has_cjk(keywords["placeholder"])
+            ):
                 missing.append(f"{path.relative_to(ROOT)}:{call.lineno}: {name}")
     assert not missing, "pass placeholder= in Chinese:\n" + "\n".join(missing)
 
@@ -329,9 +384,12 @@ def test_every_action_written_in_pipelines_has_a_chinese_label() -> None:
     unlabelled = [(where, p) for where, p in written if not any(re.fullmatch(p, a) for a in auditlog.ACTIONS)]
     assert not unlabelled, f"actions without a label in pipelines/auditlog.ACTIONS: {unlabelled}"
     # the actions made of a domain table, one per entry
-    made = ([f"review:{lv}:{d}" for lv in workflow.LEVELS for d in workflow.DECISIONS]
-            + [f"report:issue:{k}" for k in verification.KIND_LABELS] + [f"import:{k}" for k in imports.KINDS]
-            + [f"export:{k}" for k in EXPORTS])
+    made = (
+        [f"review:{lv}:{d}" for lv in workflow.LEVELS for d in workflow.DECISIONS]
+        + [f"report:issue:{k}" for k in verification.KIND_LABELS]
+        + [f"import:{k}" for k in imports.KINDS]
+        + [f"export:{k}" for k in EXPORTS]
+    )
     assert set(made) <= set(auditlog.ACTIONS)
     for action, label in auditlog.ACTIONS.items():
         assert re.search(r"[\u4e00-\u9fff]", label) and action.split(":")[0] in auditlog.GROUPS, action
@@ -351,7 +409,9 @@ def _detail_dicts(tree: ast.AST) -> Iterator[ast.Dict]:
             if name in ("record", "record_export") and node.args:
                 value = node.args[-1]
             elif name == "refuse":  # accounts.login / activation.activate: refuse(outcome, **more)
-                value = ast.Dict(keys=[ast.Constant(k.arg) for k in node.keywords], values=[k.value for k in node.keywords])
+                value = ast.Dict(
+                    keys=[ast.Constant(k.arg) for k in node.keywords], values=[k.value for k in node.keywords]
+                )
         if value is not None:
             yield from (d for d in ast.walk(value) if isinstance(d, ast.Dict))
 
@@ -370,17 +430,28 @@ def test_every_audit_detail_key_and_outcome_has_a_chinese_label() -> None:
                 if isinstance(key, ast.Constant):
                     keys.add(key.value)
                     if key.value == "outcome":
-                        outcomes |= {n.value for n in ast.walk(value) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+                        outcomes |= {
+                            n.value for n in ast.walk(value) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                        }
         for node in ast.walk(tree):  # refuse("throttled") …
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "refuse"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "refuse"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 outcomes.add(node.args[0].value)
     assert {"outcome", "sha256", "applied"} <= keys and {"ok", "throttled", "shown"} <= outcomes, "the scan works"
     # keys made by comprehensions: 届别设置's fields, 修改账号's changes, the filters an export records
     keys |= {f.name for f in fields(campaigns.Campaign)} | {"display_name", "colleges", "oidc_subject", "disabled"}
     keys |= set(filters.URL_KEYS) | {"who", "action", "target", "date_from", "date_to"}
-    assert not keys - set(auditlog.DETAIL_KEYS), f"detail keys without a label: {sorted(keys - set(auditlog.DETAIL_KEYS))}"
-    assert not outcomes - set(auditlog.OUTCOMES), f"outcomes without a label: {sorted(outcomes - set(auditlog.OUTCOMES))}"
+    assert not keys - set(auditlog.DETAIL_KEYS), (
+        f"detail keys without a label: {sorted(keys - set(auditlog.DETAIL_KEYS))}"
+    )
+    assert not outcomes - set(auditlog.OUTCOMES), (
+        f"outcomes without a label: {sorted(outcomes - set(auditlog.OUTCOMES))}"
+    )
 
 
 ASCII_ONLY = re.compile(r"^[\x20-\x7e]+$")
@@ -413,9 +484,12 @@ def _labels() -> dict[str, str]:
 
 def _pending(store: Store) -> int:
     """A registration waiting for the dean, of a graduate without a demo account."""
-    (item,), = sql(store, "select min(registration_id) from graduate_stages where status = 'pending_college' "
-                          "and college_name = ? and student_id not in (select username from users)",
-                   [apptest.dean_college(store)])
+    ((item,),) = sql(
+        store,
+        "select min(registration_id) from graduate_stages where status = 'pending_college' "
+        "and college_name = ? and student_id not in (select username from users)",
+        [apptest.dean_college(store)],
+    )
     return int(item)
 
 
@@ -427,10 +501,14 @@ def test_the_timeline_names_people_as_the_demo_history_does(demo_store: Store) -
     """A live decision is recorded under the account name ("dean"): the timeline shows the
     reviewer's display name (and, to staff, the account); no English source names."""
     student = _graduates(demo_store)["pending_college"]  # a demo graduate account
-    (item,), = sql(demo_store, "select registration_id from graduate_stages where student_id = ?", [student])
-    reviews.decide(demo_store, Actor("dean", "college_reviewer", (apptest.dean_college(demo_store),)), item,
-                   workflow.Decision("college", "approve", ""))
-    (name,), = sql(demo_store, "select display_name from users where username = 'dean'")
+    ((item,),) = sql(demo_store, "select registration_id from graduate_stages where student_id = ?", [student])
+    reviews.decide(
+        demo_store,
+        Actor("dean", "college_reviewer", (apptest.dean_college(demo_store),)),
+        item,
+        workflow.Decision("college", "approve", ""),
+    )
+    ((name,),) = sql(demo_store, "select display_name from users where username = 'dean'")
     staff = list(open_page("screens/detail.py", student=student).dataframe[0].value["操作人"])
     assert f"{name}（dean）" in staff, staff
     assert not [p for p in staff if ASCII_ONLY.match(p)], staff
@@ -449,7 +527,13 @@ def test_the_graduate_status_links_to_the_next_page_without_a_doubled_character(
 def test_the_confirm_page_names_the_archive_fields_as_the_form_does(demo_store: Store) -> None:
     app = open_page("screens/confirm.py", _graduates(demo_store)["approved"])
     shown = set(app.table[0].value.index)  # text_table of a dict: the labels are the index
-    for label in ("档案转递单位名称", "档案转递单位所在地", "档案转递单位邮编", "档案转递联系人/联系部门", "档案转递联系电话"):
+    for label in (
+        "档案转递单位名称",
+        "档案转递单位所在地",
+        "档案转递单位邮编",
+        "档案转递联系人/联系部门",
+        "档案转递联系电话",
+    ):
         assert label in shown, (label, sorted(shown))
 
 
@@ -458,7 +542,8 @@ def test_the_confirm_page_names_the_archive_fields_as_the_form_does(demo_store: 
 
 @pytest.mark.slow
 def test_a_failing_page_shows_a_chinese_message_with_a_reference_and_logs_the_traceback(
-        demo_store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from pipelines import progress
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
@@ -489,8 +574,15 @@ def test_a_campaign_setting_not_set_is_recorded_as_null_not_as_the_word_none(tmp
     from pipelines.store import SYSTEM
 
     store = Store(tmp_path / "dangan.duckdb", today="2024-06-10", lock_wait=10)
-    campaigns.save_campaign(store, SYSTEM, campaigns.Campaign(
-        cohort=2024, school_name="江西服装学院", registration_deadline=date(2024, 6, 17),
-        default_graduation_date=date(2024, 6, 30)))
-    (detail,), = sql(store, "select detail from audit_log where action = 'campaign:set'")
+    campaigns.save_campaign(
+        store,
+        SYSTEM,
+        campaigns.Campaign(
+            cohort=2024,
+            school_name="江西服装学院",
+            registration_deadline=date(2024, 6, 17),
+            default_graduation_date=date(2024, 6, 30),
+        ),
+    )
+    ((detail,),) = sql(store, "select detail from audit_log where action = 'campaign:set'")
     assert json.loads(detail)["notice_number"] is None and json.loads(detail)["cohort"] == "2024"

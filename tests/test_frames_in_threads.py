@@ -62,8 +62,9 @@ print("rounds", rounds[0], described["level"].null_count(), described.height,
 def test_the_rules_that_map_cells_never_freeze_beside_a_table_going_to_pandas() -> None:
     seconds = 8
     try:
-        done = subprocess.run([sys.executable, "-c", RACE, str(seconds)], cwd=ROOT, capture_output=True,
-                              text=True, timeout=seconds + 60)
+        done = subprocess.run(
+            [sys.executable, "-c", RACE, str(seconds)], cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60
+        )
     except subprocess.TimeoutExpired:
         raise AssertionError("the process froze: a polars call waited for the GIL held by another") from None
     assert done.returncode == 0, done.stderr[-3000:]
@@ -75,8 +76,11 @@ def test_the_rules_that_map_cells_never_freeze_beside_a_table_going_to_pandas() 
 
 def test_no_python_function_runs_inside_a_polars_expression_in_the_product() -> None:
     pattern = re.compile(r"\.(map_elements|map_batches|map_rows|apply)\(")
-    found = [f"{path.relative_to(ROOT)}:{no}" for folder in ("pipelines", "dashboard")
-             for path in sorted((ROOT / folder).rglob("*.py"))
-             for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if pattern.search(line)]
+    found = [
+        f"{path.relative_to(ROOT)}:{no}"
+        for folder in ("pipelines", "dashboard")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert found == [], f"use text.mapped (runs in the calling thread) instead: {found}"

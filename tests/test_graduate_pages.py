@@ -28,7 +28,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 def _account(store: Store, condition: str) -> str:
     """A graduate account for the first graduate meeting `condition` (on graduate_stages)."""
-    (student,), = sql(store, f"select min(student_id) from graduate_stages where {condition}")
+    ((student,),) = sql(store, f"select min(student_id) from graduate_stages where {condition}")
     if not sql(store, "select 1 from users where username = ?", [student]):
         accounts.add_user(store, SYSTEM, student, "graduate", PASSWORD, student_id=student, must_change_password=False)
     return str(student)
@@ -108,15 +108,24 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     app.text_input(key="df_location").input("江西省南昌市").run()
     _button(app, "保存")
     assert any("毕业去向已保存" in s.value for s in app.success)
-    assert sql(demo_store, "select destination_code, employer_name from destinations where student_id = ? "
-                           "order by destination_id desc limit 1", [newcomer]) == [("10", "江西省纺织工业集团")]
+    assert sql(
+        demo_store,
+        "select destination_code, employer_name from destinations where student_id = ? "
+        "order by destination_id desc limit 1",
+        [newcomer],
+    ) == [("10", "江西省纺织工业集团")]
     _button(app, "保存")
     assert any("与当前登记相同" in s.value for s in app.success)
 
     # 档案信息登记: origin needs no proof
     app = open_page("screens/registration_form.py", newcomer)
-    form = {"rf_unit": "南昌市人才服务中心", "rf_detail": "八一大道 100 号", "rf_postcode": "330000",
-            "rf_contact": "档案室", "rf_phone": "0791-86123456"}
+    form = {
+        "rf_unit": "南昌市人才服务中心",
+        "rf_detail": "八一大道 100 号",
+        "rf_postcode": "330000",
+        "rf_contact": "档案室",
+        "rf_phone": "0791-86123456",
+    }
     app.selectbox(key="rf_type").set_value("custodian").run()
     app.selectbox(key="rf_type").set_value("origin").run()
     for key, value in form.items():
@@ -128,11 +137,12 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     _button(app, "提交")
     assert any("已提交，等待学院审核" in s.value for s in app.success)
     assert any("审核结束前不能修改" in i.value for i in app.info)  # the form is closed while pending
-    (registration, source, flags), = sql(demo_store, "select registration_id, source, flags from registrations "
-                                                      "where student_id = ?", [newcomer])
+    ((registration, source, flags),) = sql(
+        demo_store, "select registration_id, source, flags from registrations where student_id = ?", [newcomer]
+    )
     assert source == "graduate" and flags == []
     # the office sees it at once: the college's queue and the detail page
-    (college,), = sql(demo_store, "select college_name from graduates where student_id = ?", [newcomer])
+    ((college,),) = sql(demo_store, "select college_name from graduates where student_id = ?", [newcomer])
     assert _stage(demo_store, newcomer) == "pending_college"
     detail = open_page("screens/detail.py", "admin", student=newcomer)
     assert any("待院审核" in m.value for m in detail.markdown)
@@ -148,11 +158,11 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     assert app.selectbox(key="rf_address_district").value == "东湖区"
     app.text_input(key="rf_detail").input("八一大道 100 号 3 栋 201 室").run()
     _button(app, "提交")
-    (revisions,), = sql(demo_store, "select count(*) from registrations where student_id = ?", [newcomer])
+    ((revisions,),) = sql(demo_store, "select count(*) from registrations where student_id = ?", [newcomer])
     assert revisions == 2 and _stage(demo_store, newcomer) == "pending_college"
 
     # both levels approve; the graduate must register hukou before confirming
-    (current,), = sql(demo_store, "select registration_id from graduate_stages where student_id = ?", [newcomer])
+    ((current,),) = sql(demo_store, "select registration_id from graduate_stages where student_id = ?", [newcomer])
     reviews.decide(demo_store, SYSTEM, current, workflow.Decision("college", "approve", ""))
     reviews.decide(demo_store, SYSTEM, current, workflow.Decision("school", "approve", ""))
     confirm = open_page("screens/confirm.py", newcomer)
@@ -160,7 +170,9 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     assert "档案转递单位名称" in table.index and "户口迁移" in table.index
     confirm.radio(key="cf_answer").set_value("confirmed").run()
     assert next(b for b in confirm.button if b.label == "提交").disabled
-    assert any("先填写户口信息登记" in str(p.value) for p in confirm.get("page_link")) or "先填写户口信息登记" in _texts(confirm)
+    assert any(
+        "先填写户口信息登记" in str(p.value) for p in confirm.get("page_link")
+    ) or "先填写户口信息登记" in _texts(confirm)
 
     hukou = open_page("screens/hukou_form.py", newcomer)
     assert hukou.selectbox(key="hf_type").value == "origin"  # the archive's type, as a start
@@ -188,8 +200,11 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     until.set_value(date(2024, 11, 30)).run()
     _button(auth, "设置有效期")
     assert any("档案信息核验已生效，有效期至 2024-11-30" in s.value for s in auth.success)
-    (number, valid_until), = sql(demo_store, "select report_number, valid_until from verification_reports "
-                                             "where student_id = ? and kind = 'archive'", [newcomer])
+    ((number, valid_until),) = sql(
+        demo_store,
+        "select report_number, valid_until from verification_reports where student_id = ? and kind = 'archive'",
+        [newcomer],
+    )
     assert valid_until == date(2024, 11, 30) and any(number in m.value for m in auth.markdown)
     assert _stage(demo_store, newcomer) == "verified"
     assert any(b.label == "查看下载报告" for b in auth.get("download_button"))
@@ -201,9 +216,17 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     assert _stage(demo_store, newcomer) == "confirmed"
     assert any("以往的核验报告" in e.label for e in auth.expander)
     # everything went through the domain functions: one audit record per act, by the graduate
-    actions = [a for a, in sql(demo_store, "select action from audit_log where actor = ? order by audit_id", [newcomer])]
-    for action in ("destination:record", "registration:submit", "hukou:record", "confirmation:record",
-                   "report:issue:archive", "report:close"):
+    actions = [
+        a for (a,) in sql(demo_store, "select action from audit_log where actor = ? order by audit_id", [newcomer])
+    ]
+    for action in (
+        "destination:record",
+        "registration:submit",
+        "hukou:record",
+        "confirmation:record",
+        "report:issue:archive",
+        "report:close",
+    ):
         assert action in actions, action
 
 
@@ -213,12 +236,15 @@ def test_staff_cannot_open_a_graduates_forms(demo_store: Store) -> None:
 
 
 def test_a_graduate_logs_in_with_the_schools_identity_without_an_activation_code(
-        demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dashboard import auth
 
     activation.issue_codes(demo_store, SYSTEM, oidc=True)
-    (student,), = sql(demo_store, "select min(username) from users where role = 'graduate' and password_hash is null "
-                                  "and oidc_subject = username")
+    ((student,),) = sql(
+        demo_store,
+        "select min(username) from users where role = 'graduate' and password_hash is null and oidc_subject = username",
+    )
     monkeypatch.setattr(auth, "oidc_configured", lambda: True)
     monkeypatch.setattr(auth, "_oidc_subject", lambda: student)
     app = open_page(None, user=None)
@@ -233,6 +259,7 @@ def test_the_registration_form_warns_when_the_type_disagrees_with_the_destinatio
     student = _account(demo_store, "stage = 'not_registered' and not coalesce(is_hukou_at_school, false)")
     from pipelines import selfservice
     from pipelines.store import Actor
+
     selfservice.record_destination(demo_store, Actor(student, "graduate", None, student), student, "72")
     app = open_page("screens/registration_form.py", student)
     app.selectbox(key="rf_type").set_value("employer").run()

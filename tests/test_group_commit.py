@@ -84,7 +84,8 @@ def _dean(i: int) -> store_module.Actor:
 
 
 def test_decisions_queued_together_commit_once_each_in_its_own_scope_and_audited(
-        store: Store, pending: dict[str, int]) -> None:
+    store: Store, pending: dict[str, int]
+) -> None:
     with store_module.owning(store.path, "test") as root:
         owned = Store(store.path, today=store.explicit_today, lock_wait=60)
         queue = _Queue(owned, root)
@@ -99,8 +100,11 @@ def test_decisions_queued_together_commit_once_each_in_its_own_scope_and_audited
             assert outcomes[f"d{i}"].status == workflow.PENDING_SCHOOL
         assert isinstance(outcomes["out_of_scope"], reviews.ReviewRefused)
         assert "不在你的审核范围内" in str(outcomes["out_of_scope"])
-        audit = table(owned, "select actor, detail, write_token from audit_log where action = 'review:college:approve' "
-                             "order by audit_id")
+        audit = table(
+            owned,
+            "select actor, detail, write_token from audit_log where action = 'review:college:approve' "
+            "order by audit_id",
+        )
         assert [a for a, _d, _t in audit] == [_dean(i).name for i in range(6)] + [DEAN_FASHION.name]
         assert len({t for _a, _d, t in audit}) == 7, "every write has its own token"
         assert [json.loads(d)["applied"] for _a, d, _t in audit][-1] == []
@@ -125,12 +129,19 @@ def test_a_failing_write_in_a_group_fails_alone_and_the_others_land(store: Store
         assert isinstance(outcomes["boom"], ValueError) and str(outcomes["boom"]) == "坏的写入"
         assert outcomes["first"].status == outcomes["last"].status == workflow.PENDING_SCHOOL
         assert table(owned, "select count(*) from settings where key = 'half_written'") == [(0,)]
-        assert table(owned, "select action from audit_log where action in ('boom', 'review:college:approve') "
-                            "order by audit_id") == [("review:college:approve",)] * 2
+        assert (
+            table(
+                owned,
+                "select action from audit_log where action in ('boom', 'review:college:approve') order by audit_id",
+            )
+            == [("review:college:approve",)] * 2
+        )
         _stages_fresh_and_equal_live(owned)
 
 
-def test_a_later_write_of_a_group_reads_the_stages_an_earlier_one_changed(store: Store, pending: dict[str, int]) -> None:
+def test_a_later_write_of_a_group_reads_the_stages_an_earlier_one_changed(
+    store: Store, pending: dict[str, int]
+) -> None:
     sid = _student(0)
 
     def peek(writer: Writer) -> str:
@@ -149,7 +160,9 @@ def test_a_later_write_of_a_group_reads_the_stages_an_earlier_one_changed(store:
         assert outcomes["peek"] == workflow.PENDING_SCHOOL, "the materialised row was not yet refreshed"
 
 
-def test_a_write_that_must_run_alone_ends_a_group_and_arrival_order_holds(store: Store, pending: dict[str, int]) -> None:
+def test_a_write_that_must_run_alone_ends_a_group_and_arrival_order_holds(
+    store: Store, pending: dict[str, int]
+) -> None:
     def alone(writer: Writer) -> None:
         writer.touched_students = []
         writer.set_setting("alone", "x")
@@ -163,16 +176,23 @@ def test_a_write_that_must_run_alone_ends_a_group_and_arrival_order_holds(store:
         queue.add("c", _decide(owned, DEAN_FASHION, pending[_student(4)]))
         queue.run()
         assert dict(root.turns.groups) == {2: 1, 1: 1}, "a and b together; alone by itself; then c"
-        order = table(owned, "select action, target from audit_log where action in ('alone', 'review:college:approve') "
-                             "order by audit_id")
-        assert order == [("review:college:approve", str(pending[_student(0)])),
-                         ("review:college:approve", str(pending[_student(2)])),
-                         ("alone", None),
-                         ("review:college:approve", str(pending[_student(4)]))]
+        order = table(
+            owned,
+            "select action, target from audit_log where action in ('alone', 'review:college:approve') "
+            "order by audit_id",
+        )
+        assert order == [
+            ("review:college:approve", str(pending[_student(0)])),
+            ("review:college:approve", str(pending[_student(2)])),
+            ("alone", None),
+            ("review:college:approve", str(pending[_student(4)])),
+        ]
 
 
 @pytest.mark.slow
-def test_twenty_threads_deciding_one_revision_in_groups_apply_exactly_one(store: Store, pending: dict[str, int]) -> None:
+def test_twenty_threads_deciding_one_revision_in_groups_apply_exactly_one(
+    store: Store, pending: dict[str, int]
+) -> None:
     registration_id = pending[_student(0)]
     with store_module.owning(store.path, "test") as root:
         owned = Store(store.path, today=store.explicit_today, lock_wait=60)
@@ -200,11 +220,13 @@ def test_the_audit_of_a_view_waits_in_no_queue_longer_than_the_writes_ahead(stor
         queue.run()
         assert dict(root.turns.groups) == {10: 1}
         assert table(owned, "select target from audit_log where action = 'export' order by audit_id") == [
-            (f"file-{n}",) for n in range(10)]
+            (f"file-{n}",) for n in range(10)
+        ]
 
 
 def test_a_resubmission_queued_behind_the_return_it_answers_lands_in_the_same_group(
-        store: Store, pending: dict[str, int]) -> None:
+    store: Store, pending: dict[str, int]
+) -> None:
     """A graduate's submission combines with other writes too, and runs after the ones ahead of
     it: queued behind the dean's return, it sees the return (a resubmission while 待院审核
     would be refused) and its new revision's stages are materialised after the group."""
@@ -220,7 +242,7 @@ def test_a_resubmission_queued_behind_the_return_it_answers_lands_in_the_same_gr
         assert dict(root.turns.groups) == {3: 1}
         assert outcomes["return"].status == workflow.RETURNED
         assert isinstance(outcomes["resubmit"], int), outcomes["resubmit"]
-        assert table(owned, "select revision_no, status from current_registrations where student_id = ?",
-                     [sid]) == [(2, workflow.PENDING_COLLEGE)]
+        assert table(owned, "select revision_no, status from current_registrations where student_id = ?", [sid]) == [
+            (2, workflow.PENDING_COLLEGE)
+        ]
         _stages_fresh_and_equal_live(owned)
-

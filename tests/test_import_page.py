@@ -28,12 +28,21 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 def _unregistered(store: Store, n: int) -> list[tuple[str, str]]:
-    return [(s, name) for s, name in sql(store, "select student_id, name from graduate_stages where stage = 'not_registered' "
-                                                "order by student_id limit ?", [n])]
+    return [
+        (s, name)
+        for s, name in sql(
+            store,
+            "select student_id, name from graduate_stages where stage = 'not_registered' order by student_id limit ?",
+            [n],
+        )
+    ]
 
 
 def _dispatch(tmp_path: Path, people: list[tuple[str, str]], bad: int | None = None) -> bytes:
-    rows = [layouts.dispatch_row(i, 学号=sid, 姓名=name, 提交时间="2024-06-01 09:00:00") for i, (sid, name) in enumerate(people)]
+    rows = [
+        layouts.dispatch_row(i, 学号=sid, 姓名=name, 提交时间="2024-06-01 09:00:00")
+        for i, (sid, name) in enumerate(people)
+    ]
     if bad is not None:
         rows[bad]["档案转寄类型名称"] = "寄回家里"
     return layouts.dispatch_export(tmp_path / "派遣管理.xlsx", rows).read_bytes()
@@ -47,8 +56,9 @@ def _click(app: AppTest, label: str) -> AppTest:
 
 def _text(app: AppTest) -> str:
     """What the page's text elements say, as a reader sees it (Markdown escapes removed)."""
-    said = "\n".join(str(e.value) for kind in ("markdown", "caption", "info", "warning", "error", "success")
-                     for e in app.get(kind))
+    said = "\n".join(
+        str(e.value) for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in app.get(kind)
+    )
     return re.sub(r"\\(.)", r"\1", said)
 
 
@@ -80,11 +90,17 @@ def test_upload_preview_refusals_then_import(demo_store: Store, tmp_path: Path) 
     assert not next(b for b in app.button if b.label == "导入").disabled
     _click(app, "导入")
     assert "已写入：新增 4，更新 0，未变 0，拒绝 1" in _text(app)
-    got = sql(demo_store, "select student_id, unit_name, transfer_number from registrations where student_id in "
-                          "(select unnest(?::varchar[])) order by 1", [[s for s, _ in people]])
+    got = sql(
+        demo_store,
+        "select student_id, unit_name, transfer_number from registrations where student_id in "
+        "(select unnest(?::varchar[])) order by 1",
+        [[s for s, _ in people]],
+    )
     assert [(s, u) for s, u, _ in got] == [(s, "南昌市人才服务中心") for i, (s, _) in enumerate(people) if i != 2]
     assert all(t and len(t) == 18 for _, _, t in got)
-    (detail,), = sql(demo_store, "select detail from audit_log where action = 'import:registrations' order by audit_id desc limit 1")
+    ((detail,),) = sql(
+        demo_store, "select detail from audit_log where action = 'import:registrations' order by audit_id desc limit 1"
+    )
     assert json.loads(detail)["inserted"] == 4 and json.loads(detail)["refused"] == 1
 
 
@@ -100,14 +116,20 @@ def test_a_hostile_upload_is_refused_on_the_page(demo_store: Store, tmp_path: Pa
 
 def test_the_refusal_file_is_text_and_recorded(demo_store: Store) -> None:
     errors = [imports.RowError("x.xlsx", 3, "姓名", '=HYPERLINK("http://evil.example","点此")', "姓名与名单不符")]
-    data, rows = exports.import_refusals_file(demo_store, SYSTEM, imports.refusal_table(errors), "x.xlsx", "x_拒绝原因.xlsx")
+    data, rows = exports.import_refusals_file(
+        demo_store, SYSTEM, imports.refusal_table(errors), "x.xlsx", "x_拒绝原因.xlsx"
+    )
     import io
 
     import openpyxl
 
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
-    assert rows == 1 and sheet["C2"].value == '=HYPERLINK("http://evil.example","点此")' and sheet["C2"].data_type == "s"
-    assert sql(demo_store, "select target from audit_log where action = 'export:import_refusals'") == [("x_拒绝原因.xlsx",)]
+    assert (
+        rows == 1 and sheet["C2"].value == '=HYPERLINK("http://evil.example","点此")' and sheet["C2"].data_type == "s"
+    )
+    assert sql(demo_store, "select target from audit_log where action = 'export:import_refusals'") == [
+        ("x_拒绝原因.xlsx",)
+    ]
 
 
 def test_only_the_office_has_the_import_and_campaign_pages(demo_store: Store) -> None:
@@ -132,6 +154,8 @@ def test_a_campaign_is_created_and_changed_on_its_page(demo_store: Store) -> Non
     inputs["院校代码（5 位）"].set_value("10001")
     _click(app, "保存")
     assert "已保存 2025 届登记工作" in _text(app)
-    assert sql(demo_store, "select notice_number, school_code, registration_deadline::varchar from campaigns where cohort = 2025") == [
-        ("江服就发〔2025〕12号", "10001", "2025-06-17")]
+    assert sql(
+        demo_store,
+        "select notice_number, school_code, registration_deadline::varchar from campaigns where cohort = 2025",
+    ) == [("江服就发〔2025〕12号", "10001", "2025-06-17")]
     assert sql(demo_store, "select count(*) from audit_log where action = 'campaign:set' and target = '2025'") == [(1,)]

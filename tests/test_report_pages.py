@@ -23,14 +23,18 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 def test_a_class_batch_is_issued_downloadable_and_not_duplicated(demo_store: Store, tmp_path: Path) -> None:
-    (college, class_name), = sql(demo_store, """
+    ((college, class_name),) = sql(
+        demo_store,
+        """
         select college_name, class_name from graduate_stages where is_confirmed and not is_verified
-        group by all order by count(*) desc limit 1""")
+        group by all order by count(*) desc limit 1""",
+    )
     app = open_page("screens/reports.py")
     app.selectbox(key="rp_college").set_value(college).run()
     app.selectbox(key="rp_class").set_value(class_name).run()
-    (confirmed,), = sql(demo_store, "select count(*) from graduate_stages where class_name = ? and is_confirmed",
-                        [class_name])
+    ((confirmed,),) = sql(
+        demo_store, "select count(*) from graduate_stages where class_name = ? and is_confirmed", [class_name]
+    )
     assert {m.label: m.value for m in app.metric}["可生成报告（已确认）"] == f"{confirmed:,}"
     before = sql(demo_store, "select count(*) from verification_reports")[0][0]
     button = next(b for b in app.button if b.label.startswith(f"生成 {class_name} 的档案信息核验报告"))
@@ -42,8 +46,11 @@ def test_a_class_batch_is_issued_downloadable_and_not_duplicated(demo_store: Sto
     download = app.get("download_button")
     assert download and f"核验报告_{class_name}_档案信息核验.pdf" in str(download[0].proto).replace("\\", "")
     # every confirmed graduate of the class now has an archive report in force
-    assert sql(demo_store, "select count(*) from graduate_stages where class_name = ? and is_confirmed and not is_verified",
-               [class_name]) == [(0,)]
+    assert sql(
+        demo_store,
+        "select count(*) from graduate_stages where class_name = ? and is_confirmed and not is_verified",
+        [class_name],
+    ) == [(0,)]
     next(b for b in app.button if b.label.startswith(f"生成 {class_name}")).click().run()
     assert sql(demo_store, "select count(*) from verification_reports")[0][0] - before == issued_now  # no duplicates
     assert f"新生成 0 份，{confirmed} 份已有且仍有效" in " ".join(s.value for s in app.success)
@@ -55,11 +62,14 @@ def test_a_college_reviewer_cannot_issue(demo_store: Store) -> None:
 
 
 def test_the_public_lookup_answers_valid_or_not_found_and_limits_attempts(demo_store: Store) -> None:
-    (name, number, unit), = sql(demo_store, """
+    ((name, number, unit),) = sql(
+        demo_store,
+        """
         select g.name, v.report_number, r.unit_name from verification_report_status v
         join graduates g using (student_id) join confirmations c using (confirmation_id)
         join registrations r on r.registration_id = c.registration_id
-        where v.report_status = 'active' and v.is_confirmation_current order by v.report_id limit 1""")
+        where v.report_status = 'active' and v.is_confirmation_current order by v.report_id limit 1""",
+    )
     app = open_page("screens/verify.py", number=number)
     assert app.text_input[1].value == number  # the QR code's link fills the number in
     app.text_input[0].input(name)

@@ -21,8 +21,14 @@ from pipelines import config, processes, report_pdf, reports
 from pipelines.store import SYSTEM, Store
 from tests.test_reports import approved  # noqa: F401  (fixture)
 
-FIXED_TEXT = ("毕业去向登记核验报告", "档案信息核验", "核验编号", "有效期至", "档案转递单位名称",
-              "本报告依据毕业生确认的毕业去向登记信息生成")
+FIXED_TEXT = (
+    "毕业去向登记核验报告",
+    "档案信息核验",
+    "核验编号",
+    "有效期至",
+    "档案转递单位名称",
+    "本报告依据毕业生确认的毕业去向登记信息生成",
+)
 
 
 @pytest.fixture
@@ -38,9 +44,16 @@ def _batch(document: dict[str, Any], count: int) -> list[dict[str, Any]]:
     """`count` reports that differ in name, number and unit: names made of characters that the
     first report does not print, so the batch font really is the batch's."""
     surnames, given = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜", "子涵梓轩浩宇欣怡一诺雨泽俊熙"
-    return [{**document, "report_number": f"2410001{i:08d}", "student_id": f"02001{i:05d}",
-             "name": surnames[i % len(surnames)] + given[i % len(given)] + given[(i * 7) % len(given)],
-             "unit_name": f"{surnames[(i * 3) % len(surnames)]}州市人才服务中心第{i}分部"} for i in range(count)]
+    return [
+        {
+            **document,
+            "report_number": f"2410001{i:08d}",
+            "student_id": f"02001{i:05d}",
+            "name": surnames[i % len(surnames)] + given[i % len(given)] + given[(i * 7) % len(given)],
+            "unit_name": f"{surnames[(i * 3) % len(surnames)]}州市人才服务中心第{i}分部",
+        }
+        for i in range(count)
+    ]
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -51,8 +64,9 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 def _text(path: Path, page: int | None = None) -> str:
     pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(["pdftotext", *pages, "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", *pages, "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _pages(path: Path) -> int:
@@ -76,7 +90,7 @@ def _stream(pdf: bytes, key: str) -> bytes:
     assert number, key
     found = re.search(rb"\n" + number.group(1) + rb" 0 obj\n<< /Length (\d+)[^>]*>>\nstream\n", pdf)
     assert found, key
-    return zlib.decompress(pdf[found.end():found.end() + int(found.group(1))])
+    return zlib.decompress(pdf[found.end() : found.end() + int(found.group(1))])
 
 
 def _drawn_characters(pdf: bytes) -> set[str]:
@@ -90,7 +104,7 @@ def _drawn_characters(pdf: bytes) -> set[str]:
     drawn = set()
     to_unicode = "".join(re.findall(r"beginbfchar(.*?)endbfchar", _stream(pdf, "ToUnicode").decode(), re.DOTALL))
     for code, text in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", to_unicode):
-        gid = int.from_bytes(to_gid[2 * int(code, 16):2 * int(code, 16) + 2], "big")
+        gid = int.from_bytes(to_gid[2 * int(code, 16) : 2 * int(code, 16) + 2], "big")
         if glyf[order[gid]].numberOfContours:
             drawn.add(bytes.fromhex(text).decode("utf-16-be"))
     return drawn
@@ -105,8 +119,9 @@ def _in_order(text: str, needles: list[str]) -> bool:
     return True
 
 
-def test_a_merged_batch_embeds_one_font_subset_and_prints_every_report_in_order(document: dict[str, Any],
-                                                                              tmp_path: Path) -> None:
+def test_a_merged_batch_embeds_one_font_subset_and_prints_every_report_in_order(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
     batch = _batch(document, 40)
     merged = _write(tmp_path, "batch.pdf", report_pdf.render(batch))
     assert _pages(merged) == len(batch)
@@ -131,17 +146,21 @@ def test_the_process_pool_prints_what_one_process_prints(document: dict[str, Any
     for page in range(1, len(batch) + 1):
         assert _text(pooled, page) == _text(serial, page), page
     assert _text(pooled) == _text(serial)
-    with zipfile.ZipFile(io.BytesIO(report_pdf.render_zip(batch, workers=1))) as one, \
-            zipfile.ZipFile(io.BytesIO(report_pdf.render_zip(batch, workers=2))) as two:
+    with (
+        zipfile.ZipFile(io.BytesIO(report_pdf.render_zip(batch, workers=1))) as one,
+        zipfile.ZipFile(io.BytesIO(report_pdf.render_zip(batch, workers=2))) as two,
+    ):
         assert one.namelist() == two.namelist() and len(one.namelist()) == len(batch)
         for name in one.namelist():
-            assert (_text(_write(tmp_path, "a.pdf", one.read(name)))
-                    == _text(_write(tmp_path, "b.pdf", two.read(name)))), name
+            assert _text(_write(tmp_path, "a.pdf", one.read(name))) == _text(
+                _write(tmp_path, "b.pdf", two.read(name))
+            ), name
 
 
 @pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
-def test_every_zip_member_is_a_pdf_of_its_own_with_its_report(document: dict[str, Any], tmp_path: Path,
-                                                             workers: int) -> None:
+def test_every_zip_member_is_a_pdf_of_its_own_with_its_report(
+    document: dict[str, Any], tmp_path: Path, workers: int
+) -> None:
     batch = _batch(document, 12)
     done: list[int] = []
     with zipfile.ZipFile(io.BytesIO(report_pdf.render_zip(batch, done.append, workers=workers))) as archive:
@@ -176,10 +195,19 @@ HOSTILE = {
 
 def test_hostile_text_prints_as_text(document: dict[str, Any], tmp_path: Path) -> None:
     long_name = "欧阳" + "很长的名字" * 60  # 302 characters: wraps, and still prints from its start
-    batch = [{**document, "report_number": f"2410001{i:08d}", "name": value}
-             for i, value in enumerate([*HOSTILE.values(), long_name])]
-    batch[0] = {**batch[0], "unit_name": HOSTILE["markup"], "contact": HOSTILE["parens"], "employer_name": None,
-                "class_name": None, "destination_code": None, "notice_number": None}
+    batch = [
+        {**document, "report_number": f"2410001{i:08d}", "name": value}
+        for i, value in enumerate([*HOSTILE.values(), long_name])
+    ]
+    batch[0] = {
+        **batch[0],
+        "unit_name": HOSTILE["markup"],
+        "contact": HOSTILE["parens"],
+        "employer_name": None,
+        "class_name": None,
+        "destination_code": None,
+        "notice_number": None,
+    }
     merged = _write(tmp_path, "hostile.pdf", report_pdf.render(batch))
     assert _pages(merged) == len(batch)
     flat = "".join(_text(merged, 1).split())
@@ -226,8 +254,9 @@ class _HangsInAWorker(str):
 
 
 @pytest.mark.slow
-def test_a_stuck_worker_is_stopped_with_a_chinese_error(document: dict[str, Any],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stuck_worker_is_stopped_with_a_chinese_error(
+    document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(processes, "TASK_TIMEOUT_S", 3.0)
     batch = _batch(document, 8)
     stuck = [*batch[:3], {**batch[3], "name": _HangsInAWorker("张三")}, *batch[4:]]
@@ -270,7 +299,9 @@ def test_a_cut_font_is_truetype_with_only_the_glyphs_asked_for(tmp_path: Path) -
     for gid in wanted:
         assert glyf[order[gid]].getCoordinates(glyf)[0] == batch_glyf[batch_order[gid]].getCoordinates(batch_glyf)[0]
         assert cut["hmtx"][order[gid]] == batch["hmtx"][batch_order[gid]]
-    assert {chr(c): order.index(name) for c, name in cut.getBestCmap().items()} == {ch: gid for gid, ch in wanted.items()}
+    assert {chr(c): order.index(name) for c, name in cut.getBestCmap().items()} == {
+        ch: gid for gid, ch in wanted.items()
+    }
 
 
 def test_the_qr_code_is_segnos_own() -> None:
@@ -283,8 +314,11 @@ def test_the_qr_code_is_segnos_own() -> None:
     from pipelines import qr
 
     rng = random.Random(20240617)
-    bases = ["http://localhost:8501/verify?number=", "https://jy.example.edu.cn/verify?number=",
-             "https://jyzx.jxfzxy.edu.cn/dangan/verify?school=10001&number="]  # versions 4 and 5
+    bases = [
+        "http://localhost:8501/verify?number=",
+        "https://jy.example.edu.cn/verify?number=",
+        "https://jyzx.jxfzxy.edu.cn/dangan/verify?school=10001&number=",
+    ]  # versions 4 and 5
     masks = set()
     for i in range(1500):
         number = "24" + "".join(rng.choice(reports.ALPHABET) for _ in range(13))

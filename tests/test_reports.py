@@ -40,8 +40,9 @@ def approved(store: Store, tmp_path: Path) -> Store:
     rows = [registration_row(i, 审核状态="已通过") for i in range(4)]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     destinations = [{"学号": _student(i), "姓名": f"学生{i}", "毕业去向代码": "70"} for i in range(4)]
-    imports.import_file(store, SYSTEM, "destinations", write_csv(tmp_path / "d.csv", ["学号", "姓名", "毕业去向代码"],
-                                                                 destinations))
+    imports.import_file(
+        store, SYSTEM, "destinations", write_csv(tmp_path / "d.csv", ["学号", "姓名", "毕业去向代码"], destinations)
+    )
     return store
 
 
@@ -60,8 +61,12 @@ def test_a_report_needs_a_confirmation_in_force(approved: Store) -> None:
 
 def test_a_confirmation_needs_school_approval(store: Store, tmp_path: Path) -> None:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(
-        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(0, 审核状态="待校审核")]))
+    imports.import_file(
+        store,
+        SYSTEM,
+        "registrations",
+        write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(0, 审核状态="待校审核")]),
+    )
     with pytest.raises(reports.ReportRefused, match="须通过学校审核（当前：待校审核）"):
         reports.confirm(store, SYSTEM, _student(0))
 
@@ -74,9 +79,16 @@ def test_a_later_change_voids_the_confirmation_and_the_report_in_force(approved:
         name = reader.rows("report_documents", ids=[issued.report_id])[0]["name"]
         assert reports.verify(reader, name, issued.report_number).valid
     # the destination changes (a new destination record): nothing resets a flag, the history decides
-    imports.import_file(approved, SYSTEM, "destinations", write_csv(
-        tmp_path / "d.csv", ["学号", "姓名", "毕业去向代码", "单位名称"], [{"学号": sid, "姓名": "学生0",
-                                                                       "毕业去向代码": "80", "单位名称": "江西财经大学"}]))
+    imports.import_file(
+        approved,
+        SYSTEM,
+        "destinations",
+        write_csv(
+            tmp_path / "d.csv",
+            ["学号", "姓名", "毕业去向代码", "单位名称"],
+            [{"学号": sid, "姓名": "学生0", "毕业去向代码": "80", "单位名称": "江西财经大学"}],
+        ),
+    )
     assert _stage(approved, sid) == "approved"  # dropped back: not confirmed any more
     with approved.reading(SYSTEM) as reader:
         verdict = reports.verify(reader, name, issued.report_number)
@@ -145,8 +157,15 @@ def test_status_unset_then_active_closed_and_reissued_and_expired(approved: Stor
         assert reports.verify(reader, "学生0", unset.report_number).status == "closed"
     reissued = reports.issue(approved, SYSTEM, sid, "archive", CAP)
     assert reissued.is_new and reissued.report_number != unset.report_number
-    assert [a for (a,) in table(approved, "select action from audit_log where action like 'report:%' order by audit_id")] == [
-        "report:issue:archive", "report:issue:archive", "report:issue:archive", "report:close", "report:issue:archive"]
+    assert [
+        a for (a,) in table(approved, "select action from audit_log where action like 'report:%' order by audit_id")
+    ] == [
+        "report:issue:archive",
+        "report:issue:archive",
+        "report:issue:archive",
+        "report:close",
+        "report:issue:archive",
+    ]
 
 
 def test_hukou_reports_only_for_hukou_at_school_with_a_hukou_registration(approved: Store) -> None:
@@ -172,8 +191,9 @@ def _pdftotext(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def test_the_pdf_has_searchable_chinese_a_qr_code_and_one_a4_page(approved: Store, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pdf_has_searchable_chinese_a_qr_code_and_one_a4_page(
+    approved: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from io import BytesIO
 
     import segno
@@ -182,12 +202,40 @@ def test_the_pdf_has_searchable_chinese_a_qr_code_and_one_a4_page(approved: Stor
     monkeypatch.setenv(report_pdf.ENV_VERIFY_URL, "https://jy.example.edu.cn/verify")
     reports.confirm(approved, SYSTEM, _student(0))
     out = tmp_path / "r.pdf"
-    assert cli.main(["--db", str(approved.path), "--today", "2024-06-10", "report", "issue", "--student", _student(0),
-                     "--valid-until", "2024-12-30", "--out", str(out)]) == 0
-    (number,), = table(approved, "select report_number from verification_reports")
+    assert (
+        cli.main(
+            [
+                "--db",
+                str(approved.path),
+                "--today",
+                "2024-06-10",
+                "report",
+                "issue",
+                "--student",
+                _student(0),
+                "--valid-until",
+                "2024-12-30",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    ((number,),) = table(approved, "select report_number from verification_reports")
     text = _pdftotext(out)
-    for expected in ("江西服装学院", "毕业去向登记核验报告", "档案信息核验", "学生0", _student(0), number,
-                     "2024-12-30 23:59:59", "南昌市人才服务中心", "转回生源地", "330000", "0791-86123456"):
+    for expected in (
+        "江西服装学院",
+        "毕业去向登记核验报告",
+        "档案信息核验",
+        "学生0",
+        _student(0),
+        number,
+        "2024-12-30 23:59:59",
+        "南昌市人才服务中心",
+        "转回生源地",
+        "330000",
+        "0791-86123456",
+    ):
         assert expected in text, expected
     full_id = table(approved, "select id_number from graduates where student_id = ?", [_student(0)])[0][0]
     assert full_id not in text and f"{full_id[:4]}**********{full_id[-4:]}" in text
@@ -214,14 +262,22 @@ def test_batch_issuing_is_ordered_idempotent_and_comes_as_pdf_or_zip(approved: S
         reports.confirm(approved, SYSTEM, _student(i))
     db = ["--db", str(approved.path), "--today", "2024-06-10"]
     merged = tmp_path / "college.pdf"
-    assert cli.main([*db, "report", "batch", "--college", "服装设计学院", "--valid-until", "2024-12-30",
-                     "--out", str(merged)]) == 0
+    assert (
+        cli.main(
+            [*db, "report", "batch", "--college", "服装设计学院", "--valid-until", "2024-12-30", "--out", str(merged)]
+        )
+        == 0
+    )
     assert table(approved, "select count(*) from verification_reports") == [(2,)]
     text = _pdftotext(merged)
     assert text.count("毕业去向登记核验报告") == 2 and text.index(_student(0)) < text.index(_student(2))
     bundle = tmp_path / "college.zip"
-    assert cli.main([*db, "report", "batch", "--college", "服装设计学院", "--valid-until", "2024-12-30",
-                     "--out", str(bundle)]) == 0
+    assert (
+        cli.main(
+            [*db, "report", "batch", "--college", "服装设计学院", "--valid-until", "2024-12-30", "--out", str(bundle)]
+        )
+        == 0
+    )
     assert table(approved, "select count(*) from verification_reports") == [(2,)]  # run again: no duplicates
     with zipfile.ZipFile(bundle) as archive:
         names = sorted(archive.namelist())
@@ -229,12 +285,20 @@ def test_batch_issuing_is_ordered_idempotent_and_comes_as_pdf_or_zip(approved: S
         single = tmp_path / "single.pdf"
         single.write_bytes(archive.read(names[0]))
     text = _pdftotext(single)  # the batch's own font subset still prints every character
-    for expected in ("毕业去向登记核验报告", "档案信息核验", "学生0", "南昌市人才服务中心", "核验编号",
-                     "本报告依据毕业生确认的毕业去向登记信息生成"):
+    for expected in (
+        "毕业去向登记核验报告",
+        "档案信息核验",
+        "学生0",
+        "南昌市人才服务中心",
+        "核验编号",
+        "本报告依据毕业生确认的毕业去向登记信息生成",
+    ):
         assert expected in text, expected
 
 
-def test_verify_answers_not_found_alike_for_a_wrong_name_or_number(approved: Store, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_answers_not_found_alike_for_a_wrong_name_or_number(
+    approved: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     reports.confirm(approved, SYSTEM, _student(0))
     issued = reports.issue(approved, SYSTEM, _student(0), "archive", CAP)
     db = ["--db", str(approved.path), "--today", "2024-06-10"]
@@ -253,7 +317,9 @@ def test_verify_answers_not_found_alike_for_a_wrong_name_or_number(approved: Sto
 
 def test_review_then_confirm_then_report_end_to_end_keeps_stages_materialised(store: Store, tmp_path: Path) -> None:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(0)]))
+    imports.import_file(
+        store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(0)])
+    )
     sid = _student(0)
     reviews.decide_current(store, SYSTEM, sid, workflow.Decision("college", "approve"))
     reviews.decide_current(store, SYSTEM, sid, workflow.Decision("school", "approve"))
@@ -273,20 +339,55 @@ def test_a_hukou_report_for_hukou_at_school_prints_the_migration(approved: Store
     sid = _student(3)
 
     def register_hukou(writer: object) -> None:
-        writer.insert("hukou_registrations", pl.DataFrame([{  # type: ignore[attr-defined]
-            "hukou_id": 1, "student_id": sid, "migration_type": "origin", "province": "江西省", "city": "南昌市",
-            "district": "东湖区", "address_detail": "八一大道 1 号", "recorded_at": writer.now()}]))  # type: ignore[attr-defined]
+        writer.insert(
+            "hukou_registrations",
+            pl.DataFrame(
+                [
+                    {  # type: ignore[attr-defined]
+                        "hukou_id": 1,
+                        "student_id": sid,
+                        "migration_type": "origin",
+                        "province": "江西省",
+                        "city": "南昌市",
+                        "district": "东湖区",
+                        "address_detail": "八一大道 1 号",
+                        "recorded_at": writer.now(),
+                    }
+                ]
+            ),
+        )  # type: ignore[attr-defined]
 
     approved.transaction(SYSTEM, "test:hukou", register_hukou)
     reports.confirm(approved, SYSTEM, sid)
     out = tmp_path / "hukou.pdf"
-    assert cli.main(["--db", str(approved.path), "--today", "2024-06-10", "report", "issue", "--student", sid,
-                     "--kind", "hukou", "--valid-until", "2024-12-30", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "--db",
+                str(approved.path),
+                "--today",
+                "2024-06-10",
+                "report",
+                "issue",
+                "--student",
+                sid,
+                "--kind",
+                "hukou",
+                "--valid-until",
+                "2024-12-30",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = _pdftotext(out)
     assert "户口信息核验" in text and "户口迁移" in text and "江西省南昌市东湖区八一大道 1 号" in text
     # the archive report is a separate one, with its own number
     archive = reports.issue(approved, SYSTEM, sid, "archive", CAP)
-    assert table(approved, "select count(distinct report_number) from verification_reports") == [(2,)] and archive.is_new
+    assert (
+        table(approved, "select count(distinct report_number) from verification_reports") == [(2,)] and archive.is_new
+    )
 
 
 def test_a_graduate_confirms_issues_and_closes_for_themself_only(approved: Store) -> None:

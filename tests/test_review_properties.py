@@ -27,7 +27,9 @@ from tests.conftest import (
 )
 
 STUDENTS = [f"00240{i:05d}" for i in range(3)]
-DECISIONS = st.sampled_from([("college", "approve"), ("college", "return"), ("school", "approve"), ("school", "return")])
+DECISIONS = st.sampled_from(
+    [("college", "approve"), ("college", "return"), ("school", "approve"), ("school", "return")]
+)
 
 
 @functools.cache
@@ -35,10 +37,19 @@ def _template() -> Path:
     """A store with the campaign and three graduates, built once per test run."""
     folder = Path(tempfile.mkdtemp(prefix="dangan-sm-"))
     store = Store(folder / "template.duckdb", today=TODAY)
-    campaigns.save_campaign(store, SYSTEM, campaigns.Campaign(
-        cohort=2024, school_name="江西服装学院", registration_deadline=date(2024, 6, 17),
-        default_graduation_date=date(2024, 6, 30)))
-    imports.import_file(store, SYSTEM, "roster", write_csv(folder / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(3)]))
+    campaigns.save_campaign(
+        store,
+        SYSTEM,
+        campaigns.Campaign(
+            cohort=2024,
+            school_name="江西服装学院",
+            registration_deadline=date(2024, 6, 17),
+            default_graduation_date=date(2024, 6, 30),
+        ),
+    )
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(folder / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(3)])
+    )
     return store.path
 
 
@@ -62,8 +73,11 @@ class ReviewWorkflow(RuleBasedStateMachine):
 
     def _reviews_of(self, registration_id: int) -> int:
         with self.store.reading(SYSTEM) as reader:
-            return int(reader.conn.execute("select count(*) from reviews where registration_id = ?",
-                                           [registration_id]).fetchall()[0][0])
+            return int(
+                reader.conn.execute(
+                    "select count(*) from reviews where registration_id = ?", [registration_id]
+                ).fetchall()[0][0]
+            )
 
     @rule(student=st.sampled_from(STUDENTS))
     def submit(self, student: str) -> None:
@@ -95,14 +109,19 @@ class ReviewWorkflow(RuleBasedStateMachine):
         self.imported = getattr(self, "imported", 0) + 1
         i = STUDENTS.index(student)
         row = registration_row(i, 提交时间=f"2024-06-10 23:59:{self.imported:02d}", 详细地址=f"北京路{self.imported}号")
-        imports.import_file(self.store, SYSTEM, "registrations",
-                            write_csv(self.folder / f"g{self.imported}.csv", REGISTRATION_HEADER, [row]))
+        imports.import_file(
+            self.store,
+            SYSTEM,
+            "registrations",
+            write_csv(self.folder / f"g{self.imported}.csv", REGISTRATION_HEADER, [row]),
+        )
         if self.revisions[student]:
             replaced = self.revisions[student][-1]
             self.frozen[replaced] = self._reviews_of(replaced)
         with self.store.reading(SYSTEM) as reader:
-            current = reader.conn.execute("select registration_id from current_registrations where student_id = ?",
-                                          [student]).fetchall()
+            current = reader.conn.execute(
+                "select registration_id from current_registrations where student_id = ?", [student]
+            ).fetchall()
         self.revisions[student].append(int(current[0][0]))
         self.status[student] = workflow.PENDING_COLLEGE
         self.content[student] = f"import {self.imported}"
@@ -136,12 +155,14 @@ class ReviewWorkflow(RuleBasedStateMachine):
             return
         with self.store.reading(SYSTEM) as reader:
             current = reader.conn.execute(
-                "select student_id, registration_id, status from current_registrations").fetchall()
+                "select student_id, registration_id, status from current_registrations"
+            ).fetchall()
             stages = dict(reader.conn.execute("select student_id, stage from graduate_stages").fetchall())
             live = dict(reader.conn.execute("select student_id, stage from graduate_stages_live").fetchall())
         assert len(current) == len({sid for sid, _, _ in current})  # exactly one current revision each
         assert {sid: (rid, status) for sid, rid, status in current} == {
-            s: (r[-1], self.status[s]) for s, r in self.revisions.items() if r}
+            s: (r[-1], self.status[s]) for s, r in self.revisions.items() if r
+        }
         expected_stages = {s: self.status.get(s, "not_registered") for s in STUDENTS}
         assert stages == live == expected_stages
 
@@ -152,6 +173,9 @@ class ReviewWorkflow(RuleBasedStateMachine):
 
 
 ReviewWorkflow.TestCase.settings = settings(
-    max_examples=20, stateful_step_count=16, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    max_examples=20,
+    stateful_step_count=16,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 test_review_workflow = pytest.mark.slow(ReviewWorkflow.TestCase)

@@ -30,7 +30,6 @@ DEAN_BUSINESS = Actor("商学院审核员", "college_reviewer", ("商学院",)) 
 SCHOOL = Actor("校审核员", "school_reviewer")
 
 
-
 def _student(i: int) -> str:
     return f"00240{i:05d}"
 
@@ -39,7 +38,9 @@ def _student(i: int) -> str:
 def pending(store: Store, tmp_path: Path) -> dict[str, int]:
     """Six graduates with a registration each, all 待院审核; numbers 4 and 5 are flagged (no door
     number). Returns {student_id: registration_id}."""
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)])
+    )
     rows = [registration_row(i, 详细地址="八一大道" if i >= 4 else f"八一大道{i + 1}号") for i in range(6)]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     return dict(table(store, "select student_id, registration_id from registrations"))
@@ -47,8 +48,12 @@ def pending(store: Store, tmp_path: Path) -> dict[str, int]:
 
 def _shown(store: Store, ids: list[int]) -> list[reviews.Shown]:
     """The revisions `ids` as the review page lists them (graduate and revision number)."""
-    rows = table(store, "select registration_id, student_id, revision_no from registrations where registration_id "
-                        "in (select unnest(?::bigint[]))", [ids])
+    rows = table(
+        store,
+        "select registration_id, student_id, revision_no from registrations where registration_id "
+        "in (select unnest(?::bigint[]))",
+        [ids],
+    )
     found = {r[0]: reviews.Shown(*r) for r in rows}
     return [found[i] for i in ids if i in found]
 
@@ -63,14 +68,36 @@ def _stages_fresh_and_equal_live(store: Store) -> None:
         cached = reader.conn.execute("select * from graduate_stages order by student_id").fetchall()
         live = reader.conn.execute("select * from graduate_stages_live order by student_id").fetchall()
         assert cached == live
-        counts = reader.query("stats_breakdowns", cohort=2024, college=None, major=None, transfer_type=None,
-                              stage=None, date_from=None, date_to=None, **{"class": None})
+        counts = reader.query(
+            "stats_breakdowns",
+            cohort=2024,
+            college=None,
+            major=None,
+            transfer_type=None,
+            stage=None,
+            date_from=None,
+            date_to=None,
+            **{"class": None},
+        )
         reader.conn.execute("set variable use_count_cache = false")
-        assert counts.equals(reader.query("stats_breakdowns", cohort=2024, college=None, major=None, transfer_type=None,
-                                          stage=None, date_from=None, date_to=None, **{"class": None}))
+        assert counts.equals(
+            reader.query(
+                "stats_breakdowns",
+                cohort=2024,
+                college=None,
+                major=None,
+                transfer_type=None,
+                stage=None,
+                date_from=None,
+                date_to=None,
+                **{"class": None},
+            )
+        )
 
 
-def test_a_registration_passes_both_levels_and_the_trail_records_each_decision(store: Store, pending: dict[str, int]) -> None:
+def test_a_registration_passes_both_levels_and_the_trail_records_each_decision(
+    store: Store, pending: dict[str, int]
+) -> None:
     sid = _student(0)
     assert reviews.decide(store, DEAN_FASHION, pending[sid], APPROVE_COLLEGE).status == workflow.PENDING_SCHOOL
     assert _status(store, sid) == workflow.PENDING_SCHOOL
@@ -84,7 +111,10 @@ def test_a_registration_passes_both_levels_and_the_trail_records_each_decision(s
         ("reviewed", "school", "approve", "校审核员"),
     ]
     audit = table(store, "select actor, action, detail from audit_log where action like 'review:%' order by audit_id")
-    assert [(a, b) for a, b, _ in audit] == [("服装院审核员", "review:college:approve"), ("校审核员", "review:school:approve")]
+    assert [(a, b) for a, b, _ in audit] == [
+        ("服装院审核员", "review:college:approve"),
+        ("校审核员", "review:school:approve"),
+    ]
     assert json.loads(audit[0][2])["applied"] == [pending[sid]]
     _stages_fresh_and_equal_live(store)
 
@@ -95,38 +125,46 @@ def test_a_return_needs_a_reason_and_the_graduate_sees_it(store: Store, pending:
         reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "  "))
     reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "地址不全"))
     assert table(store, "select status, return_reason from current_registrations where student_id = ?", [sid]) == [
-        ("returned", "地址不全")]
+        ("returned", "地址不全")
+    ]
     _stages_fresh_and_equal_live(store)
 
 
 def test_a_college_reviewer_never_acts_on_another_college_and_the_attempt_is_audited(
-        store: Store, pending: dict[str, int]) -> None:
+    store: Store, pending: dict[str, int]
+) -> None:
     business_student = _student(1)
     with pytest.raises(reviews.ReviewRefused, match="不在你的审核范围内"):
         reviews.decide(store, DEAN_FASHION, pending[business_student], APPROVE_COLLEGE)
     with pytest.raises(reviews.ReviewRefused, match="没有登记，或不在你的审核范围内"):
         reviews.decide_current(store, DEAN_FASHION, business_student, APPROVE_COLLEGE)
-    batch = reviews.decide_many(store, DEAN_FASHION, _shown(store, [pending[_student(0)], pending[business_student]]),
-                                APPROVE_COLLEGE)
+    batch = reviews.decide_many(
+        store, DEAN_FASHION, _shown(store, [pending[_student(0)], pending[business_student]]), APPROVE_COLLEGE
+    )
     assert [o.student_id for o in batch.applied] == [_student(0)]
     assert [i for i, _ in batch.refused] == [pending[business_student]]
     assert table(store, "select count(*) from reviews where registration_id = ?", [pending[business_student]]) == [(0,)]
-    refused = [json.loads(d)["refused"] for (d,) in table(
-        store, "select detail from audit_log where actor = '服装院审核员' order by audit_id")]
+    refused = [
+        json.loads(d)["refused"]
+        for (d,) in table(store, "select detail from audit_log where actor = '服装院审核员' order by audit_id")
+    ]
     assert refused[0][0]["registration_id"] == pending[business_student]
 
 
-@pytest.mark.parametrize(("actor", "level"), [(DEAN_FASHION, "school"), (SCHOOL, "college"), (Actor("x", "analyst"), "college")])
+@pytest.mark.parametrize(
+    ("actor", "level"), [(DEAN_FASHION, "school"), (SCHOOL, "college"), (Actor("x", "analyst"), "college")]
+)
 def test_a_role_decides_only_at_its_own_level(store: Store, pending: dict[str, int], actor: Actor, level: str) -> None:
     with pytest.raises(reviews.ReviewRefused, match="你的角色不能进行"):
         reviews.decide(store, actor, pending[_student(0)], workflow.Decision(level, "approve"))
     assert table(store, "select count(*) from reviews") == [(0,)]
-    (detail,), = table(store, "select detail from audit_log where actor = ? and action like 'review:%'", [actor.name])
+    ((detail,),) = table(store, "select detail from audit_log where actor = ? and action like 'review:%'", [actor.name])
     assert "你的角色不能进行" in json.loads(detail)["refused"][0]["why"]  # the refused attempt is recorded
 
 
 def test_the_second_of_two_decisions_on_one_revision_is_refused_with_who_decided(
-        store: Store, pending: dict[str, int]) -> None:
+    store: Store, pending: dict[str, int]
+) -> None:
     sid = _student(0)
     reviews.decide(store, DEAN_FASHION, pending[sid], APPROVE_COLLEGE)
     other = Actor("另一位审核员", "college_reviewer", ("服装设计学院",))
@@ -142,15 +180,25 @@ def test_a_decision_on_a_replaced_revision_is_refused(store: Store, pending: dic
     with pytest.raises(submissions.SubmissionRefused, match="审核结束前不能修改"):
         submissions.submit(store, SYSTEM, _student(2), SUBMISSION_FORM)  # still 待院审核
     new_id = submissions.submit(store, SYSTEM, sid, SUBMISSION_FORM)
-    assert table(store, "select revision_no, source from registrations where registration_id = ?", [new_id]) == [(2, "graduate")]
+    assert table(store, "select revision_no, source from registrations where registration_id = ?", [new_id]) == [
+        (2, "graduate")
+    ]
     assert _status(store, sid) == workflow.PENDING_COLLEGE
     with pytest.raises(reviews.ReviewRefused, match="第 1 版登记已被毕业生重新提交的第 2 版取代"):
         reviews.decide(store, SCHOOL, pending[sid], APPROVE_SCHOOL)
     with pytest.raises(reviews.ReviewRefused, match="已被毕业生重新提交"):
         reviews.decide(store, DEAN_FASHION, pending[sid], APPROVE_COLLEGE)
     # a resubmission by import is replaced in the same way
-    imports.import_file(store, SYSTEM, "registrations", write_csv(
-        tmp_path / "again.csv", REGISTRATION_HEADER, [registration_row(0, 提交时间="2024-06-10 23:59:59", 详细地址="北京路 9 号")]))
+    imports.import_file(
+        store,
+        SYSTEM,
+        "registrations",
+        write_csv(
+            tmp_path / "again.csv",
+            REGISTRATION_HEADER,
+            [registration_row(0, 提交时间="2024-06-10 23:59:59", 详细地址="北京路 9 号")],
+        ),
+    )
     with pytest.raises(reviews.ReviewRefused, match="第 2 版登记已被毕业生重新提交的第 3 版取代"):
         reviews.decide(store, DEAN_FASHION, new_id, APPROVE_COLLEGE)
     assert table(store, "select count(*) from reviews where registration_id = ?", [new_id]) == [(0,)]
@@ -170,7 +218,8 @@ def test_bulk_approval_takes_only_unflagged_items_and_never_returns(store: Store
 
 
 def test_a_bulk_approval_refuses_revisions_other_than_those_the_reviewer_was_shown(
-        store: Store, pending: dict[str, int]) -> None:
+    store: Store, pending: dict[str, int]
+) -> None:
     """#16: the page slid its selection onto other rows. A bulk decision names each revision as
     the reviewer saw it (graduate, revision number): one that is not that revision is refused."""
     mine, other = pending[_student(0)], pending[_student(2)]
@@ -189,7 +238,9 @@ def test_a_submission_with_proofs_is_flagged_and_keeps_its_images(store: Store, 
     reviews.decide(store, DEAN_FASHION, pending[sid], workflow.Decision("college", "return", "缺材料"))
     form = SUBMISSION_FORM | {"transfer_type": "employer", "unit_name": "某某有限公司", "contact": "本人"}
     new_id = submissions.submit(store, SYSTEM, sid, form, [("调档函.jpeg", _jpeg_with_gps())])
-    flags, proof_count = table(store, "select flags, proof_count from registrations where registration_id = ?", [new_id])[0]
+    flags, proof_count = table(
+        store, "select flags, proof_count from registrations where registration_id = ?", [new_id]
+    )[0]
     assert {"unit_cannot_keep_archives", "contact_is_self_or_family"} <= set(flags) and proof_count == 1
     with store.reading(DEAN_FASHION) as reader:
         assert reader.rows("proofs_of", registration_id=new_id)[0]["file_name"] == "调档函.jpg"
@@ -198,23 +249,38 @@ def test_a_submission_with_proofs_is_flagged_and_keeps_its_images(store: Store, 
         assert reader.rows("review_item", registration_id=new_id) == []
 
 
-@pytest.mark.parametrize(("transfer_type", "code", "expected"), [
-    ("study_elsewhere", "10", "不是升学"),
-    ("employer", "801", "升学应由录取学校接收档案"),
-    ("employer", "70", "未落实"),
-    ("study_here", "80", None),
-    ("origin", "70", None),
-    ("employer", None, None),
-])
+@pytest.mark.parametrize(
+    ("transfer_type", "code", "expected"),
+    [
+        ("study_elsewhere", "10", "不是升学"),
+        ("employer", "801", "升学应由录取学校接收档案"),
+        ("employer", "70", "未落实"),
+        ("study_here", "80", None),
+        ("origin", "70", None),
+        ("employer", None, None),
+    ],
+)
 def test_a_destination_that_disagrees_with_the_transfer_type_is_named(
-        transfer_type: str, code: str | None, expected: str | None) -> None:
+    transfer_type: str, code: str | None, expected: str | None
+) -> None:
     found = checks.destination_mismatch(transfer_type, code)
     assert (found is None) if expected is None else (found is not None and expected in found)
 
 
-def test_the_review_queue_is_oldest_first_within_scope_and_filters_by_flag(store: Store, pending: dict[str, int]) -> None:
-    base = {"cohort": 2024, "level": "college", "college": None, "class": None, "transfer_type": None,
-            "flag": None, "min_days": None, "limit": 50, "offset": 0}
+def test_the_review_queue_is_oldest_first_within_scope_and_filters_by_flag(
+    store: Store, pending: dict[str, int]
+) -> None:
+    base = {
+        "cohort": 2024,
+        "level": "college",
+        "college": None,
+        "class": None,
+        "transfer_type": None,
+        "flag": None,
+        "min_days": None,
+        "limit": 50,
+        "offset": 0,
+    }
     with store.reading(DEAN_FASHION) as reader:
         queue = reader.query("review_queue", **base)
         flagged = reader.query("review_queue", **base | {"flag": "address_incomplete"})
@@ -224,12 +290,16 @@ def test_the_review_queue_is_oldest_first_within_scope_and_filters_by_flag(store
     assert flagged["student_id"].to_list() == [_student(4)] and clean.height == 2
     assert queue["total"][0] == 3 and queue["days_waiting"][0] == 21 and old.height == 0
     with store.reading(SYSTEM) as reader:
-        workload = {(r["level"], r["college_name"]): r for r in reader.rows("review_workload", cohort=2024, long_days=3)}
+        workload = {
+            (r["level"], r["college_name"]): r for r in reader.rows("review_workload", cohort=2024, long_days=3)
+        }
     assert workload[("college", None)]["pending"] == 6 and workload[("college", "商学院")]["pending"] == 3
     assert workload[("college", None)]["waiting_long"] == 6
 
 
-def test_cli_review_approves_returns_and_refuses(store: Store, pending: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_review_approves_returns_and_refuses(
+    store: Store, pending: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     db = ["--db", str(store.path), "--today", "2024-06-10"]
     sid = _student(3)
     assert cli.main([*db, "review", "approve", "--student", sid, "--level", "college", "--reviewer", "张老师"]) == 0
@@ -241,19 +311,26 @@ def test_cli_review_approves_returns_and_refuses(store: Store, pending: dict[str
     assert "已由 system 于" in capsys.readouterr().err
     assert cli.main([*db, "review", "approve", "--student", "0000000000", "--level", "college"]) == 1
     assert table(store, "select reviewer, level, decision, reason from reviews order by review_id") == [
-        ("张老师", "college", "approve", None), ("system", "school", "return", "邮编有误")]
+        ("张老师", "college", "approve", None),
+        ("system", "school", "return", "邮编有误"),
+    ]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_exported_review_results_import_back_without_changing_anything(
-        store: Store, pending: dict[str, int], tmp_path: Path, suffix: str) -> None:
+    store: Store, pending: dict[str, int], tmp_path: Path, suffix: str
+) -> None:
     reviews.decide(store, DEAN_FASHION, pending[_student(0)], APPROVE_COLLEGE)
     reviews.decide(store, DEAN_BUSINESS, pending[_student(1)], workflow.Decision("college", "return", "=1+1 地址不全"))
     reviews.decide(store, DEAN_FASHION, pending[_student(2)], APPROVE_COLLEGE)
     reviews.decide(store, SCHOOL, pending[_student(2)], APPROVE_SCHOOL)
     out = tmp_path / f"results{suffix}"
-    assert cli.main(["--db", str(store.path), "--today", "2024-06-10", "review", "export", "--out", str(out),
-                     "--unmasked"]) == 0
+    assert (
+        cli.main(
+            ["--db", str(store.path), "--today", "2024-06-10", "review", "export", "--out", str(out), "--unmasked"]
+        )
+        == 0
+    )
     if suffix == ".xlsx":
         sheet = openpyxl.load_workbook(out).active
         header = [c.value for c in sheet[1]]
@@ -276,7 +353,8 @@ def test_exported_review_results_import_back_without_changing_anything(
 
 
 def test_the_review_results_export_is_masked_by_default_and_a_masked_file_cannot_be_imported(
-        store: Store, pending: dict[str, int], tmp_path: Path) -> None:
+    store: Store, pending: dict[str, int], tmp_path: Path
+) -> None:
     out = tmp_path / "results.xlsx"
     assert cli.main(["--db", str(store.path), "--today", "2024-06-10", "review", "export", "--out", str(out)]) == 0
     sheet = openpyxl.load_workbook(out).active
@@ -297,17 +375,27 @@ def test_the_review_results_export_is_masked_by_default_and_a_masked_file_cannot
         exports.review_results_file(store, analyst, 2024, Filters(), "csv", "x.csv")
     dean = Actor("院长", "college_reviewer", ("服装设计学院",))
     data, rows_out = exports.review_results_file(store, dean, 2024, Filters(), "csv", "y.csv")
-    assert rows_out == table(store, "select count(*) from graduates where college_name = '服装设计学院' "
-                                    "and student_id in (select student_id from registrations)")[0][0]
-    refusals = table(store, "select actor, target, detail from audit_log where action = 'export:review_results' "
-                            "and detail like '%refused%'")
+    assert (
+        rows_out
+        == table(
+            store,
+            "select count(*) from graduates where college_name = '服装设计学院' "
+            "and student_id in (select student_id from registrations)",
+        )[0][0]
+    )
+    refusals = table(
+        store,
+        "select actor, target, detail from audit_log where action = 'export:review_results' "
+        "and detail like '%refused%'",
+    )
     assert refusals == [("分析员", "x.csv", '{"outcome": "refused", "role": "analyst"}')]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("owned", [True, False], ids=["owned-by-this-process", "file-per-operation"])
 def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_doubling_one(
-        store: Store, tmp_path: Path, owned: bool) -> None:
+    store: Store, tmp_path: Path, owned: bool
+) -> None:
     """1,000 submissions in 20 blocks of 50. Thread t works on block t and block t+1, so every
     submission is decided by two threads at once: first a few one by one (the other thread
     returning what this one approves, at school level too), then each whole block in bulk.
@@ -322,9 +410,15 @@ def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_d
 
     size, threads = 1000, 20
     store = Store(store.path, today="2024-06-10", lock_wait=600)  # 20 writers queue for one lock
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(size)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(
-        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(size)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(size)])
+    )
+    imports.import_file(
+        store,
+        SYSTEM,
+        "registrations",
+        write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(size)]),
+    )
     ids = [r[0] for r in table(store, "select registration_id from registrations order by registration_id")]
     blocks = [ids[i::threads] for i in range(threads)]
     listed = {tuple(block): _shown(store, block) for block in blocks}
@@ -356,8 +450,12 @@ def test_twenty_reviewers_in_threads_decide_1000_submissions_without_losing_or_d
             for block, verdict in zip(mine, ("approve", "return"), strict=True):
                 for registration_id in block[3:5]:  # approved at college level by now
                     try:
-                        reviews.decide(store, me, registration_id,
-                                       workflow.Decision("school", verdict, "并发测试" if verdict == "return" else ""))
+                        reviews.decide(
+                            store,
+                            me,
+                            registration_id,
+                            workflow.Decision("school", verdict, "并发测试" if verdict == "return" else ""),
+                        )
                         with lock:
                             school.append((registration_id, verdict))
                     except reviews.ReviewRefused as exc:

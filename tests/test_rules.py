@@ -31,7 +31,7 @@ def test_id_with_its_check_character_is_valid(id_number: str) -> None:
 @given(id_numbers(), st.integers(min_value=0, max_value=16), st.integers(min_value=1, max_value=9))
 def test_any_single_digit_error_is_caught(id_number: str, position: int, shift: int) -> None:
     digit = str((int(id_number[position]) + shift) % 10)
-    broken = id_number[:position] + digit + id_number[position + 1:]
+    broken = id_number[:position] + digit + id_number[position + 1 :]
     assert identity.id_number_problem(broken) is not None
 
 
@@ -39,7 +39,10 @@ def test_seed_style_id_check_characters() -> None:
     # GB 11643's published example: 11010519491231002X.
     assert identity.id_check_char("11010519491231002") == "X"
     assert identity.id_number_problem("11010519491231002X") is None
-    assert identity.id_number_problem("110105194912310021") == "身份证号校验位不正确（可能抄错了一位，或被 Excel 截断了末尾几位）"
+    assert (
+        identity.id_number_problem("110105194912310021")
+        == "身份证号校验位不正确（可能抄错了一位，或被 Excel 截断了末尾几位）"
+    )
 
 
 @pytest.mark.parametrize("value", ["3.60102E+17", "3.60102200001011e17", "360102200001011000.0"])
@@ -50,7 +53,9 @@ def test_id_turned_into_a_number_by_excel_is_refused_with_that_reason(value: str
 
 def test_id_with_impossible_birth_date_is_refused() -> None:
     first17 = "36010220010231001"  # 2001-02-31
-    assert identity.id_number_problem(first17 + identity.id_check_char(first17)) == "身份证号第 7-14 位不是有效的出生日期"
+    assert (
+        identity.id_number_problem(first17 + identity.id_check_char(first17)) == "身份证号第 7-14 位不是有效的出生日期"
+    )
 
 
 @given(st.text(DIGITS, min_size=1, max_size=20))
@@ -71,7 +76,9 @@ def test_mobile_numbers_are_accepted(second: str, rest: str) -> None:
     assert identity.phone_problem(f"1{second}{rest}") is None
 
 
-@given(st.text(DIGITS, min_size=1, max_size=15).filter(lambda s: not (len(s) == 11 and s[0] == "1" and s[1] in "3456789")))
+@given(
+    st.text(DIGITS, min_size=1, max_size=15).filter(lambda s: not (len(s) == 11 and s[0] == "1" and s[1] in "3456789"))
+)
 def test_other_digit_strings_are_not_mobiles_unless_landlines(value: str) -> None:
     looks_like_landline = value.startswith("0") and 10 <= len(value) <= 12
     assert (identity.phone_problem(value) is None) == looks_like_landline
@@ -109,16 +116,19 @@ def test_masks_match_the_domain_examples() -> None:
     assert identity.mask_id_number("36010219900101123X") == "3601**********123X"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2024-06-01", datetime(2024, 6, 1)),
-    ("2024/6/1 9:05", datetime(2024, 6, 1, 9, 5)),
-    ("2024.6.1", datetime(2024, 6, 1)),
-    ("2024年6月1日", datetime(2024, 6, 1)),
-    ("20240601", datetime(2024, 6, 1)),
-    ("45444", datetime(2024, 6, 1)),
-    ("45444.5", datetime(2024, 6, 1, 12, 0)),
-    ("２０２４－０６－０１", datetime(2024, 6, 1)),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-06-01", datetime(2024, 6, 1)),
+        ("2024/6/1 9:05", datetime(2024, 6, 1, 9, 5)),
+        ("2024.6.1", datetime(2024, 6, 1)),
+        ("2024年6月1日", datetime(2024, 6, 1)),
+        ("20240601", datetime(2024, 6, 1)),
+        ("45444", datetime(2024, 6, 1)),
+        ("45444.5", datetime(2024, 6, 1, 12, 0)),
+        ("２０２４－０６－０１", datetime(2024, 6, 1)),
+    ],
+)
 def test_dates_in_the_forms_real_exports_carry(value: str, expected: datetime) -> None:
     assert text.parse_datetime(value) == expected
 
@@ -137,13 +147,16 @@ def test_every_transfer_type_but_origin_needs_proof() -> None:
     assert transfer_types.transfer_type_of("寄回家") is None
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("江西省南昌市青山湖区北京东路88号", ("江西省", "南昌市", "青山湖区", "北京东路88号")),
-    ("北京市海淀区中关村大街1号", ("北京市", "北京市", "海淀区", "中关村大街1号")),
-    ("广西壮族自治区南宁市青秀区", ("广西壮族自治区", "南宁市", "青秀区", "")),
-    ("江西南昌市东湖区", ("江西省", "南昌市", "东湖区", "")),
-    ("火星基地", ("", "", "", "火星基地")),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("江西省南昌市青山湖区北京东路88号", ("江西省", "南昌市", "青山湖区", "北京东路88号")),
+        ("北京市海淀区中关村大街1号", ("北京市", "北京市", "海淀区", "中关村大街1号")),
+        ("广西壮族自治区南宁市青秀区", ("广西壮族自治区", "南宁市", "青秀区", "")),
+        ("江西南昌市东湖区", ("江西省", "南昌市", "东湖区", "")),
+        ("火星基地", ("", "", "", "火星基地")),
+    ],
+)
 def test_split_address(address: str, expected: tuple[str, str, str, str]) -> None:
     assert divisions.split_address(address) == expected
 
@@ -181,19 +194,25 @@ def test_a_return_needs_a_reason() -> None:
 
 def test_decisions_to_reach_each_status() -> None:
     assert [(s.level, s.decision) for s in workflow.decisions_to_reach("pending_college", "approved")] == [
-        ("college", "approve"), ("school", "approve")]
+        ("college", "approve"),
+        ("school", "approve"),
+    ]
     assert [(s.level, s.decision) for s in workflow.decisions_to_reach("pending_school", "returned", "缺材料")] == [
-        ("school", "return")]
+        ("school", "return")
+    ]
     with pytest.raises(workflow.WorkflowError):
         workflow.decisions_to_reach("approved", "pending_college")
 
 
-@pytest.mark.parametrize(("graduation", "cap"), [
-    (date(2024, 6, 30), date(2024, 12, 30)),
-    (date(2024, 8, 31), date(2025, 2, 28)),
-    (date(2023, 8, 31), date(2024, 2, 29)),
-    (date(2024, 1, 15), date(2024, 7, 15)),
-])
+@pytest.mark.parametrize(
+    ("graduation", "cap"),
+    [
+        (date(2024, 6, 30), date(2024, 12, 30)),
+        (date(2024, 8, 31), date(2025, 2, 28)),
+        (date(2023, 8, 31), date(2024, 2, 29)),
+        (date(2024, 1, 15), date(2024, 7, 15)),
+    ],
+)
 def test_validity_cap_is_graduation_plus_six_months(graduation: date, cap: date) -> None:
     assert verification.latest_valid_until(graduation) == cap
 

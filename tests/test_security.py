@@ -29,15 +29,23 @@ DEAN = Actor("dean", "college_reviewer", ("商学院",))
 @pytest.fixture
 def school(store: Store, tmp_path: Path) -> Store:
     """Ten graduates in two colleges, registered."""
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER,
-                                                           [roster_row(i) for i in range(10)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER,
-                                                                  [registration_row(i) for i in range(10)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(10)])
+    )
+    imports.import_file(
+        store,
+        SYSTEM,
+        "registrations",
+        write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(10)]),
+    )
     return store
 
 
 def _audits(store: Store, action: str) -> list[dict[str, object]]:
-    return [json.loads(d) for (d,) in table(store, "select detail from audit_log where action = ? order by audit_id", [action])]
+    return [
+        json.loads(d)
+        for (d,) in table(store, "select detail from audit_log where action = ? order by audit_id", [action])
+    ]
 
 
 # --- 1. the daily snapshot is the whole school's, taken by the office -------------------------------
@@ -177,7 +185,9 @@ def reported(school: Store) -> tuple[Store, str]:
     return school, reports.issue(school, SYSTEM, "0024000000", "archive", date(2024, 12, 30)).report_number
 
 
-def test_clients_behind_a_trusted_proxy_are_told_apart_and_a_forged_header_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clients_behind_a_trusted_proxy_are_told_apart_and_a_forged_header_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from pipelines import clients
 
     assert clients.client_address("10.0.0.2", "203.0.113.9") == "10.0.0.2"  # no trusted proxy: the header is ignored
@@ -205,8 +215,10 @@ def test_the_lookup_limit_holds_per_client_number_and_name_across_restarts(repor
     # the number has been tried 3 times: a 4th, from a new address, is limited
     assert lookups.look_up(store, "学生0", number, "203.0.113.4", limits).verdict is None
     # guessing numbers for one name, from many addresses, stops at the name's limit
-    answers = [lookups.look_up(store, "学生1", f"2410001AAAAAAA{c}", f"198.51.100.{i}", limits).verdict
-               for i, c in enumerate("BCDEFGH")]
+    answers = [
+        lookups.look_up(store, "学生1", f"2410001AAAAAAA{c}", f"198.51.100.{i}", limits).verdict
+        for i, c in enumerate("BCDEFGH")
+    ]
     assert [a is None for a in answers] == [False] * 5 + [True] * 2
     # the state is the audit log: a new limiter (a restarted server) sees it
     again = lookups.look_up(Store(store.path, today="2024-06-10"), "学生1", "2410001AAAAAAAZ", "198.51.100.99", limits)
@@ -256,23 +268,34 @@ def test_codes_are_per_graduate_hashed_and_work_once_with_the_id_number(school: 
 
     issued = activation.issue_codes(school, SYSTEM, college="商学院")
     assert len(issued) == 5 and len({c.code for c in issued}) == 5 and all(len(c.code) == 12 for c in issued)
-    stored = json.dumps(table(school, "select * from activation_codes") + table(school, "select * from audit_log"),
-                        default=str, ensure_ascii=False)
+    stored = json.dumps(
+        table(school, "select * from activation_codes") + table(school, "select * from audit_log"),
+        default=str,
+        ensure_ascii=False,
+    )
     assert not any(c.code in stored for c in issued)  # only salted hashes
     ids = _ids(school)
     first = issued[0]
     with pytest.raises(accounts.LoginRefused):  # no password opens an account not yet activated
         accounts.login(school, first.student_id, "", client="c1")
     refusals = set()
-    for code, last6 in ((issued[1].code, ids[first.student_id][-6:]),  # a classmate's code
-                        (first.code, "000000"),  # the wrong second fact
-                        ("X" * 12, ids[first.student_id][-6:])):
+    for code, last6 in (
+        (issued[1].code, ids[first.student_id][-6:]),  # a classmate's code
+        (first.code, "000000"),  # the wrong second fact
+        ("X" * 12, ids[first.student_id][-6:]),
+    ):
         with pytest.raises(activation.ActivationRefused) as refused:
             activation.activate(school, first.student_id, code, last6, "Mine2024x", client="c1")
         refusals.add(str(refused.value))
     assert len(refusals) == 1
-    user = activation.activate(school, first.student_id, activation.shown(first.code).lower(), ids[first.student_id][-6:],
-                               "Mine2024x", client="c1")
+    user = activation.activate(
+        school,
+        first.student_id,
+        activation.shown(first.code).lower(),
+        ids[first.student_id][-6:],
+        "Mine2024x",
+        client="c1",
+    )
     assert user.username == first.student_id and not user.must_change_password
     assert accounts.login(school, first.student_id, "Mine2024x", client="c1").role == "graduate"
     with pytest.raises(activation.ActivationRefused):  # once
@@ -294,7 +317,10 @@ def test_activation_attempts_are_throttled_and_a_new_code_voids_the_old(school: 
     again = activation.reissue(school, SYSTEM, "0024000002")
     with pytest.raises(activation.ActivationRefused):  # the old code no longer works anywhere
         activation.activate(school, "0024000002", code.code, last6, "Mine2024x", client="home")
-    assert activation.activate(school, "0024000002", again.code, last6, "Mine2024x", client="home").username == "0024000002"
+    assert (
+        activation.activate(school, "0024000002", again.code, last6, "Mine2024x", client="home").username
+        == "0024000002"
+    )
 
 
 def test_the_advisors_sheet_has_a_page_per_class_and_is_recorded(school: Store, tmp_path: Path) -> None:
@@ -305,8 +331,9 @@ def test_the_advisors_sheet_has_a_page_per_class_and_is_recorded(school: Store, 
     issued = activation.issue_codes(school, SYSTEM)
     data, rows = activation.codes_file(school, SYSTEM, issued, "pdf", "激活码.pdf")
     (tmp_path / "codes.pdf").write_bytes(data)
-    printed = subprocess.run(["pdftotext", "-layout", str(tmp_path / "codes.pdf"), "-"], capture_output=True, text=True,
-                             check=True).stdout
+    printed = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "codes.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     classes = {c.class_name for c in issued}
     assert rows == 10 and printed.count("毕业生账号激活码") == len({(c.college_name, c.class_name) for c in issued})
     assert all(activation.shown(c.code) in printed for c in issued) and all(cls in printed for cls in classes)
@@ -333,6 +360,8 @@ def test_small_cells_are_hidden_from_analysts_with_totals_kept(school: Store) ->
     assert table["合计"].to_list() == [None, None, None, 10]  # the total stays right; classes under 5 stay hidden
     with school.reading(SYSTEM) as reader:  # the office sees every cell
         assert not statistics.suppressed_any(statistics.pivot_rows(reader, 2024, Filters(), "class", "gender"))
-    data, _ = __import__("pipelines.exports", fromlist=["x"]).stats_file(school, analyst, 2024, Filters(), "csv", "s.csv")
+    data, _ = __import__("pipelines.exports", fromlist=["x"]).stats_file(
+        school, analyst, 2024, Filters(), "csv", "s.csv"
+    )
     exported = data.decode("utf-8-sig")
     assert "人数过少已隐藏" in exported

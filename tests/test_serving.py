@@ -26,11 +26,18 @@ from tests.conftest import ROSTER_HEADER, data_snapshot, roster_row, table, writ
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def dangan(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
-           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, input=stdin,
-                          env={**{k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}, **(env or {})})
+def dangan(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")}, **(env or {})},
+    )
 
 
 def serve(db: Path) -> Store:
@@ -44,8 +51,12 @@ def serve(db: Path) -> Store:
 
 def _file_is_held(db: Path) -> bool:
     """Whether another process is locked out of the file (DuckDB's own lock)."""
-    probe = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
-                           capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return probe.returncode != 0 and "lock" in probe.stderr.lower()
 
 
@@ -71,8 +82,16 @@ def test_a_command_runs_inside_the_server_that_owns_the_store(store: Store, tmp_
     accounts.add_user(store, SYSTEM, "office", "admin", "Str0ng-passphrase!", must_change_password=False)
     wrong = dangan("--db", str(store.path), "--as", "office", "stats", env={"DANGAN_PASSWORD": "nope"})
     assert wrong.returncode == 1 and accounts.REFUSED in wrong.stderr
-    right = dangan("--db", str(store.path), "--as", "office", "stats", "--format", "json",
-                   env={"DANGAN_PASSWORD": "Str0ng-passphrase!"})
+    right = dangan(
+        "--db",
+        str(store.path),
+        "--as",
+        "office",
+        "stats",
+        "--format",
+        "json",
+        env={"DANGAN_PASSWORD": "Str0ng-passphrase!"},
+    )
     assert right.returncode == 0, right.stderr
     assert json.loads(right.stdout)
 
@@ -80,8 +99,19 @@ def test_a_command_runs_inside_the_server_that_owns_the_store(store: Store, tmp_
 def test_a_password_prompt_is_answered_at_the_commands_own_terminal(store: Store) -> None:
     """`user add --password-stdin` read inside the server: the line comes from the caller's stdin."""
     serve(store.path)
-    done = dangan("--db", str(store.path), "user", "add", "--username", "office2", "--role", "admin",
-                  "--password-stdin", "--no-change-required", stdin="An0ther-passphrase!\n")
+    done = dangan(
+        "--db",
+        str(store.path),
+        "user",
+        "add",
+        "--username",
+        "office2",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--no-change-required",
+        stdin="An0ther-passphrase!\n",
+    )
     assert done.returncode == 0, done.stderr
     assert accounts.login(store, "office2", "An0ther-passphrase!").username == "office2"
 
@@ -114,8 +144,13 @@ def test_the_channel_refuses_a_caller_without_the_token(store: Store, tmp_path: 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(owner.address)
     line = channel.Line(sock)
-    line.send({"op": "cli", "argv": ["--db", str(store.path), "campaign", "set", "--cohort", "2030",
-                                     "--school", "x"], "token": "0" * 32})
+    line.send(
+        {
+            "op": "cli",
+            "argv": ["--db", str(store.path), "campaign", "set", "--cohort", "2030", "--school", "x"],
+            "token": "0" * 32,
+        }
+    )
     assert line.receive() == {"error": "未通过身份验证"}
     line.close()
     assert table(store, "select count(*) from campaigns where cohort = 2030") == [(0,)]
@@ -183,7 +218,9 @@ def test_ten_owners_threads_deciding_at_once_lose_and_double_nothing(store: Stor
     def write(n: int) -> None:
         try:
             for i in range(5):
-                owned.transaction(SYSTEM, "race", lambda w, k=f"race_{n}_{i}": w.set_setting(k, "x"), refresh_stages=False)
+                owned.transaction(
+                    SYSTEM, "race", lambda w, k=f"race_{n}_{i}": w.set_setting(k, "x"), refresh_stages=False
+                )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -194,7 +231,9 @@ def test_ten_owners_threads_deciding_at_once_lose_and_double_nothing(store: Stor
         thread.join(60)
     assert errors == []
     assert table(store, "select count(*) from settings where key like 'race_%'") == [(50,)]
-    assert table(store, "select count(*), count(distinct write_token) from audit_log where action = 'race'") == [(50, 50)]
+    assert table(store, "select count(*), count(distinct write_token) from audit_log where action = 'race'") == [
+        (50, 50)
+    ]
 
 
 def test_a_login_and_an_audit_row_leave_the_statistics_cached(store: Store, tmp_path: Path) -> None:
@@ -216,28 +255,52 @@ def test_a_login_and_an_audit_row_leave_the_statistics_cached(store: Store, tmp_
     assert owned.version(stats) != key
 
 
-def _import_handed_to_a_server(store: Store, registrations: Path) -> tuple[subprocess.Popen[str], subprocess.Popen[str]]:
+def _import_handed_to_a_server(
+    store: Store, registrations: Path
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str]]:
     """A process serving the store (SIGTERM ends it normally) and `dangan import` handed to it,
     returned once the server has begun the command (its first progress line)."""
     server = subprocess.Popen(
-        [sys.executable, "-c", "import signal, sys, time; from pipelines import serving; "
-         "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
-         f"serving.serve({str(store.path)!r}); from pipelines.store import Store; Store({str(store.path)!r}).ensure_ready(); "
-         "print('ready', flush=True); time.sleep(600)"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import signal, sys, time; from pipelines import serving; "
+            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+            f"serving.serve({str(store.path)!r}); from pipelines.store import Store; Store({str(store.path)!r}).ensure_ready(); "
+            "print('ready', flush=True); time.sleep(600)",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert server.stdout is not None and server.stdout.readline().strip() == "ready"
     command = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "--db", str(store.path), "--today", "2024-06-10",
-         "import", "registrations", str(registrations)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")})
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "--db",
+            str(store.path),
+            "--today",
+            "2024-06-10",
+            "import",
+            "registrations",
+            str(registrations),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DANGAN_")},
+    )
     assert command.stderr is not None
     assert command.stderr.readline(), "the command printed nothing"
     return server, command
 
 
 def test_killing_the_server_in_the_middle_of_a_command_leaves_the_store_before_or_after(
-        store: Store, tmp_path: Path) -> None:
+    store: Store, tmp_path: Path
+) -> None:
     roster = files.roster_frame(20_000)
     imports.import_file(store, SYSTEM, "roster", files.write(roster, tmp_path / "roster.csv"))
     registrations = files.write(files.registration_frame(roster), tmp_path / "registrations.csv")
@@ -309,8 +372,17 @@ def test_a_command_waiting_for_another_says_who_holds_the_store_and_gives_up_cle
     before = data_snapshot(store)
     with store_module.owning(store.path, "命令 dangan import"):
         Store(store.path).ensure_ready()  # opened: the file and its lock are held
-        done = dangan("--db", str(store.path), "campaign", "set", "--cohort", "2031", "--school", "某学院",
-                      env={"DANGAN_LOCK_WAIT": "1.5"})
+        done = dangan(
+            "--db",
+            str(store.path),
+            "campaign",
+            "set",
+            "--cohort",
+            "2031",
+            "--school",
+            "某学院",
+            env={"DANGAN_LOCK_WAIT": "1.5"},
+        )
     assert done.returncode == 1
     assert f"命令 dangan import（进程 {os.getpid()}" in done.stderr
     assert "等待数据库超时" in done.stderr
@@ -321,22 +393,30 @@ def test_a_decision_in_one_college_keeps_another_colleges_numbers_cached(store: 
     from pipelines import reviews, sqlfiles, workflow
     from tests.conftest import REGISTRATION_HEADER, registration_row
 
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)]))
-    imports.import_file(store, SYSTEM, "registrations", write_csv(
-        tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(4)])
+    )
+    imports.import_file(
+        store,
+        SYSTEM,
+        "registrations",
+        write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, [registration_row(i) for i in range(4)]),
+    )
     serving.serve(store.path)
     owned = Store(store.path, today="2024-06-10")
     owned.ensure_ready()
     stats = sqlfiles.reads("stats_by")
     design, business = ("服装设计学院",), ("商学院",)
     keys = {c: owned.version(stats, c) for c in (design, business, None)}
-    (registration_id,), = table(store, "select min(registration_id) from registrations r join graduates g "
-                                       "using (student_id) where g.college_name = '服装设计学院'")
+    ((registration_id,),) = table(
+        store,
+        "select min(registration_id) from registrations r join graduates g "
+        "using (student_id) where g.college_name = '服装设计学院'",
+    )
     reviews.decide(owned, SYSTEM, registration_id, workflow.Decision("college", "approve"))
     assert owned.version(stats, business) == keys[business], "the other college's numbers did not change"
     assert owned.version(stats, design) != keys[design]
     assert owned.version(stats, None) != keys[None], "the whole school's numbers changed"
-
 
 
 def test_a_second_dashboard_on_the_same_store_borrows_it_instead_of_taking_it(store: Store, tmp_path: Path) -> None:
@@ -344,9 +424,17 @@ def test_a_second_dashboard_on_the_same_store_borrows_it_instead_of_taking_it(st
     as a script does (borrowing per operation), and the first's owner file stays in place."""
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
     first = subprocess.Popen(
-        [sys.executable, "-c", "import time; from pipelines import serving; from pipelines.store import Store; "
-         f"serving.serve({str(store.path)!r}); Store({str(store.path)!r}).ensure_ready(); "
-         "print('ready', flush=True); time.sleep(600)"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import time; from pipelines import serving; from pipelines.store import Store; "
+            f"serving.serve({str(store.path)!r}); Store({str(store.path)!r}).ensure_ready(); "
+            "print('ready', flush=True); time.sleep(600)",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert first.stdout is not None and first.stdout.readline().strip() == "ready"
         owner = channel.read_owner(store.path)

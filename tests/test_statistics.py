@@ -28,9 +28,15 @@ from tests.apptest import TODAY, open_page, sql
 pytestmark = pytest.mark.slow
 
 PLACED_CODES = "('employed', 'entrepreneur', 'freelance', 'further_study')"
-DIMENSION_COLUMNS = {"college": "college_name", "major": "major", "class": "class_name",
-                     "transfer_type": "transfer_type", "origin_province": "origin_province",
-                     "education_level": "education_level", "gender": "gender"}
+DIMENSION_COLUMNS = {
+    "college": "college_name",
+    "major": "major",
+    "class": "class_name",
+    "transfer_type": "transfer_type",
+    "origin_province": "origin_province",
+    "education_level": "education_level",
+    "gender": "gender",
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +54,17 @@ def copy(demo_store: Store, tmp_path: Path) -> Store:
 
 def _expected(store: Store, column: str) -> dict[Any, tuple[int, int, int]]:
     """(graduates, registered, placed) per raw key, straight from the stage view."""
-    return {key: (g, r, p) for key, g, r, p in sql(store, f"""
+    return {
+        key: (g, r, p)
+        for key, g, r, p in sql(
+            store,
+            f"""
         select {column}, count(*), count(registration_id),
                count(*) filter (where coalesce((select category from ref_destination_codes where code = destination_code),
                                                'x') in {PLACED_CODES})
-        from graduate_stages group by all""")}
+        from graduate_stages group by all""",
+        )
+    }
 
 
 @pytest.mark.parametrize("dimension", list(DIMENSION_COLUMNS))
@@ -60,8 +72,14 @@ def test_every_breakdown_equals_sql(demo_store: Store, dimension: str) -> None:
     expected = _expected(demo_store, DIMENSION_COLUMNS[dimension])
     with demo_store.reading(SYSTEM) as reader:
         raw = reader.query("stats_pivot", cohort=2024, rows=dimension, columns="none", **Filters().params())
-    assert {r["row_key"]: (r["graduates"], r["registered"], r["employed"] + r["entrepreneur"] + r["freelance"]
-                           + r["further_study"]) for r in raw.iter_rows(named=True)} == expected
+    assert {
+        r["row_key"]: (
+            r["graduates"],
+            r["registered"],
+            r["employed"] + r["entrepreneur"] + r["freelance"] + r["further_study"],
+        )
+        for r in raw.iter_rows(named=True)
+    } == expected
     with demo_store.reading(SYSTEM) as reader:
         labelled = statistics.pivot_rows(reader, 2024, Filters(), dimension)
     assert (labelled["placed_rate"] == labelled["placed"] / labelled["graduates"]).all()
@@ -74,12 +92,17 @@ def test_a_two_way_pivot_adds_up_and_recomputes_rates(demo_store: Store) -> None
     counts = statistics.pivot_table(long, "college", "transfer_type", "registered")
     expected = _expected(demo_store, "college_name")
     assert {r["学院"]: r["合计"] for r in counts.iter_rows(named=True)} == {
-        **{k: v[1] for k, v in expected.items()}, "合计": sum(v[1] for v in expected.values())}
+        **{k: v[1] for k, v in expected.items()},
+        "合计": sum(v[1] for v in expected.values()),
+    }
     rates = statistics.pivot_table(long, "college", "transfer_type", "approved_rate")
-    (college, label, approved, graduates), = sql(demo_store, """
+    ((college, label, approved, graduates),) = sql(
+        demo_store,
+        """
         select college_name, t.label, count(*) filter (where status = 'approved'), count(*)
         from graduate_stages join ref_transfer_types t on t.key = transfer_type
-        group by all order by 1, 2 limit 1""")
+        group by all order by 1, 2 limit 1""",
+    )
     row = rates.filter(pl.col("学院") == college).row(0, named=True)
     assert (row[f"{label}·审核通过率"], row[f"{label}·已通过"]) == (pytest.approx(approved / graduates), approved)
 
@@ -87,10 +110,13 @@ def test_a_two_way_pivot_adds_up_and_recomputes_rates(demo_store: Store) -> None
 def test_the_placement_rate_follows_the_national_definition(demo_store: Store) -> None:
     with demo_store.reading(SYSTEM) as reader:
         school = statistics.pivot_rows(reader, 2024, Filters(), statistics.NONE).row(0, named=True)
-    (graduates, placed, none), = sql(demo_store, """
+    ((graduates, placed, none),) = sql(
+        demo_store,
+        """
         select count(*), count(*) filter (where left(destination_code, 2) in
                    ('10','11','12','27','46','50','51','75','76','80','85')),
-               count(*) filter (where destination_code is null) from graduate_stages""")
+               count(*) filter (where destination_code is null) from graduate_stages""",
+    )
     assert (school["graduates"], school["placed"], school["no_destination"]) == (graduates, placed, none)
     assert school["placed_rate"] == pytest.approx(placed / graduates)  # over all graduates, unreported included
 
@@ -114,14 +140,17 @@ def test_a_snapshot_is_written_once_a_day(copy: Store) -> None:
     tomorrow = Store(copy.path, today="2024-06-11")
     before = sql(copy, "select count(*) from stage_snapshots")[0][0]
     day, rows = statistics.take_snapshot(tomorrow, SYSTEM)
-    (groups,), = sql(copy, "select count(*) from (select distinct cohort, college_name, coalesce(transfer_type, '') "
-                           "from graduate_stages)")
+    ((groups,),) = sql(
+        copy,
+        "select count(*) from (select distinct cohort, college_name, coalesce(transfer_type, '') from graduate_stages)",
+    )
     assert day == date(2024, 6, 11) and rows == groups
     again = statistics.take_snapshot(tomorrow, SYSTEM)
     assert again == (date(2024, 6, 11), 0)
     assert sql(copy, "select count(*) from stage_snapshots")[0][0] == before + groups
-    outcomes = [json.loads(d) for (d,) in sql(copy, "select detail from audit_log where action = 'snapshot' "
-                                                    "order by audit_id")]
+    outcomes = [
+        json.loads(d) for (d,) in sql(copy, "select detail from audit_log where action = 'snapshot' order by audit_id")
+    ]
     assert outcomes == [{"rows": 0, "outcome": "exists"}, {"rows": groups}, {"rows": 0, "outcome": "exists"}]
 
 
@@ -142,8 +171,9 @@ def test_the_stats_workbook_has_one_formatted_sheet_per_breakdown_with_sql_numbe
 
 
 def test_stats_as_csv_and_parquet_are_one_long_table(demo_store: Store) -> None:
-    csv, rows = exports.stats_file(demo_store, SYSTEM, 2024, Filters(college=apptest.dean_college(demo_store)), "csv",
-                                   "s.csv")
+    csv, rows = exports.stats_file(
+        demo_store, SYSTEM, 2024, Filters(college=apptest.dean_college(demo_store)), "csv", "s.csv"
+    )
     assert csv.startswith(b"\xef\xbb\xbf")
     table = pl.read_csv(io.BytesIO(csv[3:]))
     assert table.height == rows and table.columns[:2] == ["维度", "分组"]
@@ -156,9 +186,14 @@ def test_stats_as_csv_and_parquet_are_one_long_table(demo_store: Store) -> None:
 
 
 def test_a_formula_in_a_name_stays_text_in_every_stats_format(copy: Store) -> None:
-    copy.transaction(SYSTEM, "test:hostile", lambda writer: writer.conn.execute(
-        "update graduates set major = '=HYPERLINK(\"http://x\")' where student_id = "
-        "(select min(student_id) from graduates)"))  # the stages are refilled after it
+    copy.transaction(
+        SYSTEM,
+        "test:hostile",
+        lambda writer: writer.conn.execute(
+            "update graduates set major = '=HYPERLINK(\"http://x\")' where student_id = "
+            "(select min(student_id) from graduates)"
+        ),
+    )  # the stages are refilled after it
     csv, _ = exports.stats_file(copy, SYSTEM, 2024, Filters(), "csv", "s.csv")
     assert "'=HYPERLINK" in csv.decode("utf-8-sig") and ",=HYPERLINK" not in csv.decode("utf-8-sig")
     book = openpyxl.load_workbook(io.BytesIO(exports.stats_file(copy, SYSTEM, 2024, Filters(), "xlsx", "s.xlsx")[0]))
@@ -171,16 +206,20 @@ def test_the_weekly_workbook_equals_sql_and_the_snapshot_a_week_ago(demo_store: 
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["总体进度", "各学院进度", "转递类型", "毕业去向落实", "截止风险", "近两周"]
     overall = {r[0]: r for r in book["总体进度"].iter_rows(min_row=4, values_only=True)}
-    (registered, before), = sql(demo_store, """
+    ((registered, before),) = sql(
+        demo_store,
+        """
         select (select count(registration_id) from graduate_stages),
-               (select sum(registered) from stage_snapshots where snapshot_day = date '2024-06-03')""")
+               (select sum(registered) from stage_snapshots where snapshot_day = date '2024-06-03')""",
+    )
     assert overall["已登记"][1] == registered and overall["已登记"][3] == registered - before
     assert "2024-06-10" in book["总体进度"]["A1"].value and "还剩 7 天" in book["总体进度"]["A1"].value
     ranked = [r[-1] for r in book["各学院进度"].iter_rows(min_row=4, values_only=True)]
     assert ranked == list(range(1, len(ranked) + 1))
     risks = {r[0]: r[1] for r in book["截止风险"].iter_rows(min_row=4, values_only=True)}
-    unregistered = dict(sql(demo_store, "select college_name, count(*) from graduate_stages "
-                                        "where registration_id is null group by 1"))
+    unregistered = dict(
+        sql(demo_store, "select college_name, count(*) from graduate_stages where registration_id is null group by 1")
+    )
     assert risks == {k: unregistered.get(k, 0) for k in risks} and sum(risks.values()) == sum(unregistered.values())
     assert [r[0] for r in book["近两周"].iter_rows(min_row=4, values_only=True)][-1] == "2024-06-10"
 
@@ -192,7 +231,7 @@ def test_the_brief_is_one_a4_page_with_the_numbers(demo_store: Store, tmp_path: 
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert "Pages:           1" in info and "595.28 x 841.89" in info
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    (graduates, registered), = sql(demo_store, "select count(*), count(registration_id) from graduate_stages")
+    ((graduates, registered),) = sql(demo_store, "select count(*), count(registration_id) from graduate_stages")
     with demo_store.reading(SYSTEM) as reader:
         school = statistics.pivot_rows(reader, 2024, Filters(), statistics.NONE).row(0, named=True)
     assert f"{graduates:,}" in text and f"{registered:,}" in text and "2024 届" in text
@@ -206,11 +245,11 @@ def test_exports_follow_the_role_rules_and_scope(demo_store: Store) -> None:
     analyst, dean = Actor("analyst", "analyst"), Actor("dean", "college_reviewer", (apptest.dean_college(demo_store),))
     exports.stats_file(demo_store, analyst, 2024, Filters(), "csv", "a.csv")  # aggregates: allowed
     exports.weekly_workbook(demo_store, analyst, 2024, "a.xlsx")
-    for refused in (lambda: exports.registrations_file(demo_store, analyst, 2024, Filters(), "csv", "a.csv"),
-                    lambda: exports.chase_list_file(demo_store, analyst, 2024, Filters(), None, date(2024, 6, 17),
-                                                    "a.csv", "csv"),
-                    lambda: exports.stats_file(demo_store, Actor("g", "graduate", None, "x"), 2024, Filters(), "csv",
-                                               "g.csv")):
+    for refused in (
+        lambda: exports.registrations_file(demo_store, analyst, 2024, Filters(), "csv", "a.csv"),
+        lambda: exports.chase_list_file(demo_store, analyst, 2024, Filters(), None, date(2024, 6, 17), "a.csv", "csv"),
+        lambda: exports.stats_file(demo_store, Actor("g", "graduate", None, "x"), 2024, Filters(), "csv", "g.csv"),
+    ):
         with pytest.raises(StoreError, match="不能导出"):
             refused()
     data, _ = exports.stats_file(demo_store, dean, 2024, Filters(), "parquet", "d.parquet")
@@ -218,17 +257,27 @@ def test_exports_follow_the_role_rules_and_scope(demo_store: Store) -> None:
     assert frame.filter(pl.col("维度") == "学院")["分组"].to_list() == [apptest.dean_college(demo_store)]
     listing, rows = exports.registrations_file(demo_store, dean, 2024, Filters(), "parquet", "d.parquet")
     people = pl.read_parquet(io.BytesIO(listing))
-    (mine,), = sql(demo_store, "select count(registration_id) from graduate_stages where college_name = ?",
-                   [apptest.dean_college(demo_store)])
+    ((mine,),) = sql(
+        demo_store,
+        "select count(registration_id) from graduate_stages where college_name = ?",
+        [apptest.dean_college(demo_store)],
+    )
     assert people.height == rows == mine and people["档案转递联系电话"].str.contains(r"\*").all()
 
 
-def test_the_cli_exports_every_kind_and_takes_a_snapshot(copy: Store, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_exports_every_kind_and_takes_a_snapshot(
+    copy: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = ["--db", str(copy.path), "--today", "2024-06-10"]
-    for what, name in [("stats", "s.xlsx"), ("stats", "s.parquet"), ("registrations", "r.csv"),
-                       ("chase-list", "c.xlsx"), ("chase-list", "c.parquet"), ("weekly", "w.xlsx"), ("brief", "b.pdf")]:
+    for what, name in [
+        ("stats", "s.xlsx"),
+        ("stats", "s.parquet"),
+        ("registrations", "r.csv"),
+        ("chase-list", "c.xlsx"),
+        ("chase-list", "c.parquet"),
+        ("weekly", "w.xlsx"),
+        ("brief", "b.pdf"),
+    ]:
         out = tmp_path / name
         assert cli.main([*db, "export", what, "--out", str(out), "--college", apptest.dean_college(copy)]) == 0, what
         assert out.stat().st_size > 0 and "已记入审计日志" in capsys.readouterr().out
@@ -257,11 +306,14 @@ def test_cohorts_are_compared_at_the_same_distance_from_their_deadlines(copy: St
         aligned = reader.query("cohort_comparison")
     table = statistics.same_point(aligned, 2024)
     assert table["cohort"].to_list() == [2024, 2023] and table["days_left"].to_list() == [7, 7]
-    (now, then), = sql(copy, """select sum(registered) filter (where cohort = 2024 and snapshot_day = date '2024-06-10')
+    ((now, then),) = sql(
+        copy,
+        """select sum(registered) filter (where cohort = 2024 and snapshot_day = date '2024-06-10')
                                        / sum(graduates) filter (where cohort = 2024 and snapshot_day = date '2024-06-10'),
                                        sum(registered) filter (where cohort = 2023 and snapshot_day = date '2023-06-10')
                                        / sum(graduates) filter (where cohort = 2023 and snapshot_day = date '2023-06-10')
-                                from stage_snapshots""")
+                                from stage_snapshots""",
+    )
     assert table["registered_rate"].to_list() == pytest.approx([now, then])
 
 
@@ -272,17 +324,23 @@ def test_the_stats_page_shows_the_same_numbers_and_the_trend(demo_store: Store) 
     graduates, registered = (sum(v[i] for v in expected.values()) for i in (0, 1))
     assert {r["学院"]: (r["毕业生"], r["已登记"], r["登记率"]) for _, r in pivot.iterrows()} == {
         **{k: (g, r, pytest.approx(r / g)) for k, (g, r, _) in expected.items()},
-        "合计": (graduates, registered, pytest.approx(registered / graduates))}
-    (graduates, placed), = sql(demo_store, """select count(*), count(*) filter (where left(destination_code, 2) in
-                                   ('10','11','12','27','46','50','51','75','76','80','85')) from graduate_stages""")
+        "合计": (graduates, registered, pytest.approx(registered / graduates)),
+    }
+    ((graduates, placed),) = sql(
+        demo_store,
+        """select count(*), count(*) filter (where left(destination_code, 2) in
+                                   ('10','11','12','27','46','50','51','75','76','80','85')) from graduate_stages""",
+    )
     assert {m.label: m.value for m in app.metric}["毕业去向落实率"] == f"{placed / graduates:.1%}"
     assert any("毕业去向落实率 = 单位就业率" in c.value for c in app.caption)
     assert any("57 个快照日" in c.value for c in app.caption)
     app.selectbox(key="pv_columns").set_value("gender").run()
     app.selectbox(key="pv_measure").set_value("graduates").run()
     table = app.dataframe[0].value
-    assert dict(zip(table["学院"], table["合计"], strict=True)) == {**{k: v[0] for k, v in expected.items()},
-                                                                 "合计": graduates}
+    assert dict(zip(table["学院"], table["合计"], strict=True)) == {
+        **{k: v[0] for k, v in expected.items()},
+        "合计": graduates,
+    }
     labels = [b.label for b in app.get("download_button")]
     assert "登记名单（脱敏，xlsx）" not in labels and "进度周报工作簿（xlsx）" in labels  # an analyst: aggregates only
     dean = open_page("screens/stats.py", "dean")
@@ -297,29 +355,50 @@ def test_an_xlsx_over_the_excel_row_limit_is_refused_with_what_to_do_instead() -
 
 # --- #16: the pivot's totals and counts, and percent formats in every workbook ----------------------
 
-CELLS = {("A", "男"): (10, 8), ("A", "女"): (12, 6), ("B", "男"): (3, 1), ("B", "女"): (9, 9),
-         ("C", "男"): (2, 2), ("C", "女"): (1, 0)}
+CELLS = {
+    ("A", "男"): (10, 8),
+    ("A", "女"): (12, 6),
+    ("B", "男"): (3, 1),
+    ("B", "女"): (9, 9),
+    ("C", "男"): (2, 2),
+    ("C", "女"): (1, 0),
+}
 
 
 def _long(cells: dict[tuple[str, str], tuple[int, int]], k: int | None = None) -> pl.DataFrame:
     """Long pivot rows of (graduates, registered) per cell, as the office (k None) or an analyst sees them."""
     zero = dict.fromkeys([*statistics.COUNTS, *statistics.PLACEMENT], 0)
-    frame = statistics.with_rates(pl.DataFrame([
-        {"row_key": r, "column_key": c, **zero, "graduates": g, "registered": n} for (r, c), (g, n) in cells.items()]))
+    frame = statistics.with_rates(
+        pl.DataFrame(
+            [
+                {"row_key": r, "column_key": c, **zero, "graduates": g, "registered": n}
+                for (r, c), (g, n) in cells.items()
+            ]
+        )
+    )
     return frame if k is None else statistics.suppress_small(frame, k)
 
 
 def test_the_pivot_shows_counts_beside_rates_with_a_total_row_and_column() -> None:
     rates = statistics.pivot_table(_long(CELLS), "college", "gender", "registered_rate")
-    assert rates.columns == ["学院", "女·已登记", "女·登记率", "男·已登记", "男·登记率",
-                             "合计·毕业生", "合计·已登记", "合计·登记率"]
+    assert rates.columns == [
+        "学院",
+        "女·已登记",
+        "女·登记率",
+        "男·已登记",
+        "男·登记率",
+        "合计·毕业生",
+        "合计·已登记",
+        "合计·登记率",
+    ]
     assert rates["学院"].to_list() == ["A", "B", "C", "合计"]
     total = rates.row(-1, named=True)
     assert (total["女·已登记"], total["男·已登记"], total["合计·毕业生"], total["合计·已登记"]) == (15, 11, 37, 26)
     assert (total["女·登记率"], total["男·登记率"], total["合计·登记率"]) == pytest.approx((15 / 22, 11 / 15, 26 / 37))
     assert rates.row(1, named=True)["合计·登记率"] == pytest.approx(10 / 12)  # a row's rate over its own graduates
-    one_way = statistics.pivot_table(_long({(r, "全部"): (10 * i, i) for i, r in enumerate("AB", 1)}), "college",
-                                     statistics.NONE, "registered_rate")
+    one_way = statistics.pivot_table(
+        _long({(r, "全部"): (10 * i, i) for i, r in enumerate("AB", 1)}), "college", statistics.NONE, "registered_rate"
+    )
     assert one_way.rows() == [("A", 10, 1, 0.1), ("B", 20, 2, 0.1), ("合计", 30, 3, 0.1)]
     counts = statistics.pivot_table(_long(CELLS), "college", "gender", "graduates")
     assert counts.columns == ["学院", "女", "男", "合计"]
@@ -335,8 +414,9 @@ def test_an_analysts_pivot_keeps_small_cells_and_small_totals_hidden_and_shown_t
     rates = statistics.pivot_table(long, "college", "gender", "registered_rate")
     assert rates.filter(pl.col("学院") == "C").row(0)[1:] == (None,) * 7
     assert rates.row(-1, named=True)["合计·登记率"] == pytest.approx(26 / 37)
-    tiny = statistics.pivot_table(_long({("A", "全部"): (3, 1), ("B", "全部"): (1, 1)}, k=5), "college",
-                                  statistics.NONE, "registered")
+    tiny = statistics.pivot_table(
+        _long({("A", "全部"): (3, 1), ("B", "全部"): (1, 1)}, k=5), "college", statistics.NONE, "registered"
+    )
     assert tiny.rows() == [("A", None), ("B", None), ("合计", None)]  # 4 graduates in all: the total too
 
 
@@ -345,8 +425,11 @@ def _rate_columns(sheet: Any, header_row: int) -> dict[str, list[Any]]:
     found = {}
     for column in sheet.iter_cols(min_row=header_row):
         header, cells = column[0].value, [c for c in column[1:] if isinstance(c.value, (int, float))]
-        fractions = cells and all(0 <= c.value <= 1 for c in cells) and any(isinstance(c.value, float) and
-                                                                            c.value != int(c.value) for c in cells)
+        fractions = (
+            cells
+            and all(0 <= c.value <= 1 for c in cells)
+            and any(isinstance(c.value, float) and c.value != int(c.value) for c in cells)
+        )
         if cells and (str(header).endswith("率") or fractions):
             found[str(header)] = cells
     return found

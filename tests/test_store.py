@@ -29,10 +29,14 @@ def test_a_store_built_by_an_older_version_is_upgraded_without_losing_data(tmp_p
     path = tmp_path / "old.duckdb"
     conn = duckdb.connect(str(path))
     store_module.migrate(conn, up_to=1)  # what version 1 of dangan built
-    conn.execute("insert into campaigns (cohort, school_name, registration_deadline, default_graduation_date) "
-                 "values (2024, '江西服装学院', date '2024-06-17', date '2024-06-30')")
-    conn.execute("insert into graduates (student_id, cohort, name, college_name, updated_at) "
-                 "values ('0024000001', 2024, '李娟', '服装设计学院', now())")
+    conn.execute(
+        "insert into campaigns (cohort, school_name, registration_deadline, default_graduation_date) "
+        "values (2024, '江西服装学院', date '2024-06-17', date '2024-06-30')"
+    )
+    conn.execute(
+        "insert into graduates (student_id, cohort, name, college_name, updated_at) "
+        "values ('0024000001', 2024, '李娟', '服装设计学院', now())"
+    )
     conn.close()
     assert max(v for v, _, _ in sqlfiles.migrations()) > 1, "this test needs a later migration to apply"
 
@@ -46,8 +50,9 @@ def test_a_store_built_by_an_older_version_is_upgraded_without_losing_data(tmp_p
     assert reports == (0,)
     with upgraded.reading(SYSTEM) as reader:  # the upgrade refilled the materialised stages at once
         assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
-        assert reader.conn.execute("select student_id from graduate_stage_cache where cache_day = date '2024-06-10'"
-                                   ).fetchall() == [("0024000001",)]
+        assert reader.conn.execute(
+            "select student_id from graduate_stage_cache where cache_day = date '2024-06-10'"
+        ).fetchall() == [("0024000001",)]
 
 
 def test_opening_an_up_to_date_store_does_not_write(store: Store) -> None:
@@ -73,7 +78,8 @@ def test_every_transaction_leaves_an_audit_row(store: Store) -> None:
     actor = Actor("王老师", "college_reviewer", ("服装设计学院",))
     store.transaction(actor, "settings:test", lambda w: w.set_setting("x", "1"), target="x")
     assert table(store, "select actor, role, action, target from audit_log where action = 'settings:test'") == [
-        ("王老师", "college_reviewer", "settings:test", "x")]
+        ("王老师", "college_reviewer", "settings:test", "x")
+    ]
 
 
 def test_a_commit_that_did_not_take_effect_is_retried(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,7 +109,9 @@ def test_scope_limits_what_a_college_user_sees(store: Store, tmp_path: Path) -> 
 
 
 def test_the_as_of_date_hides_later_events(store: Store, tmp_path: Path) -> None:
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0), roster_row(1)])
+    )
     rows = [registration_row(0, 提交时间="2024-05-01 10:00"), registration_row(1, 提交时间="2024-06-05 10:00")]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     earlier = Store(store.path, today="2024-05-31")
@@ -115,7 +123,9 @@ def test_the_as_of_date_hides_later_events(store: Store, tmp_path: Path) -> None
 
 
 def test_stats_counts_add_up(store: Store, tmp_path: Path) -> None:
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(8)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(8)])
+    )
     statuses = ["待院审核", "待校审核", "已通过", "已退回", "", "已通过"]
     rows = [registration_row(i, 审核状态=s, 退回原因="缺材料" if s == "已退回" else "") for i, s in enumerate(statuses)]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
@@ -181,9 +191,16 @@ def test_a_program_outside_dangan_holding_the_file_is_named(store: Store) -> Non
     import subprocess
     import sys
 
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)"),
-        str(store.path)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)"),
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         blocked = Store(store.path, today="2024-06-10", lock_wait=0.5)
@@ -213,7 +230,9 @@ def _stages(reader: store_module.Reader, cached: bool) -> list[tuple[object, ...
 
 
 def test_materialised_stages_equal_the_live_view_and_keep_the_scope(store: Store, tmp_path: Path) -> None:
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)])
+    )
     rows = [registration_row(i, 审核状态=s) for i, s in enumerate(["已通过", "待院审核", "已退回"])]
     rows[2]["退回原因"] = "缺材料"
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
@@ -247,18 +266,26 @@ def test_a_failed_write_leaves_the_materialised_stages_as_they_were(store: Store
 
 
 def test_yesterday_is_materialised_too_and_equals_the_live_view(store: Store, tmp_path: Path) -> None:
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(3)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(3)])
+    )
     rows = [registration_row(0, 提交时间="2024-06-10 09:00"), registration_row(1, 提交时间="2024-06-01 09:00")]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     with store.reading(SYSTEM, as_of=date(2024, 6, 9)) as reader:
         assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
         cached = _stages(reader, True)
         assert cached == _stages(reader, False)
-        assert sum(1 for r in reader.conn.execute("select registration_id from graduate_stages").fetchall() if r[0]) == 1
+        assert (
+            sum(1 for r in reader.conn.execute("select registration_id from graduate_stages").fetchall() if r[0]) == 1
+        )
 
 
-def test_filter_options_from_the_materialised_roster_equal_live_and_keep_the_scope(store: Store, tmp_path: Path) -> None:
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)]))
+def test_filter_options_from_the_materialised_roster_equal_live_and_keep_the_scope(
+    store: Store, tmp_path: Path
+) -> None:
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(6)])
+    )
     dean = Actor("院长", "college_reviewer", ("商学院",))
     for actor in (SYSTEM, dean):
         with store.reading(actor) as reader:
@@ -271,7 +298,9 @@ def test_filter_options_from_the_materialised_roster_equal_live_and_keep_the_sco
 
 def test_the_one_pass_breakdowns_equal_stats_by_for_each_grouping(store: Store, tmp_path: Path) -> None:
     """stats_breakdowns repeats stats_by's counts in grouping sets; this keeps the two in step."""
-    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(8)]))
+    imports.import_file(
+        store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(i) for i in range(8)])
+    )
     statuses = ["已通过", "待院审核", "待校审核", "已退回", ""]
     rows = [registration_row(i, 审核状态=s, 退回原因="缺材料" if s == "已退回" else "") for i, s in enumerate(statuses)]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))

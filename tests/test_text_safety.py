@@ -19,18 +19,78 @@ DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 
 # Calls whose text arguments Streamlit renders as Markdown (labels of widgets included).
 MARKDOWN_CALLS = {
-    "markdown", "caption", "info", "warning", "error", "success", "write", "title", "header", "subheader",
-    "toast", "table", "metric", "expander", "page_link", "tabs", "radio", "button", "form_submit_button",
-    "download_button", "checkbox", "toggle", "selectbox", "multiselect", "text_input", "text_area", "number_input",
-    "date_input", "file_uploader", "status", "popover", "link_button", "segmented_control", "pills",
+    "markdown",
+    "caption",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "write",
+    "title",
+    "header",
+    "subheader",
+    "toast",
+    "table",
+    "metric",
+    "expander",
+    "page_link",
+    "tabs",
+    "radio",
+    "button",
+    "form_submit_button",
+    "download_button",
+    "checkbox",
+    "toggle",
+    "selectbox",
+    "multiselect",
+    "text_input",
+    "text_area",
+    "number_input",
+    "date_input",
+    "file_uploader",
+    "status",
+    "popover",
+    "link_button",
+    "segmented_control",
+    "pills",
 }
 TEXT_KEYWORDS = {"label", "body", "help", "placeholder", "delta", "caption"}
-DOMAIN_MODULES = {"workflow", "accounts", "verification", "checks", "codes", "transfer_types", "access", "reports",
-                  "selfservice", "progress", "statistics", "imports", "sheets", "config", "divisions", "campaigns",
-                  "submissions", "exports", "report_pdf", "columns", "math"}
+DOMAIN_MODULES = {
+    "workflow",
+    "accounts",
+    "verification",
+    "checks",
+    "codes",
+    "transfer_types",
+    "access",
+    "reports",
+    "selfservice",
+    "progress",
+    "statistics",
+    "imports",
+    "sheets",
+    "config",
+    "divisions",
+    "campaigns",
+    "submissions",
+    "exports",
+    "report_pdf",
+    "columns",
+    "math",
+}
 # Attributes that hold the program's own words (domain objects built from code tables).
-DOMAIN_ATTRIBUTES = {"title", "explanation", "label", "meaning", "headline", "next_step", "deadline_note", "height",
-                     "width", "days_left"}
+DOMAIN_ATTRIBUTES = {
+    "title",
+    "explanation",
+    "label",
+    "meaning",
+    "headline",
+    "next_step",
+    "deadline_note",
+    "height",
+    "width",
+    "days_left",
+}
 SAFE_FUNCTIONS = {"plain", "len", "int", "float", "round", "sum", "min", "max", "abs", "bool"}
 
 
@@ -43,6 +103,7 @@ def _root(node: ast.AST) -> str | None:
 def safe(node: ast.AST, names: frozenset[str] = frozenset()) -> bool:
     """Whether `node` can only be the program's own words; `names` are local names bound only
     to such values (see `safe_names`)."""
+
     def ok(child: ast.AST) -> bool:
         return safe(child, names)
 
@@ -106,7 +167,9 @@ def unsafe_calls(path: Path) -> list[str]:
     tree = ast.parse(source)
     names = safe_names(tree)
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MARKDOWN_CALLS):
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MARKDOWN_CALLS
+        ):
             continue
         if _root(node.func) in DOMAIN_MODULES | {"data", "pl", "auth"}:
             continue  # not Streamlit (reports.issue, pl.col(...).cast …)
@@ -121,13 +184,17 @@ def unsafe_calls(path: Path) -> list[str]:
         reviewed = any("# text: ours" in lines[i - 1] for i in range(node.lineno, end + 1))
         for argument in arguments:
             if not safe(argument, names) and not reviewed:
-                found.append(f"{path.relative_to(DASHBOARD.parent)}:{argument.lineno}: {ast.get_source_segment(source, argument)}")
+                found.append(
+                    f"{path.relative_to(DASHBOARD.parent)}:{argument.lineno}: {ast.get_source_segment(source, argument)}"
+                )
     return found
 
 
 def test_no_markdown_call_is_fed_data_that_did_not_go_through_plain() -> None:
     found = [line for path in sorted(DASHBOARD.rglob("*.py")) for line in unsafe_calls(path)]
-    assert not found, "Markdown calls fed values not proven to be text (wrap them in widgets.plain):\n" + "\n".join(found)
+    assert not found, "Markdown calls fed values not proven to be text (wrap them in widgets.plain):\n" + "\n".join(
+        found
+    )
 
 
 def test_the_scan_catches_what_it_should() -> None:

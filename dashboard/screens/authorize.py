@@ -32,44 +32,72 @@ for kind in kinds:
         # a report without its date is generated but has no number to quote yet: say which
         pending = "已生成，设置有效期后显示核验编号" if report else "设置有效期后生成核验报告和编号"
         shown_until = widgets.plain(f"{until:%Y-%m-%d} 23:59:59") if until else "暂无"
-        st.markdown(f"- 核验编号：{widgets.plain(number) if number else pending}\n"  # text: ours (every value plain)
-                    f"- 有效期至：{shown_until}\n"
-                    f"- 核验状态：**{widgets.plain(status)}**")
+        st.markdown(
+            f"- 核验编号：{widgets.plain(number) if number else pending}\n"  # text: ours (every value plain)
+            f"- 有效期至：{shown_until}\n"
+            f"- 核验状态：**{widgets.plain(status)}**"
+        )
         if report is None or report["report_status"] == "unset":
-            chosen = st.date_input("有效期至", value=cap, min_value=today, max_value=cap, format="YYYY-MM-DD",
-                                   key=f"au_until_{kind}", help=f"不晚于毕业时间加六个月（{cap:%Y-%m-%d}）")
+            chosen = st.date_input(
+                "有效期至",
+                value=cap,
+                min_value=today,
+                max_value=cap,
+                format="YYYY-MM-DD",
+                key=f"au_until_{kind}",
+                help=f"不晚于毕业时间加六个月（{cap:%Y-%m-%d}）",
+            )
             if st.button("设置有效期", key=f"au_set_{kind}", type="primary"):
                 day = chosen if isinstance(chosen, date) else cap
-                widgets.save(functools.partial(reports.issue, data.store(), user.actor, g["student_id"], kind, day),
-                             f"{verification.KIND_LABELS[kind]}已生效，有效期至 {day:%Y-%m-%d}。")
+                widgets.save(
+                    functools.partial(reports.issue, data.store(), user.actor, g["student_id"], kind, day),
+                    f"{verification.KIND_LABELS[kind]}已生效，有效期至 {day:%Y-%m-%d}。",
+                )
             continue
         with st.container(horizontal=True):
-            st.download_button("查看下载报告", widgets.deferred_file(reports.report_file, user.actor, int(report["report_id"])),
-                               file_name=f"核验报告_{verification.KIND_LABELS[kind]}_{number}.pdf", mime="application/pdf",
-                               icon="⬇️", key=f"au_pdf_{kind}")
+            st.download_button(
+                "查看下载报告",
+                widgets.deferred_file(reports.report_file, user.actor, int(report["report_id"])),
+                file_name=f"核验报告_{verification.KIND_LABELS[kind]}_{number}.pdf",
+                mime="application/pdf",
+                icon="⬇️",
+                key=f"au_pdf_{kind}",
+            )
             closing = f"au_closing_{kind}"
             if not st.session_state.get(closing) and st.button(
-                    "关闭", key=f"au_close_{kind}", help="关闭后该编号查询为“已关闭”，可重新设置有效期生成新的编号"):
+                "关闭", key=f"au_close_{kind}", help="关闭后该编号查询为“已关闭”，可重新设置有效期生成新的编号"
+            ):
                 st.session_state[closing] = True
                 st.rerun()
         if st.session_state.get(closing):
-            st.warning(f"关闭后核验编号 {widgets.plain(number or '')} 查询为“已关闭”，不能恢复；需要时可重新设置有效期，"  # text: ours (the one value plain)
-                       "生成新的编号。确定关闭吗？", icon="⚠️")
+            st.warning(
+                f"关闭后核验编号 {widgets.plain(number or '')} 查询为“已关闭”，不能恢复；需要时可重新设置有效期，"  # text: ours (the one value plain)
+                "生成新的编号。确定关闭吗？",
+                icon="⚠️",
+            )
             yes, no = st.columns(2)
             if yes.button("确认关闭", key=f"au_close_yes_{kind}", type="primary"):
                 st.session_state.pop(closing)
-                widgets.save(functools.partial(reports.close, data.store(), user.actor, number or ""),
-                             f"已关闭核验编号 {widgets.plain(number or '')}。")  # shown as Markdown: the value plain
+                widgets.save(
+                    functools.partial(reports.close, data.store(), user.actor, number or ""),
+                    f"已关闭核验编号 {widgets.plain(number or '')}。",
+                )  # shown as Markdown: the value plain
             if no.button("取消", key=f"au_close_no_{kind}"):
                 st.session_state.pop(closing)
                 st.rerun()
 
-st.caption(f"1、查询核验服务时间截止到毕业生的毕业时间加六个月（{cap:%Y-%m-%d}）。  \n"
-           "2、下载核验报告，交由班主任放进毕业生档案袋。  \n"
-           "3、若你的毕业去向、户口和档案信息发生变更，需要重新确认后再次进行核验。")
+st.caption(
+    f"1、查询核验服务时间截止到毕业生的毕业时间加六个月（{cap:%Y-%m-%d}）。  \n"
+    "2、下载核验报告，交由班主任放进毕业生档案袋。  \n"
+    "3、若你的毕业去向、户口和档案信息发生变更，需要重新确认后再次进行核验。"
+)
 older = mine.filter(~mine["report_number"].is_in([r["report_number"] for r in current.values()]))
 if older.height:
     with st.expander(f"以往的核验报告（{older.height} 份）"):
         for r in older.iter_rows(named=True):
-            state = verification.STATUS_LABELS[r["report_status"]] if r["is_confirmation_current"] else "已失效（信息已变更）"
+            state = (
+                verification.STATUS_LABELS[r["report_status"]]
+                if r["is_confirmation_current"]
+                else "已失效（信息已变更）"
+            )
             st.markdown(f"- {verification.KIND_LABELS[r['kind']]} {widgets.plain(r['report_number'])} · {state}")

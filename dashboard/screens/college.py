@@ -10,8 +10,14 @@ from pipelines import access, config, statistics, workflow
 
 PAGE_SIZE = 50
 RANKING = {
-    "key": None, "graduates": "毕业生", "registered": "已登记", "registered_rate": "登记率",
-    "approved": "已通过", "approved_rate": "通过率", "confirmed": "已确认", "verified": "已核验",
+    "key": None,
+    "graduates": "毕业生",
+    "registered": "已登记",
+    "registered_rate": "登记率",
+    "approved": "已通过",
+    "approved_rate": "通过率",
+    "confirmed": "已确认",
+    "verified": "已核验",
 }
 
 user = widgets.require("college")
@@ -30,7 +36,9 @@ if college is None or college not in colleges:
     st.write("选择一个学院：")
     columns = st.columns(4)
     for i, name in enumerate(colleges):
-        columns[i % 4].page_link("screens/college.py", label=widgets.plain(name), icon="🏫", query_params={"college": name})
+        columns[i % 4].page_link(
+            "screens/college.py", label=widgets.plain(name), icon="🏫", query_params={"college": name}
+        )
     st.stop()
 
 st.title(widgets.plain(current.class_name or college))
@@ -45,17 +53,21 @@ widgets.kpi_cards(totals.row(0, named=True), before.row(0, named=True) if before
 
 
 def ranking(by: str, label: str) -> None:
-    ranked = statistics.for_viewer(data.query("stats_by", by=by, cohort=cohort, filters=filters), user.role,
-                                   row_key="key", column_key=None).sort(["registered_rate", "approved_rate"],
-                                                                        descending=True, nulls_last=True)
+    ranked = statistics.for_viewer(
+        data.query("stats_by", by=by, cohort=cohort, filters=filters), user.role, row_key="key", column_key=None
+    ).sort(["registered_rate", "approved_rate"], descending=True, nulls_last=True)
     if statistics.suppressed_any(ranked):
         st.info(statistics.SUPPRESSION_NOTE.format(k=config.min_cell()), icon="🔒")
     names = {**{k: v for k, v in RANKING.items() if v}, "key": label}
     # The selection belongs to the listed rows by their name: a click on a row narrows the page
     # to it (in the address), and the narrowed ranking starts with no row ticked.
     picked = widgets.selected_rows(
-        ranked, ranked.select(list(RANKING)).rename(names), id_column="key", key=f"rank_{by}",
-        hide_index=True, width="stretch",
+        ranked,
+        ranked.select(list(RANKING)).rename(names),
+        id_column="key",
+        key=f"rank_{by}",
+        hide_index=True,
+        width="stretch",
         column_config={
             "登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
             "通过率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
@@ -77,26 +89,36 @@ if not access.may_list_people(user.role):
     st.info("分析员只查看汇总数据：毕业生名单供就业处、学院审核员使用。")
     st.stop()
 st.subheader("毕业生")
-search = (st.text_input("按学号或姓名查找", placeholder="输入学号或姓名的一部分", key="q", bind="query-params")
-          or "").strip() or None
+search = (
+    st.text_input("按学号或姓名查找", placeholder="输入学号或姓名的一部分", key="q", bind="query-params") or ""
+).strip() or None
 first = data.query("graduate_list", cohort=cohort, filters=filters, search=search, limit=PAGE_SIZE, offset=0)
 total = int(first["total"][0]) if first.height else 0
 if total == 0:
     st.info("没有符合条件的毕业生。")
     st.stop()
 offset = widgets.pager(total, PAGE_SIZE, key="page")
-people = first if offset == 0 else data.query("graduate_list", cohort=cohort, filters=filters, search=search,
-                                              limit=PAGE_SIZE, offset=offset)
+people = (
+    first
+    if offset == 0
+    else data.query("graduate_list", cohort=cohort, filters=filters, search=search, limit=PAGE_SIZE, offset=offset)
+)
 st.caption("点选一行打开该毕业生的登记详情。")
 student = widgets.selected_rows(
     people,
     people.select(
-        pl.col("student_id").alias("学号"), pl.col("name").alias("姓名"), pl.col("class_name").alias("班级"),
-        pl.col("major").alias("专业"), pl.col("advisor").alias("班主任"),
+        pl.col("student_id").alias("学号"),
+        pl.col("name").alias("姓名"),
+        pl.col("class_name").alias("班级"),
+        pl.col("major").alias("专业"),
+        pl.col("advisor").alias("班主任"),
         pl.col("stage").replace_strict(workflow.STAGES).alias("所处环节"),
         pl.col("submitted_at").alias("最近提交"),
     ),
-    id_column="student_id", key="people", hide_index=True, width="stretch",
+    id_column="student_id",
+    key="people",
+    hide_index=True,
+    width="stretch",
 )
 if student.height:
     st.switch_page("screens/detail.py", query_params={"student": str(student["student_id"][0])})

@@ -19,8 +19,14 @@ actor = user.actor
 
 # The search is kept in the address (?q=), and searches the reader's whole scope: a filter left
 # in the address by another page does not narrow it (this page shows no filter bar).
-query = "" if mine else (st.text_input("按学号或姓名查找（可输入一部分）", key="q", bind="query-params",
-                                       placeholder="例如 2024 或 李") or "").strip()
+query = (
+    ""
+    if mine
+    else (
+        st.text_input("按学号或姓名查找（可输入一部分）", key="q", bind="query-params", placeholder="例如 2024 或 李")
+        or ""
+    ).strip()
+)
 if query:
     found = data.query("graduate_list", cohort=cohort, filters=Filters(), search=query, limit=20, offset=0)
     if found.height == 0:
@@ -29,10 +35,13 @@ if query:
         total = int(found["total"][0])
         st.caption(f"找到 {total:,} 人" + ("，只显示前 20 人，请输入更多字" if total > 20 else ""))
         for row in found.iter_rows(named=True):
-            st.page_link("screens/detail.py", label=f"{widgets.plain(row['student_id'])} {widgets.plain(row['name'])} · "
-                         f"{widgets.plain(row['college_name'])} {widgets.plain(row['class_name'] or '')} · "
-                         f"{workflow.STAGES[row['stage']]}",
-                         query_params={"student": row["student_id"]})
+            st.page_link(
+                "screens/detail.py",
+                label=f"{widgets.plain(row['student_id'])} {widgets.plain(row['name'])} · "
+                f"{widgets.plain(row['college_name'])} {widgets.plain(row['class_name'] or '')} · "
+                f"{workflow.STAGES[row['stage']]}",
+                query_params={"student": row["student_id"]},
+            )
 
 student_id = user.student_id if mine else st.query_params.get("student")
 if not student_id:
@@ -55,19 +64,36 @@ else:
 roster, destination = st.columns(2)
 with roster:
     st.subheader("名单信息")
-    widgets.text_table({
-        "学院": g["college_name"], "专业": g["major"] or "", "班级": g["class_name"] or "", "班主任": g["advisor"] or "",
-        "性别": g["gender"] or "", "身份证号": shown_g["id_number"] or "",
-        "手机号码": shown_g["phone"] or "", "生源地": g["origin_name"] or g["origin_code"] or "",
-        "户口迁入学校": {True: "是", False: "否"}.get(g["is_hukou_at_school"], "未知（名单未提供）"), "毕业时间": str(g["graduation_date"] or ""),
-    })
+    widgets.text_table(
+        {
+            "学院": g["college_name"],
+            "专业": g["major"] or "",
+            "班级": g["class_name"] or "",
+            "班主任": g["advisor"] or "",
+            "性别": g["gender"] or "",
+            "身份证号": shown_g["id_number"] or "",
+            "手机号码": shown_g["phone"] or "",
+            "生源地": g["origin_name"] or g["origin_code"] or "",
+            "户口迁入学校": {True: "是", False: "否"}.get(g["is_hukou_at_school"], "未知（名单未提供）"),
+            "毕业时间": str(g["graduation_date"] or ""),
+        }
+    )
     st.caption("身份证号、手机号已脱敏显示。")
     shown = st.session_state.get("revealed")
     if shown and shown["student_id"] == g["student_id"]:
-        labels = {"id_number": "身份证号", "phone": "手机号", "unit_phone": "档案转递联系电话", "address_detail": "详细地址",
-                  "hukou_address": "户口迁往详细地址"}
-        st.info("完整信息（本次查看已记入审计日志）：" + " · ".join(  # text: ours (the labels above; values plain)
-            f"{label} {widgets.plain(shown.get(key) or '—')}" for key, label in labels.items()))
+        labels = {
+            "id_number": "身份证号",
+            "phone": "手机号",
+            "unit_phone": "档案转递联系电话",
+            "address_detail": "详细地址",
+            "hukou_address": "户口迁往详细地址",
+        }
+        st.info(
+            "完整信息（本次查看已记入审计日志）："
+            + " · ".join(  # text: ours (the labels above; values plain)
+                f"{label} {widgets.plain(shown.get(key) or '—')}" for key, label in labels.items()
+            )
+        )
     elif actor.role in privacy.REVEALERS and st.button("查看完整身份证号、电话和地址（将记入审计日志）", icon="👁️"):
         data.release()
         try:
@@ -81,27 +107,45 @@ with destination:
     if g["destination_code"] is None:
         st.info("尚未填报毕业去向。")
     else:
-        widgets.text_table({"去向": f"{g['destination_code']} {g['destination_name'] or ''}",
-                  "单位/学校": g["employer_name"] or "", "所在地": g["employer_location"] or ""})
+        widgets.text_table(
+            {
+                "去向": f"{g['destination_code']} {g['destination_name'] or ''}",
+                "单位/学校": g["employer_name"] or "",
+                "所在地": g["employer_location"] or "",
+            }
+        )
 
 st.subheader("当前档案登记")
 if g["registration_id"] is None:
     st.warning("尚未提交档案信息登记。")
 else:
     status = workflow.STATUS_LABELS[g["status"]]
-    st.markdown(f"第 {g['revision_no']:d} 版 · {widgets.plain(g['transfer_type_label'])} · **{status}** · "
-                f"提交于 {g['submitted_at']:%Y-%m-%d %H:%M}")
+    st.markdown(
+        f"第 {g['revision_no']:d} 版 · {widgets.plain(g['transfer_type_label'])} · **{status}** · "
+        f"提交于 {g['submitted_at']:%Y-%m-%d %H:%M}"
+    )
     if g["status"] in (workflow.PENDING_COLLEGE, workflow.PENDING_SCHOOL) and access.may_open(user.role, "review"):
-        st.page_link("screens/review.py", label=f"去审核这一版（{workflow.STATUS_LABELS[g['status']]}）", icon="📝",
-                     query_params={"item": str(g["registration_id"])})
+        st.page_link(
+            "screens/review.py",
+            label=f"去审核这一版（{workflow.STATUS_LABELS[g['status']]}）",
+            icon="📝",
+            query_params={"item": str(g["registration_id"])},
+        )
     if g["return_reason"] and g["status"] == workflow.RETURNED:
         st.warning(f"退回原因：{widgets.plain(g['return_reason'])}", icon="↩️")
-    widgets.text_table({
-        "转递编号": g["transfer_number"] or "（尚无：全国系统导出的转递编号导入后显示）",
-        "档案转递单位名称": g["unit_name"], "地址": divisions.address_text(g["province"], g["city"], g["district"]),
-        "详细地址": shown_g["address_detail"] or "", "邮编": g["postcode"], "联系人/部门": g["contact"],
-        "联系电话": shown_g["unit_phone"] or "", "情况说明": g["note"], "证明材料": f"{g['proof_count']} 张",
-    })
+    widgets.text_table(
+        {
+            "转递编号": g["transfer_number"] or "（尚无：全国系统导出的转递编号导入后显示）",
+            "档案转递单位名称": g["unit_name"],
+            "地址": divisions.address_text(g["province"], g["city"], g["district"]),
+            "详细地址": shown_g["address_detail"] or "",
+            "邮编": g["postcode"],
+            "联系人/部门": g["contact"],
+            "联系电话": shown_g["unit_phone"] or "",
+            "情况说明": g["note"],
+            "证明材料": f"{g['proof_count']} 张",
+        }
+    )
     if g["flags"]:
         st.markdown("**退档风险提示**")
         for code in g["flags"]:
@@ -115,6 +159,7 @@ timeline = data.query("registration_timeline", student_id=student_id)
 if timeline.height == 0:
     st.caption("暂无记录。")
 else:
+
     def describe(row: dict) -> str:
         if row["event"] == "submitted":
             flags = "、".join(checks.BY_CODE[c].title for c in (row["flags"] or []))
@@ -122,13 +167,18 @@ else:
         return f"{workflow.LEVELS[row['level']]}{workflow.DECISIONS[row['decision']]}第 {row['revision_no']} 版"
 
     display.dataframe(
-        pl.DataFrame({
-            "时间": timeline["happened_at"],
-            "事件": [describe(r) for r in timeline.iter_rows(named=True)],
-            "操作人": [reviews.timeline_actor(r, with_account=not mine) for r in timeline.iter_rows(named=True)],
-            "原因/说明": [(r["reason"] or "") if r["event"] == "reviewed" else "" for r in timeline.iter_rows(named=True)],
-        }),
-        hide_index=True, width="stretch",
+        pl.DataFrame(
+            {
+                "时间": timeline["happened_at"],
+                "事件": [describe(r) for r in timeline.iter_rows(named=True)],
+                "操作人": [reviews.timeline_actor(r, with_account=not mine) for r in timeline.iter_rows(named=True)],
+                "原因/说明": [
+                    (r["reason"] or "") if r["event"] == "reviewed" else "" for r in timeline.iter_rows(named=True)
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
     )
 
 left, right = st.columns(2)
@@ -149,5 +199,7 @@ with right:
     for row in reports.iter_rows(named=True):
         until = f"有效期至 {row['valid_until']:%Y-%m-%d}" if row["valid_until"] else "未设置有效期"
         void = "" if row["is_confirmation_current"] else "（确认已失效，需重新确认后再核验）"
-        st.markdown(f"- {verification.KIND_LABELS[row['kind']]} · {widgets.plain(row['report_number'])} · "
-                    f"{verification.STATUS_LABELS[row['report_status']]} · {until}{void}")
+        st.markdown(
+            f"- {verification.KIND_LABELS[row['kind']]} · {widgets.plain(row['report_number'])} · "
+            f"{verification.STATUS_LABELS[row['report_status']]} · {until}{void}"
+        )

@@ -29,19 +29,35 @@ except StoreError as exc:
     st.stop()
 if lockouts:
     # A lock holds for one client only: the owner still logs in from their own; the office is told.
-    st.warning(f"近 24 小时有 {len(lockouts)} 次账号在某个来源被暂停登录（连续 {accounts.MAX_FAILURES} 次密码错误）。"
-               "账号本人在自己的电脑上不受影响；若不是本人所为，请核实并重置其密码。", icon="🔒")
-    display.dataframe(pl.DataFrame(lockouts).select(pl.col("logged_at").alias("时间"), pl.col("username").alias("账号"),
-                                                   pl.col("client").alias("来源地址")), hide_index=True, width="stretch")
+    st.warning(
+        f"近 24 小时有 {len(lockouts)} 次账号在某个来源被暂停登录（连续 {accounts.MAX_FAILURES} 次密码错误）。"
+        "账号本人在自己的电脑上不受影响；若不是本人所为，请核实并重置其密码。",
+        icon="🔒",
+    )
+    display.dataframe(
+        pl.DataFrame(lockouts).select(
+            pl.col("logged_at").alias("时间"), pl.col("username").alias("账号"), pl.col("client").alias("来源地址")
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 if users:
     # colleges: a list even when no account has any (else polars infers Null and .list fails)
-    display.dataframe(pl.DataFrame(users, schema_overrides={"colleges": pl.List(pl.String)}).select(
-        pl.col("username").alias("用户名"), pl.col("display_name").alias("姓名"),
-        pl.col("role").replace_strict(accounts.ROLES, default=pl.col("role")).alias("角色"),
-        pl.col("colleges").list.join("、").alias("学院"), pl.col("student_id").alias("学号"),
-        pl.col("must_change_password").alias("须改密码"), pl.col("has_oidc").alias("统一身份认证"),
-        pl.col("locked_until").alias("锁定至"), pl.col("disabled").alias("已停用"),
-    ), hide_index=True, width="stretch")
+    display.dataframe(
+        pl.DataFrame(users, schema_overrides={"colleges": pl.List(pl.String)}).select(
+            pl.col("username").alias("用户名"),
+            pl.col("display_name").alias("姓名"),
+            pl.col("role").replace_strict(accounts.ROLES, default=pl.col("role")).alias("角色"),
+            pl.col("colleges").list.join("、").alias("学院"),
+            pl.col("student_id").alias("学号"),
+            pl.col("must_change_password").alias("须改密码"),
+            pl.col("has_oidc").alias("统一身份认证"),
+            pl.col("locked_until").alias("锁定至"),
+            pl.col("disabled").alias("已停用"),
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 else:
     st.info("还没有账号。先添加一个就业处管理员。")
 
@@ -60,11 +76,22 @@ with left, st.form("add_user", clear_on_submit=True):
                 issued = activation.issue_codes(data.store(), actor, student_id=(student_id or username).strip())
                 if not issued:
                     raise accounts.AccountError("该学号已有激活过的账号，或不在名单中")
-                st.session_state["users_flash"] = ("ok", f"已开通毕业生账号 {issued[0].student_id}，激活码 "
-                                                   f"{activation.shown(issued[0].code)}（{issued[0].expires_at:%Y-%m-%d} 前有效，请交本人）")
+                st.session_state["users_flash"] = (
+                    "ok",
+                    f"已开通毕业生账号 {issued[0].student_id}，激活码 "
+                    f"{activation.shown(issued[0].code)}（{issued[0].expires_at:%Y-%m-%d} 前有效，请交本人）",
+                )
             else:
-                accounts.add_user(data.store(), actor, username, role, password, display_name=display_name or None,
-                                  colleges=scope, student_id=student_id.strip() or None)
+                accounts.add_user(
+                    data.store(),
+                    actor,
+                    username,
+                    role,
+                    password,
+                    display_name=display_name or None,
+                    colleges=scope,
+                    student_id=student_id.strip() or None,
+                )
                 st.session_state["users_flash"] = ("ok", f"已添加 {accounts.ROLES[role]} {username.strip()}")
         except StoreError as exc:
             st.session_state["users_flash"] = ("error", str(exc))
@@ -78,8 +105,11 @@ with right, st.form("reset_password", clear_on_submit=True):
         try:
             if by_role.get(who or "") == "graduate":  # a graduate gets a new code, never an office password
                 code = activation.reissue(data.store(), actor, who or "")
-                st.session_state["users_flash"] = ("ok", f"已为毕业生 {who} 生成新的激活码 {activation.shown(code.code)}"
-                                                   f"（{code.expires_at:%Y-%m-%d} 前有效；原密码已失效），请交本人")
+                st.session_state["users_flash"] = (
+                    "ok",
+                    f"已为毕业生 {who} 生成新的激活码 {activation.shown(code.code)}"
+                    f"（{code.expires_at:%Y-%m-%d} 前有效；原密码已失效），请交本人",
+                )
             else:
                 accounts.reset_password(data.store(), actor, who or "", new)
                 st.session_state["users_flash"] = ("ok", f"已重置 {who} 的密码")
@@ -92,8 +122,14 @@ with st.form("update_user"):
     by_name = {u["username"]: u for u in users}
     top = st.columns(3)
     who = top[0].selectbox("用户名", list(by_name), index=None, placeholder="选择账号", key="upd_who")
-    new_role = top[1].selectbox("角色（不改则留空）", list(accounts.ROLES), index=None, placeholder="不改",
-                            format_func=lambda r: accounts.ROLES[r], key="upd_role")
+    new_role = top[1].selectbox(
+        "角色（不改则留空）",
+        list(accounts.ROLES),
+        index=None,
+        placeholder="不改",
+        format_func=lambda r: accounts.ROLES[r],
+        key="upd_role",
+    )
     state = top[2].selectbox("状态", ["不变", "启用", "停用"], key="upd_state")
     bottom = st.columns(2)
     scope = bottom[0].multiselect("学院（学院审核员/院长；不改则留空）", colleges, key="upd_scope", placeholder="不改")
@@ -101,29 +137,44 @@ with st.form("update_user"):
     if st.form_submit_button("保存修改"):
         try:
             changed = accounts.update_user(
-                data.store(), actor, who or "", role=new_role, colleges=scope or None,
+                data.store(),
+                actor,
+                who or "",
+                role=new_role,
+                colleges=scope or None,
                 disabled={"启用": False, "停用": True}.get(state),
-                oidc_subject=None if not subject else ("" if subject == "-" else subject))
-            st.session_state["users_flash"] = ("ok", f"已保存 {changed.username}：{accounts.ROLES[changed.role]}"
-                                               + (f"，{'、'.join(changed.colleges)}" if changed.colleges else ""))
+                oidc_subject=None if not subject else ("" if subject == "-" else subject),
+            )
+            st.session_state["users_flash"] = (
+                "ok",
+                f"已保存 {changed.username}：{accounts.ROLES[changed.role]}"
+                + (f"，{'、'.join(changed.colleges)}" if changed.colleges else ""),
+            )
         except StoreError as exc:
             st.session_state["users_flash"] = ("error", str(exc))
         st.rerun()
 
 st.markdown("**毕业生激活码**")
-st.caption("毕业生账号不设初始密码：为学院或班级生成一次性激活码（每人一个，12 位，14 天内有效，只能用一次；重新生成则旧码失效），"
-           "按班打印交班主任分发。毕业生在登录页“毕业生首次登录：激活账号”用学号、激活码和身份证号后 6 位激活，设置自己的密码。"
-           "已激活的毕业生不受影响。命令行：`dangan user add-graduates --out 激活码.pdf`。")
+st.caption(
+    "毕业生账号不设初始密码：为学院或班级生成一次性激活码（每人一个，12 位，14 天内有效，只能用一次；重新生成则旧码失效），"
+    "按班打印交班主任分发。毕业生在登录页“毕业生首次登录：激活账号”用学号、激活码和身份证号后 6 位激活，设置自己的密码。"
+    "已激活的毕业生不受影响。命令行：`dangan user add-graduates --out 激活码.pdf`。"
+)
 with st.form("activation_codes"):
     top = st.columns(3)
     code_college = top[0].selectbox("学院", colleges, index=None, placeholder="全校")
     classes = data.query("filter_options", cohort=campaign["cohort"])
     if code_college:
         classes = classes.filter(pl.col("college_name") == code_college)
-    code_class = top[1].selectbox("班级", classes["class_name"].drop_nulls().unique().sort().to_list(), index=None,
-                                  placeholder="整个学院（或全校）")
-    code_format = top[2].radio("格式", ["pdf", "xlsx"], horizontal=True,
-                               format_func=lambda f: "PDF（每班一页）" if f == "pdf" else "xlsx")
+    code_class = top[1].selectbox(
+        "班级",
+        classes["class_name"].drop_nulls().unique().sort().to_list(),
+        index=None,
+        placeholder="整个学院（或全校）",
+    )
+    code_format = top[2].radio(
+        "格式", ["pdf", "xlsx"], horizontal=True, format_func=lambda f: "PDF（每班一页）" if f == "pdf" else "xlsx"
+    )
     if st.form_submit_button("生成激活码"):
         data.release()
         try:
@@ -140,6 +191,10 @@ with st.form("activation_codes"):
         st.rerun()
 if codes := st.session_state.get("users_codes"):
     name, payload, fmt = codes
-    st.download_button(f"下载 {widgets.plain(name)}（含激活码，分发后请删除）", payload, file_name=name, icon="⬇️",
-                       mime="application/pdf" if fmt == "pdf" else
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.download_button(
+        f"下载 {widgets.plain(name)}（含激活码，分发后请删除）",
+        payload,
+        file_name=name,
+        icon="⬇️",
+        mime="application/pdf" if fmt == "pdf" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

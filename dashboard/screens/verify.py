@@ -9,8 +9,10 @@ from pipelines import lookups, reports, verification
 from pipelines.store import StoreError
 
 st.title("核验查询")
-st.caption("供档案、户口接收单位查询毕业去向登记是否有效。请输入毕业生姓名，以及报告上的 15 位核验编号"
-           "（扫描报告上的二维码会自动填入编号），或档案转递单上的转递编号。")
+st.caption(
+    "供档案、户口接收单位查询毕业去向登记是否有效。请输入毕业生姓名，以及报告上的 15 位核验编号"
+    "（扫描报告上的二维码会自动填入编号），或档案转递单上的转递编号。"
+)
 with st.form("verify"):
     name = st.text_input("毕业生姓名", max_chars=40)
     number = st.text_input("核验编号或转递编号", value=st.query_params.get("number", ""), max_chars=40)
