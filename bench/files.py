@@ -78,9 +78,9 @@ def registration_frame(roster: pl.DataFrame, seed: int = 2) -> pl.DataFrame:
             "情况说明": "按要求转递",
             "证明材料数": rng.integers(0, 4, n).astype(str),
             "转递编号": [f"2410001{x:011X}" for x in rng.permutation(n) + 7 * 16**9],
-            "提交时间": pl.Series(
-                seconds * 1_000_000 + 1_711_929_600_000_000, dtype=pl.Datetime("us")
-            ).dt.strftime("%Y-%m-%d %H:%M:%S"),  # from 2024-04-01
+            "提交时间": pl.Series(seconds * 1_000_000 + 1_711_929_600_000_000, dtype=pl.Datetime("us")).dt.strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),  # from 2024-04-01
             "审核状态": rng.choice(["待院审核", "待校审核", "已通过", "已退回"], n),
             "退回原因": "",
         }
