@@ -34,7 +34,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check pipelines dashboard tests bench
-	$(BIN)/ruff format --check pipelines dashboard tests bench
+	$(BIN)/ruff format --check --no-cache pipelines dashboard tests bench
 	$(BIN)/mypy
 
 bench: install
