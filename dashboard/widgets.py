@@ -117,7 +117,7 @@ def filter_bar(cohort: int, *, fixed_college: bool = False) -> Filters:
         with top[2]:
             class_name = _pick("班级", classes["class_name"].drop_nulls().unique().sort().to_list(), current.class_name)
         with top[3]:
-            types = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
+            types = transfer_types.LABELS
             transfer_type = _pick("转递类型", list(types), current.transfer_type, types)
         bottom = st.columns(4)
         with bottom[0]:

@@ -61,7 +61,7 @@ NONE = "none"
 def labels(dimension: str) -> dict[str, str]:
     """Raw key -> the label people read, for dimensions stored as codes."""
     if dimension == "transfer_type":
-        return {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
+        return dict(transfer_types.LABELS)
     if dimension == "education_level":
         return dict(codes.EDUCATION_LEVELS)
     if dimension == "destination_category":

@@ -66,6 +66,7 @@ TRANSFER_TYPES: tuple[TransferType, ...] = (
 )
 
 BY_KEY = {t.key: t for t in TRANSFER_TYPES}
+LABELS = {t.key: t.label for t in TRANSFER_TYPES}  # key -> the label people read
 BY_LABEL = {t.label: t for t in TRANSFER_TYPES}
 # Spellings seen in real exports besides the label and the English key.
 _ALIASES = {

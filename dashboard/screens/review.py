@@ -244,13 +244,12 @@ previous = None
 if item["revision_no"] > 1:
     before = data.query("revision_of", student_id=item["student_id"], revision_no=item["revision_no"] - 1, actor=actor)
     previous = before.row(0, named=True) if before.height else None
-type_labels = {t.key: t.label for t in transfer_types.TRANSFER_TYPES}
 lines = []
 for key, label in FIELDS.items():
     value = item[key]
     line = {"字段": label, "内容": "" if value is None else str(value)}
     if previous is not None:
-        old = type_labels.get(previous["transfer_type"]) if key == "transfer_type_label" else previous[key]
+        old = transfer_types.LABELS.get(previous["transfer_type"]) if key == "transfer_type_label" else previous[key]
         changed = str(old) != str(value)
         line |= {
             "上一版（已退回）": ("" if old is None else str(old)) if changed else "",
