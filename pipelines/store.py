@@ -383,6 +383,11 @@ def parts_of(
     return [f"c:{c}" for c in colleges or ()] + [f"s:{s}" for s in students] + [f"u:{u}" for u in usernames]
 
 
+def _parts_in(table: str, parts: list[str] | None) -> list[str]:
+    """Those of `parts` that name rows of `table` (none for a table nobody's rows are in)."""
+    return [p for p in parts or () if p.startswith(PARTS_OF.get(table, ()))]
+
+
 class Versions:
     """How many times each table has been written by this process's owner (and an epoch that
     moves when the file was lent out or reopened, when anything may have changed): the key of
@@ -408,7 +413,7 @@ class Versions:
                 return (self._epoch, "past", *(self._tables[(table, "past")] for table in sorted(tables)))
             key: list[Any] = [self._epoch]
             for table in sorted(tables):
-                mine = [p for p in chosen or () if p.startswith(PARTS_OF.get(table, ()))]
+                mine = _parts_in(table, chosen)
                 if chosen is None or not mine:
                     key.append(self._tables[(table, "")])
                 else:
@@ -437,7 +442,7 @@ class Versions:
                 return
             for table in tables:
                 self._tables[(table, "")] += 1
-                mine = [p for p in chosen or () if p.startswith(PARTS_OF.get(table, ()))]
+                mine = _parts_in(table, chosen)
                 if table not in TODAY_ONLY or not mine:
                     self._tables[(table, "past")] += 1
                 if table not in PARTS_OF:
@@ -1155,8 +1160,8 @@ class Store:
     ) -> tuple[date, dict[str, str]]:
         """Set the connection's day, scope and stage source for `actor`: two calls into DuckDB
         (one to read the settings, unless given, and one script), whatever the number of
-        variables. `begin` starts the snapshot transaction in the first call. Returns the day and
-        the settings read."""
+        variables. `begin` starts the snapshot transaction in the first call (with the settings
+        read there, so never together with `settings`). Returns the day and the settings read."""
         if settings is None:
             settings = dict(
                 conn.execute(
@@ -1164,8 +1169,6 @@ class Store:
                     + "select key, value from settings where key in ('as_of', 'stage_cache_as_of')"
                 ).fetchall()
             )
-        elif begin:
-            conn.execute("begin transaction")
         today = as_of or self._default_today(settings)
         # Readers use the materialised stages when they were computed for this very day; a
         # writer always sees the live view, which includes its own uncommitted changes.
