@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines import brief_pdf, demo, exports  # noqa: E402
 from pipelines import statistics as statistics_module  # noqa: E402
-from pipelines.filters import Filters  # noqa: E402
+from pipelines.rules.filters import Filters  # noqa: E402
 from pipelines.store import SYSTEM, Store, Writer  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,7 +41,7 @@ def _store(folder: Path, size: int) -> Store:
     store = Store(demo_store(folder, size))
     store.ensure_ready()
     with store.reading(SYSTEM) as reader:
-        ((taken,),) = reader.conn.execute("select count(*) from stage_snapshots").fetchall()
+        ((taken,),) = reader._conn.execute("select count(*) from stage_snapshots").fetchall()
         today = reader.today
     if not taken:
         print(f"replaying past snapshots into {store.path} …", file=sys.stderr, flush=True)
@@ -70,7 +70,7 @@ def _jobs(store: Store) -> dict[str, Callable[[], tuple[bytes, int]]]:
 
 
 def _forget_future(writer: Writer) -> None:
-    writer.conn.execute("delete from stage_snapshots where snapshot_day = date '2099-01-01'")
+    writer._raw().execute("delete from stage_snapshots where snapshot_day = date '2099-01-01'")
     writer.touched_students = []  # the stages did not change: no refill
 
 

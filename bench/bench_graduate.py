@@ -69,8 +69,9 @@ from bench.bench_pages import (  # noqa: E402
     measure_server,
     server_table,
 )
-from pipelines import accounts, config, reports, reviews, selfservice, submissions, workflow  # noqa: E402
-from pipelines.store import SYSTEM, Actor, Store  # noqa: E402
+from pipelines import accounts, reports, reviews, selfservice, submissions
+from pipelines.rules import workflow  # noqa: E402
+from pipelines.store import SYSTEM, Actor, Store, config  # noqa: E402
 
 GRADUATE_PASSWORD = "bench2024x"
 VALID_UNTIL = date(2024, 12, 1)
@@ -108,12 +109,12 @@ def graduate_pages() -> list[Page]:
     """The graduate's pages. 我的登记 is their default page (app.py swaps 总览 for detail.py, which
     titles itself 我的登记 for a graduate); through the frame it is opened as detail.py."""
     return [
-        Page("我的登记", "screens/detail.py", "", {}, "我的登记"),
-        Page("毕业去向填报", "screens/destination_form.py", "destination", {}, "毕业去向填报"),
-        Page("档案信息登记", "screens/registration_form.py", "register", {}, "档案信息登记"),
-        Page("户口信息登记", "screens/hukou_form.py", "hukou", {}, "户口信息登记"),
-        Page("去向登记确认", "screens/confirm.py", "confirm", {}, "去向登记确认"),
-        Page("核验授权", "screens/authorize.py", "authorize", {}, "核验授权"),
+        Page("我的登记", "screens/drill/detail.py", "", {}, "我的登记"),
+        Page("毕业去向填报", "screens/graduate/destination_form.py", "destination", {}, "毕业去向填报"),
+        Page("档案信息登记", "screens/graduate/registration_form.py", "register", {}, "档案信息登记"),
+        Page("户口信息登记", "screens/graduate/hukou_form.py", "hukou", {}, "户口信息登记"),
+        Page("去向登记确认", "screens/graduate/confirm.py", "confirm", {}, "去向登记确认"),
+        Page("核验授权", "screens/graduate/authorize.py", "authorize", {}, "核验授权"),
     ]
 
 
@@ -135,7 +136,7 @@ def ensure_graduate(path: Path) -> tuple[str, str]:
     (student id, stage)."""
     store = Store(path)
     with store.reading(SYSTEM) as reader:
-        found = reader.conn.execute(
+        found = reader._conn.execute(
             "select student_id, stage from graduate_stages where is_confirmed and is_hukou_at_school "
             "order by student_id limit 1"
         ).fetchall()
@@ -182,7 +183,7 @@ class ActResult:
 
 def _candidates(store: Store, count: int) -> list[str]:
     with store.reading(SYSTEM) as reader:
-        rows = reader.conn.execute(
+        rows = reader._conn.execute(
             "select student_id from graduate_stages where stage = 'not_registered' and not is_hukou_at_school "
             "order by student_id limit ?",
             [count],

@@ -99,8 +99,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.yardstick import yardstick_ms  # noqa: E402
-from pipelines import accounts, reviews, workflow  # noqa: E402
+from pipelines import accounts, reviews  # noqa: E402
 from pipelines.demo import DEMO_PASSWORD  # noqa: E402
+from pipelines.rules import workflow  # noqa: E402
 from pipelines.store import SYSTEM, Store  # noqa: E402
 from tests.browser import (  # noqa: E402
     CHARTS_DRAWN,
@@ -657,12 +658,12 @@ def prepare_template(folder: Path, graduates: int, graduate_accounts: int) -> Pa
     store = Store(path, today=TODAY)
     with store.reading(SYSTEM) as reader:
         colleges = [
-            r[0] for r in reader.conn.execute("select distinct college_name from graduates order by 1").fetchall()
+            r[0] for r in reader._conn.execute("select distinct college_name from graduates order by 1").fetchall()
         ]
-        existing = {r[0] for r in reader.conn.execute("select username from users").fetchall()}
+        existing = {r[0] for r in reader._conn.execute("select username from users").fetchall()}
         free = [
             r[0]
-            for r in reader.conn.execute(
+            for r in reader._conn.execute(
                 "select student_id from graduate_stages where stage = 'not_registered' order by student_id"
             ).fetchall()
         ]
@@ -699,7 +700,7 @@ def read_plan(path: Path) -> Plan:
     """Queues and graduates, read from the store while no server runs."""
     store = Store(path, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        conn = reader.conn
+        conn = reader._conn
         colleges = [r[0] for r in conn.execute("select distinct college_name from graduates order by 1").fetchall()]
         reviewers = dict(
             conn.execute(

@@ -55,9 +55,14 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines import accounts, config  # noqa: E402
+from pipelines import accounts  # noqa: E402
 from pipelines import store as store_module  # noqa: E402
-from pipelines.store import SYSTEM, Reader, Store  # noqa: E402
+from pipelines.store import (  # noqa: E402
+    SYSTEM,
+    Reader,
+    Store,
+    config,  # noqa: E402
+)
 
 APP = ROOT / "dashboard" / "app.py"
 RUN_TIMEOUT_S = 300.0
@@ -119,12 +124,12 @@ def pages(targets: Targets) -> list[Page]:
     college, student = targets.college, targets.student
     return [
         Page("总览", None, "", {}, "总览"),
-        Page("截止风险", "screens/risk.py", "risk", {}, "截止风险"),
-        Page("截止风险（一个学院）", "screens/risk.py", "risk", {"college": college}, "截止风险"),
-        Page("统计分析", "screens/stats.py", "stats", {}, "统计分析"),
-        Page("待审核", "screens/review.py", "review", {}, "待审核"),
-        Page("学院", "screens/college.py", "college", {"college": college}, college),
-        Page("登记详情", "screens/detail.py", "detail", {"student": student}, "登记详情"),
+        Page("截止风险", "screens/progress/risk.py", "risk", {}, "截止风险"),
+        Page("截止风险（一个学院）", "screens/progress/risk.py", "risk", {"college": college}, "截止风险"),
+        Page("统计分析", "screens/progress/stats.py", "stats", {}, "统计分析"),
+        Page("待审核", "screens/review/review.py", "review", {}, "待审核"),
+        Page("学院", "screens/drill/college.py", "college", {"college": college}, college),
+        Page("登记详情", "screens/drill/detail.py", "detail", {"student": student}, "登记详情"),
     ]
 
 
@@ -198,8 +203,8 @@ def find_targets(path: Path) -> Targets:
     """The first college, and a student whose registration has a second revision."""
     # through the store: the server-side runs leave this process owning the file
     with Store(path).reading(SYSTEM) as reader:
-        college = reader.conn.execute("select min(college_name) from graduates").fetchall()[0]
-        student = reader.conn.execute("select min(student_id) from registrations where revision_no = 2").fetchall()[0]
+        college = reader._conn.execute("select min(college_name) from graduates").fetchall()[0]
+        student = reader._conn.execute("select min(student_id) from registrations where revision_no = 2").fetchall()[0]
     if not college or college[0] is None or not student or student[0] is None:
         sys.exit(f"{path}: no college, or no registration with revision_no 2")
     return Targets(college=str(college[0]), student=str(student[0]))
@@ -596,7 +601,7 @@ def _forget_caches(path: Path) -> None:
     from pipelines.store import SYSTEM, Store
 
     with Store(path).reading(SYSTEM) as reader:
-        reader.conn.execute("select 1").fetchall()
+        reader._conn.execute("select 1").fetchall()
 
 
 # --- tables ---------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def _run(source: Path, folder: Path, count: int, with_zip: bool) -> dict[str, fl
     with store.reading(SYSTEM) as reader:
         people = [
             r[0]
-            for r in reader.conn.execute(
+            for r in reader._conn.execute(
                 "select student_id from graduate_stages where is_confirmed and not is_verified "
                 "order by student_id limit ?",
                 [count],

@@ -42,8 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.yardstick import yardstick_ms  # noqa: E402
-from pipelines import reviews, workflow  # noqa: E402
+from pipelines import reviews  # noqa: E402
 from pipelines import store as store_module  # noqa: E402
+from pipelines.rules import workflow  # noqa: E402
 from pipelines.store import SYSTEM, Store  # noqa: E402
 
 APPROVE = workflow.Decision("college", "approve")
@@ -73,7 +74,7 @@ def _store(folder: Path, size: int) -> Path:
 
 def _pending(store: Store, count: int, *, unflagged: bool, skip: int = 0) -> list[int]:
     with store.reading(SYSTEM) as reader:
-        rows = reader.conn.execute(
+        rows = reader._conn.execute(
             "select registration_id from graduate_stages where status = 'pending_college'"
             + (" and len(flags) = 0" if unflagged else "")
             + " order by submitted_at, registration_id limit ? offset ?",
@@ -111,7 +112,7 @@ def _writers(store: Store, ids: list[int], writers: int) -> tuple[list[float], i
         thread.join()
     with store.reading(SYSTEM) as reader:
         counts = dict(
-            reader.conn.execute(
+            reader._conn.execute(
                 "select registration_id, count(*) from reviews where level = 'college' and decision = 'approve' "
                 "and registration_id in (select unnest(?::bigint[])) group by all",
                 [ids],
@@ -145,7 +146,7 @@ def measure(path: Path, work: Path, decisions: int, bulk: int, writers: int, eac
     batch_ids = _pending(store, bulk, unflagged=True)
     with store.reading(SYSTEM) as reader:
         shown = reviews.as_listed(
-            reader.conn.sql(
+            reader._conn.sql(
                 "select registration_id, student_id, revision_no from registrations where registration_id in "
                 "(select unnest(?::bigint[]))",
                 params=[batch_ids],
@@ -162,7 +163,7 @@ def measure(path: Path, work: Path, decisions: int, bulk: int, writers: int, eac
     groups = root.turns.groups if root is not None else collections.Counter[int]()
     commits = sum(groups.values())
     with store.reading(SYSTEM) as reader:
-        fresh = reader.conn.execute("select getvariable('use_stage_cache')").fetchall()[0][0]
+        fresh = reader._conn.execute("select getvariable('use_stage_cache')").fetchall()[0][0]
     if owned:
         store_module.disown(copy)
     copy.unlink()

@@ -58,7 +58,7 @@ def pad_audit(store: Store, rows: int) -> None:
     """`rows` synthetic audit rows: most older than an hour, a tenth inside the windows."""
 
     def work(writer: Any) -> None:
-        writer.conn.execute(f"""
+        writer._raw().execute(f"""
             insert into audit_log (audit_id, logged_at, actor, role, action, target, detail, write_token)
             select nextval('audit_ids'),
                    localtimestamp - case when i % 10 = 0 then interval (i % 600) second
@@ -108,7 +108,7 @@ def main() -> None:
         accounts.add_user(store, SYSTEM, "office", "admin", "office2024", must_change_password=False)
         issued = {c.student_id: c for c in activation.issue_codes(store, SYSTEM)}
         with store.reading(SYSTEM) as reader:
-            ids = dict(reader.conn.execute("select student_id, id_number from graduates").fetchall())
+            ids = dict(reader._conn.execute("select student_id, id_number from graduates").fetchall())
         people = iter(sorted(issued))
         padded = 0
         limits = lookups.Limits(

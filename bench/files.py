@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.identity import id_check_char
+from pipelines.rules.identity import id_check_char
 
 COLLEGES = ["服装设计学院", "服装工程学院", "时尚传播学院", "商学院", "艺术与设计学院", "信息工程学院"]
 TYPES = ["转回生源地", "签约单位接收", "托管单位接收", "上级主管单位接收", "升学本校接收", "升学外校接收"]

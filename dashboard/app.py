@@ -6,31 +6,31 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, data, display
-from pipelines import access
+from pipelines.rules import roles
 
-OVERVIEW = "screens/overview.py"
-DETAIL = "screens/detail.py"
+OVERVIEW = "screens/progress/overview.py"
+DETAIL = "screens/drill/detail.py"
 
-HUKOU_FORM = "screens/hukou_form.py"
+HUKOU_FORM = "screens/graduate/hukou_form.py"
 # (section, script, title, icon, url path, access key)
 ENTRIES = [
-    ("毕业生去向登记", "screens/destination_form.py", "毕业去向填报", "🎓", "destination", "destination_form"),
-    ("毕业生去向登记", "screens/registration_form.py", "档案信息登记", "📮", "register", "registration_form"),
+    ("毕业生去向登记", "screens/graduate/destination_form.py", "毕业去向填报", "🎓", "destination", "destination_form"),
+    ("毕业生去向登记", "screens/graduate/registration_form.py", "档案信息登记", "📮", "register", "registration_form"),
     ("毕业生去向登记", HUKOU_FORM, "户口信息登记", "🏠", "hukou", "hukou_form"),
-    ("毕业生去向登记", "screens/confirm.py", "去向登记确认", "☑️", "confirm", "confirm"),
-    ("毕业生去向登记", "screens/authorize.py", "核验授权", "🔏", "authorize", "authorize"),
+    ("毕业生去向登记", "screens/graduate/confirm.py", "去向登记确认", "☑️", "confirm", "confirm"),
+    ("毕业生去向登记", "screens/graduate/authorize.py", "核验授权", "🔏", "authorize", "authorize"),
     ("进度", OVERVIEW, "总览", "📊", "overview", "overview"),
-    ("进度", "screens/risk.py", "截止风险", "⏰", "risk", "risk"),
-    ("进度", "screens/stats.py", "统计分析", "📈", "stats", "stats"),
-    ("审核", "screens/review.py", "待审核", "📝", "review", "review"),
-    ("审核", "screens/reports.py", "核验报告", "🧾", "reports", "reports"),
-    ("钻取", "screens/college.py", "学院 / 班级", "🏫", "college", "college"),
+    ("进度", "screens/progress/risk.py", "截止风险", "⏰", "risk", "risk"),
+    ("进度", "screens/progress/stats.py", "统计分析", "📈", "stats", "stats"),
+    ("审核", "screens/review/review.py", "待审核", "📝", "review", "review"),
+    ("审核", "screens/review/reports.py", "核验报告", "🧾", "reports", "reports"),
+    ("钻取", "screens/drill/college.py", "学院 / 班级", "🏫", "college", "college"),
     ("钻取", DETAIL, "登记详情", "🔍", "detail", "detail"),
-    ("管理", "screens/imports.py", "导入", "📥", "import", "imports"),
-    ("管理", "screens/campaign.py", "届别设置", "📅", "campaign", "campaign"),
-    ("管理", "screens/audit.py", "审计日志", "🗂️", "audit", "audit"),
-    ("管理", "screens/users.py", "账号", "👤", "users", "users"),
-    ("公共", "screens/verify.py", "核验查询", "✅", "verify", "verify"),
+    ("管理", "screens/admin/imports.py", "导入", "📥", "import", "imports"),
+    ("管理", "screens/admin/campaign.py", "届别设置", "📅", "campaign", "campaign"),
+    ("管理", "screens/admin/audit.py", "审计日志", "🗂️", "audit", "audit"),
+    ("管理", "screens/admin/users.py", "账号", "👤", "users", "users"),
+    ("公共", "screens/public/verify.py", "核验查询", "✅", "verify", "verify"),
 ]
 
 
@@ -50,7 +50,7 @@ def main(default: str = OVERVIEW) -> None:
         pages: dict[str, list[st.Page]] = {}
         keys: dict[str, str] = {}
         for section, script, title, icon, url_path, key in ENTRIES:
-            if role is not None and not access.may_open(role, key):
+            if role is not None and not roles.may_open(role, key):
                 continue
             if role == "graduate" and key == "detail":
                 section, title = "毕业生去向登记", "我的登记"
@@ -73,7 +73,7 @@ def main(default: str = OVERVIEW) -> None:
         # keeps the old address and sends it back with the next click, which loses the choice.
         # Sending the query back each run keeps the address, a reload and the back button with it.
         st.query_params.update()
-        if user is None and keys.get(chosen.url_path) not in access.PUBLIC_PAGES:
+        if user is None and keys.get(chosen.url_path) not in roles.PUBLIC_PAGES:
             auth.login_screen()
             return
         if user is not None and user.must_change_password and st.session_state.get(auth.VIA_KEY) != "oidc":

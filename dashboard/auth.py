@@ -16,9 +16,10 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.text import plain
-from pipelines import accounts, activation, clients, config
+from pipelines import accounts, activation, clients
 from pipelines.accounts import User
-from pipelines.store import StoreError
+from pipelines.rules import roles
+from pipelines.store import StoreError, config
 
 USER_KEY = "username"
 STAMP_KEY = "session_stamp"
@@ -115,7 +116,6 @@ def _oidc_login(subject: str) -> str | None:
     refused = st.session_state.get("oidc_refused")
     if refused == subject:
         return None
-    data.release()
     try:
         user = accounts.login_oidc(data.store(), subject, client=client())
     except StoreError as exc:
@@ -146,7 +146,6 @@ def login_screen() -> None:
             password = st.text_input("密码", type="password", max_chars=128)
             submitted = st.form_submit_button("登录", type="primary", width="stretch")
         if submitted:
-            data.release()
             try:
                 user = accounts.login(data.store(), username, password, client=client())
             except StoreError as exc:
@@ -185,7 +184,6 @@ def activation_form() -> None:
             if new != again:
                 st.error("两次输入的密码不一致")
                 return
-            data.release()
             try:
                 user = activation.activate(data.store(), student_id, code, last6, new, client=client())
             except StoreError as exc:
@@ -204,7 +202,6 @@ def password_form(user: User, *, forced: bool) -> None:
             if new != again:
                 st.error("两次输入的新密码不一致")
                 return
-            data.release()
             try:
                 accounts.change_password(data.store(), user.username, old, new)
             except StoreError as exc:
@@ -236,7 +233,7 @@ def logout() -> None:
 def sidebar(user: User) -> None:
     with st.sidebar:
         scope = f" · {'、'.join(user.colleges)}" if user.colleges else ""
-        st.markdown(f"**{plain(user.display_name)}**  \n{accounts.ROLES.get(user.role, '')}{plain(scope)}")
+        st.markdown(f"**{plain(user.display_name)}**  \n{roles.ROLES.get(user.role, '')}{plain(scope)}")
         if st.session_state.pop("password_changed", False):
             st.success("密码已修改。")
         if st.button("修改密码", icon="🔑"):

@@ -19,9 +19,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard.text import plain
-from pipelines import config, serving, sqlfiles
-from pipelines.filters import Filters
-from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError, parts_of
+from pipelines import serving
+from pipelines.rules.filters import Filters
+from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError, config, parts_of, sqlfiles
 
 # Who reads when nobody has logged in: a scope of no college, so every graduate view is empty.
 NOBODY = Actor("（未登录）", "anonymous", colleges=())
@@ -41,7 +41,9 @@ def viewer() -> Actor:
 
 @st.cache_resource
 def _store(path: str, today: str | None) -> Store:
-    return Store(path, today=today)
+    store = Store(path, today=today)
+    store.before_open = _release_held  # another operation closes the run's read first: pages never do
+    return store
 
 
 def store() -> Store:
@@ -63,8 +65,9 @@ def run_scope() -> Iterator[None]:
 
     Exactly one: a second shared lock taken while the first is held would deadlock against a
     writer waiting at the turnstile. Queries for another day or user re-target this connection.
-    The connection holds the store's shared lock for the rest of the run, so a page that is
-    about to write must call `release()` first.
+    The connection holds the store's shared lock for the rest of the run (when this process does
+    not own the store), so any other operation of the store on this thread (a write, a domain
+    function's own read) closes it first (`Store.before_open`): pages never do.
     """
     _run.stack, _run.reader, _run.memo = contextlib.ExitStack(), None, {}
     try:
@@ -86,12 +89,20 @@ def set_run_memo(key: str, value: Any) -> None:
         memo[key] = value
 
 
-def release() -> None:
-    """Close the run's read connection (before a write, and at the end of every run)."""
+def release(*, end: bool = True) -> None:
+    """Close the run's read connection: at the end of every run, and (`end=False`) before the
+    store opens for another operation on this thread, after which the run's next query that
+    misses the cache opens a new one."""
     stack = getattr(_run, "stack", None)
-    _run.stack, _run.reader = None, None
+    _run.stack, _run.reader = (None if end or stack is None else contextlib.ExitStack()), None
     if stack is not None:
         stack.close()
+
+
+def _release_held() -> None:
+    """Before the store opens for another operation on this thread: close this run's reader."""
+    if getattr(_run, "reader", None) is not None:
+        release(end=False)
 
 
 @contextlib.contextmanager

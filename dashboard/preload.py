@@ -74,7 +74,7 @@ def preload() -> None:
     each kind the pages draw, so that plotly has loaded every part of itself they touch."""
     import pipelines
 
-    for module in pkgutil.iter_modules(pipelines.__path__, "pipelines."):  # pydantic, the rules, …
+    for module in pkgutil.walk_packages(pipelines.__path__, "pipelines."):  # pydantic, the rules, …
         importlib.import_module(module.name)
     for name in DASHBOARD + LIBRARIES + STREAMLIT:
         importlib.import_module(name)

@@ -12,20 +12,12 @@ import streamlit as st
 
 from dashboard import auth, data, display
 from dashboard.text import plain
-from pipelines import (
-    access,
-    accounts,
-    divisions,
-    progress,
-    selfservice,
-    submissions,
-    transfer_types,
-    workflow,
-)
+from pipelines import access, selfservice, submissions
 from pipelines.accounts import User
-from pipelines.filters import URL_KEYS, Filters
+from pipelines.rules import divisions, progress, roles, transfer_types, workflow
+from pipelines.rules.filters import URL_KEYS, Filters
+from pipelines.rules.text import mapped
 from pipelines.store import Actor, StoreError
-from pipelines.text import mapped
 
 ALL = "全部"
 
@@ -212,7 +204,6 @@ def deferred_file(build: Callable[..., tuple[bytes, int]], actor: Actor, *args: 
     shows as an error and an empty file, never a traceback."""
 
     def make() -> bytes:
-        data.release()  # the export's audit record is a write
         try:
             return build(data.store(), actor, *args)[0]
         except StoreError as exc:
@@ -229,8 +220,8 @@ def require(page: str) -> User:
     if user is None:
         st.warning("请先登录。")
         st.stop()
-    if not access.may_open(user.role, page):
-        st.error(f"你的角色（{accounts.ROLES.get(user.role, user.role)}）不能打开此页。")  # text: ours
+    if not roles.may_open(user.role, page):
+        st.error(f"你的角色（{roles.ROLES.get(user.role, user.role)}）不能打开此页。")  # text: ours
         st.stop()
     return user
 
@@ -275,7 +266,6 @@ def graduate_start(title: str, page: str) -> tuple[dict[str, Any], date, User, d
 def save(action: Callable[[], Any], done: str, unchanged: str | None = None) -> None:
     """Run a graduate's save (a domain function); on success rerun with `done` shown (or
     `unchanged` when the function wrote nothing and returned None), on refusal show why."""
-    data.release()  # the save is a write
     try:
         result = action()
     except StoreError as exc:

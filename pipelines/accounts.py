@@ -30,15 +30,9 @@ from typing import Any
 import polars as pl
 
 from pipelines import access
+from pipelines.rules import roles
 from pipelines.store import Actor, Store, StoreError, Writer
 
-ROLES = {
-    "admin": "就业处管理员",
-    "school_reviewer": "校级审核员",
-    "college_reviewer": "学院审核员/院长",
-    "analyst": "分析员",
-    "graduate": "毕业生",
-}
 MAX_FAILURES = 5  # per account and client
 LOCK_MINUTES = 15
 CLIENT_FAILURES_LIMIT = 20  # per client, any accounts
@@ -148,7 +142,7 @@ def add_user(
     """Create an account (the first-run command and the admin page). Only an admin (or the
     system, from the CLI) may; a college reviewer needs colleges that exist on the roster."""
     username = username.strip()
-    access.require(store, actor, access.ADMINS, "user:add", username, "只有就业处管理员可以添加账号", AccountError)
+    access.require(store, actor, roles.ADMINS, "user:add", username, "只有就业处管理员可以添加账号", AccountError)
     if not username or any(c.isspace() for c in username):
         raise AccountError("用户名不能为空，也不能含空格")
     chosen = _checked_scope(role, colleges, student_id)
@@ -203,13 +197,13 @@ def add_user(
 
 def _checked_scope(role: str, colleges: list[str] | None, student_id: str | None) -> list[str]:
     """The account's colleges, sorted, if they fit its role."""
-    if role not in ROLES:
-        raise AccountError(f"未知的角色：{role}（可用：{'、'.join(f'{k} {v}' for k, v in ROLES.items())}）")
+    if role not in roles.ROLES:
+        raise AccountError(f"未知的角色：{role}（可用：{'、'.join(f'{k} {v}' for k, v in roles.ROLES.items())}）")
     chosen = sorted({c.strip() for c in colleges or [] if c.strip()})
     if role == "college_reviewer" and not chosen:
         raise AccountError("学院审核员/院长须指定至少一个学院（--college）")
     if role != "college_reviewer" and chosen:
-        raise AccountError(f"{ROLES[role]}不按学院限定范围，不能指定学院")
+        raise AccountError(f"{roles.ROLES[role]}不按学院限定范围，不能指定学院")
     if role == "graduate" and not student_id:
         raise AccountError("毕业生账号须指定学号")
     return chosen
@@ -235,7 +229,7 @@ def update_user(
     """An admin changes an account's role and colleges, its name, its 统一身份认证 mapping
     (`oidc_subject`; "" removes it) or disables/enables it. Arguments left None keep their
     value. An admin cannot disable or demote their own account (no office locks itself out)."""
-    access.require(store, actor, access.ADMINS, "user:update", username, "只有就业处管理员可以修改账号", AccountError)
+    access.require(store, actor, roles.ADMINS, "user:update", username, "只有就业处管理员可以修改账号", AccountError)
 
     def work(writer: Writer) -> User:
         found = writer.one("user_by_name", username=username.strip())
@@ -347,7 +341,7 @@ def login(store: Store, username: str, password: str, *, client: str = "") -> Us
 
 def recent_lockouts(store: Store, actor: Actor, hours: int = 24) -> list[dict[str, Any]]:
     """Accounts locked for a client in the last `hours` (the admin is told: 账号 page)."""
-    access.require(store, actor, access.ADMINS, "user:list", None, "只有就业处管理员可以查看账号", AccountError)
+    access.require(store, actor, roles.ADMINS, "user:list", None, "只有就业处管理员可以查看账号", AccountError)
     with store.reading(actor) as reader:
         return reader.rows("login_lockouts", since=datetime.now() - timedelta(hours=hours))
 
@@ -410,7 +404,7 @@ def reset_password(store: Store, actor: Actor, username: str, new: str) -> None:
     """An admin sets a new password, which the user must change at their next login. Not for
     graduates: their accounts are reopened with a new activation code (activation.reissue)."""
     access.require(
-        store, actor, access.ADMINS, "user:reset_password", username, "只有就业处管理员可以重置密码", AccountError
+        store, actor, roles.ADMINS, "user:reset_password", username, "只有就业处管理员可以重置密码", AccountError
     )
     if problem := password_problem(new, username):
         raise AccountError(problem)
@@ -438,7 +432,7 @@ def reset_password(store: Store, actor: Actor, username: str, new: str) -> None:
 
 
 def list_users(store: Store, actor: Actor) -> list[dict[str, Any]]:
-    access.require(store, actor, access.ADMINS, "user:list", None, "只有就业处管理员可以查看账号", AccountError)
+    access.require(store, actor, roles.ADMINS, "user:list", None, "只有就业处管理员可以查看账号", AccountError)
     with store.reading(actor) as reader:
         return reader.rows("users_list")
 

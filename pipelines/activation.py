@@ -26,8 +26,9 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, accounts, exports, text
+from pipelines import access, accounts, exports
 from pipelines.reports import ALPHABET
+from pipelines.rules import roles, text
 from pipelines.store import Actor, Store, Writer
 
 CODE_LENGTH = 12
@@ -78,7 +79,7 @@ def issue_codes(
     a fresh code (the plain codes are returned once; only their hashes are stored)."""
     scope = student_id or class_name or college or "全校"
     access.require(
-        store, actor, access.ADMINS, "user:issue_codes", scope, "只有就业处管理员可以生成激活码", accounts.AccountError
+        store, actor, roles.ADMINS, "user:issue_codes", scope, "只有就业处管理员可以生成激活码", accounts.AccountError
     )
 
     chosen = {"cohort": cohort, "college": college, "class_name": class_name, "student_id": student_id}
@@ -229,7 +230,7 @@ def reissue(store: Store, actor: Actor, student_id: str) -> IssuedCode:
     access.require(
         store,
         actor,
-        access.ADMINS,
+        roles.ADMINS,
         "user:issue_codes",
         student_id,
         "只有就业处管理员可以生成激活码",

@@ -14,10 +14,11 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import accounts, checks, codes, reports, transfer_types, verification, workflow
+from pipelines import reports
 from pipelines.columns import DESTINATIONS, REGISTRATIONS, ROSTER
+from pipelines.rules import checks, codes, roles, transfer_types, verification, workflow
 
-# What each export file is (the keys of access.EXPORTS, and the names the exports record).
+# What each export file is (the keys of roles.EXPORTS, and the names the exports record).
 EXPORT_LABELS = {
     "chase_list": "催办名单",
     "review_results": "审核结果",
@@ -88,7 +89,7 @@ GROUPS = {
     "export": "导出",
 }
 # Who acted: the account roles, and the actors that are no account.
-ROLES = {**accounts.ROLES, "system": "系统", "login": "登录尝试", "public": "公众（核验查询）", "anonymous": "未登录"}
+ROLE_NAMES = {**roles.ROLES, "system": "系统", "login": "登录尝试", "public": "公众（核验查询）", "anonymous": "未登录"}
 
 DETAIL_KEYS = {
     # accounts and logins
@@ -231,7 +232,7 @@ def action_label(action: str | None) -> str:
 
 
 def role_label(role: str | None) -> str:
-    return ROLES.get(role or "", role or "")
+    return ROLE_NAMES.get(role or "", role or "")
 
 
 def filter_options(actions: Iterable[str]) -> list[str]:
@@ -325,7 +326,7 @@ def detail_text(detail: dict[str, Any] | str | None) -> str:
 
 def actor_text(actor: str | None, role: str | None) -> str:
     """Who acted, as the log names them ("system" is the system, in Chinese)."""
-    return ROLES["system"] if actor == "system" and role == "system" else (actor or "")
+    return ROLE_NAMES["system"] if actor == "system" and role == "system" else (actor or "")
 
 
 def readable(page: pl.DataFrame) -> pl.DataFrame:

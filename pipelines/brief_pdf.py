@@ -13,10 +13,11 @@ import pylopdf_fonts_zh_cn
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
-from pipelines import progress, statistics
+from pipelines import statistics
 from pipelines.access import require_export
 from pipelines.exports import record_export
-from pipelines.filters import Filters
+from pipelines.rules import progress
+from pipelines.rules.filters import Filters
 from pipelines.store import Actor, Reader, Store
 
 FONT = "NotoSansSC"

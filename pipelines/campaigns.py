@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from pipelines import access
+from pipelines.rules import roles
 from pipelines.store import Actor, Store, StoreError, Writer
 
 
@@ -72,7 +73,7 @@ def _text(value: object) -> str | None:
 def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
     """Create or update the campaign of a cohort (the office only)."""
     access.require(
-        store, actor, access.IMPORTERS, "campaign:set", str(campaign.cohort), "只有就业处管理员可以设置登记工作"
+        store, actor, roles.IMPORTERS, "campaign:set", str(campaign.cohort), "只有就业处管理员可以设置登记工作"
     )
     campaign = replace(
         campaign,

@@ -18,24 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines import (
-    accounts,
-    activation,
-    campaigns,
-    channel,
-    config,
-    exports,
-    filters,
-    reports,
-    reviews,
-    selfservice,
-    statistics,
-    transfer_types,
-    verification,
-    workflow,
-)
+from pipelines import accounts, activation, campaigns, exports, reports, reviews, selfservice, statistics
 from pipelines import store as store_module
-from pipelines.store import SYSTEM, Actor, Store, StoreError
+from pipelines.rules import filters, roles, transfer_types, verification, workflow
+from pipelines.store import SYSTEM, Actor, Store, StoreError, channel, config
 
 STATS_KEYS = list(workflow.COUNT_LABELS)
 STATS_LABELS = list(workflow.COUNT_LABELS.values())
@@ -462,7 +448,7 @@ def cmd_user(args: argparse.Namespace) -> int:
                     [
                         r["username"],
                         r["display_name"],
-                        accounts.ROLES.get(r["role"], r["role"]),
+                        roles.ROLES.get(r["role"], r["role"]),
                         "、".join(r["colleges"] or []),
                         "是" if r["must_change_password"] else "",
                         f"{r['locked_until']:%Y-%m-%d %H:%M}" if r["locked_until"] else "",
@@ -478,7 +464,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         raise ValueError("须用 --username 指定用户名")
     if args.action == "add":
         if not args.role:
-            raise ValueError("须用 --role 指定角色：" + "、".join(f"{k}（{v}）" for k, v in accounts.ROLES.items()))
+            raise ValueError("须用 --role 指定角色：" + "、".join(f"{k}（{v}）" for k, v in roles.ROLES.items()))
         if args.role == "graduate":
             if args.password_stdin:
                 raise ValueError(NO_GRADUATE_PASSWORDS)
@@ -503,7 +489,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         )
         scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
         print(
-            f"已添加 {accounts.ROLES[user.role]} {user.username}{scope}"
+            f"已添加 {roles.ROLES[user.role]} {user.username}{scope}"
             + ("；首次登录须修改密码" if user.must_change_password else "")
         )
         return 0
@@ -520,7 +506,7 @@ def cmd_user(args: argparse.Namespace) -> int:
             oidc_subject=args.oidc_subject,
         )
         scope = f"，学院：{'、'.join(user.colleges)}" if user.colleges else ""
-        print(f"已修改 {user.username}：{accounts.ROLES[user.role]}{scope}" + ("（已停用）" if disabled else ""))
+        print(f"已修改 {user.username}：{roles.ROLES[user.role]}{scope}" + ("（已停用）" if disabled else ""))
         return 0
     with store.reading(actor) as reader:
         found = reader.one("user_by_name", username=args.username)
@@ -775,7 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["add", "add-graduates", "list", "update", "reset-password"])
     p.add_argument("--cohort", type=int, help="add-graduates：届别（默认全部）")
     p.add_argument("--username", help="用户名（工号，或毕业生学号）")
-    p.add_argument("--role", choices=list(accounts.ROLES), help="角色")
+    p.add_argument("--role", choices=list(roles.ROLES), help="角色")
     p.add_argument("--college", action="append", help="学院审核员/院长的学院，可重复")
     p.add_argument("--display-name", help="姓名")
     p.add_argument("--student", help="毕业生账号对应的学号")

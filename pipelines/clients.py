@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pipelines import config
+from pipelines.store import config
 
 ENV_TRUSTED_PROXIES = "DANGAN_TRUSTED_PROXIES"  # comma-separated addresses or networks
 

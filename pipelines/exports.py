@@ -9,10 +9,11 @@ from datetime import date, timedelta
 import polars as pl
 import xlsxwriter
 
-from pipelines import columns, progress, statistics, text
+from pipelines import columns, statistics
 from pipelines.access import require, require_export
-from pipelines.filters import Filters
-from pipelines.privacy import REVEALERS, masked_frame, search_audit
+from pipelines.privacy import masked_frame, search_audit
+from pipelines.rules import progress, roles, text
+from pipelines.rules.filters import Filters
 from pipelines.store import Actor, Reader, Store, StoreError
 
 CHASE_COLUMNS = {
@@ -211,7 +212,12 @@ def review_results_file(
     require_export(store, actor, "review_results", file_name)
     if unmasked:
         require(
-            store, actor, REVEALERS, "export:review_results", file_name, "你的角色不能导出未脱敏的联系电话和详细地址"
+            store,
+            actor,
+            roles.REVEALERS,
+            "export:review_results",
+            file_name,
+            "你的角色不能导出未脱敏的联系电话和详细地址",
         )
     with store.reading(actor) as reader:
         results = reader.query("review_results", cohort=cohort, **chosen.params())

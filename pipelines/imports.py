@@ -24,8 +24,9 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel
 
-from pipelines import access, codes, columns, divisions, rows, sources, submissions, text, workflow
+from pipelines import access, columns, rows, sources, submissions
 from pipelines.columns import Layout
+from pipelines.rules import codes, divisions, roles, text, workflow
 from pipelines.store import Actor, Store, StoreError, Writer
 
 # (stage, done, total): a stage's name as the user reads it, and how far it is (chunks of rows)
@@ -943,7 +944,7 @@ def import_file(
     kind = KINDS[kind_key]
     path = Path(path)
     action = f"import:{kind_key}"
-    access.require(store, actor, access.IMPORTERS, action, path.name, "只有就业处管理员可以导入数据")
+    access.require(store, actor, roles.IMPORTERS, action, path.name, "只有就业处管理员可以导入数据")
     say = progress or (lambda *_: None)
     say("读取", 0, 1)
     try:

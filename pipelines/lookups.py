@@ -25,8 +25,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipelines import config, reports, text
-from pipelines.store import Actor, Store, Writer
+from pipelines import reports
+from pipelines.rules import text
+from pipelines.store import Actor, Store, Writer, config
 
 ACTION = "verify:lookup"
 ENV_LIMITS = "DANGAN_VERIFY_LIMITS"  # client,number,name,slow,block per window, e.g. 10,5,5,300,1500

@@ -13,11 +13,9 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, identity, text
+from pipelines import access
+from pipelines.rules import identity, roles, text
 from pipelines.store import Actor, Store, StoreError, Writer
-
-REVEALERS = frozenset({"system", "admin", "school_reviewer", "college_reviewer"})
-AUDITORS = frozenset({"system", "admin"})
 
 # The one disclosure rule: every sensitive field, by the name it has in query rows, and its mask.
 # Pages, exports and PDFs show a row through `masked` / `masked_frame`; the unmasked value only
@@ -53,7 +51,7 @@ def reveal(store: Store, actor: Actor, student_id: str) -> dict[str, Any]:
     """One graduate's unmasked sensitive fields (every field of DISCLOSURE their record has:
     身份证号, mobile, the current registration's unit phone and address, the hukou address),
     after recording the reveal."""
-    access.require(store, actor, REVEALERS, "reveal", student_id, "你的角色不能查看完整个人信息", PrivacyRefused)
+    access.require(store, actor, roles.REVEALERS, "reveal", student_id, "你的角色不能查看完整个人信息", PrivacyRefused)
 
     def work(writer: Writer) -> dict[str, Any] | None:
         found = writer.one("personal_data_of", student_id=student_id)
@@ -82,6 +80,6 @@ def record_view(store: Store, actor: Actor, registration_id: int, student_id: st
 
 def search_audit(store: Store, actor: Actor, **filters: Any) -> Any:
     """Audit records (sql/queries/audit_search.sql) for those who may read the log."""
-    access.require(store, actor, AUDITORS, "audit:read", None, "只有就业处管理员可以查看审计日志", PrivacyRefused)
+    access.require(store, actor, roles.AUDITORS, "audit:read", None, "只有就业处管理员可以查看审计日志", PrivacyRefused)
     with store.reading(actor) as reader:
         return reader.query("audit_search", **filters)

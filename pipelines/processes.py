@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pipelines import config
+from pipelines.store import config
 
 ROOT = Path(__file__).resolve().parent.parent  # where the `pipelines` package is
 # A task (a chunk of report pages) takes a second or two; a worker silent this long is stuck.

@@ -35,7 +35,9 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, WrapMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from pipelines import config, identity, pdf_file, processes, qr, verification
+from pipelines import pdf_file, processes, qr
+from pipelines.rules import identity, verification
+from pipelines.store import config
 
 ENV_VERIFY_URL = "DANGAN_VERIFY_URL"
 DEFAULT_VERIFY_URL = "http://localhost:8501/verify"

@@ -23,7 +23,8 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, exports, selfservice, text, verification
+from pipelines import access, exports, selfservice
+from pipelines.rules import roles, text, verification
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -32,14 +33,12 @@ NUMBER_LENGTH = 15
 _NUMBER = re.compile(r"^\d{2}[0-9A-Z]{13}$")  # 2 + 5 + 8, and the older 2 + 13
 KINDS = tuple(verification.KIND_LABELS)  # archive, hukou
 ANSWERS = {"confirmed": "信息无误，确认登记去向", "needs_update": "信息有误，需要更新后确认"}
+
+
 # Who may issue and close reports: the office, and a graduate for themself (the store's scope
 # shows a graduate only their own record, so they can name no one else).
-ISSUERS = frozenset({"system", "admin", "graduate"})
 # Who may record a graduate's answer on the confirmation page: the graduate, or the office on
 # their behalf (the CLI, a graduate at the office's counter). Reviewers and analysts may not.
-CONFIRMERS = frozenset({"system", "admin", "graduate"})
-
-
 class ReportRefused(StoreError):
     """A report or confirmation that cannot be made; the message says why, in Chinese."""
 
@@ -77,7 +76,7 @@ def confirm(store: Store, actor: Actor, student_id: str, answer: str = "confirme
     access.require(
         store,
         actor,
-        CONFIRMERS,
+        roles.CONFIRMERS,
         "confirmation:record",
         student_id,
         "只有毕业生本人（或就业处代为）可以确认登记去向",
@@ -322,7 +321,7 @@ def close(store: Store, actor: Actor, report_number: str) -> None:
 
 
 def _may_issue(store: Store, actor: Actor, action: str, target: str | None) -> None:
-    access.require(store, actor, ISSUERS, action, target, "你的角色不能生成或关闭核验报告", ReportRefused)
+    access.require(store, actor, roles.ISSUERS, action, target, "你的角色不能生成或关闭核验报告", ReportRefused)
 
 
 @dataclass(frozen=True)

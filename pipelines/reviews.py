@@ -25,19 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import polars as pl
 
-from pipelines import submissions, workflow
-from pipelines.store import Actor, Store, StoreError, Writer
-
-# Which levels each role decides at. Roles come with accounts (issue #6); "system" is the CLI.
-ROLE_LEVELS: dict[str, frozenset[str]] = {
-    "system": frozenset({"college", "school"}),
-    "admin": frozenset({"college", "school"}),
-    "school_reviewer": frozenset({"school"}),
-    "college_reviewer": frozenset({"college"}),
-}
+from pipelines import submissions
+from pipelines.rules import roles, workflow
+from pipelines.store import Actor, Store, StoreConflict, StoreError, Writer
 
 # Offered as templates for a return; free text is always possible.
 RETURN_TEMPLATES = (
@@ -90,7 +82,7 @@ class Batch:
 
 
 def levels_of(actor: Actor) -> frozenset[str]:
-    return ROLE_LEVELS.get(actor.role, frozenset())
+    return roles.ROLE_LEVELS.get(actor.role, frozenset())
 
 
 def decide(store: Store, actor: Actor, registration_id: int, decision: workflow.Decision) -> Outcome:
@@ -212,7 +204,7 @@ def _decide(
 
     try:
         return store.transaction(actor, f"review:{decision.level}:{decision.decision}", work, combine=True)
-    except duckdb.ConstraintException:
+    except StoreConflict:
         # unique (registration_id, level): another decision reached the table first
         raise ReviewRefused("该登记刚刚已由其他审核人审核，你的审核未生效，请刷新后查看") from None
 

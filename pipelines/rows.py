@@ -30,7 +30,7 @@ import polars as pl
 from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from pipelines import codes, divisions, identity, text, transfer_types, workflow
+from pipelines.rules import codes, divisions, identity, text, transfer_types, workflow
 
 _STUDENT_ID = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 

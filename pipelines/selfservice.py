@@ -16,19 +16,10 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import (
-    access,
-    checks,
-    codes,
-    divisions,
-    progress,
-    transfer_types,
-    verification,
-    workflow,
-)
+from pipelines import access
+from pipelines.rules import checks, codes, divisions, progress, roles, transfer_types, verification, workflow
 from pipelines.store import Actor, Store, Writer
 from pipelines.submissions import (
-    SELF_SERVICE,
     SubmissionRefused,
     graduate_facts,
     refuse_unless_agreed,
@@ -87,7 +78,7 @@ def record_destination(
     access.require(
         store,
         actor,
-        SELF_SERVICE,
+        roles.SELF_SERVICE,
         "destination:record",
         student_id,
         "只有毕业生本人（或就业处代为）可以填报毕业去向",
@@ -168,7 +159,7 @@ def record_hukou(
     access.require(
         store,
         actor,
-        SELF_SERVICE,
+        roles.SELF_SERVICE,
         "hukou:record",
         student_id,
         "只有毕业生本人（或就业处代为）可以登记户口信息",

@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipelines import channel, config
 from pipelines import store as store_module
+from pipelines.store import channel, config
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,8 @@ from xml.etree import ElementTree
 
 import polars as pl
 
-from pipelines import columns, config
+from pipelines import columns
+from pipelines.store import config
 
 HEAD_ROWS = 30  # a header row is looked for among a sheet's first rows
 

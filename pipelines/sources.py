@@ -20,8 +20,9 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import columns, sheets, text
+from pipelines import columns, sheets
 from pipelines.columns import Layout
+from pipelines.rules import text
 from pipelines.sheets import HEAD_ROWS, Limits, SheetError
 
 ROW = "_row"  # the column holding each record's row number in the file

@@ -9,9 +9,10 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, codes, config, transfer_types, workflow
-from pipelines.filters import Filters
-from pipelines.store import AGGREGATE_ONLY, Actor, Reader, Store, Writer
+from pipelines import access
+from pipelines.rules import codes, roles, transfer_types, workflow
+from pipelines.rules.filters import Filters
+from pipelines.store import Actor, Reader, Store, Writer, config
 
 DIMENSIONS = {
     "college": "学院",
@@ -91,7 +92,7 @@ def pivot_rows(reader: Reader, cohort: int, filters: Filters, rows: str, columns
     found = labelled(
         reader.query("stats_pivot", cohort=cohort, rows=rows, columns=columns, **filters.params()), rows, columns
     )
-    return suppress_small(found, config.min_cell()) if reader.actor.role in AGGREGATE_ONLY else found
+    return suppress_small(found, config.min_cell()) if reader.actor.role in roles.AGGREGATE_ONLY else found
 
 
 MEASURE_COLUMNS = list(dict.fromkeys([*COUNTS, "placed", *PLACEMENT, *RATES, "approved_rate"]))
@@ -101,7 +102,7 @@ def for_viewer(
     long: pl.DataFrame, role: str, row_key: str = "row_key", column_key: str | None = "column_key"
 ) -> pl.DataFrame:
     """A table of counts as `role` may see it: small cells suppressed for aggregate-only roles."""
-    return suppress_small(long, config.min_cell(), row_key, column_key) if role in AGGREGATE_ONLY else long
+    return suppress_small(long, config.min_cell(), row_key, column_key) if role in roles.AGGREGATE_ONLY else long
 
 
 SUPPRESSION_NOTE = (
@@ -149,7 +150,7 @@ TOO_SMALL_NOTE = "所选范围不足 {k} 人：为保护个人信息，分析员
 
 def too_small_for(role: str, graduates: int) -> bool:
     """Whether a whole selection is too small for an aggregate-only role to see at all."""
-    return role in AGGREGATE_ONLY and 0 < graduates < config.min_cell()
+    return role in roles.AGGREGATE_ONLY and 0 < graduates < config.min_cell()
 
 
 def suppressed_any(frame: pl.DataFrame) -> bool:
@@ -263,7 +264,7 @@ def take_snapshot(store: Store, actor: Actor) -> tuple[date, int]:
     the same day writes nothing. Returns (the day, rows written). Only the office (or the
     system's cron run) takes it, and always over the whole school: a snapshot in a dean's or a
     graduate's scope would stand for the day's school-wide history (trends, workbook, brief)."""
-    access.require(store, actor, access.ADMINS, "snapshot", None, "只有就业处（或系统定时任务）可以保存每日快照")
+    access.require(store, actor, roles.ADMINS, "snapshot", None, "只有就业处（或系统定时任务）可以保存每日快照")
 
     def work(writer: Writer) -> int:
         writer.touched_students = []
@@ -285,7 +286,7 @@ def _snapshot(writer: Writer, day: date) -> int:
     transfer type: the same stats_pivot the page and the exports read."""
     written = 0
     with writer.whole_school():
-        cohorts = writer.conn.execute("select distinct cohort from graduates order by 1").fetchall()
+        cohorts = writer.query("graduate_cohorts")["cohort"].to_list()
         found_by_cohort = [
             (
                 cohort,
@@ -293,7 +294,7 @@ def _snapshot(writer: Writer, day: date) -> int:
                     "stats_pivot", cohort=cohort, rows="college", columns="transfer_type", **Filters().params()
                 ),
             )
-            for (cohort,) in cohorts
+            for cohort in cohorts
         ]
     for cohort, found in found_by_cohort:
         rows = with_rates(found).select(

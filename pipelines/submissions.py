@@ -20,7 +20,8 @@ from typing import Any
 import polars as pl
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from pipelines import access, checks, divisions, identity, text, transfer_types, workflow
+from pipelines import access
+from pipelines.rules import checks, divisions, identity, roles, text, transfer_types, workflow
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
 REGISTRATION_CONTENT = [
@@ -42,10 +43,6 @@ REGISTRATION_CONTENT = [
 TEXT_FIELDS = [c for c in REGISTRATION_CONTENT if c not in ("proof_count", "transfer_number")]
 
 
-# Who may change a graduate's own records (registration, destination, hukou): the graduate
-# (the store's scope shows them no one else), or the office for them. Reviewers review; they do
-# not fill in the graduate's form.
-SELF_SERVICE = frozenset({"system", "admin", "graduate"})
 # Checks that refuse a graduate's form outright (the national form will not submit either);
 # every other check is a hint to the graduate and a flag to the reviewer.
 BLOCKING = ("required_missing", "note_too_long", "proof_missing", "postcode_malformed", "phone_malformed")
@@ -191,7 +188,7 @@ def submit(
     access.require(
         store,
         actor,
-        SELF_SERVICE,
+        roles.SELF_SERVICE,
         "registration:submit",
         student_id,
         "只有毕业生本人（或就业处代为）可以提交档案信息登记",

@@ -38,7 +38,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory, name: str, graduates: i
 
 def sql(store: Store, text: str, params: list[Any] | None = None, as_of: date = TODAY) -> list[tuple[Any, ...]]:
     with store.reading(SYSTEM, as_of=as_of) as reader:
-        return reader.conn.execute(text, params or []).fetchall()
+        return reader._conn.execute(text, params or []).fetchall()
 
 
 def dean_college(store: Store) -> str:

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from pipelines import campaigns
-from pipelines.identity import id_check_char
+from pipelines.rules.identity import id_check_char
 from pipelines.store import SYSTEM, Store
 
 # Users never see tracebacks (.streamlit/config.toml); the tests must (AppTest reads that file).
@@ -193,7 +193,7 @@ def store(tmp_path: Path, empty_store_file: Path) -> Store:
 def table(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     """Rows of an ad-hoc assertion query (tests may read the store however they like)."""
     with store.reading(SYSTEM) as reader:
-        return reader.conn.execute(sql, params or []).fetchall()
+        return reader._conn.execute(sql, params or []).fetchall()
 
 
 def data_snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
@@ -214,13 +214,13 @@ def data_snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
         ]:
             cols = [
                 r[0]
-                for r in reader.conn.execute(
+                for r in reader._conn.execute(
                     "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
                     [name],
                 ).fetchall()
             ]
             keep = ", ".join(c for c in cols if c not in volatile)
-            snapshot[name] = reader.conn.execute(f"select {keep} from {name} order by all").fetchall()
+            snapshot[name] = reader._conn.execute(f"select {keep} from {name} order by all").fetchall()
     return snapshot
 
 

@@ -17,9 +17,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.text import plain
-from pipelines import accounts, campaigns, exports, imports, privacy, reports, reviews, workflow
+from pipelines import accounts, campaigns, exports, imports, privacy, reports, reviews
 from pipelines.demo import DEMO_PASSWORD
-from pipelines.filters import Filters
+from pipelines.rules import workflow
+from pipelines.rules.filters import Filters
 from pipelines.store import SYSTEM, Actor, Store, StoreError
 from tests import apptest
 from tests.apptest import APP, open_page, page_alone, refused_page, sql
@@ -27,23 +28,23 @@ from tests.apptest import APP, open_page, page_alone, refused_page, sql
 pytestmark = pytest.mark.slow
 
 PAGES = {  # page file -> its key
-    "screens/overview.py": "overview",
-    "screens/risk.py": "risk",
-    "screens/stats.py": "stats",
-    "screens/review.py": "review",
-    "screens/reports.py": "reports",
-    "screens/college.py": "college",
-    "screens/detail.py": "detail",
-    "screens/audit.py": "audit",
-    "screens/users.py": "users",
-    "screens/verify.py": "verify",
-    "screens/imports.py": "imports",
-    "screens/campaign.py": "campaign",
-    "screens/destination_form.py": "destination_form",
-    "screens/registration_form.py": "registration_form",
-    "screens/hukou_form.py": "hukou_form",
-    "screens/confirm.py": "confirm",
-    "screens/authorize.py": "authorize",
+    "screens/progress/overview.py": "overview",
+    "screens/progress/risk.py": "risk",
+    "screens/progress/stats.py": "stats",
+    "screens/review/review.py": "review",
+    "screens/review/reports.py": "reports",
+    "screens/drill/college.py": "college",
+    "screens/drill/detail.py": "detail",
+    "screens/admin/audit.py": "audit",
+    "screens/admin/users.py": "users",
+    "screens/public/verify.py": "verify",
+    "screens/admin/imports.py": "imports",
+    "screens/admin/campaign.py": "campaign",
+    "screens/graduate/destination_form.py": "destination_form",
+    "screens/graduate/registration_form.py": "registration_form",
+    "screens/graduate/hukou_form.py": "hukou_form",
+    "screens/graduate/confirm.py": "confirm",
+    "screens/graduate/authorize.py": "authorize",
 }
 GRADUATE_PAGES = {"destination_form", "registration_form", "hukou_form", "confirm", "authorize"}
 # The design, written out (not derived from pipelines.access): which pages each role has.
@@ -218,11 +219,11 @@ def test_a_graduate_sees_only_their_own_record_whatever_the_link_says(demo_store
 
 def test_an_analyst_sees_aggregates_but_no_list_of_people(demo_store: Store) -> None:
     college = apptest.dean_college(demo_store)
-    risk = open_page("screens/risk.py", "analyst", college=college)
+    risk = open_page("screens/progress/risk.py", "analyst", college=college)
     assert risk.metric and any("分析员只查看汇总数据" in i.value for i in risk.info)
     assert not any("学号" in d.value.columns for d in risk.dataframe)
     assert not any(b.label.startswith("下载") for b in risk.get("download_button"))
-    page = open_page("screens/college.py", "analyst", college=college)
+    page = open_page("screens/drill/college.py", "analyst", college=college)
     assert page.dataframe and not any("学号" in d.value.columns for d in page.dataframe)
 
 
@@ -384,7 +385,7 @@ def test_opening_a_registration_in_the_review_pane_is_recorded_once_per_session(
                                              where status = 'pending_college' and college_name = ?""",
         [college],
     )
-    app = open_page("screens/review.py", "dean", item=str(registration_id))
+    app = open_page("screens/review/review.py", "dean", item=str(registration_id))
     app.run()  # a rerun in the same session adds no second record
     views = sql(
         demo_store,
@@ -396,10 +397,10 @@ def test_opening_a_registration_in_the_review_pane_is_recorded_once_per_session(
 
 
 def test_the_store_refuses_an_analyst_every_query_that_lists_people(demo_store: Store) -> None:
-    from pipelines.store import PERSON_QUERIES
+    from pipelines.rules.roles import PERSON_QUERIES
 
     analyst = _actor(demo_store, "analyst")
-    names = {p.stem for p in (apptest.ROOT / "sql" / "queries").glob("*.sql")}
+    names = {p.stem for p in (apptest.ROOT / "sql" / "queries").rglob("*.sql")}
     assert names >= PERSON_QUERIES  # every listed query exists
     with demo_store.reading(analyst) as reader:
         for name in sorted(PERSON_QUERIES):
@@ -424,11 +425,11 @@ def test_an_analyst_sees_no_statistics_of_a_selection_too_small_to_hide_people(d
         group by all having count(*) between 1 and 4 order by 3, 1, 2 limit 1""",
     )
     query = {"class": class_name, "type": transfer_type}
-    analyst = open_page("screens/overview.py", user="analyst", **query)
+    analyst = open_page("screens/progress/overview.py", user="analyst", **query)
     assert any("所选范围不足 5 人" in i.value for i in analyst.info) and not analyst.metric
-    office = open_page("screens/overview.py", user="admin", **query)
+    office = open_page("screens/progress/overview.py", user="admin", **query)
     assert office.metric and int(office.metric[0].value.replace(",", "")) == people
-    stats = open_page("screens/stats.py", user="analyst", **query)
+    stats = open_page("screens/progress/stats.py", user="analyst", **query)
     assert not stats.exception and any(
         statistics.SUPPRESSION_NOTE[:10] in i.value or "所选范围不足" in i.value for i in stats.info
     )

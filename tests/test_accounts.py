@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import accounts, cli, imports
-from pipelines.filters import Filters
+from pipelines.rules.filters import Filters
 from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import ROSTER_HEADER, roster_row, table, write_csv
 
@@ -205,11 +205,11 @@ def test_a_graduate_account_sees_only_their_own_record_on_every_path(roster: Sto
     for use_cache in (True, False):
         with roster.reading(graduate.actor) as reader:
             if not use_cache:
-                reader.conn.execute("set variable use_stage_cache = false")
-                reader.conn.execute("set variable use_count_cache = false")
-                reader.conn.execute("drop view if exists temp.graduate_stages")
-            assert reader.conn.execute("select student_id from graduate_stages").fetchall() == [("0024000001",)]
-            assert reader.conn.execute("select student_id from scoped_graduates").fetchall() == [("0024000001",)]
+                reader._conn.execute("set variable use_stage_cache = false")
+                reader._conn.execute("set variable use_count_cache = false")
+                reader._conn.execute("drop view if exists temp.graduate_stages")
+            assert reader._conn.execute("select student_id from graduate_stages").fetchall() == [("0024000001",)]
+            assert reader._conn.execute("select student_id from scoped_graduates").fetchall() == [("0024000001",)]
             stats = reader.query("stats_by", by="school", cohort=None, **Filters().params())
             assert stats["graduates"].to_list() == [1]
             found = reader.query("graduate_list", cohort=None, search=None, limit=50, offset=0, **Filters().params())

@@ -127,7 +127,7 @@ def test_a_reviewer_returns_a_registration_with_a_template_and_the_timeline_show
     page: Page, demo_url: str, demo_db: Path
 ) -> None:
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        ((registration_id, student_id),) = reader.conn.execute(
+        ((registration_id, student_id),) = reader._conn.execute(
             "select registration_id, student_id from graduate_stages where status = 'pending_college' "
             "order by submitted_at limit 1"
         ).fetchall()
@@ -150,7 +150,7 @@ def test_a_reviewer_returns_a_registration_with_a_template_and_the_timeline_show
     # the grid draws on a canvas; its cells are in the DOM for accessibility, hidden
     expect(page.locator("td[role=gridcell]", has_text="学院退回第 1 版").first).to_be_attached()
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        assert reader.conn.execute(
+        assert reader._conn.execute(
             "select decision, reason from reviews where registration_id = ?", [registration_id]
         ).fetchall() == [("return", "详细地址未写到门牌号（街道、楼栋、室），请补充完整；东风路后面请写楼栋和室号")]
 
@@ -183,8 +183,8 @@ def test_review_results_download_in_the_import_layout_and_audited(
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["学号", "姓名", "档案转递类型"] and "审核状态" in header and "退回原因" in header
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        ((registered,),) = reader.conn.execute("select count(registration_id) from graduate_stages").fetchall()
-        audits = reader.conn.execute(
+        ((registered,),) = reader._conn.execute("select count(registration_id) from graduate_stages").fetchall()
+        audits = reader._conn.execute(
             "select actor, detail from audit_log where action = 'export:review_results'"
         ).fetchall()
     assert sheet.max_row - 1 == registered
@@ -193,7 +193,7 @@ def test_review_results_download_in_the_import_layout_and_audited(
 
 def test_a_receiving_unit_checks_a_report_from_its_qr_link(page: Page, demo_url: str, demo_db: Path) -> None:
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        ((name, number),) = reader.conn.execute(
+        ((name, number),) = reader._conn.execute(
             "select g.name, v.report_number from verification_report_status v join graduates g using (student_id) "
             "where v.report_status = 'active' and v.is_confirmation_current order by v.report_id limit 1"
         ).fetchall()
@@ -218,7 +218,7 @@ def test_html_and_script_in_a_registration_show_as_text(
     attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>粗体</b>'
     store = Store(demo_db, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        ((student_id, name),) = reader.conn.execute(
+        ((student_id, name),) = reader._conn.execute(
             "select student_id, name from graduate_stages where status = 'returned' order by 1 limit 1"
         ).fetchall()
     row = registration_row(
@@ -226,7 +226,7 @@ def test_html_and_script_in_a_registration_show_as_text(
     )
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "x.csv", REGISTRATION_HEADER, [row]))
     with store.reading(SYSTEM) as reader:
-        ((registration_id,),) = reader.conn.execute(
+        ((registration_id,),) = reader._conn.execute(
             "select registration_id from current_registrations where student_id = ?", [student_id]
         ).fetchall()
     for path, query in (("detail", {"student": student_id}), ("review", {"item": registration_id})):
@@ -244,7 +244,7 @@ def test_a_dean_logs_in_from_a_shared_link_sees_their_pages_only_and_logs_out(
     page: Page, demo_url: str, demo_db: Path
 ) -> None:
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        ((college,),) = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+        ((college,),) = reader._conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
     open_page(page, demo_url, "risk", {"college": college}, user=None)
     expect(page.get_by_role("heading", name="登录 · 档案登记看板", level=1)).to_be_visible()
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # nothing but the form before a login
@@ -292,7 +292,7 @@ def test_an_analyst_pivots_and_downloads_the_brief_and_the_weekly_workbook(
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
         actions = [
             a
-            for (a,) in reader.conn.execute(
+            for (a,) in reader._conn.execute(
                 "select action from audit_log where actor = 'analyst' and action like 'export:%' order by audit_id"
             ).fetchall()
         ]
@@ -348,8 +348,8 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
     the school approve (their own accounts), 去向登记确认, 核验授权, the PDF downloaded and read."""
     store = Store(demo_db, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        ((dean_college,),) = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
-        ((student, name),) = reader.conn.execute(
+        ((dean_college,),) = reader._conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+        ((student, name),) = reader._conn.execute(
             "select student_id, name from graduate_stages where stage = 'not_registered' and not is_hukou_at_school "
             "and college_name = ? and student_id not in (select username from users) order by student_id limit 1",
             [dean_college],
@@ -404,10 +404,10 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
     settle_after(page, lambda: page.get_by_role("button", name="提交").click())
     expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="已提交，等待学院审核")).to_be_visible()
     with store.reading(SYSTEM) as reader:
-        ((first, flags),) = reader.conn.execute(
+        ((first, flags),) = reader._conn.execute(
             "select registration_id, flags from registrations where student_id = ?", [student]
         ).fetchall()
-        assert reader.conn.execute(
+        assert reader._conn.execute(
             "select count(*) from registration_proofs where registration_id = ?", [first]
         ).fetchall() == [(2,)]
     assert flags == ["address_incomplete"]
@@ -422,10 +422,10 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
     expect(page.get_by_text("沿用上一版的 2 张证明材料")).to_be_visible()
     settle_after(page, lambda: page.get_by_role("button", name="提交").click())
     with store.reading(SYSTEM) as reader:
-        ((second, flags),) = reader.conn.execute(
+        ((second, flags),) = reader._conn.execute(
             "select registration_id, flags from registrations where student_id = ? and revision_no = 2", [student]
         ).fetchall()
-        assert reader.conn.execute(
+        assert reader._conn.execute(
             "select count(*) from registration_proofs where registration_id = ?", [second]
         ).fetchall() == [(2,)]
     assert flags == []
@@ -452,11 +452,11 @@ def test_a_graduate_registers_is_returned_resubmits_confirms_and_downloads_the_r
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
     with store.reading(SYSTEM) as reader:
-        ((number, valid_until),) = reader.conn.execute(
+        ((number, valid_until),) = reader._conn.execute(
             "select report_number, valid_until from verification_reports where student_id = ?", [student]
         ).fetchall()
-        stage = reader.conn.execute("select stage from graduate_stages where student_id = ?", [student]).fetchall()
-        exported = reader.conn.execute(
+        stage = reader._conn.execute("select stage from graduate_stages where student_id = ?", [student]).fetchall()
+        exported = reader._conn.execute(
             "select count(*) from audit_log where actor = ? and action = 'export:report'", [student]
         ).fetchall()
     assert stage == [("verified",)] and exported == [(1,)]

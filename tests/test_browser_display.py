@@ -66,7 +66,7 @@ def _graduate(demo_db: Path) -> str:
     """The demo graduate account that has not registered yet (its hukou is at the school)."""
     store = Store(demo_db, today=TODAY)
     with store.reading(SYSTEM) as reader:
-        ((college,),) = reader.conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
+        ((college,),) = reader._conn.execute("select colleges[1] from users where username = 'dean'").fetchall()
     return dict(demo.demo_graduates(store, str(college)))["not_registered"]
 
 

@@ -45,7 +45,7 @@ def demo_url(demo_db: Path) -> Iterator[str]:
 
 def _sql(db: Path, text: str) -> list[tuple[object, ...]]:
     with Store(db, today=TODAY).reading(SYSTEM) as reader:
-        conn = reader.conn
+        conn = reader._conn
         return conn.execute(text).fetchall()
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from pipelines import activation, reports, reviews, selfservice, submissions, workflow
+from pipelines import activation, reports, reviews, selfservice, submissions
+from pipelines.rules import workflow
 from pipelines.store import SYSTEM, Store
 from tests.browser import (
     TODAY,
@@ -43,7 +44,7 @@ def hostile_report(demo_db: Path) -> tuple[str, str, str]:
     archive report in force: (学号, name, 核验编号)."""
     store = Store(demo_db, today=TODAY)
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        conn = reader.conn
+        conn = reader._conn
         ((sid, name),) = conn.execute(
             "select student_id, name from graduates where student_id not in "
             "(select student_id from registrations) order by 1 limit 1"
@@ -53,7 +54,7 @@ def hostile_report(demo_db: Path) -> tuple[str, str, str]:
         reviews.decide_current(store, SYSTEM, sid, workflow.Decision(level, "approve"))
     selfservice.record_destination(store, SYSTEM, sid, "10", HOSTILE[:100], "江西省南昌市")
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        conn = reader.conn
+        conn = reader._conn
         hukou = conn.execute("select is_hukou_at_school from graduates where student_id = ?", [sid]).fetchall()[0][0]
     if hukou:
         selfservice.record_hukou(store, SYSTEM, sid, "origin", "江西省", "南昌市", "东湖区", "八一大道 1 号")
@@ -110,7 +111,7 @@ def test_a_graduate_activates_with_the_code_and_logs_in_with_their_own_password(
 ) -> None:
     store = Store(demo_db, today=TODAY)
     with Store(demo_db, today=TODAY).reading(SYSTEM) as reader:
-        conn = reader.conn
+        conn = reader._conn
         ((sid, id_number),) = conn.execute(
             "select student_id, id_number from graduates where id_number is not null and "
             "student_id not in (select username from users) order by 1 limit 1"

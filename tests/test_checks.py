@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from pipelines import checks
+from pipelines.rules import checks
 
 CLEAN: dict[str, Any] = {
     "transfer_type": "origin",

@@ -60,7 +60,7 @@ def test_stats_json_equals_sql_on_the_store(loaded: Path) -> None:
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     with Store(loaded, today="2024-06-10").reading(SYSTEM) as reader:
-        expected = reader.conn.execute("""
+        expected = reader._conn.execute("""
             select college_name, count(*), count(registration_id),
                    count(*) filter (where status = 'pending_college'), count(*) filter (where status = 'pending_school'),
                    count(*) filter (where status = 'returned'), count(*) filter (where status = 'approved'),

@@ -126,7 +126,8 @@ def test_killing_an_import_leaves_the_store_before_or_after(store: Store, tmp_pa
 # stage refresh). Prints the groups it formed when it was not killed.
 DECIDING = """
 import sys, threading
-from pipelines import reviews, workflow
+from pipelines import reviews
+from pipelines.rules import workflow
 from pipelines import store as store_module
 from pipelines.store import Actor, Store
 

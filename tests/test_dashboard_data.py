@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dashboard import data
-from pipelines import imports
-from pipelines.filters import NONE, Filters
+from pipelines import accounts, imports
+from pipelines.rules.filters import NONE, Filters
 from pipelines.store import SYSTEM, Store
 from tests.conftest import ROSTER_HEADER, roster_row, table, write_csv
 
@@ -141,7 +141,8 @@ def test_a_graduates_cached_record_outlives_writes_in_other_colleges_but_not_the
     """Under load a graduate's own record was read again on every run, because every write
     anywhere moved its key: keyed by their college, a write elsewhere keeps it, a write that
     reaches them (a review of their registration) does not."""
-    from pipelines import reviews, workflow
+    from pipelines import reviews
+    from pipelines.rules import workflow
     from pipelines.store import Actor
 
     owned, rows = served
@@ -166,7 +167,8 @@ def test_a_graduates_cached_record_outlives_a_classmates_decision_and_a_write_na
     submission moved it. Keyed by the graduate, a decision on a classmate's registration keeps it.
     And a write to a graduates' table that names no graduate moves every reader's key of that
     table: no reader can tell whom it changed."""
-    from pipelines import reviews, workflow
+    from pipelines import reviews
+    from pipelines.rules import workflow
     from pipelines.store import Actor, Writer
 
     owned, rows = served
@@ -195,7 +197,8 @@ def test_yesterdays_numbers_outlive_todays_decisions_but_not_an_import(
     """总览 and 学院 put yesterday's numbers beside today's. A decision records today's event:
     yesterday's numbers stay as they were (the store refreshes only today's materialised rows for
     it), so their cached result is kept; today's is recomputed. An import may change any day."""
-    from pipelines import reviews, workflow
+    from pipelines import reviews
+    from pipelines.rules import workflow
 
     owned, rows = served
     first = min(r[2] for r in rows)
@@ -215,3 +218,38 @@ def test_yesterdays_numbers_outlive_todays_decisions_but_not_an_import(
     assert numbers(None) != before[1]
     imports.import_file(owned, SYSTEM, "roster", write_csv(tmp_path / "r2.csv", ROSTER_HEADER, [roster_row(9)]))
     assert data._version("stats_breakdowns", past=True) != keys[0], "an import may change any day"
+
+
+def test_a_page_writes_and_calls_the_domain_mid_run_without_handling_locks(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page reads (the run's connection holds the shared lock when the dashboard does not own
+    the store), then saves, then calls a domain function that opens its own read while another
+    writer waits. Pages never release the run's read by hand: the store asks the data layer to,
+    before it opens for anything else on that thread. Without that, the save waits for the
+    page's own lock and the domain read queues behind the waiting writer, each until StoreBusy."""
+    imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
+    monkeypatch.setenv("DANGAN_DB", str(store.path))
+    monkeypatch.setenv("DANGAN_TODAY", "2024-06-10")
+    monkeypatch.setenv("DANGAN_SERVE", "0")
+    monkeypatch.setenv("DANGAN_LOCK_WAIT", "3")
+    waiting = threading.Event()
+    other = Store(store.path, today="2024-06-10", lock_wait=30, on_wait=lambda _msg: waiting.set())
+    wrote: list[bool] = []
+
+    with data.run_scope():
+        first = data.query("stats_by", by="school", cohort=2024, filters=NONE, actor=SYSTEM)
+        data.store().record(SYSTEM, "export:page-save", None, {"rows": 1})  # the page's save
+        again = data.query("graduate_list", filters=NONE, actor=SYSTEM, cohort=2024, search=None, limit=50, offset=0)
+        thread = threading.Thread(
+            target=lambda: wrote.append(
+                other.transaction(SYSTEM, "waiting-writer", lambda w: w.set_setting("w", "1")) is None
+            )
+        )
+        thread.start()
+        assert waiting.wait(10), "the other writer should be waiting for this run's read"
+        users = accounts.list_users(data.store(), SYSTEM)  # a domain function's own read
+    thread.join(30)
+    assert wrote == [True] and users == []
+    assert first["graduates"].to_list() == [1] and again.height == 1
+    assert table(store, "select count(*) from audit_log where action = 'export:page-save'") == [(1,)]

@@ -10,7 +10,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from pipelines import checks, demo, identity, verification
+from pipelines import demo
+from pipelines.rules import checks, identity, roles, verification
 from pipelines.store import SYSTEM, Store, StoreError
 
 AS_OF = date(2024, 6, 10)
@@ -33,12 +34,12 @@ def store(built: tuple[Store, dict[str, int]]) -> Store:
 
 def rows(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with store.reading(SYSTEM) as reader:
-        return reader.conn.execute(sql, params or []).fetchall()
+        return reader._conn.execute(sql, params or []).fetchall()
 
 
 def frame(store: Store, sql: str) -> pl.DataFrame:
     with store.reading(SYSTEM) as reader:
-        return reader.conn.sql(sql).pl()
+        return reader._conn.sql(sql).pl()
 
 
 def scalar(store: Store, sql: str) -> Any:
@@ -370,7 +371,7 @@ def test_a_store_with_data_is_refused_and_left_alone(store: Store) -> None:
 
 
 def test_chunks_stream_and_stay_unique(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo, "CHUNK_SIZE", 300)
+    monkeypatch.setattr(demo.write, "CHUNK_SIZE", 300)
     calls: list[tuple[int, int]] = []
     store = Store(tmp_path / "chunks.duckdb", today="2024-06-10")
     counts = demo.build_demo(
@@ -400,7 +401,7 @@ def test_summed_counts_from_the_materialised_tables_equal_live_counts(
     """总览 reads stage_count_cache and daily_count_cache; every filter they can answer must give
     what a live count over the graduates gives, for the store's day and the day before, within
     a dean's scope too."""
-    from pipelines.filters import Filters
+    from pipelines.rules.filters import Filters
     from pipelines.store import Actor
 
     college, major = _first_college_and_major(store)
@@ -414,19 +415,19 @@ def test_summed_counts_from_the_materialised_tables_equal_live_counts(
         Filters(major=major),
     ]
     with store.reading(actor, as_of=day) as reader:
-        assert reader.conn.execute("select getvariable('use_count_cache')").fetchall() == [(True,)]
+        assert reader._conn.execute("select getvariable('use_count_cache')").fetchall() == [(True,)]
         for filters in selections:
             params = {"cohort": 2024, **filters.params()}
             cached = [
                 reader.query("stats_breakdowns", **params),
                 reader.query("daily_progress", start=date(2024, 5, 1), **params),
             ]
-            reader.conn.execute("set variable use_count_cache = false")
+            reader._conn.execute("set variable use_count_cache = false")
             live = [
                 reader.query("stats_breakdowns", **params),
                 reader.query("daily_progress", start=date(2024, 5, 1), **params),
             ]
-            reader.conn.execute("set variable use_count_cache = true")
+            reader._conn.execute("set variable use_count_cache = true")
             for got, expected in zip(cached, live, strict=True):
                 assert got.equals(expected), filters
             assert cached[0].filter(pl.col("dimension") == "school")["graduates"][0] > 0, filters
@@ -437,7 +438,7 @@ def test_the_demo_has_one_account_per_role(store: Store) -> None:
     from pipelines import accounts
 
     users = {u["username"]: u for u in accounts.list_users(store, SYSTEM)}
-    assert {u["role"] for u in users.values()} == set(accounts.ROLES)
+    assert {u["role"] for u in users.values()} == set(roles.ROLES)
     dean = accounts.login(store, "dean", demo.DEMO_PASSWORD)
     assert dean.actor.colleges is not None and len(dean.actor.colleges) == 1
     graduate = next(u for u in users.values() if u["role"] == "graduate")

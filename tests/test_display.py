@@ -25,7 +25,8 @@ from google.protobuf import json_format
 from streamlit.testing.v1 import AppTest
 
 from dashboard.app import ENTRIES
-from pipelines import access, accounts, demo, reviews, workflow
+from pipelines import accounts, demo, reviews
+from pipelines.rules import roles, workflow
 from pipelines.store import SYSTEM, Actor, Store
 from tests import apptest
 from tests.apptest import APP, open_page, sql
@@ -197,11 +198,11 @@ def _graduates(store: Store) -> dict[str, str]:
 def _page_query(store: Store, script: str, user: str) -> dict[str, str]:
     """The URL that makes `script` show the most: a graduate with a history, a college, an item."""
     college = apptest.dean_college(store)
-    if script == "screens/detail.py" and user in ("admin", "dean"):
+    if script == "screens/drill/detail.py" and user in ("admin", "dean"):
         return {"student": _graduates(store)["verified"]}  # submitted, approved twice, confirmed
-    if script == "screens/college.py":
+    if script == "screens/drill/college.py":
         return {"college": college}
-    if script == "screens/review.py":
+    if script == "screens/review/review.py":
         ((item,),) = sql(
             store,
             "select min(registration_id) from graduate_stages where status = 'pending_college' and college_name = ?",
@@ -211,18 +212,18 @@ def _page_query(store: Store, script: str, user: str) -> dict[str, str]:
     return {}
 
 
-apptest_hukou = "screens/hukou_form.py"
+apptest_hukou = "screens/graduate/hukou_form.py"
 STAFF_PAGES = [
     (user, script)
     for user in ("admin", "dean")
     for _, script, _, _, _, key in ENTRIES
-    if access.may_open({"admin": "admin", "dean": "college_reviewer"}[user], key)
+    if roles.may_open({"admin": "admin", "dean": "college_reviewer"}[user], key)
 ]
 GRADUATE_PAGES = [
     (stage, script)
     for stage in ("not_registered", "returned", "approved", "verified")
     for _, script, _, _, _, key in ENTRIES
-    if access.may_open("graduate", key) and key != "verify"
+    if roles.may_open("graduate", key) and key != "verify"
 ]
 
 
@@ -322,7 +323,7 @@ def _date_axes(spec: dict[str, Any]) -> list[dict[str, Any]]:
 def test_date_axes_show_chinese_dates(demo_store: Store) -> None:
     """Ticks as 6月10日 and hover as 2024-06-10, not "Jun 10"."""
     date_axes = 0
-    for script in ("screens/overview.py", "screens/stats.py"):
+    for script in ("screens/progress/overview.py", "screens/progress/stats.py"):
         app = open_page(script)
         for chart in app.get("plotly_chart"):
             for axis in _date_axes(json.loads(chart.proto.spec)):
@@ -376,8 +377,9 @@ def written_actions() -> list[tuple[str, str]]:
 
 
 def test_every_action_written_in_pipelines_has_a_chinese_label() -> None:
-    from pipelines import auditlog, imports, verification
+    from pipelines import auditlog, imports
     from pipelines.access import EXPORTS
+    from pipelines.rules import verification
 
     written = written_actions()
     assert len(written) > 30, "the scan finds the audited writes"
@@ -419,7 +421,8 @@ def _detail_dicts(tree: ast.AST) -> Iterator[ast.Dict]:
 def test_every_audit_detail_key_and_outcome_has_a_chinese_label() -> None:
     from dataclasses import fields
 
-    from pipelines import auditlog, campaigns, filters
+    from pipelines import auditlog, campaigns
+    from pipelines.rules import filters
 
     keys: set[str] = set()
     outcomes: set[str] = set()
@@ -462,7 +465,7 @@ def test_the_audit_page_shows_actions_roles_and_details_in_chinese(demo_store: S
     dean = Actor("dean", "college_reviewer", (apptest.dean_college(demo_store),))
     reviews.decide(demo_store, dean, _pending(demo_store), workflow.Decision("college", "return", "邮编有误"))
     reviews.decide(demo_store, dean, _pending(demo_store), workflow.Decision("college", "approve", ""))
-    app = open_page("screens/audit.py")
+    app = open_page("screens/admin/audit.py")
     table = app.dataframe[0].value
     assert not [a for a in table["操作"] if ASCII_ONLY.match(a)], list(table["操作"])
     assert not [r for r in table["角色"] if ASCII_ONLY.match(r)], list(table["角色"])
@@ -509,23 +512,23 @@ def test_the_timeline_names_people_as_the_demo_history_does(demo_store: Store) -
         workflow.Decision("college", "approve", ""),
     )
     ((name,),) = sql(demo_store, "select display_name from users where username = 'dean'")
-    staff = list(open_page("screens/detail.py", student=student).dataframe[0].value["操作人"])
+    staff = list(open_page("screens/drill/detail.py", student=student).dataframe[0].value["操作人"])
     assert f"{name}（dean）" in staff, staff
     assert not [p for p in staff if ASCII_ONLY.match(p)], staff
-    mine = list(open_page("screens/detail.py", student).dataframe[0].value["操作人"])
+    mine = list(open_page("screens/drill/detail.py", student).dataframe[0].value["操作人"])
     assert name in mine and not [p for p in mine if "dean" in p or ASCII_ONLY.match(p)], mine
 
 
 @pytest.mark.slow
 def test_the_graduate_status_links_to_the_next_page_without_a_doubled_character(demo_store: Store) -> None:
-    app = open_page("screens/detail.py", _graduates(demo_store)["approved"])  # next: 去向登记确认
+    app = open_page("screens/drill/detail.py", _graduates(demo_store)["approved"])  # next: 去向登记确认
     labels = [link.proto.label for link in app.get("page_link")]
     assert "前往去向登记确认" in labels and not [label for label in labels if "去去" in label], labels
 
 
 @pytest.mark.slow
 def test_the_confirm_page_names_the_archive_fields_as_the_form_does(demo_store: Store) -> None:
-    app = open_page("screens/confirm.py", _graduates(demo_store)["approved"])
+    app = open_page("screens/graduate/confirm.py", _graduates(demo_store)["approved"])
     shown = set(app.table[0].value.index)  # text_table of a dict: the labels are the index
     for label in (
         "档案转递单位名称",
@@ -544,7 +547,7 @@ def test_the_confirm_page_names_the_archive_fields_as_the_form_does(demo_store: 
 def test_a_failing_page_shows_a_chinese_message_with_a_reference_and_logs_the_traceback(
     demo_store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from pipelines import progress
+    from pipelines.rules import progress
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("演示故障 describe_risks")
@@ -553,7 +556,7 @@ def test_a_failing_page_shows_a_chinese_message_with_a_reference_and_logs_the_tr
     app = AppTest.from_file(APP, default_timeout=300)
     app.session_state["username"] = "admin"
     app.run()
-    app.switch_page("screens/risk.py")
+    app.switch_page("screens/progress/risk.py")
     with caplog.at_level(logging.ERROR):
         app.run()
     assert not app.exception, [e.value for e in app.exception]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipelines import cli, config
+from pipelines import cli
+from pipelines.store import config
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -23,7 +23,8 @@ RACE = """
 import threading, time
 from datetime import date
 import polars as pl
-from pipelines import exports, privacy, progress
+from pipelines import exports, privacy
+from pipelines.rules import progress
 
 big = pl.DataFrame({"a": list(range(200_000)), "b": [str(i) for i in range(200_000)]})
 n = 3000

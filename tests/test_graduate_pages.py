@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import accounts, activation, reviews, workflow
+from pipelines import accounts, activation, reviews
+from pipelines.rules import workflow
 from pipelines.store import SYSTEM, Store
 from tests import apptest
 from tests.apptest import open_page, sql
@@ -64,13 +65,13 @@ def test_a_graduate_has_the_five_modules_and_their_status(demo_store: Store, new
     elsewhere = _account(demo_store, "stage = 'not_registered' and not is_hukou_at_school")
     other = open_page(None, elsewhere)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        other.switch_page("screens/hukou_form.py")
-    alone = apptest.page_alone("screens/hukou_form.py", elsewhere)
+        other.switch_page("screens/graduate/hukou_form.py")
+    alone = apptest.page_alone("screens/graduate/hukou_form.py", elsewhere)
     assert any("无需登记户口信息" in i.value for i in alone.info)
 
 
 def test_the_registration_form_checks_as_the_graduate_types(demo_store: Store, newcomer: str) -> None:
-    app = open_page("screens/registration_form.py", newcomer)
+    app = open_page("screens/graduate/registration_form.py", newcomer)
     assert app.button[0].disabled  # nothing chosen yet
     app.selectbox(key="rf_type").set_value("employer").run()
     assert any("所需证明材料：" in i.value and "调档函" in i.value for i in app.info)  # before submitting
@@ -101,7 +102,7 @@ def test_the_registration_form_checks_as_the_graduate_types(demo_store: Store, n
 
 def test_from_first_registration_to_a_verification_report(demo_store: Store, newcomer: str) -> None:
     # 毕业去向填报
-    app = open_page("screens/destination_form.py", newcomer)
+    app = open_page("screens/graduate/destination_form.py", newcomer)
     app.selectbox(key="df_code").set_value("10").run()
     assert next(b for b in app.button if b.label == "保存").disabled  # unit and place missing
     app.text_input(key="df_unit").input("江西省纺织工业集团").run()
@@ -118,7 +119,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     assert any("与当前登记相同" in s.value for s in app.success)
 
     # 档案信息登记: origin needs no proof
-    app = open_page("screens/registration_form.py", newcomer)
+    app = open_page("screens/graduate/registration_form.py", newcomer)
     form = {
         "rf_unit": "南昌市人才服务中心",
         "rf_detail": "八一大道 100 号",
@@ -144,7 +145,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     # the office sees it at once: the college's queue and the detail page
     ((college,),) = sql(demo_store, "select college_name from graduates where student_id = ?", [newcomer])
     assert _stage(demo_store, newcomer) == "pending_college"
-    detail = open_page("screens/detail.py", "admin", student=newcomer)
+    detail = open_page("screens/drill/detail.py", "admin", student=newcomer)
     assert any("待院审核" in m.value for m in detail.markdown)
 
     # the college returns it; the graduate sees why and resubmits the form it fills back in
@@ -152,7 +153,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     status = open_page(None, newcomer)
     assert any("详细地址请写到门牌号和室" in e.value for e in status.error)
     assert any("按退回原因修改" in m.value for m in status.markdown)
-    app = open_page("screens/registration_form.py", newcomer)
+    app = open_page("screens/graduate/registration_form.py", newcomer)
     assert any("已被退回" in w.value for w in app.warning)
     assert app.text_input(key="rf_unit").value == "南昌市人才服务中心"
     assert app.selectbox(key="rf_address_district").value == "东湖区"
@@ -165,7 +166,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     ((current,),) = sql(demo_store, "select registration_id from graduate_stages where student_id = ?", [newcomer])
     reviews.decide(demo_store, SYSTEM, current, workflow.Decision("college", "approve", ""))
     reviews.decide(demo_store, SYSTEM, current, workflow.Decision("school", "approve", ""))
-    confirm = open_page("screens/confirm.py", newcomer)
+    confirm = open_page("screens/graduate/confirm.py", newcomer)
     table = confirm.table[0].value
     assert "档案转递单位名称" in table.index and "户口迁移" in table.index
     confirm.radio(key="cf_answer").set_value("confirmed").run()
@@ -174,7 +175,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
         "先填写户口信息登记" in str(p.value) for p in confirm.get("page_link")
     ) or "先填写户口信息登记" in _texts(confirm)
 
-    hukou = open_page("screens/hukou_form.py", newcomer)
+    hukou = open_page("screens/graduate/hukou_form.py", newcomer)
     assert hukou.selectbox(key="hf_type").value == "origin"  # the archive's type, as a start
     for key, value in (("province", "江西省"), ("city", "南昌市"), ("district", "东湖区")):
         hukou.selectbox(key=f"hf_address_{key}").set_value(value).run()
@@ -183,7 +184,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     assert any("户口信息已保存" in s.value for s in hukou.success)
 
     # 信息有误 first: recorded, nothing in force; then 信息无误
-    confirm = open_page("screens/confirm.py", newcomer)
+    confirm = open_page("screens/graduate/confirm.py", newcomer)
     assert "户口迁移所在地" in confirm.table[0].value.index
     confirm.radio(key="cf_answer").set_value("needs_update").run()
     _button(confirm, "提交")
@@ -193,7 +194,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
     assert _stage(demo_store, newcomer) == "confirmed"
 
     # 核验授权: both reports, validity within the cap, then close one
-    auth = open_page("screens/authorize.py", newcomer)
+    auth = open_page("screens/graduate/authorize.py", newcomer)
     assert [m.value for m in auth.markdown if m.value.startswith("####")] == ["#### 档案信息核验", "#### 户口信息核验"]
     until = auth.date_input(key="au_until_archive")
     assert until.value == date(2024, 12, 30) and until.max == date(2024, 12, 30)  # graduation + 6 months
@@ -231,7 +232,7 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
 
 
 def test_staff_cannot_open_a_graduates_forms(demo_store: Store) -> None:
-    for script in ("screens/registration_form.py", "screens/confirm.py", "screens/authorize.py"):
+    for script in ("screens/graduate/registration_form.py", "screens/graduate/confirm.py", "screens/graduate/authorize.py"):
         assert apptest.refused_page(apptest.page_alone(script, "admin")), script
 
 
@@ -261,7 +262,7 @@ def test_the_registration_form_warns_when_the_type_disagrees_with_the_destinatio
     from pipelines.store import Actor
 
     selfservice.record_destination(demo_store, Actor(student, "graduate", None, student), student, "72")
-    app = open_page("screens/registration_form.py", student)
+    app = open_page("screens/graduate/registration_form.py", student)
     app.selectbox(key="rf_type").set_value("employer").run()
     assert any("与你的毕业去向不一致" in w.value and "其他暂不就业" in w.value for w in app.warning), _texts(app)
     app.selectbox(key="rf_type").set_value("origin").run()

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from pipelines import reviews, submissions, workflow
+from pipelines import reviews, submissions
 from pipelines import store as store_module
+from pipelines.rules import workflow
 from pipelines.store import SYSTEM, Store, Writer
 from tests.conftest import SUBMISSION_FORM, table
 from tests.test_reviews import (
@@ -147,7 +148,7 @@ def test_a_later_write_of_a_group_reads_the_stages_an_earlier_one_changed(
     def peek(writer: Writer) -> str:
         writer.touched_students = []
         with writer.stages_for([sid]):
-            found = writer.conn.execute("select status from graduate_stages where student_id = ?", [sid]).fetchall()
+            found = writer._raw().execute("select status from graduate_stages where student_id = ?", [sid]).fetchall()
         return str(found[0][0])
 
     with store_module.owning(store.path, "test") as root:

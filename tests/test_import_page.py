@@ -65,7 +65,7 @@ def _text(app: AppTest) -> str:
 def test_upload_preview_refusals_then_import(demo_store: Store, tmp_path: Path) -> None:
     people = _unregistered(demo_store, 5)
     content = _dispatch(tmp_path, people, bad=2)
-    app = open_page("screens/imports.py")
+    app = open_page("screens/admin/imports.py")
     assert not app.radio or app.radio[0].value is None
     app.get("file_uploader")[0].upload("派遣管理.xlsx", content, XLSX)
     app.run()
@@ -105,7 +105,7 @@ def test_upload_preview_refusals_then_import(demo_store: Store, tmp_path: Path) 
 
 
 def test_a_hostile_upload_is_refused_on_the_page(demo_store: Store, tmp_path: Path) -> None:
-    app = open_page("screens/imports.py")
+    app = open_page("screens/admin/imports.py")
     app.get("file_uploader")[0].upload("名单.xlsx", layouts.far_cell(tmp_path / "far.xlsx").read_bytes(), XLSX)
     app.run()
     app.radio[0].set_value("roster").run()
@@ -133,13 +133,13 @@ def test_the_refusal_file_is_text_and_recorded(demo_store: Store) -> None:
 
 
 def test_only_the_office_has_the_import_and_campaign_pages(demo_store: Store) -> None:
-    for page in ("screens/imports.py", "screens/campaign.py"):
+    for page in ("screens/admin/imports.py", "screens/admin/campaign.py"):
         app = apptest.page_alone(page, "school")
         assert apptest.refused_page(app) and not app.get("file_uploader")
 
 
 def test_a_campaign_is_created_and_changed_on_its_page(demo_store: Store) -> None:
-    app = open_page("screens/campaign.py")
+    app = open_page("screens/admin/campaign.py")
     assert app.selectbox[0].value == 2024
     app.selectbox[0].set_value(0).run()  # 新建一届
     inputs = {t.label: t for t in app.text_input}

@@ -10,8 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines import cli, exports, imports, progress
-from pipelines.filters import Filters
+from pipelines import cli, exports, imports
+from pipelines.rules import progress
+from pipelines.rules.filters import Filters
 from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -59,7 +60,7 @@ def test_sql_in_a_filter_is_a_value_that_matches_nothing(hostile: Store, attack:
 def test_sql_in_a_deans_scope_cannot_widen_it(hostile: Store) -> None:
     dean = Actor("院长", "college_reviewer", ("服装设计学院' or '1'='1",))
     with hostile.reading(dean) as reader:
-        assert reader.conn.execute("select count(*) from graduate_stages").fetchall() == [(0,)]
+        assert reader._conn.execute("select count(*) from graduate_stages").fetchall() == [(0,)]
 
 
 def test_a_quote_in_a_scope_is_part_of_the_value_and_an_attack_sees_nobody(store: Store, tmp_path: Path) -> None:
@@ -71,14 +72,14 @@ def test_a_quote_in_a_scope_is_part_of_the_value_and_an_attack_sees_nobody(store
     roster = [roster_row(0, 学院="圣约翰'设计学院"), roster_row(1)]
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, roster))
     with store.reading(Actor("院长", "college_reviewer", ("圣约翰'设计学院",))) as reader:
-        assert reader.conn.execute("select student_id from graduate_stages").fetchall() == [("0024000000",)]
+        assert reader._conn.execute("select student_id from graduate_stages").fetchall() == [("0024000000",)]
     for attack in SQL_ATTACKS:
         for actor in (
             Actor("院长", "college_reviewer", (attack, "商学院' or '1'='1")),
             Actor(attack, "graduate", None, attack),
         ):
             with store.reading(actor) as reader:
-                assert reader.conn.execute("select count(*) from graduate_stages").fetchall() == [(0,)]
+                assert reader._conn.execute("select count(*) from graduate_stages").fetchall() == [(0,)]
     assert table(store, "select count(*) from graduates") == [(2,)]  # nothing dropped
     with (
         pytest.raises(StoreError, match="不可见字符"),

@@ -50,7 +50,7 @@ def demo_url(demo_db: Path) -> Iterator[str]:
 
 def rows(db: Path, text: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with Store(db, today=TODAY).reading(SYSTEM) as reader:
-        return reader.conn.execute(text, params or []).fetchall()
+        return reader._conn.execute(text, params or []).fetchall()
 
 
 def shot(page: Page, folder: Path, name: str) -> None:

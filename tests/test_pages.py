@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import accounts, exports, progress
-from pipelines.filters import Filters
+from pipelines import accounts, exports
+from pipelines.rules import progress
+from pipelines.rules.filters import Filters
 from pipelines.store import SYSTEM, Store
 from tests import apptest
 from tests.apptest import APP, TODAY, open_page, sql
@@ -100,7 +101,7 @@ def test_an_unknown_college_in_the_url_is_named_and_ignored(demo_store: Store) -
 
 
 def test_risk_cards_and_first_page_equal_sql(demo_store: Store) -> None:
-    app = open_page("screens/risk.py")
+    app = open_page("screens/progress/risk.py")
     ((not_registered, returned, not_confirmed, not_verified),) = sql(
         demo_store,
         """
@@ -125,7 +126,7 @@ def test_risk_cards_and_first_page_equal_sql(demo_store: Store) -> None:
 
 def test_risk_page_offers_the_chase_list_for_a_college(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
-    app = open_page("screens/risk.py", college=college)
+    app = open_page("screens/progress/risk.py", college=college)
     buttons = [b.label for b in app.get("download_button")]
     assert len(buttons) == 1 and college in buttons[0]
     table = app.dataframe[1].value  # the pace table lists the college's classes
@@ -137,7 +138,7 @@ def test_risk_page_offers_the_chase_list_for_a_college(demo_store: Store) -> Non
 
 def test_college_page_ranks_its_classes_and_lists_its_graduates(demo_store: Store) -> None:
     (college,) = sql(demo_store, "select min(college_name) from graduates")[0]
-    app = open_page("screens/college.py", college=college)
+    app = open_page("screens/drill/college.py", college=college)
     assert app.title[0].value == college
     ranking = app.dataframe[0].value
     (classes, graduates) = sql(
@@ -150,7 +151,7 @@ def test_college_page_ranks_its_classes_and_lists_its_graduates(demo_store: Stor
 
 
 def test_college_page_without_a_college_offers_every_college(demo_store: Store) -> None:
-    app = open_page("screens/college.py")
+    app = open_page("screens/drill/college.py")
     colleges = {r[0] for r in sql(demo_store, "select distinct college_name from graduates")}
     assert {p.label for p in app.get("page_link")} >= colleges
 
@@ -162,7 +163,7 @@ def test_detail_shows_history_masked_identity_and_flags(demo_store: Store) -> No
         select g.student_id, g.name, g.id_number from graduates g
         join registrations r using (student_id) where r.revision_no = 2 limit 1""",
     )[0]
-    app = open_page("screens/detail.py", student=student)
+    app = open_page("screens/drill/detail.py", student=student)
     assert app.header[0].value == f"{name}（{student}）"
     (events,) = sql(
         demo_store,
@@ -185,14 +186,14 @@ def test_detail_search_finds_partial_names(demo_store: Store) -> None:
     app = AppTest.from_file(APP, default_timeout=120)
     app.session_state["username"] = "admin"
     app.run()
-    app.switch_page("screens/detail.py")
+    app.switch_page("screens/drill/detail.py")
     app.run()
     app.text_input[0].input(name[1:]).run()
     assert not app.exception
     assert any(name in p.label for p in app.get("page_link"))
 
 
-@pytest.mark.parametrize("page", [None, "screens/risk.py", "screens/college.py", "screens/detail.py"])
+@pytest.mark.parametrize("page", [None, "screens/progress/risk.py", "screens/drill/college.py", "screens/drill/detail.py"])
 def test_every_page_on_an_empty_store_says_what_to_do(
     page: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -229,7 +230,7 @@ def test_the_chase_list_runs_from_the_highest_risk_level_then_by_class_and_stude
 
 def test_the_risk_page_names_the_chosen_reason_on_its_download(demo_store: Store) -> None:
     college = apptest.dean_college(demo_store)
-    app = open_page("screens/risk.py", college=college)
+    app = open_page("screens/progress/risk.py", college=college)
     (button,) = app.get("download_button")
     assert "全部" in button.label and college in button.label
     app.button_group[0].set_value("not_registered").run()
@@ -241,7 +242,7 @@ def test_a_dean_with_one_college_has_it_chosen_on_every_page(demo_store: Store) 
     college = apptest.dean_college(demo_store)
     overview = open_page(None, "dean")
     assert picked(overview, "学院") == college
-    page = open_page("screens/college.py", "dean")
+    page = open_page("screens/drill/college.py", "dean")
     assert page.title[0].value == college and not any("选择一个学院" in m.value for m in page.markdown)
     assert (
         page.dataframe[0].value["毕业生"].sum()
@@ -249,7 +250,7 @@ def test_a_dean_with_one_college_has_it_chosen_on_every_page(demo_store: Store) 
             demo_store, "select count(*) from graduates where college_name = ?", [college]
         )[0][0]
     )
-    risk = open_page("screens/risk.py", "dean")
+    risk = open_page("screens/progress/risk.py", "dean")
     assert picked(risk, "学院") == college
     (button,) = risk.get("download_button")
     assert college in button.label
@@ -295,7 +296,7 @@ def test_overview_forecasts_every_stage_and_names_the_colleges_projected_to_miss
     assert list(outlook["环节"]) == ["档案信息登记", "学院审核通过", "学校审核通过", "去向确认", "核验报告"]
     assert list(zip(outlook["现在"], outlook["预计截止时"], outlook["判断"], strict=True)) == expected
     assert list(outlook["预计完成率"]) == pytest.approx([p / graduates for _, p, _ in expected])
-    pace = frame_with(open_page("screens/risk.py"), "预计截止时登记")
+    pace = frame_with(open_page("screens/progress/risk.py"), "预计截止时登记")
     behind = set(pace.loc[pace["判断"] == "⚠️ 赶不上", "学院"])
     listed = [d.value for d in app.dataframe if "预计缺口" in d.value.columns]
     assert set(listed[0]["学院"] if listed else ()) == behind  # the same judgement as 截止风险
@@ -316,10 +317,10 @@ def test_overview_forecasts_every_stage_and_names_the_colleges_projected_to_miss
     [
         (None, "admin"),
         (None, "analyst"),
-        ("screens/risk.py", "admin"),
-        ("screens/college.py", "dean"),
-        ("screens/stats.py", "analyst"),
-        ("screens/stats.py", "admin"),
+        ("screens/progress/risk.py", "admin"),
+        ("screens/drill/college.py", "dean"),
+        ("screens/progress/stats.py", "analyst"),
+        ("screens/progress/stats.py", "admin"),
     ],
 )
 def test_no_cell_of_the_outlook_pages_reads_none(demo_store: Store, page: str | None, user: str) -> None:

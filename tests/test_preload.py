@@ -52,19 +52,19 @@ print(json.dumps({"errors": errors, "new": new}))
 
 STAFF_PAGES = [
     "",
-    "screens/risk.py",
-    "screens/stats.py",
-    "screens/review.py",
-    "screens/college.py",
-    "screens/detail.py",
-    "screens/reports.py",
-    "screens/imports.py",
-    "screens/audit.py",
-    "screens/users.py",
-    "screens/campaign.py",
-    "screens/verify.py",
+    "screens/progress/risk.py",
+    "screens/progress/stats.py",
+    "screens/review/review.py",
+    "screens/drill/college.py",
+    "screens/drill/detail.py",
+    "screens/review/reports.py",
+    "screens/admin/imports.py",
+    "screens/admin/audit.py",
+    "screens/admin/users.py",
+    "screens/admin/campaign.py",
+    "screens/public/verify.py",
 ]
-GRADUATE_PAGES = ["", "screens/authorize.py"]
+GRADUATE_PAGES = ["", "screens/graduate/authorize.py"]
 
 
 def test_no_page_run_imports_a_library_for_the_first_time(tmp_path: Path) -> None:
@@ -113,4 +113,4 @@ def store_rows(store: Store, text: str) -> list[tuple[object, ...]]:
     from pipelines.store import SYSTEM
 
     with store.reading(SYSTEM) as reader:
-        return reader.conn.execute(text).fetchall()
+        return reader._conn.execute(text).fetchall()

@@ -35,7 +35,7 @@ def test_the_detail_page_masks_and_an_admin_reveals_one_record_with_an_audit_rec
     ((student_id, id_number, phone),) = sql(
         demo_store, "select student_id, id_number, phone from graduates order by 1 limit 1"
     )
-    app = open_page("screens/detail.py", student=student_id)
+    app = open_page("screens/drill/detail.py", student=student_id)
     page_text = " ".join(str(t.value) for t in app.table) + " ".join(i.value for i in app.info)
     assert id_number not in page_text and phone not in page_text and f"{id_number[:4]}" in page_text
     before = len(_reveals(demo_store))
@@ -49,7 +49,7 @@ def test_the_detail_page_masks_and_an_admin_reveals_one_record_with_an_audit_rec
 
 def test_an_analyst_cannot_reveal_and_a_dean_is_refused_outside_their_college_with_a_record(demo_store: Store) -> None:
     ((student_id, college),) = sql(demo_store, "select student_id, college_name from graduates order by 1 limit 1")
-    app = page_alone("screens/detail.py", "analyst", student=student_id)
+    app = page_alone("screens/drill/detail.py", "analyst", student=student_id)
     assert refused_page(app) and not any(b.label.startswith("查看完整身份证号") for b in app.button)
     with pytest.raises(privacy.PrivacyRefused, match="不能查看完整个人信息"):
         privacy.reveal(demo_store, Actor("分析员", "analyst"), student_id)
@@ -65,7 +65,7 @@ def test_an_analyst_cannot_reveal_and_a_dean_is_refused_outside_their_college_wi
 
 
 def test_the_audit_page_is_for_admins_and_equals_the_log(demo_store: Store) -> None:
-    app = open_page("screens/audit.py")
+    app = open_page("screens/admin/audit.py")
     ((total,),) = sql(demo_store, "select count(*) from audit_log")
     assert f"共 {total:,} 条" in " ".join(c.value for c in app.caption)
     newest = app.dataframe[0].value
@@ -82,7 +82,7 @@ def test_the_audit_page_is_for_admins_and_equals_the_log(demo_store: Store) -> N
     )
     app.selectbox(key="au_action").set_value(f"{kind}:").run()  # a kind of action: all of them
     assert f"共 {count:,} 条" in " ".join(c.value for c in app.caption)
-    assert refused_page(page_alone("screens/audit.py", "school"))
+    assert refused_page(page_alone("screens/admin/audit.py", "school"))
     with pytest.raises(privacy.PrivacyRefused):
         privacy.search_audit(
             demo_store,
@@ -101,7 +101,7 @@ def test_the_accounts_page_adds_a_dean_and_resets_a_password_for_admins_only(dem
     from pipelines import accounts
 
     ((college,),) = sql(demo_store, "select min(college_name) from graduates")
-    app = open_page("screens/users.py")
+    app = open_page("screens/admin/users.py")
 
     def field(kind: str, label: str) -> Any:
         return next(e for e in getattr(app, kind) if e.label.startswith(label))
@@ -130,4 +130,4 @@ def test_the_accounts_page_adds_a_dean_and_resets_a_password_for_admins_only(dem
     assert accounts.login(demo_store, "dean_fz", "reset12345").must_change_password
     actions = [a for (a,) in sql(demo_store, "select action from audit_log where target = 'dean_fz' order by audit_id")]
     assert actions[:2] == ["user:add", "login"] and "user:reset_password" in actions
-    assert refused_page(page_alone("screens/users.py", "dean"))
+    assert refused_page(page_alone("screens/admin/users.py", "dean"))

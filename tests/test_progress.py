@@ -10,7 +10,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines import exports, progress, statistics
+from pipelines import exports, statistics
+from pipelines.rules import progress
 
 DEADLINE, TODAY = date(2024, 6, 17), date(2024, 6, 10)
 

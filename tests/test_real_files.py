@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 
 from pipelines import cli, imports, reports, selfservice, statistics
-from pipelines.filters import Filters
 from pipelines.imports import ImportRefused
+from pipelines.rules.filters import Filters
 from pipelines.store import SYSTEM, Store
 from tests import layouts
 from tests.conftest import (
@@ -278,7 +278,8 @@ def test_the_seed_numbers_verify_and_a_new_number_carries_the_school_code(store:
         layouts.dispatch_export(tmp_path / "d.xlsx", [layouts.dispatch_row(0, 档案转寄类型名称="转回生源地")]),
     )
     selfservice.record_destination(store, SYSTEM, _sid(0), "70", "", "")
-    from pipelines import reviews, workflow
+    from pipelines import reviews
+    from pipelines.rules import workflow
 
     for level in ("college", "school"):
         reviews.decide_current(store, SYSTEM, _sid(0), workflow.Decision(level, "approve"))
@@ -324,7 +325,8 @@ def test_the_transfer_number_is_printed_on_the_report_and_in_the_exports(store: 
     again = imports.import_file(store, SYSTEM, "registrations", out)
     assert again.unchanged == 1
     # a graduate's own resubmission keeps the national number
-    from pipelines import reviews, submissions, workflow
+    from pipelines import reviews, submissions
+    from pipelines.rules import workflow
     from tests.conftest import SUBMISSION_FORM
 
     reviews.decide_current(store, SYSTEM, _sid(0), workflow.Decision("college", "return", "地址不详细"))

@@ -29,7 +29,7 @@ def test_a_class_batch_is_issued_downloadable_and_not_duplicated(demo_store: Sto
         select college_name, class_name from graduate_stages where is_confirmed and not is_verified
         group by all order by count(*) desc limit 1""",
     )
-    app = open_page("screens/reports.py")
+    app = open_page("screens/review/reports.py")
     app.selectbox(key="rp_college").set_value(college).run()
     app.selectbox(key="rp_class").set_value(class_name).run()
     ((confirmed,),) = sql(
@@ -57,7 +57,7 @@ def test_a_class_batch_is_issued_downloadable_and_not_duplicated(demo_store: Sto
 
 
 def test_a_college_reviewer_cannot_issue(demo_store: Store) -> None:
-    app = page_alone("screens/reports.py", "dean")
+    app = page_alone("screens/review/reports.py", "dean")
     assert refused_page(app) and not any(b.label.startswith("生成 ") for b in app.button)
 
 
@@ -70,7 +70,7 @@ def test_the_public_lookup_answers_valid_or_not_found_and_limits_attempts(demo_s
         join registrations r on r.registration_id = c.registration_id
         where v.report_status = 'active' and v.is_confirmation_current order by v.report_id limit 1""",
     )
-    app = open_page("screens/verify.py", number=number)
+    app = open_page("screens/public/verify.py", number=number)
     assert app.text_input[1].value == number  # the QR code's link fills the number in
     app.text_input[0].input(name)
     app.button[0].click().run()

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from pipelines import config, processes, report_pdf, reports
-from pipelines.store import SYSTEM, Store
+from pipelines import processes, report_pdf, reports
+from pipelines.store import SYSTEM, Store, config
 from tests.test_reports import approved  # noqa: F401  (fixture)
 
 FIXED_TEXT = (

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import cli, imports, report_pdf, reports, reviews, selfservice, submissions, workflow
+from pipelines import cli, imports, report_pdf, reports, reviews, selfservice, submissions
+from pipelines.rules import workflow
 from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -327,9 +328,9 @@ def test_review_then_confirm_then_report_end_to_end_keeps_stages_materialised(st
     reports.confirm(store, SYSTEM, sid)
     reports.issue(store, SYSTEM, sid, "archive", CAP)
     with store.reading(SYSTEM) as reader:
-        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
-        cached = reader.conn.execute("select * from graduate_stages").fetchall()
-        assert cached == reader.conn.execute("select * from graduate_stages_live").fetchall()
+        assert reader._conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        cached = reader._conn.execute("select * from graduate_stages").fetchall()
+        assert cached == reader._conn.execute("select * from graduate_stages_live").fetchall()
     assert _stage(store, sid) == "verified"
 
 

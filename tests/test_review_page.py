@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import checks
+from pipelines.rules import checks
 from pipelines.store import SYSTEM, Store
 from tests import apptest
 from tests.apptest import open_page, sql
@@ -23,7 +23,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 def review_page(user: str = "admin", **query: str) -> AppTest:
-    return open_page("screens/review.py", user, **query)
+    return open_page("screens/review/review.py", user, **query)
 
 
 def test_workload_and_queue_equal_sql_oldest_first(demo_store: Store) -> None:
@@ -139,7 +139,7 @@ def test_the_detail_page_links_a_pending_registration_to_its_review(demo_store: 
         """select student_id, registration_id from graduate_stages
                                                          where status = 'pending_school' order by 1 limit 1""",
     )
-    app = open_page("screens/detail.py", student=student_id)
+    app = open_page("screens/drill/detail.py", student=student_id)
     links = [p for p in app.get("page_link") if p.label.startswith("去审核这一版")]
     assert len(links) == 1 and "待校审核" in links[0].label
     assert f"item={registration_id}" in str(links[0].proto)

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from pipelines import campaigns, imports, reviews, submissions, workflow
+from pipelines import campaigns, imports, reviews, submissions
+from pipelines.rules import workflow
 from pipelines.store import SYSTEM, Store
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -74,7 +75,7 @@ class ReviewWorkflow(RuleBasedStateMachine):
     def _reviews_of(self, registration_id: int) -> int:
         with self.store.reading(SYSTEM) as reader:
             return int(
-                reader.conn.execute(
+                reader._conn.execute(
                     "select count(*) from reviews where registration_id = ?", [registration_id]
                 ).fetchall()[0][0]
             )
@@ -119,7 +120,7 @@ class ReviewWorkflow(RuleBasedStateMachine):
             replaced = self.revisions[student][-1]
             self.frozen[replaced] = self._reviews_of(replaced)
         with self.store.reading(SYSTEM) as reader:
-            current = reader.conn.execute(
+            current = reader._conn.execute(
                 "select registration_id from current_registrations where student_id = ?", [student]
             ).fetchall()
         self.revisions[student].append(int(current[0][0]))
@@ -154,11 +155,11 @@ class ReviewWorkflow(RuleBasedStateMachine):
         if not hasattr(self, "store"):
             return
         with self.store.reading(SYSTEM) as reader:
-            current = reader.conn.execute(
+            current = reader._conn.execute(
                 "select student_id, registration_id, status from current_registrations"
             ).fetchall()
-            stages = dict(reader.conn.execute("select student_id, stage from graduate_stages").fetchall())
-            live = dict(reader.conn.execute("select student_id, stage from graduate_stages_live").fetchall())
+            stages = dict(reader._conn.execute("select student_id, stage from graduate_stages").fetchall())
+            live = dict(reader._conn.execute("select student_id, stage from graduate_stages_live").fetchall())
         assert len(current) == len({sid for sid, _, _ in current})  # exactly one current revision each
         assert {sid: (rid, status) for sid, rid, status in current} == {
             s: (r[-1], self.status[s]) for s, r in self.revisions.items() if r

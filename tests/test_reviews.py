@@ -9,8 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines import checks, cli, exports, identity, imports, reviews, submissions, workflow
-from pipelines.filters import Filters
+from pipelines import cli, exports, imports, reviews, submissions
+from pipelines.rules import checks, identity, workflow
+from pipelines.rules.filters import Filters
 from pipelines.store import SYSTEM, Actor, Store, StoreError
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -64,9 +65,9 @@ def _status(store: Store, student_id: str) -> str:
 
 def _stages_fresh_and_equal_live(store: Store) -> None:
     with store.reading(SYSTEM) as reader:
-        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
-        cached = reader.conn.execute("select * from graduate_stages order by student_id").fetchall()
-        live = reader.conn.execute("select * from graduate_stages_live order by student_id").fetchall()
+        assert reader._conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        cached = reader._conn.execute("select * from graduate_stages order by student_id").fetchall()
+        live = reader._conn.execute("select * from graduate_stages_live order by student_id").fetchall()
         assert cached == live
         counts = reader.query(
             "stats_breakdowns",
@@ -79,7 +80,7 @@ def _stages_fresh_and_equal_live(store: Store) -> None:
             date_to=None,
             **{"class": None},
         )
-        reader.conn.execute("set variable use_count_cache = false")
+        reader._conn.execute("set variable use_count_cache = false")
         assert counts.equals(
             reader.query(
                 "stats_breakdowns",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from pipelines import columns, imports, rows, sources
-from pipelines.identity import id_check_char
+from pipelines.rules.identity import id_check_char
 from tests.conftest import REGISTRATION_HEADER, ROSTER_HEADER, roster_row, valid_id
 
 ZWSP, BOM, NBSP, IDEOGRAPHIC_SPACE, RLO = "\u200b", "\ufeff", "\u00a0", "\u3000", "\u202e"

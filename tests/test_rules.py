@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines import codes, divisions, identity, text, transfer_types, verification, workflow
+from pipelines.rules import codes, divisions, identity, text, transfer_types, verification, workflow
 
 DIGITS = "0123456789"
 birth_dates = st.dates(min_value=date(1950, 1, 1), max_value=date(2010, 12, 31))

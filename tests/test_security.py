@@ -12,7 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines import accounts, cli, identity, imports, privacy, statistics
+from pipelines import accounts, cli, imports, privacy, statistics
+from pipelines.rules import identity
 from pipelines.store import SYSTEM, Actor, Store, StoreError
 from tests.conftest import (
     REGISTRATION_HEADER,
@@ -176,7 +177,8 @@ def reported(school: Store) -> tuple[Store, str]:
     """Graduate 0 confirmed with an archive report in force; (store, its number)."""
     from datetime import date
 
-    from pipelines import reports, reviews, selfservice, workflow
+    from pipelines import reports, reviews, selfservice
+    from pipelines.rules import workflow
 
     for level in ("college", "school"):
         reviews.decide_current(school, SYSTEM, "0024000000", workflow.Decision(level, "approve"))
@@ -346,7 +348,7 @@ def test_the_advisors_sheet_has_a_page_per_class_and_is_recorded(school: Store, 
 
 def test_small_cells_are_hidden_from_analysts_with_totals_kept(school: Store) -> None:
     from pipelines import statistics
-    from pipelines.filters import Filters
+    from pipelines.rules.filters import Filters
 
     analyst = Actor("ana", "analyst")
     with school.reading(analyst) as reader:

@@ -8,17 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import (
-    campaigns,
-    cli,
-    divisions,
-    imports,
-    reports,
-    reviews,
-    selfservice,
-    submissions,
-    workflow,
-)
+from pipelines import campaigns, cli, imports, reports, reviews, selfservice, submissions
+from pipelines.rules import divisions, workflow
 from pipelines.store import SYSTEM, Actor, Store
 from tests.conftest import ROSTER_HEADER, SUBMISSION_FORM, roster_row, table, write_csv
 

@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from bench import files
-from pipelines import accounts, channel, imports, serving
+from pipelines import accounts, imports, serving
 from pipelines import store as store_module
-from pipelines.store import SYSTEM, Store, StoreBusy
+from pipelines.store import SYSTEM, Store, StoreBusy, channel, locks
 from tests.conftest import ROSTER_HEADER, data_snapshot, roster_row, table, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,21 +120,21 @@ def test_a_script_borrows_the_file_from_the_owner_and_the_owner_sees_its_write(s
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
     owned = serve(store.path)
     with owned.reading(SYSTEM) as reader:
-        assert reader.conn.execute("select count(*) from graduates").fetchall() == [(1,)]
+        assert reader._conn.execute("select count(*) from graduates").fetchall() == [(1,)]
     key = owned.version(["graduates"])
     script = (
         "import sys; from pipelines.store import Store, SYSTEM\n"
         "from pipelines import imports\n"
         f"s = Store({str(store.path)!r}, today='2024-06-10', lock_wait=30)\n"
         f"imports.import_file(s, SYSTEM, 'roster', {str(write_csv(tmp_path / 'r2.csv', ROSTER_HEADER, [roster_row(0), roster_row(1)]))!r})\n"
-        "with s.reading(SYSTEM) as r: print(r.conn.execute('select count(*) from graduates').fetchall()[0][0])\n"
+        "with s.reading(SYSTEM) as r: print(r._conn.execute('select count(*) from graduates').fetchall()[0][0])\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2"
     assert owned.version(["graduates"]) != key, "after a loan every cached result is forgotten"
     with owned.reading(SYSTEM) as reader:
-        assert reader.conn.execute("select count(*) from graduates").fetchall() == [(2,)]
+        assert reader._conn.execute("select count(*) from graduates").fetchall() == [(2,)]
 
 
 def test_the_channel_refuses_a_caller_without_the_token(store: Store, tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_the_channel_refuses_a_caller_without_the_token(store: Store, tmp_path: 
 
 
 def test_writers_are_served_in_arrival_order_and_a_late_one_says_who_writes() -> None:
-    turns = store_module._Turns()
+    turns = locks._Turns()
     order: list[int] = []
     told: list[str] = []
     first_in = threading.Event()
@@ -187,7 +187,7 @@ def test_writers_are_served_in_arrival_order_and_a_late_one_says_who_writes() ->
 
 
 def test_a_writer_waiting_too_long_gives_up_and_leaves_the_queue() -> None:
-    turns = store_module._Turns()
+    turns = locks._Turns()
     inside = threading.Event()
     done = threading.Event()
 
@@ -237,7 +237,7 @@ def test_ten_owners_threads_deciding_at_once_lose_and_double_nothing(store: Stor
 
 
 def test_a_login_and_an_audit_row_leave_the_statistics_cached(store: Store, tmp_path: Path) -> None:
-    from pipelines import sqlfiles
+    from pipelines.store import sqlfiles
 
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
     accounts.add_user(store, SYSTEM, "office", "admin", "Str0ng-passphrase!", must_change_password=False)
@@ -357,11 +357,11 @@ def test_a_command_started_with_no_server_owns_the_file_for_its_run(store: Store
 
     from pipelines import cli
 
-    store_module.duckdb.connect = counting  # type: ignore[assignment]
+    duckdb.connect = counting  # type: ignore[assignment]
     try:
         code = cli.main(["--db", str(store.path), "--today", "2024-06-10", "stats", "--by", "college"])
     finally:
-        store_module.duckdb.connect = real  # type: ignore[assignment]
+        duckdb.connect = real  # type: ignore[assignment]
     assert code == 0
     assert opened.count(str(store.path)) == 1, opened
 
@@ -390,7 +390,9 @@ def test_a_command_waiting_for_another_says_who_holds_the_store_and_gives_up_cle
 
 
 def test_a_decision_in_one_college_keeps_another_colleges_numbers_cached(store: Store, tmp_path: Path) -> None:
-    from pipelines import reviews, sqlfiles, workflow
+    from pipelines import reviews
+    from pipelines.rules import workflow
+    from pipelines.store import sqlfiles
     from tests.conftest import REGISTRATION_HEADER, registration_row
 
     imports.import_file(
@@ -442,7 +444,7 @@ def test_a_second_dashboard_on_the_same_store_borrows_it_instead_of_taking_it(st
         serving.serve(store.path)  # this process as a second dashboard
         assert store_module.owner_of(store.path.resolve()) is None
         with Store(store.path, today="2024-06-10", lock_wait=20).reading(SYSTEM) as reader:
-            assert reader.conn.execute("select count(*) from graduates").fetchall() == [(1,)]
+            assert reader._conn.execute("select count(*) from graduates").fetchall() == [(1,)]
         again = channel.read_owner(store.path)
         assert again is not None and again.pid == first.pid
     finally:
@@ -455,8 +457,7 @@ def test_a_login_keeps_every_other_sessions_cached_account(store: Store, tmp_pat
     session). A login writes its own account's row (the failure count), and under load (bench_load,
     N = 20, a login a second) that emptied every session's cached account: 369 reads of 38 ms in
     30 s. Keyed by the account, only that account's sessions read it again."""
-    from pipelines import sqlfiles
-    from pipelines.store import parts_of
+    from pipelines.store import parts_of, sqlfiles
 
     for name in ("office", "dean"):
         accounts.add_user(store, SYSTEM, name, "admin", "Str0ng-passphrase!", must_change_password=False)

@@ -20,7 +20,7 @@ import pytest
 
 from pipelines import brief_pdf, cli, exports, statistics
 from pipelines.demo import DEMO_PASSWORD
-from pipelines.filters import Filters
+from pipelines.rules.filters import Filters
 from pipelines.store import SYSTEM, Actor, Store, StoreError
 from tests import apptest
 from tests.apptest import TODAY, open_page, sql
@@ -189,7 +189,7 @@ def test_a_formula_in_a_name_stays_text_in_every_stats_format(copy: Store) -> No
     copy.transaction(
         SYSTEM,
         "test:hostile",
-        lambda writer: writer.conn.execute(
+        lambda writer: writer._raw().execute(
             "update graduates set major = '=HYPERLINK(\"http://x\")' where student_id = "
             "(select min(student_id) from graduates)"
         ),
@@ -318,7 +318,7 @@ def test_cohorts_are_compared_at_the_same_distance_from_their_deadlines(copy: St
 
 
 def test_the_stats_page_shows_the_same_numbers_and_the_trend(demo_store: Store) -> None:
-    app = open_page("screens/stats.py", "analyst")
+    app = open_page("screens/progress/stats.py", "analyst")
     pivot = app.dataframe[0].value
     expected = _expected(demo_store, "college_name")
     graduates, registered = (sum(v[i] for v in expected.values()) for i in (0, 1))
@@ -343,7 +343,7 @@ def test_the_stats_page_shows_the_same_numbers_and_the_trend(demo_store: Store) 
     }
     labels = [b.label for b in app.get("download_button")]
     assert "登记名单（脱敏，xlsx）" not in labels and "进度周报工作簿（xlsx）" in labels  # an analyst: aggregates only
-    dean = open_page("screens/stats.py", "dean")
+    dean = open_page("screens/progress/stats.py", "dean")
     assert dean.dataframe[0].value["学院"].tolist() == [apptest.dean_college(demo_store), "合计"]
 
 

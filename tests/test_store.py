@@ -11,10 +11,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines import imports, sqlfiles
+from pipelines import imports
 from pipelines import store as store_module
-from pipelines.filters import NONE
-from pipelines.store import SYSTEM, Actor, Store, StoreBusy, StoreError
+from pipelines.rules.filters import NONE
+from pipelines.store import SYSTEM, Actor, Store, StoreBusy, StoreError, sqlfiles
 from tests.conftest import (
     REGISTRATION_HEADER,
     ROSTER_HEADER,
@@ -42,15 +42,15 @@ def test_a_store_built_by_an_older_version_is_upgraded_without_losing_data(tmp_p
 
     upgraded = Store(path, today="2024-06-10")
     with upgraded.reading(SYSTEM) as reader:
-        versions = [r[0] for r in reader.conn.execute("select version from schema_migrations order by 1").fetchall()]
-        graduates = reader.conn.execute("select student_id, stage from graduate_stages").fetchall()
-        reports = reader.conn.execute("select count(*) from verification_reports").fetchone()
+        versions = [r[0] for r in reader._conn.execute("select version from schema_migrations order by 1").fetchall()]
+        graduates = reader._conn.execute("select student_id, stage from graduate_stages").fetchall()
+        reports = reader._conn.execute("select count(*) from verification_reports").fetchone()
     assert versions == [v for v, _, _ in sqlfiles.migrations()]
     assert graduates == [("0024000001", "not_registered")]
     assert reports == (0,)
     with upgraded.reading(SYSTEM) as reader:  # the upgrade refilled the materialised stages at once
-        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
-        assert reader.conn.execute(
+        assert reader._conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        assert reader._conn.execute(
             "select student_id from graduate_stage_cache where cache_day = date '2024-06-10'"
         ).fetchall() == [("0024000001",)]
 
@@ -102,7 +102,7 @@ def test_scope_limits_what_a_college_user_sees(store: Store, tmp_path: Path) -> 
     imports.import_file(store, SYSTEM, "roster", path)
     dean = Actor("院长", "college_reviewer", ("商学院",))
     with store.reading(dean) as reader:
-        colleges = reader.conn.execute("select distinct college_name from graduate_stages").fetchall()
+        colleges = reader._conn.execute("select distinct college_name from graduate_stages").fetchall()
         stats = reader.query("stats_by", by="college", cohort=2024, **NONE.params())
     assert colleges == [("商学院",)]
     assert stats["key"].to_list() == ["商学院"] and stats["graduates"].to_list() == [3]
@@ -147,7 +147,7 @@ def test_a_writer_waits_for_a_reader_and_says_so(store: Store) -> None:
 
     def read() -> None:
         with store.reading(SYSTEM) as reader:
-            reader.conn.execute("select count(*) from graduates").fetchall()
+            reader._conn.execute("select count(*) from graduates").fetchall()
             reader_open.set()
             release.wait(5)
 
@@ -226,7 +226,7 @@ def test_unknown_campaign_is_a_clear_refusal(tmp_path: Path) -> None:
 def _stages(reader: store_module.Reader, cached: bool) -> list[tuple[object, ...]]:
     """What pages read (the materialised copy, when cached) or the live view, for comparison."""
     source = "graduate_stages" if cached else "graduate_stages_live"
-    return reader.conn.execute(f"select * from {source} order by student_id").fetchall()
+    return reader._conn.execute(f"select * from {source} order by student_id").fetchall()
 
 
 def test_materialised_stages_equal_the_live_view_and_keep_the_scope(store: Store, tmp_path: Path) -> None:
@@ -237,19 +237,19 @@ def test_materialised_stages_equal_the_live_view_and_keep_the_scope(store: Store
     rows[2]["退回原因"] = "缺材料"
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     with store.reading(SYSTEM) as reader:
-        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        assert reader._conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
         cached = _stages(reader, True)
         assert cached == _stages(reader, False) and len(cached) == 6
     dean = Actor("院长", "college_reviewer", ("商学院",))
     with store.reading(dean) as reader:
-        assert {r[0] for r in reader.conn.execute("select college_name from graduate_stages").fetchall()} == {"商学院"}
+        assert {r[0] for r in reader._conn.execute("select college_name from graduate_stages").fetchall()} == {"商学院"}
         assert _stages(reader, True) == _stages(reader, False)
 
 
 def test_another_day_reads_the_live_view(store: Store, tmp_path: Path) -> None:
     imports.import_file(store, SYSTEM, "roster", write_csv(tmp_path / "r.csv", ROSTER_HEADER, [roster_row(0)]))
     with store.reading(SYSTEM, as_of=date(2024, 6, 8)) as reader:
-        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(False,)]
+        assert reader._conn.execute("select getvariable('use_stage_cache')").fetchall() == [(False,)]
 
 
 def test_a_failed_write_leaves_the_materialised_stages_as_they_were(store: Store, tmp_path: Path) -> None:
@@ -272,11 +272,11 @@ def test_yesterday_is_materialised_too_and_equals_the_live_view(store: Store, tm
     rows = [registration_row(0, 提交时间="2024-06-10 09:00"), registration_row(1, 提交时间="2024-06-01 09:00")]
     imports.import_file(store, SYSTEM, "registrations", write_csv(tmp_path / "g.csv", REGISTRATION_HEADER, rows))
     with store.reading(SYSTEM, as_of=date(2024, 6, 9)) as reader:
-        assert reader.conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
+        assert reader._conn.execute("select getvariable('use_stage_cache')").fetchall() == [(True,)]
         cached = _stages(reader, True)
         assert cached == _stages(reader, False)
         assert (
-            sum(1 for r in reader.conn.execute("select registration_id from graduate_stages").fetchall() if r[0]) == 1
+            sum(1 for r in reader._conn.execute("select registration_id from graduate_stages").fetchall() if r[0]) == 1
         )
 
 
@@ -290,7 +290,7 @@ def test_filter_options_from_the_materialised_roster_equal_live_and_keep_the_sco
     for actor in (SYSTEM, dean):
         with store.reading(actor) as reader:
             cached = reader.rows("filter_options", cohort=2024)
-            reader.conn.execute("set variable use_stage_cache = false")
+            reader._conn.execute("set variable use_stage_cache = false")
             live = reader.rows("filter_options", cohort=2024)
         assert cached == live and cached
         assert {r["college_name"] for r in cached} == ({"商学院"} if actor is dean else {"商学院", "服装设计学院"})

@@ -5,7 +5,7 @@ any argument it cannot prove safe, so a new page cannot forget it.
 
 Safe: string literals and numbers; f-strings whose every value is safe or formatted as a number
 or date (`{n:,}`, `{d:%Y-%m-%d}`); `plain(...)` / `widgets.plain(...)`; our code tables and domain
-texts (`workflow.STAGES[...]`, `accounts.ROLES`, `check.title`, a Step's `next_step` …); joins,
+texts (`workflow.STAGES[...]`, `roles.ROLES`, `check.title`, a Step's `next_step` …); joins,
 sums and conditionals of safe parts. A line may say `# text: ours` after a reviewer checked that
 a value is the program's own (a label dictionary of the page, say).
 """

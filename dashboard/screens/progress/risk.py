@@ -1,0 +1,124 @@
+"""截止风险: who will not make the deadline, and why (for deans)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, display, widgets
+from pipelines import exports, statistics
+from pipelines.rules import progress, roles
+from pipelines.store import config
+
+PAGE_SIZE = 50
+
+campaign, today, user = widgets.page_start("截止风险", "risk")
+cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
+filters = widgets.filter_bar(cohort)
+risk_params = {"cohort": cohort, "filters": filters, "review_wait_days": progress.REVIEW_WAIT_DAYS}
+
+counts = dict(data.query("risk_counts", **risk_params).iter_rows())
+if not counts:
+    st.success("所选范围内没有存在截止风险的毕业生。")
+    st.stop()
+reasons = [r for r in progress.RISK_REASONS if counts.get(r.code)]
+cards = st.columns(len(progress.RISK_REASONS))
+for column, risk in zip(cards, progress.RISK_REASONS, strict=True):
+    column.metric(risk.label, f"{counts.get(risk.code, 0):,}", border=True)
+
+reason = st.segmented_control(
+    "风险原因",
+    ["all", *[r.code for r in reasons]],
+    default="all",
+    format_func=lambda c: "全部" if c == "all" else progress.BY_CODE[c].label,
+)
+chosen_reason = None if reason in (None, "all") else reason
+total = sum(counts.values()) if chosen_reason is None else counts.get(chosen_reason, 0)
+
+
+def risk_list() -> None:
+    offset = widgets.pager(total, PAGE_SIZE, key="risk_page")
+    page = data.query(
+        "risk_list",
+        **risk_params,
+        reason=chosen_reason,
+        limit=PAGE_SIZE,
+        offset=offset,
+        **progress.urgency_params(progress.days_left(deadline, today)),
+    )
+    described = progress.describe_risks(page, deadline, today)
+    display.dataframe(
+        described.select(
+            pl.col("level").alias("风险"),
+            pl.col("missing").alias("缺少"),
+            pl.col("student_id").alias("学号"),
+            pl.col("name").alias("姓名"),
+            pl.col("college_name").alias("学院"),
+            pl.col("class_name").alias("班级"),
+            pl.col("advisor").alias("班主任"),
+            pl.col("phone_masked").alias("手机号"),
+            pl.col("days_left").alias("剩余天数"),
+            pl.col("days_waiting").alias("已等待天数"),
+            pl.col("return_reason").alias("退回原因"),
+            pl.col("reminder").alias("提醒语（可复制到班级群）"),
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"提醒语（可复制到班级群）": st.column_config.TextColumn(width="large")},
+    )
+
+
+if roles.may_list_people(user.role):
+    risk_list()
+else:
+    st.info("分析员只查看汇总数据：风险名单和催办名单供就业处、学院审核员使用。")
+st.caption(progress.risk_level_rules() + "提醒语只说明缺少什么、何时截止，与毕业证、学位证无关（四不准）。")
+
+st.subheader("按当前速度能否按期完成登记")
+level = "class" if filters.college else "college"
+st.caption(
+    ("按班级" if level == "class" else "按学院（选择学院后按班级）")
+    + f"，以近 {progress.RECENT_DAYS} 天的登记速度推算到截止日。"
+)
+pace = data.query(
+    "pace_by_group", by=level, cohort=cohort, filters=filters, recent_days=progress.RECENT_DAYS, limit=200, offset=0
+)
+projected = progress.project_groups(
+    statistics.for_viewer(pace, user.role, row_key="key", column_key=None), deadline, today
+)
+display.dataframe(
+    projected.select(
+        pl.col("key").alias("班级" if level == "class" else "学院"),
+        pl.col("graduates").alias("毕业生"),
+        pl.col("registered").alias("已登记"),
+        pl.col("registered_rate").alias("登记率"),
+        pl.col("registered_recent").alias(f"近{progress.RECENT_DAYS}天登记"),
+        pl.col("projected").alias("预计截止时登记"),
+        pl.col("will_miss").replace_strict({True: "⚠️ 赶不上", False: "✅ 可完成"}, default=None).alias("判断"),
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={"登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+)
+if statistics.suppressed_any(projected):
+    st.caption(statistics.SUPPRESSION_NOTE.format(k=config.min_cell()))
+
+if not roles.may_export(user.role, "chase_list"):
+    st.stop()
+st.subheader("催办名单")
+scope = filters.class_name or filters.college or ""
+if not scope:
+    st.info("在上方“筛选”中选择学院或班级后，可导出该学院或班级按班主任分组的催办名单（xlsx）。")
+else:
+    file_name = exports.chase_list_file_name(scope, chosen_reason, today)
+    chase_list = widgets.deferred_file(
+        exports.chase_list_file, user.actor, cohort, filters, chosen_reason, deadline, file_name
+    )
+    st.download_button(
+        f"下载 {widgets.plain(scope)} 催办名单（{progress.reason_short(chosen_reason)}，{total:,} 人，xlsx）",
+        chase_list,
+        file_name=file_name,
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon="⬇️",
+        help="导出将记入审计日志（范围、人数、文件摘要）。",
+    )
