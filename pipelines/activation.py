@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, accounts, exports
+from pipelines import access, accounts, exports, privacy
 from pipelines.reports import ALPHABET
 from pipelines.rules import roles, text
 from pipelines.store import Actor, Store, Writer
@@ -283,7 +283,7 @@ def codes_file(store: Store, actor: Actor, issued: list[IssuedCode], fmt: str, f
     access.require_export(store, actor, "activation_codes", file_name)
     table = codes_table(issued).sort(["学院", "班级", "学号"])
     data = _sheets_pdf(table) if fmt == "pdf" else exports.table_xlsx(table, "激活码")
-    exports.record_export(
+    privacy.record_export(
         store,
         actor,
         "export:activation_codes",

@@ -15,7 +15,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 
 from pipelines import statistics
 from pipelines.access import require_export
-from pipelines.exports import record_export
+from pipelines.privacy import record_export
 from pipelines.rules import progress
 from pipelines.rules.filters import Filters
 from pipelines.store import Actor, Reader, Store

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from datetime import date, timedelta
 
@@ -11,7 +10,7 @@ import xlsxwriter
 
 from pipelines import columns, statistics
 from pipelines.access import require, require_export
-from pipelines.privacy import masked_frame, search_audit
+from pipelines.privacy import masked_frame, record_export, search_audit
 from pipelines.rules import progress, roles, text
 from pipelines.rules.filters import Filters
 from pipelines.store import Actor, Reader, Store, StoreError
@@ -445,13 +444,6 @@ def audit_log_file(store: Store, actor: Actor, filters: dict[str, object], file_
         {"filters": {k: str(v) for k, v in filters.items() if v}},
     )
     return data, everything.height
-
-
-def record_export(
-    store: Store, actor: Actor, action: str, file_name: str, data: bytes, rows: int, scope: dict[str, object]
-) -> None:
-    """The audit record every export leaves: what, for whom, its scope, rows and sha256."""
-    store.record(actor, action, file_name, {**scope, "rows": rows, "sha256": hashlib.sha256(data).hexdigest()})
 
 
 def import_refusals_file(

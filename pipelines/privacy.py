@@ -1,6 +1,7 @@
-"""Personal data shown unmasked: one record at a time, by roles that need it, always audited.
+"""Disclosure records: every view of unmasked data, every reveal and every export is recorded here.
 
-Pages and exports show 身份证号 and phone masked (pipelines/identity.py). A reveal reads the
+Personal data is shown unmasked one record at a time, by roles that need it, always audited.
+Pages and exports show 身份证号 and phone masked (pipelines/rules/identity.py). A reveal reads the
 record in a write transaction that records who saw what before anything is returned, so no
 unmasked view goes unrecorded; the store's scope still applies (a dean reveals only their
 college's graduates).
@@ -8,6 +9,7 @@ college's graduates).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +78,13 @@ def record_view(store: Store, actor: Actor, registration_id: int, student_id: st
         str(registration_id),
         {"student_id": student_id, "fields": ["address_detail", "phone", "proofs"]},
     )
+
+
+def record_export(
+    store: Store, actor: Actor, action: str, file_name: str, data: bytes, rows: int, scope: dict[str, object]
+) -> None:
+    """The audit record every export leaves: what, for whom, its scope, rows and sha256."""
+    store.record(actor, action, file_name, {**scope, "rows": rows, "sha256": hashlib.sha256(data).hexdigest()})
 
 
 def search_audit(store: Store, actor: Actor, **filters: Any) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines import access, exports, selfservice
+from pipelines import access, privacy, selfservice
 from pipelines.rules import roles, text, verification
 from pipelines.store import Actor, Reader, Store, StoreError, Writer
 
@@ -289,7 +289,7 @@ def report_file(store: Store, actor: Actor, report_id: int) -> tuple[bytes, int]
     from pipelines import report_pdf
 
     pdf = report_pdf.render(found)
-    exports.record_export(
+    privacy.record_export(
         store,
         actor,
         "export:report",

@@ -24,16 +24,7 @@ DIMENSIONS = {
     "gender": "性别",
     "destination_category": "去向类别",
 }
-COUNTS = {
-    "graduates": "毕业生",
-    "registered": "已登记",
-    "pending_college": "待院审核",
-    "pending_school": "待校审核",
-    "returned": "被退回",
-    "approved": "已通过",
-    "confirmed": "已确认",
-    "verified": "已核验",
-}
+COUNTS = workflow.COUNT_LABELS  # one label table: the stages' counts as every page names them
 PLACEMENT = {
     "employed": "单位就业",
     "entrepreneur": "自主创业",
@@ -358,4 +349,4 @@ def week_ago_change(history: pl.DataFrame, today: date) -> dict[str, Any] | None
     return earlier.row(-1, named=True) if earlier.height else None
 
 
-STAGE_SERIES = {k: workflow.COUNT_LABELS.get(k, v) for k, v in COUNTS.items() if k != "graduates"}
+STAGE_SERIES = {k: v for k, v in COUNTS.items() if k != "graduates"}

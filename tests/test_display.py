@@ -361,7 +361,7 @@ def _action_patterns(node: ast.AST, names: dict[str, list[ast.AST]]) -> list[str
 def written_actions() -> list[tuple[str, str]]:
     """(where, pattern) of every action written anywhere in pipelines/."""
     found = []
-    for path in sorted(PIPELINES.glob("*.py")):
+    for path in sorted(PIPELINES.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = _constants(tree)
         for node in ast.walk(tree):
@@ -378,8 +378,8 @@ def written_actions() -> list[tuple[str, str]]:
 
 def test_every_action_written_in_pipelines_has_a_chinese_label() -> None:
     from pipelines import auditlog, imports
-    from pipelines.access import EXPORTS
     from pipelines.rules import verification
+    from pipelines.rules.roles import EXPORTS
 
     written = written_actions()
     assert len(written) > 30, "the scan finds the audited writes"
@@ -426,7 +426,7 @@ def test_every_audit_detail_key_and_outcome_has_a_chinese_label() -> None:
 
     keys: set[str] = set()
     outcomes: set[str] = set()
-    for path in sorted(PIPELINES.glob("*.py")):
+    for path in sorted(PIPELINES.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for found in _detail_dicts(tree):
             for key, value in zip(found.keys, found.values, strict=True):

@@ -13,7 +13,7 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 
 def test_every_environment_variable_is_documented() -> None:
     sources = "\n".join(
-        p.read_text(encoding="utf-8") for p in (Path(__file__).parent.parent / "pipelines").glob("*.py")
+        p.read_text(encoding="utf-8") for p in (Path(__file__).parent.parent / "pipelines").rglob("*.py")
     )
     variables = set(re.findall(r"\bDANGAN_[A-Z_]+\b", sources))
     assert {config.ENV_DB, config.ENV_TODAY, config.ENV_LOCK_WAIT} <= variables

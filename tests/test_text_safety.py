@@ -57,6 +57,7 @@ MARKDOWN_CALLS = {
 TEXT_KEYWORDS = {"label", "body", "help", "placeholder", "delta", "caption"}
 DOMAIN_MODULES = {
     "workflow",
+    "roles",
     "accounts",
     "verification",
     "checks",

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from pipelines import submissions
 from pipelines.demo import catalog
 from pipelines.rules import checks, identity, verification
 
@@ -82,112 +83,7 @@ _BIRTH_FIRST = date(2000, 1, 1)
 _BIRTH_DAYS = (date(2004, 1, 1) - _BIRTH_FIRST).days  # born 2000-2003
 _ID_SLOTS = _BIRTH_DAYS * 500  # birth days x sequence numbers of one sex
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "graduates": (
-        "student_id",
-        "cohort",
-        "name",
-        "gender",
-        "id_number",
-        "phone",
-        "college_name",
-        "major",
-        "class_name",
-        "advisor",
-        "education_level",
-        "graduation_date",
-        "origin_code",
-        "origin_name",
-        "is_hukou_at_school",
-        "batch_id",
-        "updated_at",
-    ),
-    "destinations": (
-        "destination_id",
-        "student_id",
-        "destination_code",
-        "employer_name",
-        "employer_location",
-        "recorded_at",
-        "batch_id",
-    ),
-    "registrations": (
-        "registration_id",
-        "student_id",
-        "revision_no",
-        "transfer_type",
-        "unit_name",
-        "province",
-        "city",
-        "district",
-        "address_detail",
-        "postcode",
-        "contact",
-        "phone",
-        "note",
-        "proof_count",
-        "flags",
-        "submitted_at",
-        "source",
-        "batch_id",
-        "transfer_number",
-    ),
-    "reviews": (
-        "review_id",
-        "registration_id",
-        "level",
-        "decision",
-        "reason",
-        "reviewer",
-        "decided_at",
-        "batch_id",
-    ),
-    "hukou_registrations": (
-        "hukou_id",
-        "student_id",
-        "migration_type",
-        "province",
-        "city",
-        "district",
-        "address_detail",
-        "recorded_at",
-        "batch_id",
-    ),
-    "confirmations": (
-        "confirmation_id",
-        "student_id",
-        "answer",
-        "confirmed_at",
-        "registration_id",
-        "destination_id",
-        "hukou_id",
-        "batch_id",
-    ),
-    "verification_reports": (
-        "report_id",
-        "student_id",
-        "kind",
-        "report_number",
-        "confirmation_id",
-        "issued_at",
-        "valid_until",
-        "closed_at",
-        "issued_by",
-    ),
-}
-FORM_COLUMNS = (
-    "transfer_type",
-    "unit_name",
-    "province",
-    "city",
-    "district",
-    "address_detail",
-    "postcode",
-    "contact",
-    "phone",
-    "note",
-    "proof_count",
-)
+FORM_COLUMNS = [c for c in submissions.REGISTRATION_CONTENT if c != "transfer_number"]  # a form's fields
 
 
 # =============================================================================================

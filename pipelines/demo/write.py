@@ -10,11 +10,10 @@ from functools import partial
 import numpy as np
 import polars as pl
 
-from pipelines import accounts, statistics
+from pipelines import accounts, facts, statistics
 from pipelines.demo import catalog
 from pipelines.demo.generate import (
     CAMPAIGN,
-    COLUMNS,
     DEFAULT_AS_OF,
     ORIGINS,
     SOURCE,
@@ -30,6 +29,10 @@ from pipelines.store import SYSTEM, Store, StoreError, Writer
 
 CHUNK_SIZE = 200_000  # graduates per transaction
 
+# The generator's frames carry local keys (`_rkey`, `_ckey` …) beside the table's columns; the
+# store inserts by name and refuses a column its table does not have.
+_STORED = pl.exclude("^_.*$")
+
 
 def _ids_for(ids: pl.Series, keys: pl.Series, name: str) -> pl.Series:
     """The store id of each local key (null stays null)."""
@@ -37,35 +40,51 @@ def _ids_for(ids: pl.Series, keys: pl.Series, name: str) -> pl.Series:
 
 
 def _write_chunk(w: Writer, chunk: _Chunk) -> dict[str, int]:
-    """Give the chunk's rows their ids and insert them."""
+    """Give the chunk's rows their ids and write them: the graduates' own records as rows, the
+    facts that have rules (reviews, confirmations, reports) through `facts.write`, which checks
+    them with the product's rules first."""
     destination_ids = w.next_ids("destination_ids", chunk.destinations.height)
     registration_ids = w.next_ids("registration_ids", chunk.registrations.height)
     hukou_ids = w.next_ids("hukou_ids", chunk.hukou.height)
     confirmation_ids = w.next_ids("confirmation_ids", chunk.confirmations.height)
-    tables = {
-        "graduates": chunk.graduates,
-        "destinations": chunk.destinations.with_columns(destination_ids.alias("destination_id")),
-        "registrations": chunk.registrations.with_columns(
-            registration_ids.alias("registration_id"),
-            _transfer_numbers(chunk.registrations["student_id"]).alias("transfer_number"),
+    registrations = chunk.registrations.with_columns(
+        registration_ids.alias("registration_id"),
+        _transfer_numbers(chunk.registrations["student_id"]).alias("transfer_number"),
+    ).select(_STORED)
+    written = {
+        "graduates": w.insert("graduates", chunk.graduates.select(_STORED)),
+        "destinations": w.insert(
+            "destinations",
+            chunk.destinations.with_columns(destination_ids.alias("destination_id")).select(_STORED),
         ),
-        "reviews": chunk.reviews.with_columns(
-            w.next_ids("review_ids", chunk.reviews.height).alias("review_id"),
-            _ids_for(registration_ids, chunk.reviews["_rkey"], "registration_id"),
-        ),
-        "hukou_registrations": chunk.hukou.with_columns(hukou_ids.alias("hukou_id")),
-        "confirmations": chunk.confirmations.with_columns(
-            confirmation_ids.alias("confirmation_id"),
-            _ids_for(registration_ids, chunk.confirmations["_rkey"], "registration_id"),
-            _ids_for(destination_ids, chunk.confirmations["_dkey"], "destination_id"),
-            _ids_for(hukou_ids, chunk.confirmations["_hkey"], "hukou_id"),
-        ),
-        "verification_reports": chunk.reports.with_columns(
-            w.next_ids("report_ids", chunk.reports.height).alias("report_id"),
-            _ids_for(confirmation_ids, chunk.reports["_ckey"], "confirmation_id"),
+        "registrations": w.insert("registrations", registrations),
+        "hukou_registrations": w.insert(
+            "hukou_registrations",
+            chunk.hukou.with_columns(hukou_ids.alias("hukou_id")).select(_STORED),
         ),
     }
-    written = {table: w.insert(table, frame.select(COLUMNS[table])) for table, frame in tables.items()}
+    written |= facts.write(
+        w,
+        facts.Facts(
+            registrations=registrations.select("registration_id", "student_id", "submitted_at"),
+            reviews=chunk.reviews.with_columns(
+                w.next_ids("review_ids", chunk.reviews.height).alias("review_id"),
+                _ids_for(registration_ids, chunk.reviews["_rkey"], "registration_id"),
+            ).select(_STORED),
+            confirmations=chunk.confirmations.with_columns(
+                confirmation_ids.alias("confirmation_id"),
+                _ids_for(registration_ids, chunk.confirmations["_rkey"], "registration_id"),
+                _ids_for(destination_ids, chunk.confirmations["_dkey"], "destination_id"),
+                _ids_for(hukou_ids, chunk.confirmations["_hkey"], "hukou_id"),
+            ).select(_STORED),
+            reports=chunk.reports.with_columns(
+                w.next_ids("report_ids", chunk.reports.height).alias("report_id"),
+                _ids_for(confirmation_ids, chunk.reports["_ckey"], "confirmation_id"),
+            ).select(_STORED),
+            graduation=chunk.graduates.select("student_id", "graduation_date"),
+            default_graduation=CAMPAIGN["default_graduation_date"],
+        ),
+    )
     w.audit_detail = {"graduates": chunk.graduates.height, **written}
     return written
 
