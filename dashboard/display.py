@@ -20,6 +20,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import RerunException, StopException
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from pipelines import statistics
+
 MISSING = "—"  # a value the data does not have
 DATE_TICKS = "%-m月%-d日"  # plotly (d3) date formats: 6月10日 on the axis, 2024-06-10 on hover
 DATE_HOVER = "%Y-%m-%d"
@@ -33,6 +35,49 @@ if not log.handlers:  # the server's log (streamlit configures only its own logg
 
 
 # --- tables ---------------------------------------------------------------------------------
+
+# One header per column on every page: the counts and rates as the statistics name them
+# (workflow.COUNT_LABELS, statistics.MEASURES), a graduate's fields as the roster does.
+HEADERS: dict[str, str] = {
+    **statistics.MEASURES,
+    "student_id": "学号",
+    "name": "姓名",
+    "college_name": "学院",
+    "class_name": "班级",
+    "major": "专业",
+    "advisor": "班主任",
+    "cohort": "届别",
+    "phone_masked": "手机号",
+    "days_left": "剩余天数",
+    "days_waiting": "已等待天数",
+    "waiting_since": "等待自",
+    "return_reason": "退回原因",
+    "revision_no": "版本",
+    "transfer_type_label": "转递类型",
+    "report_number": "核验编号",
+    "issued_at": "生成时间",
+    "submitted_at": "最近提交",
+    "snapshot_day": "快照日",
+    "school_name": "学校",
+    "registration_deadline": "登记截止",
+    "projected": "预计截止时登记",
+    "shortfall": "预计缺口",
+}
+RATE_BAR = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
+
+
+def headed(frame: pl.DataFrame, *columns: str | pl.Expr, **headers: str) -> pl.DataFrame:
+    """`frame`'s columns, in this order, under their headers (HEADERS; `headers` gives one
+    another header on this page, e.g. a ranking's key 学院 or 班级). An expression, for a
+    column the page transforms, carries its own header."""
+    return frame.select(
+        *(c if isinstance(c, pl.Expr) else pl.col(c).alias(headers.get(c) or HEADERS[c]) for c in columns)
+    )
+
+
+def rate_bars(frame: pl.DataFrame) -> dict[str, Any]:
+    """Column settings that draw every rate (a header ending in 率) of `frame` as a bar."""
+    return {c: RATE_BAR for c in frame.columns if c.endswith("率")}
 
 
 def for_display(frame: pl.DataFrame) -> pl.DataFrame:

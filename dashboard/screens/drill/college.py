@@ -5,22 +5,13 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, display, widgets
 from pipelines import access, statistics
 from pipelines.rules import roles, workflow
 from pipelines.store import config
 
 PAGE_SIZE = 50
-RANKING = {
-    "key": None,
-    "graduates": "毕业生",
-    "registered": "已登记",
-    "registered_rate": "登记率",
-    "approved": "已通过",
-    "approved_rate": "通过率",
-    "confirmed": "已确认",
-    "verified": "已核验",
-}
+RANKING = ("key", "graduates", "registered", "registered_rate", "approved", "approved_rate", "confirmed", "verified")
 
 user = widgets.require("college")
 campaign = data.guarded_campaign()
@@ -60,20 +51,17 @@ def ranking(by: str, label: str) -> None:
     ).sort(["registered_rate", "approved_rate"], descending=True, nulls_last=True)
     if statistics.suppressed_any(ranked):
         st.info(statistics.SUPPRESSION_NOTE.format(k=config.min_cell()), icon="🔒")
-    names = {**{k: v for k, v in RANKING.items() if v}, "key": label}
     # The selection belongs to the listed rows by their name: a click on a row narrows the page
     # to it (in the address), and the narrowed ranking starts with no row ticked.
+    shown = display.headed(ranked, *RANKING, key=label)
     picked = widgets.selected_rows(
         ranked,
-        ranked.select(list(RANKING)).rename(names),
+        shown,
         id_column="key",
         key=f"rank_{by}",
         hide_index=True,
         width="stretch",
-        column_config={
-            "登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-            "通过率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-        },
+        column_config=display.rate_bars(shown),
     )
     if picked.height:
         widgets.write_url({"major" if by == "major" else "class": str(picked["key"][0])})
@@ -108,14 +96,15 @@ people = (
 st.caption("点选一行打开该毕业生的登记详情。")
 student = widgets.selected_rows(
     people,
-    people.select(
-        pl.col("student_id").alias("学号"),
-        pl.col("name").alias("姓名"),
-        pl.col("class_name").alias("班级"),
-        pl.col("major").alias("专业"),
-        pl.col("advisor").alias("班主任"),
+    display.headed(
+        people,
+        "student_id",
+        "name",
+        "class_name",
+        "major",
+        "advisor",
         pl.col("stage").replace_strict(workflow.STAGES).alias("所处环节"),
-        pl.col("submitted_at").alias("最近提交"),
+        "submitted_at",
     ),
     id_column="student_id",
     key="people",

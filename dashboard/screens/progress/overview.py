@@ -120,7 +120,7 @@ with stages:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"预计完成率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+        column_config={"预计完成率": display.RATE_BAR},
     )
 with colleges_missing:
     missing = progress.colleges_projected_to_miss(
@@ -131,13 +131,7 @@ with colleges_missing:
     else:
         st.markdown(f"**预计赶不上登记截止的学院（{missing.height} 个）**")
         display.dataframe(
-            missing.select(
-                pl.col("key").alias("学院"),
-                pl.col("graduates").alias("毕业生"),
-                pl.col("registered").alias("已登记"),
-                pl.col("projected").alias("预计截止时登记"),
-                pl.col("shortfall").alias("预计缺口"),
-            ),
+            display.headed(missing, "key", "graduates", "registered", "projected", "shortfall", key="学院"),
             hide_index=True,
             width="stretch",
         )
@@ -165,25 +159,19 @@ chosen = display.plotly_chart(
 points = chosen.selection.points if chosen and chosen.selection else []
 if points:
     st.switch_page("screens/drill/college.py", query_params={"college": points[0]["y"]})
-table = by_college.sort("registered_rate", descending=True).select(
-    pl.col("key").alias("学院"),
-    pl.col("graduates").alias("毕业生"),
-    pl.col("registered").alias("已登记"),
-    pl.col("registered_rate").alias("登记率"),
-    pl.col("approved").alias("已通过"),
-    pl.col("approved_rate").alias("通过率"),
-    pl.col("confirmed").alias("已确认"),
-    pl.col("verified").alias("已核验"),
+table = display.headed(
+    by_college.sort("registered_rate", descending=True),
+    "key",
+    "graduates",
+    "registered",
+    "registered_rate",
+    "approved",
+    "approved_rate",
+    "confirmed",
+    "verified",
+    key="学院",
 )
-display.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-        "通过率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-    },
-)
+display.dataframe(table, hide_index=True, width="stretch", column_config=display.rate_bars(table))
 st.caption("进入学院：")
 link_columns = st.columns(4)
 for i, name in enumerate(table["学院"].to_list()):

@@ -48,18 +48,19 @@ def risk_list() -> None:
     )
     described = progress.describe_risks(page, deadline, today)
     display.dataframe(
-        described.select(
+        display.headed(
+            described,
             pl.col("level").alias("风险"),
             pl.col("missing").alias("缺少"),
-            pl.col("student_id").alias("学号"),
-            pl.col("name").alias("姓名"),
-            pl.col("college_name").alias("学院"),
-            pl.col("class_name").alias("班级"),
-            pl.col("advisor").alias("班主任"),
-            pl.col("phone_masked").alias("手机号"),
-            pl.col("days_left").alias("剩余天数"),
-            pl.col("days_waiting").alias("已等待天数"),
-            pl.col("return_reason").alias("退回原因"),
+            "student_id",
+            "name",
+            "college_name",
+            "class_name",
+            "advisor",
+            "phone_masked",
+            "days_left",
+            "days_waiting",
+            "return_reason",
             pl.col("reminder").alias("提醒语（可复制到班级群）"),
         ),
         hide_index=True,
@@ -87,18 +88,20 @@ projected = progress.project_groups(
     statistics.for_viewer(pace, user.role, row_key="key", column_key=None), deadline, today
 )
 display.dataframe(
-    projected.select(
-        pl.col("key").alias("班级" if level == "class" else "学院"),
-        pl.col("graduates").alias("毕业生"),
-        pl.col("registered").alias("已登记"),
-        pl.col("registered_rate").alias("登记率"),
+    display.headed(
+        projected,
+        "key",
+        "graduates",
+        "registered",
+        "registered_rate",
         pl.col("registered_recent").alias(f"近{progress.RECENT_DAYS}天登记"),
-        pl.col("projected").alias("预计截止时登记"),
+        "projected",
         pl.col("will_miss").replace_strict({True: "⚠️ 赶不上", False: "✅ 可完成"}, default=None).alias("判断"),
+        key="班级" if level == "class" else "学院",
     ),
     hide_index=True,
     width="stretch",
-    column_config={"登记率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+    column_config={"登记率": display.RATE_BAR},
 )
 if statistics.suppressed_any(projected):
     st.caption(statistics.SUPPRESSION_NOTE.format(k=config.min_cell()))

@@ -92,18 +92,18 @@ with placement_tab:
         by = "major" if filters.college else "college"
         parts = breakdown(by).sort("placed_rate", descending=True)
         display.dataframe(
-            parts.select(
-                pl.col("row_key").alias(statistics.DIMENSIONS[by]),
-                pl.col("graduates").alias("毕业生"),
-                *(pl.col(c).alias(label) for c, label in statistics.PLACEMENT.items()),
-                pl.col("placed").alias("已落实"),
-                pl.col("placed_rate").alias("毕业去向落实率"),
+            display.headed(
+                parts,
+                "row_key",
+                "graduates",
+                *statistics.PLACEMENT,
+                "placed",
+                "placed_rate",
+                row_key=statistics.DIMENSIONS[by],
             ),
             hide_index=True,
             width="stretch",
-            column_config={
-                "毕业去向落实率": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
-            },
+            column_config={"毕业去向落实率": display.RATE_BAR},
         )
 
 with trend_tab:
@@ -159,15 +159,17 @@ with cohort_tab:
         )
         display.plotly_chart(chart, width="stretch", config=NO_BAR)
         display.dataframe(
-            statistics.same_point(aligned, cohort).select(
-                pl.col("cohort").alias("届别"),
-                pl.col("days_left").alias("距截止天数"),
-                pl.col("snapshot_day").alias("快照日"),
-                pl.col("graduates").alias("毕业生"),
-                pl.col("registered_rate").alias("登记率"),
-                pl.col("approved_rate").alias("审核通过率"),
-                pl.col("confirmed_rate").alias("确认率"),
-                pl.col("placed_rate").alias("毕业去向落实率"),
+            display.headed(
+                statistics.same_point(aligned, cohort),
+                "cohort",
+                "days_left",
+                "snapshot_day",
+                "graduates",
+                "registered_rate",
+                "approved_rate",
+                "confirmed_rate",
+                "placed_rate",
+                days_left="距截止天数",
             ),
             hide_index=True,
             width="stretch",

@@ -65,9 +65,7 @@ if people.height > ready.height:
         + "）"
     ):
         display.dataframe(
-            people.filter(~pl.col("can_issue")).select(
-                pl.col("class_name").alias("班级"), pl.col("student_id").alias("学号"), pl.col("name").alias("姓名")
-            ),
+            display.headed(people.filter(~pl.col("can_issue")), "class_name", "student_id", "name"),
             hide_index=True,
             width="stretch",
         )
@@ -157,14 +155,15 @@ else:
     )
     picked = widgets.selected_rows(
         listed,
-        listed.select(
-            pl.col("report_number").alias("核验编号"),
-            pl.col("class_name").fill_null("").alias("班级"),
-            pl.col("student_id").alias("学号"),
-            pl.col("name").alias("姓名"),
+        display.headed(
+            listed.with_columns(pl.col("class_name").fill_null("")),
+            "report_number",
+            "class_name",
+            "student_id",
+            "name",
             pl.col("status").replace_strict(status_labels).alias("状态"),
             pl.col("valid_until").cast(pl.String).fill_null("未设置").alias("有效期至"),
-            pl.col("issued_at").alias("生成时间"),
+            "issued_at",
         ),
         id_column="report_id",
         key="rp_listed",

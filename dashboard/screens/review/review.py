@@ -151,16 +151,17 @@ listing = queue.with_columns(
 selection_key = f"rq_table_{level}"
 selected = widgets.selected_rows(
     queue,
-    listing.select(
-        pl.col("student_id").alias("学号"),
-        pl.col("name").alias("姓名"),
-        pl.col("college_name").alias("学院"),
-        pl.col("class_name").alias("班级"),
-        pl.col("transfer_type_label").alias("转递类型"),
-        pl.col("revision_no").alias("版本"),
-        pl.col("waiting_since").alias("等待自"),
-        pl.col("days_waiting").alias("等待天数"),
-        "标记",
+    display.headed(
+        listing,
+        "student_id",
+        "name",
+        "college_name",
+        "class_name",
+        "transfer_type_label",
+        "revision_no",
+        "waiting_since",
+        "days_waiting",
+        pl.col("标记"),
     ),
     id_column="registration_id",
     key=selection_key,
@@ -187,11 +188,12 @@ if selected.height > 1:
     # The button says what it will approve: each graduate and the revision shown.
     st.markdown(f"**将{workflow.LEVELS[level]}通过以下 {clean.height} 条：**")
     widgets.text_table(
-        clean.select(
-            pl.col("student_id").alias("学号"),
-            pl.col("name").alias("姓名"),
-            pl.col("class_name").fill_null("").alias("班级"),
-            pl.col("revision_no").cast(pl.String).alias("版本"),
+        display.headed(
+            clean.with_columns(pl.col("class_name").fill_null(""), pl.col("revision_no").cast(pl.String)),
+            "student_id",
+            "name",
+            "class_name",
+            "revision_no",
         )
     )
     left, right = st.columns(2)
