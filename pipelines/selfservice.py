@@ -92,39 +92,43 @@ def record_destination(
 
     def work(writer: Writer) -> int | None:
         graduate_facts(writer, student_id)
+        values = {"destination_code": code, "employer_name": unit or None, "employer_location": location or None}
         current = writer.one("current_destination_of", student_id=student_id)
-        if current and (
-            current["destination_code"],
-            current["employer_name"] or "",
-            current["employer_location"] or "",
-        ) == (code, unit, location):
-            writer.touched_students = []
-            writer.audit_detail = {"outcome": "unchanged"}
-            return None
-        refuse_unless_agreed(writer, student_id, voiding_ok)
-        destination_id = int(writer.next_ids("destination_ids", 1)[0])
-        writer.insert(
-            "destinations",
-            pl.DataFrame(
-                [
-                    {
-                        "destination_id": destination_id,
-                        "student_id": student_id,
-                        "destination_code": code,
-                        "employer_name": unit or None,
-                        "employer_location": location or None,
-                        "recorded_at": writer.now(),
-                    }
-                ],
-                schema_overrides={"employer_name": pl.String, "employer_location": pl.String},
-            ),
-        )
-        writer.touched_students = [student_id]
-        writer.audit_target = student_id
-        writer.audit_detail = {"destination_id": destination_id, "code": code}
-        return destination_id
+        new_id = _record_if_changed(writer, student_id, "destinations", current, values, voiding_ok)
+        if new_id is not None:
+            writer.audit_detail = {"destination_id": new_id, "code": code}
+        return new_id
 
     return store.transaction(actor, "destination:record", work, student_id, combine=True)
+
+
+# A graduate's own records kept as versions: the table, its id sequence and id column.
+_VERSIONED = {"destinations": ("destination_ids", "destination_id"), "hukou_registrations": ("hukou_ids", "hukou_id")}
+
+
+def _record_if_changed(
+    writer: Writer,
+    student_id: str,
+    table: str,
+    current: dict[str, Any] | None,
+    values: dict[str, str | None],
+    voiding_ok: bool,
+) -> int | None:
+    """A new version of a graduate's record (its id), or None when `values` equal the current
+    one (nothing written). A change that voids the confirmation in force is refused unless
+    `voiding_ok` (submissions.refuse_unless_agreed)."""
+    if current and all((current[k] or "") == (v or "") for k, v in values.items()):
+        writer.touched_students = []
+        writer.audit_detail = {"outcome": "unchanged"}
+        return None
+    refuse_unless_agreed(writer, student_id, voiding_ok)
+    sequence, id_column = _VERSIONED[table]
+    new_id = int(writer.next_ids(sequence, 1)[0])
+    row = {id_column: new_id, "student_id": student_id, **values, "recorded_at": writer.now()}
+    writer.insert(table, pl.DataFrame([row], schema_overrides={k: pl.String for k in values}))
+    writer.touched_students = [student_id]
+    writer.audit_target = student_id
+    return new_id
 
 
 def hukou_problems(migration_type: str, province: str, city: str, district: str, address: str) -> list[str]:
@@ -173,31 +177,14 @@ def record_hukou(
         # Unknown (a roster without the column) is not "not at the school": the graduate knows.
         if graduate_facts(writer, student_id)["is_hukou_at_school"] is False:
             raise SubmissionRefused("户口未迁入学校的毕业生无需登记户口信息")
-        current = writer.one("current_hukou_of", student_id=student_id)
         keys = ("migration_type", "province", "city", "district", "address_detail")
-        if current and [current[k] or "" for k in keys] == fields:
-            writer.touched_students = []
-            writer.audit_detail = {"outcome": "unchanged"}
-            return None
-        refuse_unless_agreed(writer, student_id, voiding_ok)
-        hukou_id = int(writer.next_ids("hukou_ids", 1)[0])
-        writer.insert(
-            "hukou_registrations",
-            pl.DataFrame(
-                [
-                    {
-                        "hukou_id": hukou_id,
-                        "student_id": student_id,
-                        **dict(zip(keys, fields, strict=True)),
-                        "recorded_at": writer.now(),
-                    }
-                ]
-            ),
+        current = writer.one("current_hukou_of", student_id=student_id)
+        new_id = _record_if_changed(
+            writer, student_id, "hukou_registrations", current, dict(zip(keys, fields, strict=True)), voiding_ok
         )
-        writer.touched_students = [student_id]
-        writer.audit_target = student_id
-        writer.audit_detail = {"hukou_id": hukou_id, "migration_type": fields[0]}
-        return hukou_id
+        if new_id is not None:
+            writer.audit_detail = {"hukou_id": new_id, "migration_type": fields[0]}
+        return new_id
 
     return store.transaction(actor, "hukou:record", work, student_id, combine=True)
 
