@@ -25,7 +25,6 @@ PHONE_PREFIXES = ("+86", "0086")
 DASHED_MOBILE_PATTERN = r"1\d{2}-?\d{4}-?\d{4}"
 _MOBILE = re.compile(MOBILE_PATTERN)
 _LANDLINE = re.compile(LANDLINE_PATTERN)
-_POSTCODE = re.compile(POSTCODE_PATTERN)
 
 
 def id_weighted_residue(first17: str) -> int:
@@ -93,12 +92,6 @@ def normalize_phone(phone: str) -> str:
     if re.fullmatch(DASHED_MOBILE_PATTERN, digits):
         digits = digits.replace("-", "")
     return digits
-
-
-def postcode_problem(postcode: str) -> str | None:
-    if _POSTCODE.match(postcode):
-        return None
-    return "邮编应为 6 位数字"
 
 
 # Every mask dangan writes holds this run of stars: it is what the import's guard recognises
