@@ -232,7 +232,11 @@ def test_from_first_registration_to_a_verification_report(demo_store: Store, new
 
 
 def test_staff_cannot_open_a_graduates_forms(demo_store: Store) -> None:
-    for script in ("screens/graduate/registration_form.py", "screens/graduate/confirm.py", "screens/graduate/authorize.py"):
+    for script in (
+        "screens/graduate/registration_form.py",
+        "screens/graduate/confirm.py",
+        "screens/graduate/authorize.py",
+    ):
         assert apptest.refused_page(apptest.page_alone(script, "admin")), script
 
 

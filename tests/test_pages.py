@@ -193,7 +193,9 @@ def test_detail_search_finds_partial_names(demo_store: Store) -> None:
     assert any(name in p.label for p in app.get("page_link"))
 
 
-@pytest.mark.parametrize("page", [None, "screens/progress/risk.py", "screens/drill/college.py", "screens/drill/detail.py"])
+@pytest.mark.parametrize(
+    "page", [None, "screens/progress/risk.py", "screens/drill/college.py", "screens/drill/detail.py"]
+)
 def test_every_page_on_an_empty_store_says_what_to_do(
     page: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
