@@ -51,7 +51,13 @@ create or replace macro cached_counts_match(cohort_, college_, transfer_type_, s
     and (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name));
 
 -- Each selected graduate with the stage counts they add to, as 0/1 (never NULL): the one definition of
--- what each count means (stats_by and stage_counts sum these).
+-- what each count means. `stage_count_names` lists them, in this order, for the sums
+-- (stats_by, stage_counts and stats_breakdowns write `sum(columns(stage_count_names()))`).
+create or replace macro stage_count_names() as [
+    'graduates', 'registered', 'pending_college', 'pending_school', 'returned', 'approved', 'confirmed',
+    'verified', 'college_approved'
+];
+
 create or replace macro counted_graduates(
     cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
 ) as table
@@ -84,15 +90,7 @@ select
     transfer_type,
     origin_province,
     stage,
-    sum(graduates)::bigint as graduates,
-    sum(registered)::bigint as registered,
-    sum(pending_college)::bigint as pending_college,
-    sum(pending_school)::bigint as pending_school,
-    sum(returned)::bigint as returned,
-    sum(approved)::bigint as approved,
-    sum(confirmed)::bigint as confirmed,
-    sum(verified)::bigint as verified,
-    sum(college_approved)::bigint as college_approved
+    sum(columns(stage_count_names()))::bigint
 from counted_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
 where not count_cache_answers(major_, class_, date_from_, date_to_)
 group by cohort, college_name, transfer_type, origin_province, stage;

@@ -5,10 +5,10 @@ select
     date_diff('day', snapshots.snapshot_day, campaigns.registration_deadline) as days_left,
     snapshots.snapshot_day,
     sum(graduates)::bigint as graduates,
-    sum(registered) / sum(graduates) as registered_rate,
-    sum(approved) / sum(graduates) as approved_rate,
-    sum(confirmed) / sum(graduates) as confirmed_rate,
-    sum(placed) / sum(graduates) as placed_rate
+    rate(sum(registered), sum(graduates)) as registered_rate,
+    rate(sum(approved), sum(graduates)) as approved_rate,
+    rate(sum(confirmed), sum(graduates)) as confirmed_rate,
+    rate(sum(placed), sum(graduates)) as placed_rate
 from stage_snapshots as snapshots
 join campaigns using (cohort)
 where (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name))

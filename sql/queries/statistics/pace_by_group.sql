@@ -32,7 +32,7 @@ grouped as (
 
 select
     *,
-    registered / graduates as registered_rate,
+    rate(registered, graduates) as registered_rate,
     count(*) over () as total
 from grouped
 order by registered_rate, key
