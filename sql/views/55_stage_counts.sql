@@ -48,7 +48,7 @@ create or replace macro cached_counts_match(cohort_, college_, transfer_type_, s
     and (college_ is null or college_name = college_)
     and (transfer_type_ is null or transfer_type = transfer_type_)
     and (stage_ is null or stage = stage_)
-    and (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name));
+    and in_scope(college_name, null);  -- the sums hold no graduate
 
 -- Each selected graduate with the stage counts they add to, as 0/1 (never NULL): the one definition of
 -- what each count means. `stage_count_names` lists them, in this order, for the sums

@@ -11,7 +11,6 @@ select
     rate(sum(placed), sum(graduates)) as placed_rate
 from stage_snapshots as snapshots
 join campaigns using (cohort)
-where (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name))
-    and getvariable('scope_student') is null
+where in_scope(college_name, null)  -- a graduate has no history view
 group by all
 order by snapshots.cohort, days_left desc
