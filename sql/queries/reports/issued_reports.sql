@@ -16,7 +16,7 @@ listed as (
         reports.closed_at,
         reports.state as status
     from verification_report_status as reports
-    join filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    join filtered_graduates($cohort, $filters)
         as graduates using (student_id)
     where ($kind is null or reports.kind = $kind)
         and ($number is null or contains(reports.report_number, upper($number)))

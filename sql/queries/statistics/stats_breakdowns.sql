@@ -16,7 +16,7 @@ counts as (
         transfer_type,
         origin_province,
         coalesce(sum(columns(stage_count_names())), 0)::bigint
-    from stage_counts($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    from stage_counts($cohort, $filters)
     group by grouping sets ((), (college_name), (transfer_type), (origin_province))
 ),
 

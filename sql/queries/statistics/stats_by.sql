@@ -14,7 +14,7 @@ keyed as (
             when 'origin_province' then origin_province
         end as raw_key,
         graduates.*
-    from counted_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
+    from counted_graduates($cohort, $filters) as graduates
 ),
 
 counts as (

@@ -6,7 +6,7 @@ with
 
 graduates as (
     select *, destination_category(destination_code) as category
-    from counted_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    from counted_graduates($cohort, $filters)
 ),
 
 keyed as (
