@@ -134,12 +134,20 @@ def _cached(
 
 
 def query(
-    name: str, *, filters: Filters | None = None, as_of: date | None = None, actor: Actor | None = None, **params: Any
+    name: str,
+    *,
+    filters: Filters | dict[str, Any] | None = None,
+    as_of: date | None = None,
+    actor: Actor | None = None,
+    **params: Any,
 ) -> pl.DataFrame:
     """A named query's result as the logged-in user (or `actor`), recomputed only after the
-    store has been written to."""
-    if filters is not None:
+    store has been written to. `filters`: a Filters, or its `$filters` struct already (the
+    `**Filters.params()` a reader takes); st.cache_data hashes the struct's items."""
+    if isinstance(filters, Filters):
         params.update(filters.params())
+    elif filters is not None:
+        params["filters"] = filters
     who = actor or viewer()
     past = as_of is not None and as_of < today()
     return _cached(_version(name, who, past=past), who, as_of, name, tuple(sorted(params.items())))

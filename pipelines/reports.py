@@ -328,14 +328,14 @@ def _may_issue(store: Store, actor: Actor, action: str, target: str | None) -> N
 class Verdict:
     found: bool
     valid: bool
-    status: str  # a verification.STATUS_LABELS key, 'void' (confirmation no longer holds) or 'not_found'
+    status: str  # a verification.STATUS_LABELS key (the report's state, 'void' included), a transfer one or 'not_found'
     unit_name: str | None = None
     valid_until: date | None = None
     kind: str | None = None
 
     @property
     def label(self) -> str:
-        return {"not_found": "未找到", "void": "已失效（毕业生信息已变更，需重新确认）", **TRANSFER_LABELS}.get(
+        return {"not_found": "未找到", **TRANSFER_LABELS}.get(
             self.status, verification.STATUS_LABELS.get(self.status, self.status)
         )
 
@@ -390,5 +390,5 @@ def verify(reader: Reader, name: str, report_number: str) -> Verdict:
     found = reader.one("verify_report", report_number=number, graduate_name=name.strip())
     if found is None:
         return NOT_FOUND
-    status = found["report_status"] if found["is_confirmation_current"] else "void"
+    status = found["state"]
     return Verdict(True, status == "active", status, found["unit_name"], found["valid_until"], found["kind"])

@@ -273,7 +273,7 @@ def reports_in_force(g: dict[str, Any], reports: list[dict[str, Any]]) -> tuple[
     usable = {
         r["kind"]: r
         for r in reversed(reports)  # newest last, so newest wins
-        if r["is_confirmation_current"] and r["report_status"] in ("unset", "active")
+        if r["state"] in ("unset", "active")  # usable, on the current confirmation (not void)
     }
     return kinds, {k: usable[k] for k in kinds if k in usable}
 

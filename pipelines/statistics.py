@@ -33,7 +33,6 @@ PLACEMENT = {
     "not_placed": "未落实",
     "no_destination": "未填报去向",
 }
-PLACED = ("employed", "entrepreneur", "freelance", "further_study")
 RATES = {
     "registered_rate": "登记率",
     "approved_rate": "审核通过率",
@@ -68,12 +67,10 @@ def _label(column: str, dimension: str) -> pl.Expr:
     return pl.col(column).replace_strict(labels(dimension), default=pl.col(column)).fill_null(empty).alias(column)
 
 
-def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add `placed` and every rate (count / graduates) to rows of stage and placement counts."""
-    per = pl.when(pl.col("graduates") > 0).then(pl.col("graduates")).otherwise(None)
-    return frame.with_columns(pl.sum_horizontal(*PLACED).alias("placed")).with_columns(
-        (pl.col(rate.removesuffix("_rate")) / per).alias(rate) for rate in RATES
-    )
+def rate(count: str) -> pl.Expr:
+    """A count over the graduates, for counts summed here (pivot_table's totals, none when there
+    are no graduates). Rows from SQL come with their rates (the `rate` macro, sql/views/07_rate.sql)."""
+    return pl.col(count) / pl.when(pl.col("graduates") > 0).then(pl.col("graduates"))
 
 
 def pivot_rows(reader: Reader, cohort: int, filters: Filters, rows: str, columns: str = NONE) -> pl.DataFrame:
@@ -149,8 +146,8 @@ def suppressed_any(frame: pl.DataFrame) -> bool:
 
 
 def labelled(found: pl.DataFrame, rows: str, columns: str = NONE) -> pl.DataFrame:
-    """`stats_pivot` rows with `placed`, the rates and readable keys."""
-    return with_rates(found).with_columns(_label("row_key", rows), _label("column_key", columns))
+    """`stats_pivot` rows (counts, `placed` and the rates) with readable keys."""
+    return found.with_columns(_label("row_key", rows), _label("column_key", columns))
 
 
 TOTAL = "合计"
@@ -168,8 +165,8 @@ def pivot_table(long: pl.DataFrame, rows: str, columns: str, measure: str) -> pl
     `config.min_cell()` graduates, with the next smallest total of its row or column when it
     would be the only one hidden (the grand total would give it back)."""
     name = DIMENSIONS.get(rows, "全部")
-    rate = measure in RATES
-    part = measure.removesuffix("_rate") if rate else measure
+    is_rate = measure in RATES
+    part = measure.removesuffix("_rate") if is_rate else measure
     measures = list(dict.fromkeys(["graduates", part]))
     cells = _cells(long, measures)
     hidden = "suppressed" in long.columns
@@ -177,21 +174,19 @@ def pivot_table(long: pl.DataFrame, rows: str, columns: str, measure: str) -> pl
     if columns != NONE:  # the 合计 column (a total per row), the 合计 row (a total per column)
         parts += [_margin(cells, measures, "row_key", hidden), _margin(cells, measures, "column_key", hidden)]
     parts.append(_margin(cells, measures, None, hidden))
-    every = pl.concat(parts, how="diagonal_relaxed").with_columns(
-        (pl.col(part) / pl.when(pl.col("graduates") > 0).then(pl.col("graduates"))).alias("rate")
-    )
+    every = pl.concat(parts, how="diagonal_relaxed").with_columns(rate(part).alias("rate"))
     shown = {"graduates": MEASURES["graduates"], part: MEASURES[part], "rate": MEASURES.get(measure, "")}
     if columns == NONE:
-        wanted = ["graduates", part, "rate"] if rate else [part]
+        wanted = ["graduates", part, "rate"] if is_rate else [part]
         return every.select(pl.col("row_key").alias(name), *(pl.col(c).alias(shown[c]) for c in wanted))
     keys = cells["column_key"].unique().sort().to_list()
     row_keys = cells["row_key"].unique(maintain_order=True).to_list() + [TOTAL]
     wide = pl.DataFrame({name: row_keys}, schema={name: pl.String})
     for key in [*keys, TOTAL]:
-        wanted = (["graduates", part, "rate"] if key == TOTAL else [part, "rate"]) if rate else [part]
+        wanted = (["graduates", part, "rate"] if key == TOTAL else [part, "rate"]) if is_rate else [part]
         block = every.filter(pl.col("column_key") == key).select(
             pl.col("row_key").alias(name),
-            *(pl.col(c).alias(f"{key}{SEPARATOR}{shown[c]}" if rate else key) for c in wanted),
+            *(pl.col(c).alias(f"{key}{SEPARATOR}{shown[c]}" if is_rate else key) for c in wanted),
         )
         wide = wide.join(block, on=name, how="left", maintain_order="left")
     return wide
@@ -288,7 +283,7 @@ def _snapshot(writer: Writer, day: date) -> int:
             for cohort in cohorts
         ]
     for cohort, found in found_by_cohort:
-        rows = with_rates(found).select(
+        rows = found.select(
             pl.lit(day).alias("snapshot_day"),
             pl.lit(cohort).alias("cohort"),
             pl.col("row_key").alias("college_name"),

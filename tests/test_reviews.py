@@ -69,31 +69,9 @@ def _stages_fresh_and_equal_live(store: Store) -> None:
         cached = reader._conn.execute("select * from graduate_stages order by student_id").fetchall()
         live = reader._conn.execute("select * from graduate_stages_live order by student_id").fetchall()
         assert cached == live
-        counts = reader.query(
-            "stats_breakdowns",
-            cohort=2024,
-            college=None,
-            major=None,
-            transfer_type=None,
-            stage=None,
-            date_from=None,
-            date_to=None,
-            **{"class": None},
-        )
+        counts = reader.query("stats_breakdowns", cohort=2024, **Filters().params())
         reader._conn.execute("set variable use_count_cache = false")
-        assert counts.equals(
-            reader.query(
-                "stats_breakdowns",
-                cohort=2024,
-                college=None,
-                major=None,
-                transfer_type=None,
-                stage=None,
-                date_from=None,
-                date_to=None,
-                **{"class": None},
-            )
-        )
+        assert counts.equals(reader.query("stats_breakdowns", cohort=2024, **Filters().params()))
 
 
 def test_a_registration_passes_both_levels_and_the_trail_records_each_decision(

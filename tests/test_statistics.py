@@ -367,15 +367,10 @@ CELLS = {
 
 def _long(cells: dict[tuple[str, str], tuple[int, int]], k: int | None = None) -> pl.DataFrame:
     """Long pivot rows of (graduates, registered) per cell, as the office (k None) or an analyst sees them."""
-    zero = dict.fromkeys([*statistics.COUNTS, *statistics.PLACEMENT], 0)
-    frame = statistics.with_rates(
-        pl.DataFrame(
-            [
-                {"row_key": r, "column_key": c, **zero, "graduates": g, "registered": n}
-                for (r, c), (g, n) in cells.items()
-            ]
-        )
-    )
+    zero = dict.fromkeys([*statistics.COUNTS, *statistics.PLACEMENT, "placed"], 0)
+    frame = pl.DataFrame(
+        [{"row_key": r, "column_key": c, **zero, "graduates": g, "registered": n} for (r, c), (g, n) in cells.items()]
+    ).with_columns(statistics.rate(r.removesuffix("_rate")).alias(r) for r in statistics.RATES)
     return frame if k is None else statistics.suppress_small(frame, k)
 
 

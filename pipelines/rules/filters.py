@@ -35,10 +35,12 @@ class Filters:
     date_to: date | None = None  # first submission on or before
 
     def params(self) -> dict[str, Any]:
-        """The named parameters of `filtered_graduates` (sql/views/50_filtered_graduates.sql)."""
+        """The named parameter of every filtered query: `$filters`, one struct, which
+        `filtered_graduates` (sql/views/50_filtered_graduates.sql) reads. The cohort is a
+        parameter of its own (`$cohort`): queries use it outside the filters as well."""
         values = asdict(self)
         values["class"] = values.pop("class_name")
-        return values
+        return {"filters": values}
 
     def to_query(self) -> dict[str, str]:
         out = {}

@@ -8,8 +8,16 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-# A report's status is derived in SQL (sql/views/40_verification_report_status.sql).
-STATUS_LABELS = {"unset": "未确认", "active": "生效中", "closed": "已关闭", "expired": "已过期"}
+# A report's status and state are derived in SQL (sql/views/04_report_rules.sql): the status
+# (unset, active, closed, expired), and the state a page shows, the status or "void" when a
+# usable report's confirmation no longer holds (its graduate must confirm again).
+STATUS_LABELS = {
+    "unset": "未确认",
+    "active": "生效中",
+    "closed": "已关闭",
+    "expired": "已过期",
+    "void": "已失效（信息已变更）",
+}
 KIND_LABELS = {"archive": "档案信息核验", "hukou": "户口信息核验"}
 
 

@@ -23,6 +23,9 @@ _COUNT_TABLES = {
     "daily_count_cache": ["cache_day", "cohort", "college_name", "transfer_type", "stage", "day"],
 }
 _COUNT_MACROS = {"stage_count_cache": "stage_counts", "daily_count_cache": "daily_counts"}
+# The arguments of those macros that count every graduate: no cohort, no filters (the filters
+# struct NULL: sql/views/50_filtered_graduates.sql).
+_EVERYONE = "NULL, NULL"
 
 
 # Up to this many graduates touched by one write, their materialised rows are updated in the
@@ -152,12 +155,11 @@ class StageCache:
         (temp._stages_changed) count for now minus what they counted for: the table's own macro
         (stage_counts or daily_counts) counts them, and the difference is merged key by key."""
         measures = _measures(self._conn, table, keys)
-        everyone = ", ".join(["NULL"] * 8)
         others = [k for k in keys if k != "cohort"]
         difference = (
             f"select abs(cohort) as cohort, {', '.join(others)}, "
             + ", ".join(f"sum(sign(cohort) * {m})::bigint as {m}" for m in measures)
-            + f" from {_COUNT_MACROS[table]}({everyone}) group by all having "
+            + f" from {_COUNT_MACROS[table]}({_EVERYONE}) group by all having "
             + " or ".join(f"sum(sign(cohort) * {m}) <> 0" for m in measures)
         )
         same = " and ".join(f"t.{k} is not distinct from d.{k}" for k in keys)
@@ -205,7 +207,6 @@ class StageCache:
     def _refill_counts(self, days: tuple[date, ...]) -> None:
         """Recompute the summed counts of `days` from the materialised stages."""
         _set_scope(self._conn, SYSTEM)
-        everyone = ", ".join(["NULL"] * 8)
 
         def fill() -> None:
             for day in days:
@@ -213,7 +214,7 @@ class StageCache:
                 for table, macro in _COUNT_MACROS.items():
                     self._conn.execute(f"delete from {table} where cache_day = ?", [day])
                     self._conn.execute(
-                        f"insert into {table} by name select ?::date as cache_day, * from {macro}({everyone})", [day]
+                        f"insert into {table} by name select ?::date as cache_day, * from {macro}({_EVERYONE})", [day]
                     )
 
         try:

@@ -47,8 +47,7 @@ reports_in_force as (
     where kind = 'archive'
         and among_students(student_id)
         and issued_at < getvariable('as_of_end')
-        and valid_until >= getvariable('as_of')
-        and (closed_at is null or closed_at >= getvariable('as_of_end'))
+        and report_in_force(closed_at, valid_until)
     group by confirmation_id
 ),
 

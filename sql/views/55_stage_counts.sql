@@ -37,24 +37,34 @@ create or replace table daily_count_cache (
     approved bigint
 );
 
-create or replace macro count_cache_answers(major_, class_, date_from_, date_to_) as
+-- `f`: the filters (50_filtered_graduates.sql). The tables keep cohort, college, transfer type
+-- and stage; a filter set on anything else (major, class, dates, or a filter added later) is
+-- counted live. The fields set are the JSON keys whose value is not null (JSON escapes every
+-- quote inside a value, so a value cannot pose as a key); NULL filters set none.
+create or replace macro count_cache_answers(f) as
     coalesce(getvariable('use_count_cache'), false)
     and getvariable('scope_student') is null  -- the sums hold no graduate: count a graduate's own row live
-    and major_ is null and class_ is null and date_from_ is null and date_to_ is null;
+    and coalesce(
+        list_has_all(['college', 'transfer_type', 'stage'], regexp_extract_all(to_json(f), '"(\w+)":[^n]', 1)), true
+    );
 
-create or replace macro cached_counts_match(cohort_, college_, transfer_type_, stage_) as
+create or replace macro cached_counts_match(cohort_, f) as
     cache_day = getvariable('as_of')
     and (cohort_ is null or cohort = cohort_)
-    and (college_ is null or college_name = college_)
-    and (transfer_type_ is null or transfer_type = transfer_type_)
-    and (stage_ is null or stage = stage_)
-    and (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name));
+    and (f['college'] is null or college_name = f['college'])
+    and (f['transfer_type'] is null or transfer_type = f['transfer_type'])
+    and (f['stage'] is null or stage = f['stage'])
+    and in_scope(college_name, null);  -- the sums hold no graduate
 
 -- Each selected graduate with the stage counts they add to, as 0/1 (never NULL): the one definition of
--- what each count means (stats_by and stage_counts sum these).
-create or replace macro counted_graduates(
-    cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
-) as table
+-- what each count means. `stage_count_names` lists them, in this order, for the sums
+-- (stats_by, stage_counts and stats_breakdowns write `sum(columns(stage_count_names()))`).
+create or replace macro stage_count_names() as [
+    'graduates', 'registered', 'pending_college', 'pending_school', 'returned', 'approved', 'confirmed',
+    'verified', 'college_approved'
+];
+
+create or replace macro counted_graduates(cohort_, f) as table
 select
     *,
     1 as graduates,
@@ -66,15 +76,13 @@ select
     is_confirmed::integer as confirmed,
     is_verified::integer as verified,
     coalesce(status in ('pending_school', 'approved'), false)::integer as college_approved
-from filtered_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_);
+from filtered_graduates(cohort_, f);
 
-create or replace macro stage_counts(
-    cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
-) as table
+create or replace macro stage_counts(cohort_, f) as table
 select * exclude (cache_day)
 from stage_count_cache
-where count_cache_answers(major_, class_, date_from_, date_to_)
-    and cached_counts_match(cohort_, college_, transfer_type_, stage_)
+where count_cache_answers(f)
+    and cached_counts_match(cohort_, f)
 
 union all by name
 
@@ -84,30 +92,20 @@ select
     transfer_type,
     origin_province,
     stage,
-    sum(graduates)::bigint as graduates,
-    sum(registered)::bigint as registered,
-    sum(pending_college)::bigint as pending_college,
-    sum(pending_school)::bigint as pending_school,
-    sum(returned)::bigint as returned,
-    sum(approved)::bigint as approved,
-    sum(confirmed)::bigint as confirmed,
-    sum(verified)::bigint as verified,
-    sum(college_approved)::bigint as college_approved
-from counted_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
-where not count_cache_answers(major_, class_, date_from_, date_to_)
+    sum(columns(stage_count_names()))::bigint
+from counted_graduates(cohort_, f)
+where not count_cache_answers(f)
 group by cohort, college_name, transfer_type, origin_province, stage;
 
 -- Per day: how many registered for the first time, and how many current revisions passed
 -- school review.
-create or replace macro daily_counts(
-    cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_
-) as table
+create or replace macro daily_counts(cohort_, f) as table
 with
 
 live as (
     select *
-    from filtered_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
-    where not count_cache_answers(major_, class_, date_from_, date_to_)
+    from filtered_graduates(cohort_, f)
+    where not count_cache_answers(f)
 ),
 
 events as (
@@ -122,8 +120,8 @@ events as (
 
 select * exclude (cache_day)
 from daily_count_cache
-where count_cache_answers(major_, class_, date_from_, date_to_)
-    and cached_counts_match(cohort_, college_, transfer_type_, stage_)
+where count_cache_answers(f)
+    and cached_counts_match(cohort_, f)
 
 union all by name
 

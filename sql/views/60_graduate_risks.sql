@@ -1,15 +1,13 @@
 -- Why each selected graduate may miss the deadline (NULL: not at risk). The reasons' labels,
 -- levels and reminder texts live in pipelines/progress.py.
-create or replace macro graduate_risks(
-    cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_, review_wait_days_
-) as table
+create or replace macro graduate_risks(cohort_, f, review_wait_days_) as table
 with
 
 selected as (
     select
         *,
         coalesce(college_approved_at, submitted_at) as waiting_since
-    from filtered_graduates(cohort_, college_, major_, class_, transfer_type_, stage_, date_from_, date_to_)
+    from filtered_graduates(cohort_, f)
 ),
 
 final as (

@@ -198,8 +198,7 @@ with right:
         st.caption("尚未生成核验报告。")
     for row in reports.iter_rows(named=True):
         until = f"有效期至 {row['valid_until']:%Y-%m-%d}" if row["valid_until"] else "未设置有效期"
-        void = "" if row["is_confirmation_current"] else "（确认已失效，需重新确认后再核验）"
         st.markdown(
             f"- {verification.KIND_LABELS[row['kind']]} · {widgets.plain(row['report_number'])} · "
-            f"{verification.STATUS_LABELS[row['report_status']]} · {until}{void}"
+            f"{verification.STATUS_LABELS[row['state']]} · {until}"
         )

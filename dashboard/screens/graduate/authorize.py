@@ -96,9 +96,5 @@ older = mine.filter(~mine["report_number"].is_in([r["report_number"] for r in cu
 if older.height:
     with st.expander(f"以往的核验报告（{older.height} 份）"):
         for r in older.iter_rows(named=True):
-            state = (
-                verification.STATUS_LABELS[r["report_status"]]
-                if r["is_confirmation_current"]
-                else "已失效（信息已变更）"
-            )
+            state = verification.STATUS_LABELS[r["state"]]
             st.markdown(f"- {verification.KIND_LABELS[r['kind']]} {widgets.plain(r['report_number'])} · {state}")

@@ -127,7 +127,7 @@ if result := st.session_state.get("rp_result"):
     )
 
 st.subheader("已生成的报告")
-status_labels = {**verification.STATUS_LABELS, "void": "已失效（信息已变更）"}
+status_labels = verification.STATUS_LABELS
 with st.container(horizontal=True):
     status = st.selectbox(
         "状态", [None, *status_labels], format_func=lambda v: status_labels[v] if v else "全部", key="rp_status"

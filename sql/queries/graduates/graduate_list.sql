@@ -4,7 +4,7 @@ with
 
 selected as (
     select *
-    from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    from filtered_graduates($cohort, $filters)
     where $search is null
         or contains(student_id, $search)
         or contains(name, $search)

@@ -7,7 +7,7 @@ with
 
 at_risk as (
     select *
-    from graduate_risks($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to, $review_wait_days)
+    from graduate_risks($cohort, $filters, $review_wait_days)
     where reason is not null
         and ($reason is null or reason = $reason)
 ),

@@ -1,6 +1,6 @@
 -- The reports issued to a college or class (newest first), with their status, for the list on
--- 核验报告: $status (a verification_report_status.report_status, or 'void' for a report whose
--- confirmation no longer holds) and $number (part of the 核验编号) narrow it; NULL: all.
+-- 核验报告: $status (a verification_report_status.state: its report_status, or 'void' for a
+-- usable report whose confirmation no longer holds) and $number (part of the 核验编号) narrow it; NULL: all.
 with
 
 listed as (
@@ -14,10 +14,9 @@ listed as (
         reports.issued_at,
         reports.valid_until,
         reports.closed_at,
-        case when reports.report_status in ('unset', 'active') and not reports.is_confirmation_current then 'void'
-            else reports.report_status end as status
+        reports.state as status
     from verification_report_status as reports
-    join filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    join filtered_graduates($cohort, $filters)
         as graduates using (student_id)
     where ($kind is null or reports.kind = $kind)
         and ($number is null or contains(reports.report_number, upper($number)))

@@ -23,6 +23,6 @@ select
         as can_issue,
     graduates.is_confirmed and usable.student_id is not null as has_report,
     coalesce(graduates.is_confirmed and usable.undated, false) as undated
-from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
+from filtered_graduates($cohort, $filters) as graduates
 left join usable on usable.student_id = graduates.student_id and usable.confirmation_id = graduates.confirmation_id
 order by graduates.class_name, graduates.advisor, graduates.student_id

@@ -7,7 +7,8 @@ select
     valid_until,
     closed_at,
     report_status,
-    is_confirmation_current
+    is_confirmation_current,
+    state
 from verification_report_status
 where student_id = $student_id
 order by issued_at desc, report_id desc

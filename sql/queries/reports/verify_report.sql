@@ -5,6 +5,7 @@ select
     reports.kind,
     reports.report_status,
     reports.is_confirmation_current,
+    reports.state,
     reports.valid_until,
     registrations.unit_name
 from verification_report_status as reports

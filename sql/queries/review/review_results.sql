@@ -22,7 +22,7 @@ select
     case when graduates.is_confirmed then '已确认' else '' end as is_confirmed,
     case when graduates.is_confirmed then strftime(graduates.confirmed_at, '%Y-%m-%d %H:%M:%S') else '' end
         as confirmed_at
-from filtered_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
+from filtered_graduates($cohort, $filters) as graduates
 join registrations using (registration_id)
 left join ref_transfer_types on ref_transfer_types.key = registrations.transfer_type
 left join ref_statuses on ref_statuses.status = graduates.status

@@ -5,13 +5,12 @@ select
     date_diff('day', snapshots.snapshot_day, campaigns.registration_deadline) as days_left,
     snapshots.snapshot_day,
     sum(graduates)::bigint as graduates,
-    sum(registered) / sum(graduates) as registered_rate,
-    sum(approved) / sum(graduates) as approved_rate,
-    sum(confirmed) / sum(graduates) as confirmed_rate,
-    sum(placed) / sum(graduates) as placed_rate
+    rate(sum(registered), sum(graduates)) as registered_rate,
+    rate(sum(approved), sum(graduates)) as approved_rate,
+    rate(sum(confirmed), sum(graduates)) as confirmed_rate,
+    rate(sum(placed), sum(graduates)) as placed_rate
 from stage_snapshots as snapshots
 join campaigns using (cohort)
-where (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name))
-    and getvariable('scope_student') is null
+where in_scope(college_name, null)  -- a graduate has no history view
 group by all
 order by snapshots.cohort, days_left desc

@@ -4,7 +4,7 @@ with
 
 events as (
     select day, sum(registered)::bigint as registered, sum(approved)::bigint as approved
-    from daily_counts($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    from daily_counts($cohort, $filters)
     group by day
 ),
 

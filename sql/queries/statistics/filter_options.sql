@@ -6,6 +6,5 @@ select distinct
     class_name
 from roster_options
 where cohort = $cohort
-    and (getvariable('scope_colleges') is null
-        or list_contains(getvariable('scope_colleges'), college_name))
+    and in_college_scope(college_name)
 order by all

@@ -8,7 +8,7 @@ recent as (
     select
         *,
         getvariable('as_of_end') - to_days($recent_days) as since
-    from counted_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+    from counted_graduates($cohort, $filters)
 ),
 
 grouped as (
@@ -32,7 +32,7 @@ grouped as (
 
 select
     *,
-    registered / graduates as registered_rate,
+    rate(registered, graduates) as registered_rate,
     count(*) over () as total
 from grouped
 order by registered_rate, key

@@ -2,6 +2,6 @@
 select
     reason,
     count(*) as graduates
-from graduate_risks($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to, $review_wait_days)
+from graduate_risks($cohort, $filters, $review_wait_days)
 where reason is not null
 group by reason

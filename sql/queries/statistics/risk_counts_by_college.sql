@@ -3,7 +3,7 @@ select
     college_name,
     reason,
     count(*) as people
-from graduate_risks($cohort, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $review_wait_days)
+from graduate_risks($cohort, NULL, $review_wait_days)  -- NULL: no filters
 where reason is not null
 group by all
 order by all

@@ -7,7 +7,6 @@ from stage_snapshots
 where cohort = $cohort
     and ($college is null or college_name = $college)
     and ($transfer_type is null or transfer_type = $transfer_type)
-    and (getvariable('scope_colleges') is null or list_contains(getvariable('scope_colleges'), college_name))
-    and getvariable('scope_student') is null
+    and in_scope(college_name, null)  -- a graduate has no history view
 group by snapshot_day
 order by snapshot_day

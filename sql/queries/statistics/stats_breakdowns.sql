@@ -15,16 +15,8 @@ counts as (
         college_name,
         transfer_type,
         origin_province,
-        coalesce(sum(graduates), 0)::bigint as graduates,
-        coalesce(sum(registered), 0)::bigint as registered,
-        coalesce(sum(pending_college), 0)::bigint as pending_college,
-        coalesce(sum(pending_school), 0)::bigint as pending_school,
-        coalesce(sum(returned), 0)::bigint as returned,
-        coalesce(sum(approved), 0)::bigint as approved,
-        coalesce(sum(confirmed), 0)::bigint as confirmed,
-        coalesce(sum(verified), 0)::bigint as verified,
-        coalesce(sum(college_approved), 0)::bigint as college_approved
-    from stage_counts($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to)
+        coalesce(sum(columns(stage_count_names())), 0)::bigint
+    from stage_counts($cohort, $filters)
     group by grouping sets ((), (college_name), (transfer_type), (origin_province))
 ),
 
@@ -38,10 +30,10 @@ final as (
             else '全校'
         end as key,
         * exclude (dimension, college_name, transfer_type, origin_province, label, key, needs_proof, sort_order),
-        registered / graduates as registered_rate,
-        approved / graduates as approved_rate,
-        confirmed / graduates as confirmed_rate,
-        verified / graduates as verified_rate
+        rate(registered, graduates) as registered_rate,
+        rate(approved, graduates) as approved_rate,
+        rate(confirmed, graduates) as confirmed_rate,
+        rate(verified, graduates) as verified_rate
     from counts
     left join ref_transfer_types on counts.dimension = 'transfer_type' and ref_transfer_types.key = counts.transfer_type
 )

@@ -14,22 +14,14 @@ keyed as (
             when 'origin_province' then origin_province
         end as raw_key,
         graduates.*
-    from counted_graduates($cohort, $college, $major, $class, $transfer_type, $stage, $date_from, $date_to) as graduates
+    from counted_graduates($cohort, $filters) as graduates
 ),
 
 counts as (
     -- the counts are defined once, in counted_graduates (sql/views/55_stage_counts.sql)
     select
         raw_key,
-        sum(graduates)::bigint as graduates,
-        sum(registered)::bigint as registered,
-        sum(pending_college)::bigint as pending_college,
-        sum(pending_school)::bigint as pending_school,
-        sum(returned)::bigint as returned,
-        sum(approved)::bigint as approved,
-        sum(confirmed)::bigint as confirmed,
-        sum(verified)::bigint as verified,
-        sum(college_approved)::bigint as college_approved
+        sum(columns(stage_count_names()))::bigint
     from keyed
     group by raw_key
 ),
@@ -43,10 +35,10 @@ final as (
             else coalesce(counts.raw_key, '（空）')
         end as key,
         counts.* exclude (raw_key),
-        registered / graduates as registered_rate,
-        approved / graduates as approved_rate,
-        confirmed / graduates as confirmed_rate,
-        verified / graduates as verified_rate
+        rate(registered, graduates) as registered_rate,
+        rate(approved, graduates) as approved_rate,
+        rate(confirmed, graduates) as confirmed_rate,
+        rate(verified, graduates) as verified_rate
     from counts
     left join ref_transfer_types on $by = 'transfer_type' and ref_transfer_types.key = counts.raw_key
 )
