@@ -16,7 +16,7 @@ STATUS_LABELS = {
     "active": "生效中",
     "closed": "已关闭",
     "expired": "已过期",
-    "void": "已失效（信息已变更）",
+    "void": "已失效（毕业生信息已变更，需重新确认）",
 }
 KIND_LABELS = {"archive": "档案信息核验", "hukou": "户口信息核验"}
 
