@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipelines.rules import verification
+import polars as pl
+
+from pipelines.rules import checks, verification
 
 # Statuses, in the order an archive moves (the funnel's order).
 NOT_BAGGED, BAGGED, SENT, RECEIVED, RETURNED, HELD, KEPT = (
@@ -34,6 +36,21 @@ STATUSES = {
 }
 WAITS = {HELD: "暂缓转递", KEPT: "留校保管"}
 MAX_WAIT_MONTHS = 24  # 暂缓转递 / 留校保管: two years at the most
+
+# The archive's events on a graduate's timeline (sql/queries/graduates/registration_timeline.sql).
+EVENTS = {
+    "bagged": "档案袋已齐",
+    "unbagged": "档案袋改为未齐",
+    "batched": "编入转递批次",
+    "taken_out": "移出转递批次",
+    "sent_jiyao": "档案以机要寄出",
+    "sent_ems": "档案以 EMS 寄出",
+    "received": "接收单位确认收到档案",
+    "returned": "档案被退回",
+    "held": "暂缓转递",
+    "kept": "留校保管",
+    "released": "取消暂缓",
+}
 
 # The channels an archive may travel by: 机要通信 or EMS. Never an ordinary parcel or a courier.
 JIYAO, EMS = "jiyao", "ems"
@@ -133,9 +150,12 @@ class ReturnReason:
 # notices of 暨南大学, 江南大学, 东北石油大学): the code table a return is recorded with.
 RETURN_REASONS: dict[str, ReturnReason] = {
     "address": ReturnReason(
-        "地址错误或不详细", ("address_incomplete", "postcode_malformed", "postcode_province_mismatch", "required_missing")
+        "地址错误或不详细",
+        ("address_incomplete", "postcode_malformed", "postcode_province_mismatch", "required_missing"),
     ),
-    "no_contact": ReturnReason("无接收人或联系方式", ("phone_malformed", "contact_is_self_or_family", "required_missing")),
+    "no_contact": ReturnReason(
+        "无接收人或联系方式", ("phone_malformed", "contact_is_self_or_family", "required_missing")
+    ),
     "cannot_keep": ReturnReason(
         "接收单位无档案保管权", ("unit_cannot_keep_archives", "unit_looks_like_person", "type_unit_mismatch")
     ),
@@ -170,3 +190,61 @@ def wait_problem(kind: str, reason: str, until: date | None, today: date) -> str
 # the usual ones in schools' notices).
 DEFAULT_BAG_ITEMS = ("毕业生登记表", "学籍表", "成绩单", "党团材料", "体检表")
 REPORT_ITEM = "档案信息核验报告"
+
+
+# --- what the checks learn from the archives that came back ---------------------------------------
+
+
+def check_learning(sent: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """From every archive sent (`flags` of the revision sent, `received_at`, `return_code`):
+
+    * per check: `returns_flagged` (returned archives it had flagged), `returns_meant`
+      (returns whose reason it is meant to catch, RETURN_REASONS) and `caught` of those, so
+      `recall` = caught / meant; `received_flagged` (flagged archives that arrived anyway), so
+      `precision` = returns_flagged / (returns_flagged + received_flagged);
+    * the returns no check caught: per reason, how many came back with none of the checks meant
+      for it on the revision (a reason no check is meant for counts whole).
+    """
+    outcome = sent.with_columns(
+        returned=pl.col("return_code").is_not_null(),
+        received=pl.col("return_code").is_null() & pl.col("received_at").is_not_null(),
+        flags=pl.col("flags").fill_null([]),
+    )
+    rows = []
+    for check in checks.CHECKS:
+        meant_for = [code for code, reason in RETURN_REASONS.items() if check.code in reason.checks]
+        flagged = pl.col("flags").list.contains(check.code)
+        meant = pl.col("returned") & pl.col("return_code").is_in(meant_for)
+        counted = outcome.select(
+            returns_flagged=(pl.col("returned") & flagged).sum(),
+            received_flagged=(pl.col("received") & flagged).sum(),
+            returns_meant=meant.sum(),
+            caught=(meant & flagged).sum(),
+        ).row(0, named=True)
+        rows.append({"check": check.code, "title": check.title} | counted)
+    per_check = pl.DataFrame(rows).with_columns(
+        recall=pl.when(pl.col("returns_meant") > 0).then(pl.col("caught") / pl.col("returns_meant")),
+        precision=pl.when(pl.col("returns_flagged") + pl.col("received_flagged") > 0).then(
+            pl.col("returns_flagged") / (pl.col("returns_flagged") + pl.col("received_flagged"))
+        ),
+    )
+    meant_checks = {code: list(reason.checks) for code, reason in RETURN_REASONS.items()}
+    returned = outcome.filter(pl.col("returned"))
+    caught = [
+        bool(set(flags) & set(meant_checks.get(code, [])))
+        for flags, code in zip(returned["flags"].to_list(), returned["return_code"].to_list(), strict=True)
+    ]
+    uncaught = (
+        returned.with_columns(caught=pl.Series(caught, dtype=pl.Boolean))
+        .filter(~pl.col("caught"))
+        .group_by("return_code")
+        .len("returns")
+        .with_columns(
+            reason=pl.col("return_code").replace_strict(
+                {k: r.label for k, r in RETURN_REASONS.items()}, default=pl.col("return_code")
+            ),
+            no_check_meant=pl.col("return_code").is_in([k for k, r in RETURN_REASONS.items() if not r.checks]),
+        )
+        .sort("returns", descending=True)
+    )
+    return per_check, uncaught

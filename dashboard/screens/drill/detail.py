@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import data, display, widgets
 from pipelines import privacy, reviews
 from pipelines.reports import ANSWERS
-from pipelines.rules import checks, divisions, roles, verification, workflow
+from pipelines.rules import checks, dispatch, divisions, roles, verification, workflow
 from pipelines.rules.filters import Filters
 from pipelines.store import StoreError
 
@@ -164,6 +164,8 @@ else:
         if row["event"] == "submitted":
             flags = "、".join(checks.BY_CODE[c].title for c in (row["flags"] or []))
             return f"提交第 {row['revision_no']} 版" + (f"（提示：{flags}）" if flags else "")
+        if row["event"] == "archive":
+            return dispatch.EVENTS.get(row["level"], row["level"])
         return f"{workflow.LEVELS[row['level']]}{workflow.DECISIONS[row['decision']]}第 {row['revision_no']} 版"
 
     display.dataframe(
@@ -173,7 +175,8 @@ else:
                 "事件": [describe(r) for r in timeline.iter_rows(named=True)],
                 "操作人": [reviews.timeline_actor(r, with_account=not mine) for r in timeline.iter_rows(named=True)],
                 "原因/说明": [
-                    (r["reason"] or "") if r["event"] == "reviewed" else "" for r in timeline.iter_rows(named=True)
+                    (r["reason"] or "") if r["event"] in ("reviewed", "archive") else ""
+                    for r in timeline.iter_rows(named=True)
                 ],
             }
         ),
