@@ -133,9 +133,12 @@ class ReturnReason:
 # notices of 暨南大学, 江南大学, 东北石油大学): the code table a return is recorded with.
 RETURN_REASONS: dict[str, ReturnReason] = {
     "address": ReturnReason(
-        "地址错误或不详细", ("address_incomplete", "postcode_malformed", "postcode_province_mismatch", "required_missing")
+        "地址错误或不详细",
+        ("address_incomplete", "postcode_malformed", "postcode_province_mismatch", "required_missing"),
     ),
-    "no_contact": ReturnReason("无接收人或联系方式", ("phone_malformed", "contact_is_self_or_family", "required_missing")),
+    "no_contact": ReturnReason(
+        "无接收人或联系方式", ("phone_malformed", "contact_is_self_or_family", "required_missing")
+    ),
     "cannot_keep": ReturnReason(
         "接收单位无档案保管权", ("unit_cannot_keep_archives", "unit_looks_like_person", "type_unit_mismatch")
     ),
