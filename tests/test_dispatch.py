@@ -351,3 +351,41 @@ def test_receipts_file_and_a_file_without_the_columns(store: Store, tmp_path: Pa
     bad = write_csv(tmp_path / "乱.csv", ["姓名", "单号"], [{"姓名": "<script>x</script>", "单号": "1"}])
     with pytest.raises(StoreError, match="没有找到表头"):
         dispatch.read_entries(bad)
+
+
+def test_the_cli_runs_a_batch_from_bags_to_printed_papers(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dangan dispatch bag|batch|slips|labels|list|waybills|status` as the office types them;
+    the slips are read back with pdftotext: the unit and masked 身份证号, never the full one."""
+    from pipelines import cli
+    from tests import pdfs
+
+    chosen = ids(store, "is_verified")[:3]
+    db = ["--db", str(store.path), "--today", TODAY]
+    assert cli.main([*db, "dispatch", "bag", "--student", ",".join(chosen)]) == 0
+    assert cli.main([*db, "dispatch", "batch"]) == 0
+    batch_no = table(store, "select max(batch_no) from dispatch_batches")[0][0]
+    for kind in ("slips", "labels", "list"):
+        out = tmp_path / f"{kind}.pdf"
+        assert cli.main([*db, "dispatch", kind, "--batch", str(batch_no), "--out", str(out)]) == 0
+    unit, id_number = table(
+        store,
+        "select r.unit_name, g.id_number from archive_status a join registrations r using (registration_id) "
+        "join graduates g on g.student_id = a.student_id where a.student_id = ?",
+        [chosen[0]],
+    )[0]
+    slips = pdfs.text(tmp_path / "slips.pdf")
+    assert pdfs.pages(tmp_path / "slips.pdf") == 3
+    assert unit[:8] in slips.replace(" ", "") and id_number not in slips and id_number[-4:] in slips
+    assert "交寄" in pdfs.text(tmp_path / "list.pdf")
+    assert table(store, "select count(*) from audit_log where action like 'export:dispatch_%'") == [(3,)]
+    number = table(
+        store,
+        "select r.transfer_number from archive_status a join registrations r using (registration_id) where a.student_id = ?",
+        [chosen[0]],
+    )[0][0]
+    assert cli.main([*db, "dispatch", "waybills", "--student", number, "--waybill", s10(42)]) == 0
+    capsys.readouterr()
+    assert cli.main([*db, "dispatch", "status"]) == 0
+    assert "已寄出" in capsys.readouterr().out
