@@ -101,11 +101,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines import demo
 
     store = _store(args)
-    as_of = config.parse_day(args.today, "--today") if args.today else demo.DEFAULT_AS_OF
+    dispatching = args.phase == "dispatch"
+    default = demo.DISPATCH_AS_OF if dispatching else demo.DEFAULT_AS_OF
+    as_of = config.parse_day(args.today, "--today") if args.today else default
     started = time.perf_counter()
     counts = demo.build_demo(
         store, graduates=args.graduates, seed=args.seed, as_of=as_of, progress=Progress("生成演示数据")
     )
+    if dispatching:
+        counts |= {f"dispatch:{k}": v for k, v in demo.add_dispatch(store, as_of, args.seed).items()}
     took = time.perf_counter() - started
     print(f"演示库已生成：{store.path}（{took:.1f} 秒）")
     for table, count in counts.items():
@@ -756,6 +760,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="生成演示库（江西服装学院 2024 届）")
     p.add_argument("--graduates", type=int, default=5000, help="毕业生人数（默认 5000）")
     p.add_argument("--seed", type=int, default=2024, help="随机种子，相同种子生成相同数据")
+    p.add_argument(
+        "--phase",
+        choices=["registration", "dispatch"],
+        default="registration",
+        help="registration：登记阶段（默认，截止前一周）；dispatch：转递阶段（截止后四周：装袋、批次、寄出、签收、退档、暂缓）",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", parents=[common], help="导入名单、去向或档案登记（xlsx/csv）")

@@ -389,3 +389,24 @@ def test_the_cli_runs_a_batch_from_bags_to_printed_papers(
     capsys.readouterr()
     assert cli.main([*db, "dispatch", "status"]) == 0
     assert "已寄出" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_dispatch_demo_plays_the_weeks_through_the_product(tmp_path: Path) -> None:
+    """`dangan demo --phase dispatch`: bags, batches, waybills, receipts, returns and waits, with
+    returns whose causes the seeded mistakes foretold, so the checks' page has numbers."""
+    store = Store(tmp_path / "d.duckdb", today=demo.DISPATCH_AS_OF.isoformat())
+    demo.build_demo(store, graduates=2500, seed=5, as_of=demo.DISPATCH_AS_OF)
+    counts = demo.add_dispatch(store, demo.DISPATCH_AS_OF, seed=5)
+    assert counts["sent"] > 0 and counts["received"] > 0 and counts["returned"] > 0
+    assert counts.get("held", 0) + counts.get("kept", 0) > 0
+    statuses = dict(table(store, "select dispatch_status, count(*) from archive_status group by all"))
+    assert statuses[rules.RECEIVED] == counts["received"] and statuses[rules.RETURNED] == counts["returned"]
+    per_check, uncaught = dispatch.check_learning(store, SYSTEM, 2024)
+    assert per_check["caught"].sum() > 0  # some returns were foretold by a flag
+    assert per_check["received_flagged"].sum() > 0  # and some flagged archives arrived anyway
+    assert set(uncaught["return_code"].to_list()) <= set(rules.RETURN_REASONS)
+    # every fact went through the rules: a returned archive's registration is reopened
+    assert table(
+        store, "select count(*) from archive_status where dispatch_status = 'returned' and stage <> 'returned'"
+    ) == [(0,)]
