@@ -108,7 +108,10 @@ def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
         notice_number=(campaign.notice_number or "").strip() or None,
         notice_title=(campaign.notice_title or "").strip() or None,
         school_province=_province((campaign.school_province or "").strip()),
-        bag_items=tuple(item.strip() for item in campaign.bag_items),
+        # a row from a store older than the dispatch settings has them null: the defaults
+        bag_items=tuple(item.strip() for item in campaign.bag_items or dispatch.DEFAULT_BAG_ITEMS),
+        bag_requires_report=campaign.bag_requires_report is not False,
+        dispatch_rule=campaign.dispatch_rule or dispatch.DEFAULT_RULE,
     )
     problems = campaign.problems()
     if problems:

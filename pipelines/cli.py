@@ -88,6 +88,12 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         opens_on=day(args.opens, "--opens", base.opens_on),
         change_deadline=day(args.change_deadline, "--change-deadline", base.change_deadline),
         school_code=args.school_code if args.school_code is not None else base.school_code,
+        dispatch_rule=args.dispatch_rule or base.dispatch_rule,
+        school_province=args.school_province if args.school_province is not None else base.school_province,
+        bag_requires_report=base.bag_requires_report if args.report_in_bag is None else args.report_in_bag == "yes",
+        bag_items=tuple(i for i in args.bag_items.split("、") if i.strip())
+        if args.bag_items is not None
+        else base.bag_items,
     )
     campaigns.save_campaign(store, actor, campaign)
     print(
@@ -755,6 +761,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opens", help="开始日期")
     p.add_argument("--change-deadline", help="确认后信息变更截止日期（默认 8 月 31 日）")
     p.add_argument("--school-code", help="院校代码（5 位，教育部院校代码）：核验编号的第 3-7 位")
+    p.add_argument(
+        "--dispatch-rule",
+        choices=["ems_in_province", "jiyao", "ems"],
+        help="寄送方式：省内 EMS 省外机要、全部机要、全部 EMS",
+    )
+    p.add_argument("--school-province", help="学校所在省份（省内 EMS 规则用），如 江西省")
+    p.add_argument("--report-in-bag", choices=["yes", "no"], help="档案袋是否须装入核验报告（默认 yes）")
+    p.add_argument("--bag-items", help="档案袋其他材料，用顿号分隔，如 毕业生登记表、学籍表、成绩单")
     p.set_defaults(func=cmd_campaign)
 
     p = sub.add_parser("demo", parents=[common], help="生成演示库（江西服装学院 2024 届）")

@@ -410,3 +410,24 @@ def test_the_dispatch_demo_plays_the_weeks_through_the_product(tmp_path: Path) -
     assert table(
         store, "select count(*) from archive_status where dispatch_status = 'returned' and stage <> 'returned'"
     ) == [(0,)]
+
+
+def test_the_campaign_keeps_its_dispatch_settings_when_another_one_changes(store: Store) -> None:
+    from pipelines import cli
+
+    db = ["--db", str(store.path), "--today", TODAY]
+    assert (
+        cli.main([*db, "campaign", "set", "--cohort", "2024", "--dispatch-rule", "ems", "--school-province", "广东"])
+        == 0
+    )
+    assert cli.main([*db, "campaign", "set", "--cohort", "2024", "--bag-items", "毕业生登记表、成绩单"]) == 0
+    assert cli.main([*db, "campaign", "set", "--cohort", "2024", "--notice", "江服就发〔2024〕28号"]) == 0
+    saved = campaigns.campaign_of(store, SYSTEM, 2024)
+    assert saved is not None
+    assert (saved.dispatch_rule, saved.school_province, saved.bag_items) == (
+        "ems",
+        "广东省",
+        ("毕业生登记表", "成绩单"),
+    )
+    assert dispatch.bag_list(saved) == [rules.REPORT_ITEM, "毕业生登记表", "成绩单"]
+    assert cli.main([*db, "campaign", "set", "--cohort", "2024", "--school-province", "火星"]) == 1
