@@ -215,3 +215,42 @@ def test_the_graduate_sees_the_waybill_and_the_receiving_unit_as_text(demo_store
     assert unit in frames  # the timeline's 原因/说明: the unit literally
     assert rules.STATUSES[rules.RECEIVED] in tables
     assert not any("<img" in m.value for m in staff.markdown)
+
+
+def test_after_the_deadline_overview_and_risk_show_the_dispatch(demo_store: Store) -> None:
+    """Last in the module: it moves the campaign's deadline into the past."""
+    from datetime import date, timedelta
+
+    ((student_id,),) = sql(
+        demo_store,
+        "select min(student_id) from archive_status where is_verified and dispatch_status = 'not_bagged'"
+        " and batch_no is null",
+    )
+    dispatch.mark_bags(demo_store, SYSTEM, [student_id])
+    dispatch.build_batch(demo_store, SYSTEM, 2024)
+    long_ago = apptest.TODAY - timedelta(days=20)
+    entry = dispatch.Entry("页面", student_id, s10(9501), long_ago)
+    assert dispatch.record_waybills(demo_store, SYSTEM, [entry]).done == [student_id]
+    before = open_page("screens/progress/overview.py")
+    assert "档案转递" not in [s.value for s in before.subheader]
+    saved = campaigns.campaign_of(demo_store, SYSTEM, 2024)
+    assert saved is not None
+    campaigns.save_campaign(demo_store, SYSTEM, campaigns.replace(saved, registration_deadline=date(2024, 6, 1)))
+
+    overview = open_page("screens/progress/overview.py")
+    assert "档案转递" in [s.value for s in overview.subheader]
+    shown = {m.label: m.value for m in overview.metric}
+    ((returned, not_bagged),) = sql(
+        demo_store,
+        "select count(*) filter (where dispatch_status = 'returned'),"
+        " count(*) filter (where dispatch_status = 'not_bagged' and is_ready) from archive_status",
+    )
+    assert shown["被退回"] == f"{returned:,}" and shown["待装袋"] == f"{not_bagged:,}"
+
+    risk = open_page("screens/progress/risk.py")
+    cards = {m.label: m.value for m in risk.metric}
+    assert cards["寄出超过 15 天未签收"] == "1"
+    overdue = next(d.value for d in risk.dataframe if "运单号" in d.value.columns)
+    assert overdue["学号"].tolist() == [student_id] and overdue["运单号"].tolist() == [s10(9501)]
+    analyst = open_page("screens/progress/risk.py", "analyst")
+    assert not [d for d in analyst.dataframe if "运单号" in d.value.columns]
