@@ -119,6 +119,7 @@ PERSON_QUERIES = frozenset(
         "archive_by_transfer_number",
         "dispatch_documents",
         "sent_outcomes",
+        "dispatch_overdue",
     }
 )
 
