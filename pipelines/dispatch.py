@@ -378,7 +378,7 @@ def record_receipts(writer: Writer, entries: list[Entry], archives: dict[str, di
             continue
         if archive["dispatch_status"] == dispatch.RECEIVED:
             continue  # received already: a second confirmation changes nothing
-        unit = text.compact(entry.unit_name)[:100]
+        unit = text.clean(entry.unit_name)[:100]
         if not unit:
             problems.append(f"{entry.where}“接收单位”列：请填写接收单位名称")
             continue

@@ -101,7 +101,7 @@ def confirm_receipt(
         if problems:
             return reports.NOT_FOUND, {"receipt": True}
         received = reports.Verdict(True, True, "archive_received", archive["unit_name"], None, reports.TRANSFER_KIND)
-        return received, {"receipt": True, "unit": text.compact(unit_name)[:100]}
+        return received, {"receipt": True, "unit": text.clean(unit_name)[:100]}
 
     return _limited(store, name, number, client, limits, decide)
 

@@ -272,12 +272,14 @@ if office:
     # --- 打印 --------------------------------------------------------------------------------------
 
     with tabs["打印"]:
-        printable = batches.filter(pl.col("open") > 0)["batch"].to_list()
+        printable = batches["batch"].to_list()  # newest first; a sent batch can be printed again
         if not printable:
-            st.info("没有待寄出的转递批次。先在“编批次”中编入转递批次。")
+            st.info("还没有转递批次。先在“编批次”中编入转递批次。")
         else:
             batch_no = st.selectbox("转递批次", printable, format_func=lambda b: f"第 {b:d} 批", key="print_batch")
-            st.caption("打印内容只含待寄出的档案；导出将记入审计日志。身份证号等个人信息按接收方所需脱敏。")
+            st.caption(
+                "打印内容含该批次中未被移出的档案（已寄出的批次可以补打）；导出将记入审计日志。身份证号等个人信息按接收方所需脱敏。"
+            )
             columns = st.columns(len(dispatch.PAPERS))
             for column, (kind, label) in zip(columns, dispatch.PAPERS.items(), strict=True):
                 file_name = f"第{int(batch_no)}批_{label}.pdf"
@@ -335,6 +337,32 @@ if office:
                 return done
 
             act(from_file, waybill_result, "waybill")
+
+        st.markdown("**签收回执**")
+        st.caption(
+            "接收单位或邮局退回的签收回执（xlsx 或 csv）：“转递编号”或“学号”一列、“接收单位”（或 签收单位）一列。"
+        )
+        receipt_round = st.session_state.setdefault("rc_round", 0)
+        receipts = display.file_uploader(
+            "签收回执文件",
+            key=f"rc_upload_{receipt_round}",
+            types=["xlsx", "csv"],
+            max_mb=sheets.Limits.from_env().file_mb,
+        )
+        if receipts is not None and st.button("登记文件中的签收", key="rc_file"):
+            receipt_source = Path(receipts.name).name or "上传的文件"
+
+            def receipts_from_file() -> dispatch.Done:
+                entries = with_file(receipts, lambda path: dispatch.read_entries(path, receipts=True))
+                done = dispatch.import_receipts(data.store(), actor, entries, source=receipt_source)
+                st.session_state["rc_round"] = receipt_round + 1
+                return done
+
+            act(
+                receipts_from_file,
+                lambda done: [("success", f"已登记 {len(done.done):,} 份档案的签收。")],
+                "waybill",
+            )
 
     # --- 退档与暂缓 ---------------------------------------------------------------------------------
 
