@@ -24,6 +24,8 @@ ENTRIES = [
     ("进度", "screens/progress/stats.py", "统计分析", "📈", "stats", "stats"),
     ("审核", "screens/review/review.py", "待审核", "📝", "review", "review"),
     ("审核", "screens/review/reports.py", "核验报告", "🧾", "reports", "reports"),
+    ("档案转递", "screens/dispatch/dispatch.py", "档案转递", "📦", "dispatch", "dispatch"),
+    ("档案转递", "screens/dispatch/learning.py", "检查与退档", "🔁", "check_learning", "check_learning"),
     ("钻取", "screens/drill/college.py", "学院 / 班级", "🏫", "college", "college"),
     ("钻取", DETAIL, "登记详情", "🔍", "detail", "detail"),
     ("管理", "screens/admin/imports.py", "导入", "📥", "import", "imports"),

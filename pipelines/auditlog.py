@@ -31,6 +31,10 @@ EXPORT_LABELS = {
     "import_refusals": "导入拒绝原因",
     "activation_codes": "激活码",
     "report": "核验报告",
+    "dispatch_papers": "档案转递单据",
+    "dispatch_slips": "档案转递单",
+    "dispatch_labels": "地址标签",
+    "dispatch_list": "交寄清单",
 }
 IMPORT_LABELS = {"roster": ROSTER.label, "destinations": DESTINATIONS.label, "registrations": REGISTRATIONS.label}
 
@@ -58,6 +62,16 @@ ACTIONS: dict[str, str] = {
     "confirmation:record": "去向登记确认",
     "report:close": "关闭核验报告",
     "verify:lookup": "核验查询",
+    "dispatch:bag": "标记档案袋",
+    "dispatch:batch": "编排转递批次",
+    "dispatch:waybills": "登记运单号",
+    "dispatch:receipts": "登记签收",
+    "dispatch:return": "登记退档",
+    "dispatch:held": "暂缓转递",
+    "dispatch:kept": "留校保管",
+    "dispatch:released": "取消暂缓",
+    "dispatch:wait": "暂缓转递",
+    "dispatch:learning": "查看检查与退档",
     **{
         f"review:{level}:{decision}": f"{level_label}审核{decision_label}"
         for level, level_label in workflow.LEVELS.items()
@@ -87,6 +101,7 @@ GROUPS = {
     "review": "审核",
     "import": "导入",
     "export": "导出",
+    "dispatch": "档案转递",
 }
 # Who acted: the account roles, and the actors that are no account.
 ROLE_NAMES = {**roles.ROLES, "system": "系统", "login": "登录尝试", "public": "公众（核验查询）", "anonymous": "未登录"}
@@ -181,6 +196,26 @@ DETAIL_KEYS = {
     "opens_on": "登记开始",
     "change_deadline": "确认后可修改至",
     "before": "修改前",
+    "bag_items": "档案袋材料",
+    "bag_requires_report": "须装入核验报告",
+    "dispatch_rule": "寄送方式规则",
+    "school_province": "学校所在省份",
+    # the archive's dispatch
+    "complete": "档案袋已齐",
+    "marked": "已标记",
+    "scope": "范围",
+    "added": "编入",
+    "taken_out": "移出批次（登记已变更）",
+    "batch_no": "转递批次",
+    "by_channel": "寄送方式",
+    "recorded": "已登记",
+    "reason_code": "退档原因",
+    "note": "说明",
+    "reopened": "已重新打开登记",
+    "until": "截止日期",
+    "receipt": "签收确认",
+    "unit": "接收单位",
+    "unit_missing": "未填接收单位",
     # the demo
     "graduates": "毕业生",
     "seed": "随机种子",

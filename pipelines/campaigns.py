@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from pipelines import access
-from pipelines.rules import roles
+from pipelines.rules import dispatch, divisions, roles
 from pipelines.store import Actor, Store, StoreError, Writer
 
 
@@ -25,6 +25,12 @@ class Campaign:
     opens_on: date | None = None
     change_deadline: date | None = None
     school_code: str | None = None  # 院校代码, five digits: every 核验编号 carries it
+    # The archive's dispatch (rules/dispatch.py): what goes into each bag besides the report,
+    # whether a bag needs the report in force, the channel rule and the school's own province.
+    bag_items: tuple[str, ...] = dispatch.DEFAULT_BAG_ITEMS
+    bag_requires_report: bool = True
+    dispatch_rule: str = dispatch.DEFAULT_RULE
+    school_province: str | None = None
 
     def problems(self) -> list[str]:
         found = []
@@ -38,12 +44,26 @@ class Campaign:
             found.append("开始日期不能晚于登记截止日期")
         if self.change_deadline and self.change_deadline < self.registration_deadline:
             found.append("信息变更截止日期不能早于登记截止日期")
+        if self.dispatch_rule not in dispatch.CHANNEL_RULES:
+            found.append(
+                f"未知的寄送方式规则：{self.dispatch_rule}（可用："
+                + "、".join(f"{k} {r.label}" for k, r in dispatch.CHANNEL_RULES.items())
+                + "）"
+            )
+        if self.school_province is not None and divisions.province_named(self.school_province) is None:
+            found.append(f"学校所在省份应为省级行政区的全称（如 江西省），而不是“{self.school_province}”")
+        if any(not item.strip() for item in self.bag_items):
+            found.append("档案袋材料清单中有空项")
         return found
 
 
 def from_row(row: dict[str, Any]) -> Campaign:
-    """A campaign from its row (sql/queries/campaign.sql)."""
-    return Campaign(**{k: row[k] for k in Campaign.__dataclass_fields__})
+    """A campaign from its row (sql/queries/campaign/campaign.sql); a store from before the
+    dispatch settings existed has them null: the defaults then."""
+    values = {k: row[k] for k in Campaign.__dataclass_fields__ if row.get(k) is not None}
+    if "bag_items" in values:
+        values["bag_items"] = tuple(values["bag_items"])
+    return Campaign(**values)
 
 
 def campaign_of(store: Store, actor: Actor, cohort: int) -> Campaign | None:
@@ -65,6 +85,12 @@ def default_campaign(cohort: int, school_name: str) -> Campaign:
     )
 
 
+def _province(text: str) -> str | None:
+    """A province as the registrations write it (the full name), from a full or short name."""
+    found = divisions.province_named(text) if text else None
+    return found.name if found else (text or None)
+
+
 def _text(value: object) -> str | None:
     """A setting as the audit record keeps it: text, or null when it is not set."""
     return None if value is None else str(value)
@@ -81,6 +107,11 @@ def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
         school_code=(campaign.school_code or "").strip() or None,
         notice_number=(campaign.notice_number or "").strip() or None,
         notice_title=(campaign.notice_title or "").strip() or None,
+        school_province=_province((campaign.school_province or "").strip()),
+        # a row from a store older than the dispatch settings has them null: the defaults
+        bag_items=tuple(item.strip() for item in campaign.bag_items or dispatch.DEFAULT_BAG_ITEMS),
+        bag_requires_report=campaign.bag_requires_report is not False,
+        dispatch_rule=campaign.dispatch_rule or dispatch.DEFAULT_RULE,
     )
     problems = campaign.problems()
     if problems:
@@ -98,6 +129,8 @@ def save_campaign(store: Store, actor: Actor, campaign: Campaign) -> None:
                     "school_code": pl.String,
                     "notice_number": pl.String,
                     "notice_title": pl.String,
+                    "bag_items": pl.List(pl.String),
+                    "school_province": pl.String,
                 },
             ),
         )

@@ -20,6 +20,7 @@ from typing import Any
 
 from pipelines import accounts, activation, campaigns, exports, reports, reviews, selfservice, statistics
 from pipelines import store as store_module
+from pipelines.rules import dispatch as dispatch_rules
 from pipelines.rules import filters, roles, transfer_types, verification, workflow
 from pipelines.store import SYSTEM, Actor, Store, StoreError, channel, config
 
@@ -87,6 +88,12 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         opens_on=day(args.opens, "--opens", base.opens_on),
         change_deadline=day(args.change_deadline, "--change-deadline", base.change_deadline),
         school_code=args.school_code if args.school_code is not None else base.school_code,
+        dispatch_rule=args.dispatch_rule or base.dispatch_rule,
+        school_province=args.school_province if args.school_province is not None else base.school_province,
+        bag_requires_report=base.bag_requires_report if args.report_in_bag is None else args.report_in_bag == "yes",
+        bag_items=tuple(i for i in args.bag_items.split("、") if i.strip())
+        if args.bag_items is not None
+        else base.bag_items,
     )
     campaigns.save_campaign(store, actor, campaign)
     print(
@@ -100,11 +107,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines import demo
 
     store = _store(args)
-    as_of = config.parse_day(args.today, "--today") if args.today else demo.DEFAULT_AS_OF
+    dispatching = args.phase == "dispatch"
+    default = demo.DISPATCH_AS_OF if dispatching else demo.DEFAULT_AS_OF
+    as_of = config.parse_day(args.today, "--today") if args.today else default
     started = time.perf_counter()
     counts = demo.build_demo(
         store, graduates=args.graduates, seed=args.seed, as_of=as_of, progress=Progress("生成演示数据")
     )
+    if dispatching:
+        counts |= {f"dispatch:{k}": v for k, v in demo.add_dispatch(store, as_of, args.seed).items()}
     took = time.perf_counter() - started
     print(f"演示库已生成：{store.path}（{took:.1f} 秒）")
     for table, count in counts.items():
@@ -275,6 +286,102 @@ def cmd_report(args: argparse.Namespace) -> int:
     if len(refused) > 20:
         print(f"  ……另有 {len(refused) - 20} 人")
     return 0
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    """档案转递: bags, batches, the printed papers, waybills, receipts, returns, waits, status."""
+    from pipelines import dispatch
+
+    store = _store(args)
+    actor = _actor(args, store)
+    with store.reading(actor) as reader:
+        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+    if cohort is None:
+        raise ValueError("库中还没有登记工作，请先 dangan campaign set")
+    action = args.action
+    if action == "bag":
+        done = dispatch.mark_bags(store, actor, _student_ids(args), complete=not args.incomplete)
+        print(
+            f"{len(done.done)} 份档案袋已标记为{'未齐' if args.incomplete else '已齐'}；{len(done.refused)} 份未标记："
+        )
+        for sid, why in done.refused[:20]:
+            print(f"  {sid}：{why}")
+        return 0 if done.done or not done.refused else 1
+    if action == "batch":
+        made = dispatch.build_batch(
+            store, actor, cohort, college=args.college, class_name=args.class_name, channel=args.channel
+        )
+        for sid, name in made.taken_out:
+            print(f"注意：{name}（{sid}）{dispatch.STALE}")
+        if made.batch_no is None:
+            print("没有可编入批次的档案：" + "，".join(f"{why} {n} 人" for why, n in made.not_ready.items()))
+            return 1
+        counts = "，".join(f"{dispatch_rules.CHANNELS[c]} {n} 件" for c, n in sorted(made.by_channel.items()))
+        print(f"第 {made.batch_no} 批：{made.added} 份档案（{counts}）")
+        return 0
+    if action in ("slips", "labels", "list"):
+        if not args.batch or not args.out:
+            raise ValueError(f"dispatch {action} 须用 --batch 指定批次、--out 指定 PDF 文件")
+        data, rows = dispatch.papers(store, actor, cohort, int(args.batch), action, Path(args.out).name)
+        Path(args.out).write_bytes(data)
+        print(f"第 {args.batch} 批 {rows} 份档案的{dispatch.PAPERS[action]}已写入 {args.out}")
+        return 0
+    if action in ("waybills", "receipts"):
+        if args.file:
+            entries = dispatch.read_entries(Path(args.file), receipts=action == "receipts")
+            source = Path(args.file).name
+        else:
+            if not (args.student and (args.waybill or args.unit)):
+                raise ValueError(f"dispatch {action} 须用 --file 指定文件，或用 --student 和 --waybill/--unit 登记一份")
+            day = config.parse_day(args.date, "--date") if args.date else None
+            entries = [dispatch.Entry("命令行", args.student, args.waybill or "", day, args.unit or "")]
+            source = "命令行"
+        if action == "waybills":
+            done = dispatch.record_waybills(store, actor, entries, source=source)
+            print(f"{len(done.done)} 份档案已登记运单号（{len(done.refused)} 份未变）")
+        else:
+            done = dispatch.import_receipts(store, actor, entries, source=source)
+            print(f"{len(done.done)} 份档案已登记签收")
+        return 0
+    if action == "return":
+        if not args.student or not args.reason:
+            raise ValueError(
+                "dispatch return 须用 --student 指定学号、--reason 指定退档原因（"
+                + "、".join(f"{k} {r.label}" for k, r in dispatch_rules.RETURN_REASONS.items())
+                + "）"
+            )
+        reason = dispatch.record_return(store, actor, args.student, args.reason, args.note or "")
+        print(f"已登记退档：{reason}。毕业生的档案登记已重新打开，须重新登记并审核。")
+        return 0
+    if action in ("hold", "keep", "release"):
+        kind = {"hold": dispatch_rules.HELD, "keep": dispatch_rules.KEPT, "release": "released"}[action]
+        if not args.student:
+            raise ValueError(f"dispatch {action} 须用 --student 指定学号")
+        until = config.parse_day(args.until, "--until") if args.until else None
+        dispatch.set_wait(store, actor, args.student, kind, args.note or "", until)
+        print(f"{args.student}：" + ("已取消暂缓" if kind == "released" else f"{dispatch_rules.WAITS[kind]}至 {until}"))
+        return 0
+    with store.reading(actor) as reader:  # status
+        progress = reader.query("dispatch_progress", cohort=cohort)
+    if progress.height == 0:
+        print("还没有可转递的档案（登记须通过审核并确认）")
+        return 0
+    wide = progress.pivot(on="dispatch_status", index="college_name", values="archives").fill_null(0)
+    statuses = [s for s in dispatch_rules.STATUSES if s in wide.columns]
+    print("学院\t" + "\t".join(dispatch_rules.STATUSES[s] for s in statuses))
+    for row in wide.iter_rows(named=True):
+        print(f"{row['college_name']}\t" + "\t".join(str(row[s]) for s in statuses))
+    return 0
+
+
+def _student_ids(args: argparse.Namespace) -> list[str]:
+    """学号 from --student (comma-separated) or --file (one a line)."""
+    if args.file:
+        lines = Path(args.file).read_text(encoding="utf-8-sig").splitlines()
+        return [line.strip().split(",")[0] for line in lines if line.strip() and line.strip() != "学号"]
+    if not args.student:
+        raise ValueError("须用 --student 指定学号（可用逗号分隔多个），或用 --file 指定每行一个学号的文件")
+    return [s for s in args.student.split(",") if s.strip()]
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -654,11 +761,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opens", help="开始日期")
     p.add_argument("--change-deadline", help="确认后信息变更截止日期（默认 8 月 31 日）")
     p.add_argument("--school-code", help="院校代码（5 位，教育部院校代码）：核验编号的第 3-7 位")
+    p.add_argument(
+        "--dispatch-rule",
+        choices=["ems_in_province", "jiyao", "ems"],
+        help="寄送方式：省内 EMS 省外机要、全部机要、全部 EMS",
+    )
+    p.add_argument("--school-province", help="学校所在省份（省内 EMS 规则用），如 江西省")
+    p.add_argument("--report-in-bag", choices=["yes", "no"], help="档案袋是否须装入核验报告（默认 yes）")
+    p.add_argument("--bag-items", help="档案袋其他材料，用顿号分隔，如 毕业生登记表、学籍表、成绩单")
     p.set_defaults(func=cmd_campaign)
 
     p = sub.add_parser("demo", parents=[common], help="生成演示库（江西服装学院 2024 届）")
     p.add_argument("--graduates", type=int, default=5000, help="毕业生人数（默认 5000）")
     p.add_argument("--seed", type=int, default=2024, help="随机种子，相同种子生成相同数据")
+    p.add_argument(
+        "--phase",
+        choices=["registration", "dispatch"],
+        default="registration",
+        help="registration：登记阶段（默认，截止前一周）；dispatch：转递阶段（截止后四周：装袋、批次、寄出、签收、退档、暂缓）",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", parents=[common], help="导入名单、去向或档案登记（xlsx/csv）")
@@ -710,6 +831,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="issue：FILE.pdf；batch：FILE.pdf（合并，按班级、班主任排序）或 FILE.zip"
     )
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "dispatch", parents=[common], help="档案转递：装袋、编批次、打印、运单号、签收、退档、暂缓、进度"
+    )
+    p.add_argument(
+        "action",
+        choices=[
+            "bag",
+            "batch",
+            "slips",
+            "labels",
+            "list",
+            "waybills",
+            "receipts",
+            "return",
+            "hold",
+            "keep",
+            "release",
+            "status",
+        ],
+    )
+    p.add_argument("--student", help="学号（bag 可用逗号分隔多个）；waybills/receipts：学号或转递编号")
+    p.add_argument("--file", help="bag：每行一个学号；waybills/receipts：邮局或接收单位的 csv/xlsx 文件")
+    p.add_argument("--incomplete", action="store_true", help="bag：标记为未齐")
+    p.add_argument("--college", help="batch：只编该学院")
+    p.add_argument("--class", dest="class_name", help="batch：只编该班级")
+    p.add_argument("--channel", choices=["jiyao", "ems"], help="batch：只编该寄送方式（jiyao 机要，ems EMS）")
+    p.add_argument("--batch", help="slips/labels/list：批次号")
+    p.add_argument("--out", help="slips/labels/list：输出 PDF 文件")
+    p.add_argument("--waybill", help="waybills：运单号")
+    p.add_argument("--date", help="waybills：寄出日期（默认今天）")
+    p.add_argument("--unit", help="receipts：接收单位名称")
+    p.add_argument("--reason", help="return：退档原因代码")
+    p.add_argument("--note", help="return/hold/keep：说明")
+    p.add_argument("--until", help="hold/keep：截止日期（最长两年）")
+    p.add_argument("--cohort", type=int, help="届别（默认最新一届）")
+    p.set_defaults(func=cmd_dispatch)
 
     p = sub.add_parser(
         "snapshot", parents=[common], help="保存今天的各环节人数快照（每天运行一次；同一天再次运行不做改动）"

@@ -22,10 +22,11 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipelines import reports
+from pipelines import dispatch, reports
 from pipelines.rules import text
 from pipelines.store import Actor, Store, Writer, config
 
@@ -75,6 +76,44 @@ def name_key(name: str) -> str:
 def look_up(store: Store, name: str, number: str, client: str, limits: Limits | None = None) -> Answer:
     """Answer a receiving unit's look-up (姓名 + 核验编号 or 转递编号) unless a limit says no;
     audited either way."""
+
+    def decide(writer: Writer, cleaned: str) -> tuple[reports.Verdict, dict[str, object]]:
+        return reports.verify_any(writer, name, cleaned), {}
+
+    return _limited(store, name, number, client, limits, decide)
+
+
+def confirm_receipt(
+    store: Store, name: str, number: str, unit_name: str, client: str, limits: Limits | None = None
+) -> Answer:
+    """A receiving unit confirms it has the archive: 姓名 + 转递编号 + its own name. Under the
+    same limits as a look-up (it counts as one), with the same 未找到 whichever part is wrong
+    (or when the archive was not sent); recorded on the graduate's archive and audited."""
+
+    def decide(writer: Writer, cleaned: str) -> tuple[reports.Verdict, dict[str, object]]:
+        entry = dispatch.Entry("核验查询页", cleaned, unit_name=unit_name)
+        archive = dispatch.resolve(writer, [entry]).get(cleaned)
+        if archive is None or text.compact(archive["name"]) != text.compact(name) or not archive["is_sent"]:
+            return reports.NOT_FOUND, {"receipt": True}
+        if not text.compact(unit_name):
+            return reports.NOT_FOUND, {"receipt": True, "unit_missing": True}
+        problems = dispatch.record_receipts(writer, [entry], {cleaned: archive})
+        if problems:
+            return reports.NOT_FOUND, {"receipt": True}
+        received = reports.Verdict(True, True, "archive_received", archive["unit_name"], None, reports.TRANSFER_KIND)
+        return received, {"receipt": True, "unit": text.clean(unit_name)[:100]}
+
+    return _limited(store, name, number, client, limits, decide)
+
+
+def _limited(
+    store: Store,
+    name: str,
+    number: str,
+    client: str,
+    limits: Limits | None,
+    decide: Callable[[Writer, str], tuple[reports.Verdict, dict[str, object]]],
+) -> Answer:
     limits = limits or Limits.from_env()
     cleaned = text.compact(number).upper()[:40]
     key = name_key(name)
@@ -106,8 +145,8 @@ def look_up(store: Store, name: str, number: str, client: str, limits: Limits | 
             if load <= 0
             else min(MAX_DELAY_S, MAX_DELAY_S * load / max(1, limits.global_block - limits.global_slow))
         )
-        verdict = reports.verify_any(writer, name, cleaned)
-        writer.audit_detail = {
+        verdict, more = decide(writer, cleaned)
+        writer.audit_detail = more | {
             "outcome": "found" if verdict.found else "not_found",
             "valid": verdict.valid,
             "kind": verdict.kind,

@@ -10,22 +10,33 @@ renumbered, and a cut costs well under a millisecond. The merged PDF of a batch 
 file with one font; each ZIP member is another, with only its own glyphs.
 
 A file holds only what these pages need: the A4 pages, one Type0/CIDFontType2 font with its
-ToUnicode map (so text is searchable and copyable), one QR image per page.
+ToUnicode map (so text is searchable and copyable), a QR image on the pages that have one.
+
+`Layout` is the fpdf2 document such batches are laid out with (the verification reports, the
+dispatch papers): the batch font with the same codes in every process, each page taken as a
+`Page` instead of fpdf2's own output.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import struct
+import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pylopdf_fonts_zh_cn
 from fontTools import subset
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 # Tables a font program embedded as /FontFile2 needs (PDF 32000-1, 9.9), plus OS/2, post and a
 # small cmap that some viewers still look for.
@@ -48,8 +59,8 @@ class Page:
 
     content: bytes
     codes: frozenset[int]
-    qr: bytes
-    qr_size: int  # pixels a side
+    qr: bytes = b""  # none on this page
+    qr_size: int = 0  # pixels a side
 
 
 def batch_font(text: str, source: Path, path: Path) -> None:
@@ -243,15 +254,18 @@ def write(
     width, height = size
     for i, page in enumerate(pages):
         first = 10 + 3 * i
+        image = f" /XObject << /QR {first + 2} 0 R >>" if page.qr else ""
         objects += [
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.2f} {height:.2f}] /Contents {first + 1} 0 R "
-            f"/Resources << /Font << /{font_name} 4 0 R >> /XObject << /QR {first + 2} 0 R >> >> >>".encode(),
+            f"/Resources << /Font << /{font_name} 4 0 R >>{image} >> >>".encode(),
             _stream(page.content, "/Filter /FlateDecode"),
             _stream(
                 page.qr,
                 f"/Type /XObject /Subtype /Image /Width {page.qr_size} /Height {page.qr_size} "
                 "/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode",
-            ),
+            )
+            if page.qr
+            else b"null",  # keeps every page three objects
         ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -283,3 +297,86 @@ def _to_unicode(texts: dict[int, str]) -> bytes:
         "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
         f"{blocks}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend"
     ).encode()
+
+
+# --- laying a batch out with fpdf2 ----------------------------------------------------------------
+
+FONT = "NotoSansSC"
+_STRING = re.compile(rb"\((?:[^\\()]|\\.)*\)", re.DOTALL)  # a PDF string, parentheses escaped inside
+_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+_UNESCAPED = {b"\\": b"\\", b"(": b"(", b")": b")", b"r": b"\r", b"n": b"\n"}
+
+
+class LayoutError(ValueError):
+    """A page printed a character the batch font was not cut for (a program error)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What every process needs to lay out a batch: its font file and the characters the font
+    was cut for, in the order their codes are given out."""
+
+    font_path: str
+    characters: str
+
+
+@contextmanager
+def batch(text: set[str]) -> Iterator[Batch]:
+    """A batch font (Noto Sans SC) for these characters, printable ASCII added, in a temporary file."""
+    characters = "".join(sorted(text | {chr(c) for c in range(0x20, 0x7F)}))
+    with tempfile.TemporaryDirectory(prefix="dangan-font-") as folder:
+        path = Path(folder) / "batch.ttf"
+        batch_font(characters, pylopdf_fonts_zh_cn.sans_path(), path)
+        yield Batch(str(path), characters)
+
+
+class Layout(FPDF):
+    """An A4 fpdf2 document in a batch's font whose pages are taken one by one (`page`) and
+    written together (`file`) by `write`, never by fpdf2's `output()`."""
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.add_font(FONT, fname=batch.font_path)
+        self.set_auto_page_break(auto=False)
+        font = self.fonts[FONT.lower()]
+        assert isinstance(font, TTFFont)
+        # Codes in the order of `characters`, the same in every process: pages laid out in
+        # different processes share one font in the merged file.
+        self.codes = {ch: code for ch in batch.characters if (code := font.subset.pick(ord(ch))) is not None}
+        self._font = font
+        self.glyphs = {
+            code: Glyph(glyph.glyph_id, glyph.glyph_width, _text_of(glyph.unicode))
+            for glyph, code in font.subset.items()
+            if glyph is not None and code != 0
+        }
+        self.glyphs[0] = Glyph(0, 0, "")  # .notdef
+
+    def page_content(self) -> bytes:
+        """The content stream of the page being laid out, as fpdf2 wrote it so far."""
+        content = self.pages[self.page].contents
+        assert isinstance(content, bytearray)  # until fpdf2's output(), which this never calls
+        return bytes(content)
+
+    def taken(self, content: bytes, qr: bytes = b"", qr_pixels: int = 0) -> Page:
+        """A page of this content stream, checked to print only the batch font's characters."""
+        codes = codes_in(content)
+        if not codes <= self.glyphs.keys():
+            raise LayoutError("排版 PDF 失败：用到了批次字体以外的字符（程序错误，请报告）")
+        return Page(zlib.compress(content), frozenset(codes), qr, qr_pixels)
+
+    def file(self, pages: list[Page], cutter: FontCutter, title: str) -> bytes:
+        return write(pages, cutter, self.glyphs, f"F{self._font.i}", title, (self.w_pt, self.h_pt))
+
+
+def codes_in(content: bytes) -> set[int]:
+    """The codes a page's content stream shows: every string in it is text, two bytes a code
+    (fpdf2 writes them with `(`, `)`, `\\` and CR escaped)."""
+    codes: set[int] = set()
+    for string in _STRING.findall(content):
+        raw = _ESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), string[1:-1])
+        codes.update(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
+    return codes
+
+
+def _text_of(unicode: int | tuple[int, ...] | None) -> str:
+    return chr(unicode) if isinstance(unicode, int) else "".join(map(chr, unicode or ()))

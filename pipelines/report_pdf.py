@@ -16,24 +16,18 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import tempfile
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
-import pylopdf_fonts_zh_cn
-from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, WrapMode, XPos, YPos
-from fpdf.fonts import TTFFont
 
 from pipelines import pdf_file, processes, qr
 from pipelines.rules import identity, verification
@@ -41,7 +35,7 @@ from pipelines.store import config
 
 ENV_VERIFY_URL = "DANGAN_VERIFY_URL"
 DEFAULT_VERIFY_URL = "http://localhost:8501/verify"
-FONT = "NotoSansSC"
+FONT = pdf_file.FONT
 TITLE = "毕业去向登记核验报告"
 LABEL_WIDTH = 42.0
 LINE = 8.0
@@ -51,11 +45,6 @@ QR_WIDTH = 38.0  # mm
 PARALLEL_FROM = 500
 CHUNK = 50  # reports a worker lays out per task
 NAME_CHARS = 40  # of a graduate's name in a ZIP member's file name (file names stop at 255 bytes)
-
-
-_STRING = re.compile(rb"\((?:[^\\()]|\\.)*\)", re.DOTALL)  # a PDF string, parentheses escaped inside
-_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
-_UNESCAPED = {b"\\": b"\\", b"(": b"(", b")": b")", b"r": b"\r", b"n": b"\n"}
 
 
 class ReportPdfError(ValueError):
@@ -68,60 +57,29 @@ def verify_url(report_number: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'number': report_number})}"
 
 
-@dataclass(frozen=True)
-class _Batch:
-    """What every process needs to lay out a batch: its font file and the characters the font
-    was cut for, in the order their codes are given out."""
-
-    font_path: str
-    characters: str
-
-
 @contextmanager
-def _batch(documents: list[dict[str, Any]]) -> Iterator[_Batch]:
+def _batch(documents: list[dict[str, Any]]) -> Iterator[pdf_file.Batch]:
     text = {ch for doc in documents for value in doc.values() if value is not None for ch in str(value)}
     text |= set(Path(__file__).read_text(encoding="utf-8"))  # every label and sentence printed
-    text |= set("".join(verification.KIND_LABELS.values())) | {chr(c) for c in range(0x20, 0x7F)}
-    characters = "".join(sorted(text))
-    with tempfile.TemporaryDirectory(prefix="dangan-font-") as folder:
-        path = Path(folder) / "batch.ttf"
-        pdf_file.batch_font(characters, pylopdf_fonts_zh_cn.sans_path(), path)
-        yield _Batch(str(path), characters)
+    text |= set("".join(verification.KIND_LABELS.values()))
+    with pdf_file.batch(text) as batch:
+        yield batch
 
 
-class _Document(FPDF):
-    def __init__(self, batch: _Batch) -> None:
-        super().__init__(format="A4", unit="mm")
-        self.add_font(FONT, fname=batch.font_path)
-        self.set_auto_page_break(auto=False)
+class _Document(pdf_file.Layout):
+    def __init__(self, batch: pdf_file.Batch) -> None:
+        super().__init__(batch)
         self.set_margins(18, 16, 18)
-        font = self.fonts[FONT.lower()]
-        assert isinstance(font, TTFFont)
-        # Codes in the order of `characters`, the same in every process: pages laid out in
-        # different processes share one font in the merged file.
-        self._codes = {ch: code for ch in batch.characters if (code := font.subset.pick(ord(ch))) is not None}
-        self._font = font
-        self.glyphs = {
-            code: pdf_file.Glyph(glyph.glyph_id, glyph.glyph_width, _text_of(glyph.unicode))
-            for glyph, code in font.subset.items()
-            if glyph is not None and code != 0
-        }
-        self.glyphs[0] = pdf_file.Glyph(0, 0, "")  # .notdef
         self.qr = b""  # the QR code of the page being laid out, and its pixels a side
         self.qr_pixels = 0
         self._lines: dict[tuple[float, float, str, float], list[str]] = {}
 
     def report(self, doc: dict[str, Any]) -> pdf_file.Page:
         _page(self, doc)
-        content = self.pages[self.page].contents
-        assert isinstance(content, bytearray)  # until fpdf2's output(), which this never calls
-        codes = _codes_in(bytes(content))
-        if not codes <= self.glyphs.keys():
-            raise ReportPdfError("排版 PDF 失败：报告用到了批次字体以外的字符（程序错误，请报告）")
-        return pdf_file.Page(zlib.compress(content), frozenset(codes), self.qr, self.qr_pixels)
-
-    def file(self, pages: list[pdf_file.Page], cutter: pdf_file.FontCutter) -> bytes:
-        return pdf_file.write(pages, cutter, self.glyphs, f"F{self._font.i}", TITLE, (self.w_pt, self.h_pt))
+        try:
+            return self.taken(self.page_content(), self.qr, self.qr_pixels)
+        except pdf_file.LayoutError as exc:
+            raise ReportPdfError(str(exc)) from exc
 
     def heading(self, text: str, size: float) -> None:
         self.set_font(FONT, size=size)
@@ -171,20 +129,6 @@ class _Document(FPDF):
         self.qr_pixels = pixels.shape[0]
         side = QR_WIDTH * self.k
         self._out(f"q {side:.2f} 0 0 {side:.2f} {x * self.k:.2f} {(self.h - y - QR_WIDTH) * self.k:.2f} cm /QR Do Q")
-
-
-def _codes_in(content: bytes) -> set[int]:
-    """The codes a page's content stream shows: every string in it is text, two bytes a code
-    (fpdf2 writes them with `(`, `)`, `\\` and CR escaped)."""
-    codes: set[int] = set()
-    for string in _STRING.findall(content):
-        raw = _ESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), string[1:-1])
-        codes.update(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
-    return codes
-
-
-def _text_of(unicode: int | tuple[int, ...] | None) -> str:
-    return chr(unicode) if isinstance(unicode, int) else "".join(map(chr, unicode or ()))
 
 
 def _page(pdf: _Document, doc: dict[str, Any]) -> None:
@@ -269,7 +213,7 @@ def render(
         raise ValueError("没有可打印的核验报告")
     with _batch(documents) as batch:
         pages = [page for chunk in _laid_out(batch, documents, False, progress, workers) for page in chunk]
-        return _Document(batch).file(pages, pdf_file.FontCutter(Path(batch.font_path)))
+        return _Document(batch).file(pages, pdf_file.FontCutter(Path(batch.font_path)), TITLE)
 
 
 def render_zip(
@@ -288,7 +232,7 @@ def render_zip(
 
 
 def _laid_out(
-    batch: _Batch,
+    batch: pdf_file.Batch,
     documents: list[dict[str, Any]],
     as_files: bool,
     progress: Callable[[int], None] | None,
@@ -332,7 +276,7 @@ def _pooled(
         raise ReportPdfError(f"排版 PDF 失败：{exc}") from exc
 
 
-def _lay_out(batch: _Batch, documents: list[dict[str, Any]], as_files: bool) -> list[Any]:
+def _lay_out(batch: pdf_file.Batch, documents: list[dict[str, Any]], as_files: bool) -> list[Any]:
     """A chunk's pages, or (`as_files`) a single-page PDF each. Runs in a worker process."""
     pdf = _Document(batch)
     pages = []
@@ -346,7 +290,7 @@ def _lay_out(batch: _Batch, documents: list[dict[str, Any]], as_files: bool) -> 
     if not as_files:
         return pages
     cutter = pdf_file.FontCutter(Path(batch.font_path))
-    return [pdf.file([page], cutter) for page in pages]
+    return [pdf.file([page], cutter, TITLE) for page in pages]
 
 
 def _member_name(doc: dict[str, Any]) -> str:

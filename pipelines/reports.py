@@ -348,6 +348,7 @@ TRANSFER_LABELS = {
     "transfer_pending": "审核中：学院、学校尚未审核通过",
     "transfer_returned": "已退回：需毕业生修改后重新提交",
     "transfer_void": "已失效：毕业生已提交新的档案登记，请向毕业生索取新的转递编号",
+    "archive_received": "已登记：贵单位已收到该毕业生的档案，谢谢",
 }
 _TRANSFER_NUMBER = re.compile(r"^[0-9A-Z]{6,32}$")
 

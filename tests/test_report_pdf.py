@@ -19,6 +19,10 @@ import pytest
 
 from pipelines import processes, report_pdf, reports
 from pipelines.store import SYSTEM, Store, config
+from tests.pdfs import in_order as _in_order
+from tests.pdfs import pages as _pages
+from tests.pdfs import text as _text
+from tests.pdfs import write as _write
 from tests.test_reports import approved  # noqa: F401  (fixture)
 
 FIXED_TEXT = (
@@ -56,26 +60,6 @@ def _batch(document: dict[str, Any], count: int) -> list[dict[str, Any]]:
     ]
 
 
-def _write(tmp_path: Path, name: str, data: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
-
-
-def _text(path: Path, page: int | None = None) -> str:
-    pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(
-        ["pdftotext", *pages, "-layout", str(path), "-"], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def _pages(path: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    found = re.search(r"^Pages:\s+(\d+)$", info, re.MULTILINE)
-    assert found, info
-    return int(found.group(1))
-
-
 def _fonts(path: Path) -> list[list[str]]:
     """pdffonts' rows: name, type, encoding, emb, sub, uni, … (the header's two lines left out)."""
     lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
@@ -108,15 +92,6 @@ def _drawn_characters(pdf: bytes) -> set[str]:
         if glyf[order[gid]].numberOfContours:
             drawn.add(bytes.fromhex(text).decode("utf-16-be"))
     return drawn
-
-
-def _in_order(text: str, needles: list[str]) -> bool:
-    at = -1
-    for needle in needles:
-        at = text.find(needle, at + 1)
-        if at < 0:
-            return False
-    return True
 
 
 def test_a_merged_batch_embeds_one_font_subset_and_prints_every_report_in_order(

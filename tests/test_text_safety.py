@@ -78,6 +78,8 @@ DOMAIN_MODULES = {
     "report_pdf",
     "columns",
     "math",
+    "dispatch",
+    "dispatch_rules",
 }
 # Attributes that hold the program's own words (domain objects built from code tables).
 DOMAIN_ATTRIBUTES = {

@@ -2,6 +2,7 @@
 typical mistakes and return reasons), `generate` (vectorised graduates, forms and events) and
 `write` (into the store, through the same writer checks as the product)."""
 
+from pipelines.demo.dispatch import DISPATCH_AS_OF, add_dispatch
 from pipelines.demo.generate import DEFAULT_AS_OF
 from pipelines.demo.write import (
     DEMO_GRADUATE_STAGES,
@@ -15,6 +16,8 @@ from pipelines.demo.write import (
 
 __all__ = [
     "DEFAULT_AS_OF",
+    "DISPATCH_AS_OF",
+    "add_dispatch",
     "DEMO_GRADUATE_STAGES",
     "DEMO_PASSWORD",
     "add_demo_accounts",

@@ -58,6 +58,7 @@ CAMPAIGN: dict[str, Any] = {
     "change_deadline": date(2024, 8, 31),
     "default_graduation_date": date(2024, 6, 30),
     "school_code": "10001",  # the 院校代码 the seed's 核验编号 carry (241000186KCVW56)
+    "school_province": "江西省",  # EMS inside the province, 机要 outside (rules/dispatch.py)
 }
 
 REGISTERED_SHARE = 0.88  # of graduates, registered by a week before the deadline …

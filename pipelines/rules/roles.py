@@ -39,6 +39,11 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     "college_reviewer": frozenset({"college"}),
 }
 
+# The archive's dispatch: the office builds batches, prints, records waybills, returns and waits;
+# a dean marks the bags of their own college (the store's scope shows them no other).
+DISPATCHERS = frozenset({"system", "admin", "school_reviewer"})
+BAGGERS = DISPATCHERS | {"college_reviewer"}
+
 # Who may see a graduate's personal data unmasked (each view is audited), and read the audit log.
 REVEALERS = REVIEWERS
 AUDITORS = ADMINS
@@ -61,6 +66,8 @@ PAGES: dict[str, frozenset[str]] = {
     "hukou_form": GRADUATES,
     "confirm": GRADUATES,
     "authorize": GRADUATES,
+    "dispatch": BAGGERS,
+    "check_learning": REVIEWERS,
 }
 PUBLIC_PAGES = frozenset({"verify"})
 
@@ -77,7 +84,8 @@ EXPORTS: dict[str, frozenset[str]] = {
     "brief": STAFF,
     "registrations": REVIEWERS,  # one row per graduate (masked)
     "import_refusals": ADMINS,  # the refused rows of an import, values as the file had them
-    "activation_codes": ADMINS,  # one-time codes for graduates: the office hands them to advisors
+    "activation_codes": ADMINS,
+    "dispatch_papers": DISPATCHERS,  # slips, address labels, the post's list (masked where the receiver needs no more)  # one-time codes for graduates: the office hands them to advisors
 }
 # Changes to the roster, registrations and campaign settings: the office only.
 IMPORTERS = ADMINS
@@ -107,6 +115,11 @@ PERSON_QUERIES = frozenset(
         "confirmation_snapshot",
         "current_destination_of",
         "current_hukou_of",
+        "archive_rows",
+        "archive_by_transfer_number",
+        "dispatch_documents",
+        "sent_outcomes",
+        "dispatch_overdue",
     }
 )
 

@@ -66,7 +66,7 @@ IMPORTED_STATUSES: dict[str, str] = {
     **{word: RETURNED_BY_SCHOOL for word in ("校审核不通过", "学校审核不通过", "学校退回", "校退回")},
 }
 
-LEVELS = {"college": "学院", "school": "学校"}
+LEVELS = {"college": "学院", "school": "学校", "archive": "档案转递"}
 DECISIONS = {"approve": "通过", "return": "退回"}
 
 # A graduate's stage: how far along the whole registration is, in order.
@@ -98,6 +98,9 @@ _TRANSITIONS = {
     (PENDING_COLLEGE, "college", "return"): RETURNED,
     (PENDING_SCHOOL, "school", "approve"): APPROVED,
     (PENDING_SCHOOL, "school", "return"): RETURNED,
+    # the archive came back (退档): the approved revision is reopened with the return's reason,
+    # and the graduate's next revision goes through review again (pipelines/dispatch.py)
+    (APPROVED, "archive", "return"): RETURNED,
 }
 
 

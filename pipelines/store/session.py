@@ -35,6 +35,11 @@ _INSERTABLE = {
     "users",
     "stage_snapshots",
     "activation_codes",
+    "archive_bags",
+    "dispatch_batches",
+    "batch_members",
+    "waybills",
+    "archive_events",
 }
 _SEQUENCES = {
     "destination_ids",
@@ -48,6 +53,8 @@ _SEQUENCES = {
     "proof_ids",
     "user_ids",
     "activation_ids",
+    "dispatch_batch_nos",
+    "archive_event_ids",
 }
 
 

@@ -23,6 +23,10 @@ GRADUATE_TABLES = frozenset(
         "graduate_stage_cache",
         "stage_count_cache",
         "daily_count_cache",
+        "archive_bags",
+        "batch_members",
+        "waybills",
+        "archive_events",
     }
 )
 

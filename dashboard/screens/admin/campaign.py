@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import data, display, widgets
 from pipelines import campaigns
+from pipelines.rules import dispatch
 from pipelines.store import StoreError
 
 user = widgets.require("campaign")
@@ -82,6 +83,25 @@ with st.form(f"campaign_{chosen}"):
     deadline = days[1].date_input("登记截止", value=base.registration_deadline, format="YYYY-MM-DD")
     change = days[2].date_input("确认后可修改至", value=base.change_deadline, format="YYYY-MM-DD")
     graduation = days[3].date_input("默认毕业时间", value=base.default_graduation_date, format="YYYY-MM-DD")
+    st.markdown("**档案转递**")
+    send = st.columns([2, 1, 1])
+    rule = send[0].selectbox(
+        "寄送方式",
+        list(dispatch.CHANNEL_RULES),
+        index=list(dispatch.CHANNEL_RULES).index(base.dispatch_rule),
+        format_func=lambda key: dispatch.CHANNEL_RULES[key].label,
+        help="省内 EMS、省外机要：按接收单位地址所在省份与学校所在省份比较",
+    )
+    province = send[1].text_input(
+        "学校所在省份", value=base.school_province or "", max_chars=10, placeholder="如 江西省"
+    )
+    needs_report = send[2].checkbox("档案袋须装入核验报告", value=base.bag_requires_report)
+    items = st.text_input(
+        "档案袋其他材料（用顿号分隔）",
+        value="、".join(base.bag_items),
+        max_chars=300,
+        help="核验报告之外，每个档案袋要装的材料；装袋时逐项核对",
+    )
     if st.form_submit_button("保存", type="primary"):
         campaign = campaigns.Campaign(
             cohort=int(cohort),
@@ -93,6 +113,10 @@ with st.form(f"campaign_{chosen}"):
             notice_title=notice_title,
             opens_on=opens_on if isinstance(opens_on, date) else None,
             change_deadline=change if isinstance(change, date) else None,
+            dispatch_rule=rule,
+            school_province=province.strip() or None,
+            bag_requires_report=bool(needs_report),
+            bag_items=tuple(i.strip() for i in items.replace(",", "、").replace("，", "、").split("、") if i.strip()),
         )
         try:
             campaigns.save_campaign(data.store(), actor, campaign)

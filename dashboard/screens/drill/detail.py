@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import data, display, widgets
 from pipelines import privacy, reviews
 from pipelines.reports import ANSWERS
-from pipelines.rules import checks, divisions, roles, verification, workflow
+from pipelines.rules import checks, dispatch, divisions, roles, verification, workflow
 from pipelines.rules.filters import Filters
 from pipelines.store import StoreError
 
@@ -154,6 +154,42 @@ else:
     else:
         st.success("自动检查未发现退档风险。", icon="✅")
 
+st.subheader("档案转递")
+archive_rows = data.query("archive_rows", cohort=None, college=None, ids=[student_id], **{"class": None})
+archive = archive_rows.row(0, named=True) if archive_rows.height else None
+if archive is None or (
+    not archive["is_ready"] and archive["dispatch_status"] == dispatch.NOT_BAGGED and archive["waybill"] is None
+):
+    st.caption("档案信息登记通过审核并确认后，档案装袋并转递；转递情况将在这里显示。")
+else:
+    state = archive["dispatch_status"]
+    facts: dict[str, str] = {"转递状态": dispatch.STATUSES.get(state, state)}
+    if archive["batch_no"] is not None and not archive["is_stale_in_batch"]:
+        facts["转递批次"] = f"第 {archive['batch_no']} 批（{dispatch.CHANNELS.get(archive['channel'], '')}）"
+    if archive["waybill"] is not None:
+        facts["寄送方式"] = dispatch.CHANNELS.get(archive["sent_channel"], archive["sent_channel"] or "")
+        facts["运单号"] = archive["waybill"]
+        facts["寄出日期"] = f"{archive['sent_on']:%Y-%m-%d}" if archive["sent_on"] else ""
+    if state == dispatch.RECEIVED:
+        facts["接收单位"] = archive["received_by"] or ""
+        facts["签收时间"] = f"{archive['received_at']:%Y-%m-%d}" if archive["received_at"] else ""
+    if state == dispatch.RETURNED:
+        facts["退档原因"] = dispatch.return_label(archive["return_code"]) + (
+            f"；{archive['return_note']}" if archive["return_note"] else ""
+        )
+    if archive["is_waiting"]:
+        facts[dispatch.STATUSES[archive["wait_kind"]] + "至"] = f"{archive['wait_until']:%Y-%m-%d}"
+        facts["暂缓原因"] = archive["wait_reason"] or ""
+    widgets.text_table(facts)
+    if state == dispatch.RETURNED:
+        st.warning(
+            "档案被接收单位退回，档案信息登记已重新打开："
+            + ("请按退回原因修改后重新提交，经审核并确认后重新转递。" if mine else "待毕业生修改后重新审核并确认。"),
+            icon="↩️",
+        )
+    if archive["is_stale_in_batch"]:
+        st.warning("登记已变更，将移出批次：新的登记须重新审核并确认。", icon="⚠️")
+
 st.subheader("修改与审核记录")
 timeline = data.query("registration_timeline", student_id=student_id)
 if timeline.height == 0:
@@ -164,6 +200,8 @@ else:
         if row["event"] == "submitted":
             flags = "、".join(checks.BY_CODE[c].title for c in (row["flags"] or []))
             return f"提交第 {row['revision_no']} 版" + (f"（提示：{flags}）" if flags else "")
+        if row["event"] == "archive":
+            return dispatch.EVENTS.get(row["level"], row["level"])
         return f"{workflow.LEVELS[row['level']]}{workflow.DECISIONS[row['decision']]}第 {row['revision_no']} 版"
 
     display.dataframe(
@@ -173,7 +211,8 @@ else:
                 "事件": [describe(r) for r in timeline.iter_rows(named=True)],
                 "操作人": [reviews.timeline_actor(r, with_account=not mine) for r in timeline.iter_rows(named=True)],
                 "原因/说明": [
-                    (r["reason"] or "") if r["event"] == "reviewed" else "" for r in timeline.iter_rows(named=True)
+                    (r["reason"] or "") if r["event"] in ("reviewed", "archive") else ""
+                    for r in timeline.iter_rows(named=True)
                 ],
             }
         ),

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, display, widgets
 from pipelines import statistics
-from pipelines.rules import progress, workflow
+from pipelines.rules import dispatch, progress, workflow
 from pipelines.store import config
 
 campaign, today, user = widgets.page_start("总览", "overview")
@@ -39,6 +39,41 @@ before = data.query("stats_breakdowns", cohort=cohort, filters=filters, as_of=wi
 )
 totals = now.row(0, named=True)
 widgets.kpi_cards(totals, before.row(0, named=True) if before.height else None)
+
+
+def dispatch_funnel() -> None:
+    """After the registration deadline: where the archives stand (档案转递), as a funnel of the
+    archives that reached each step, with the returned and waiting ones beside it."""
+    found = data.query("dispatch_progress", cohort=cohort)
+    if filters.college:
+        found = found.filter(pl.col("college_name") == filters.college)
+    counts = dict(found.group_by("dispatch_status").agg(pl.col("archives").sum()).iter_rows())
+    total = sum(counts.values())
+    st.subheader("档案转递")
+    if total == 0 or statistics.too_small_for(user.role, total):
+        st.caption("登记已截止；还没有可以转递的档案（登记须通过审核并确认）。" if total == 0 else "人数过少，不显示。")
+        return
+    steps = [dispatch.NOT_BAGGED, dispatch.BAGGED, dispatch.SENT, dispatch.RECEIVED]
+    reached = [sum(counts.get(s, 0) for s in steps[i:]) for i in range(len(steps))]
+    chart, side = st.columns([3, 2])
+    with chart:
+        figure = go.Figure(
+            go.Funnel(
+                y=["应转递（含待装袋）", *(dispatch.STATUSES[s] for s in steps[1:])],
+                x=reached,
+                textinfo="value+percent initial",
+            )
+        )
+        figure.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=260)
+        display.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    with side:
+        for code in (dispatch.NOT_BAGGED, dispatch.RETURNED, dispatch.HELD, dispatch.KEPT):
+            st.metric(dispatch.STATUSES[code], f"{counts.get(code, 0):,}", border=True)
+    st.caption("漏斗每一层为到达该环节及以后的档案数（被退回、暂缓的另计）；只计通过审核并确认、可以转递的档案。")
+
+
+if deadline < today:
+    dispatch_funnel()
 
 left, right = st.columns([2, 3])
 with left:

@@ -7,14 +7,67 @@ import streamlit as st
 
 from dashboard import data, display, widgets
 from pipelines import exports, statistics
-from pipelines.rules import progress, roles
+from pipelines.rules import dispatch, progress, roles
 from pipelines.store import config
 
 PAGE_SIZE = 50
+OVERDUE_DAYS = 15  # sent this many days ago and no receipt yet: chase the post or the unit
 
 campaign, today, user = widgets.page_start("截止风险", "risk")
 cohort, deadline = campaign["cohort"], campaign["registration_deadline"]
 filters = widgets.filter_bar(cohort)
+
+
+def dispatch_risks() -> None:
+    """After the registration deadline: archives not bagged, not sent, or sent long ago and not
+    received, per college; and (for those who chase people) the overdue ones by name."""
+    st.subheader("档案转递")
+    found = data.query("dispatch_risk", cohort=cohort, days=OVERDUE_DAYS)
+    if filters.college:
+        found = found.filter(pl.col("college_name") == filters.college)
+    if found.height == 0:
+        st.success("所选范围内的档案都已装袋、寄出，且没有寄出超过 15 天仍未签收的。")
+        return
+    labels = {
+        "not_bagged": "档案袋未齐",
+        "not_sent": "已装袋未寄出",
+        "overdue": f"寄出超过 {OVERDUE_DAYS} 天未签收",
+    }
+    for column, (key, label) in zip(st.columns(len(labels)), labels.items(), strict=True):
+        column.metric(label, f"{int(found[key].sum()):,}", border=True)  # text: ours (labels above)
+    if not roles.may_list_people(user.role):
+        st.caption("分析员只查看汇总数据。")
+        return
+    display.dataframe(
+        found.select(pl.col("college_name").alias("学院"), *(pl.col(k).alias(v) for k, v in labels.items())),
+        hide_index=True,
+        width="stretch",
+    )
+    overdue = data.query("dispatch_overdue", cohort=cohort, days=OVERDUE_DAYS)
+    if filters.college:
+        overdue = overdue.filter(pl.col("college_name") == filters.college)
+    if overdue.height:
+        st.markdown(f"**寄出超过 {OVERDUE_DAYS} 天仍未签收（{overdue.height:,} 份）**：请向邮政查询或联系接收单位。")
+        display.dataframe(
+            display.headed(
+                overdue,
+                "student_id",
+                "name",
+                "college_name",
+                "class_name",
+                pl.col("sent_channel").replace_strict(dispatch.CHANNELS, default=None).alias("寄送方式"),
+                pl.col("waybill").alias("运单号"),
+                pl.col("sent_on").alias("寄出日期"),
+                pl.col("days_since_sent").alias("已寄出天数"),
+                pl.col("unit_name").alias("接收单位"),
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+if deadline < today:
+    dispatch_risks()
 risk_params = {"cohort": cohort, "filters": filters, "review_wait_days": progress.REVIEW_WAIT_DAYS}
 
 counts = dict(data.query("risk_counts", **risk_params).iter_rows())
