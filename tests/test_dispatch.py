@@ -70,6 +70,10 @@ def test_s10_check_digits_are_the_published_ones() -> None:
     assert rules.waybill_problem(rules.JIYAO, "RR123456785CN") is None
     assert "CN" in (rules.waybill_problem(rules.JIYAO, "EA123456785US") or "")
     assert rules.waybill_problem(rules.EMS, rules.clean_waybill(" 1151 2423 58360 ")) is None
+    # as people paste them: full-width, zero-width spaces, dashes, lower case
+    assert rules.clean_waybill("ｅａ１２３４５６７８５ｃｎ") == "EA123456785CN"
+    assert rules.clean_waybill("EA\u200b1234-5678-5\ufeffCN") == "EA123456785CN"
+    assert "格式不对" in (rules.waybill_problem(rules.EMS, rules.clean_waybill("<b>EA123</b>")) or "")
     assert "格式不对" in (rules.waybill_problem(rules.EMS, "SF1234567890") or "")
 
 

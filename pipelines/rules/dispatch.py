@@ -13,7 +13,7 @@ from datetime import date
 
 import polars as pl
 
-from pipelines.rules import checks, verification
+from pipelines.rules import checks, text, verification
 
 # Statuses, in the order an archive moves (the funnel's order).
 NOT_BAGGED, BAGGED, SENT, RECEIVED, RETURNED, HELD, KEPT = (
@@ -112,9 +112,10 @@ def s10_check_digit(serial: str) -> int:
     return {10: 0, 11: 5}.get(check, check)
 
 
-def clean_waybill(text: str) -> str:
-    """A waybill as typed or exported: spaces and dashes dropped, letters upper-case."""
-    return re.sub(r"[\s\-]", "", text or "").upper()
+def clean_waybill(value: str) -> str:
+    """A waybill as typed or exported: full-width characters made ASCII, invisible characters,
+    spaces and dashes dropped, letters upper-case."""
+    return text.compact(value).replace("-", "").upper()
 
 
 def waybill_problem(channel: str, waybill: str) -> str | None:
