@@ -69,7 +69,8 @@ def main(default: str = OVERVIEW) -> None:
             listed.insert(0 if role == "graduate" and key == "detail" else len(listed), page)  # 我的登记 first
             keys[page.url_path] = key
         # Logged out, every page stays known (hidden) so that a shared link survives the login.
-        chosen = st.navigation(pages, position="sidebar" if user else "hidden")
+        # Logged in, every page is listed (no "View more" fold: an office account has 18 pages).
+        chosen = st.navigation(pages, position="sidebar" if user else "hidden", expanded=True)
         # The page's state lives in its address. A link within the same page (a college, a
         # student in the search results) changes the query on the server only: the browser
         # keeps the old address and sends it back with the next click, which loses the choice.

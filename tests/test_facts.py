@@ -112,8 +112,15 @@ def test_the_demo_as_generated_passes_every_rule(tmp_path: Path) -> None:
 
 FACT_TABLES = {"reviews", "confirmations", "verification_reports"}
 # The modules that record these facts, each through the rules: single actions, imports of the
-# national system's outcomes (workflow.decisions_to_reach), and bulk writers (facts.write).
-FACT_WRITERS = {"pipelines/reviews.py", "pipelines/reports.py", "pipelines/imports.py", "pipelines/facts.py"}
+# national system's outcomes (workflow.decisions_to_reach), bulk writers (facts.write), and the
+# archive's return, which reopens the registration through the workflow's own transition.
+FACT_WRITERS = {
+    "pipelines/reviews.py",
+    "pipelines/reports.py",
+    "pipelines/imports.py",
+    "pipelines/facts.py",
+    "pipelines/dispatch.py",  # an archive return reopens the approved revision (workflow.next_status)
+}
 
 
 def test_only_the_rule_keepers_insert_facts() -> None:

@@ -47,7 +47,7 @@ st.divider()
 st.subheader("接收单位确认收到档案")
 st.caption("档案接收单位收到毕业生档案后，请输入毕业生姓名、档案转递单上的转递编号和本单位名称，确认收到。")
 with st.form("receipt"):
-    receipt_name = st.text_input("毕业生姓名", max_chars=40, key="receipt_name")
+    receipt_name = st.text_input("档案所属毕业生的姓名", max_chars=40, key="receipt_name")
     receipt_number = st.text_input("转递编号", max_chars=40, key="receipt_number")
     receipt_unit = st.text_input("接收单位名称", max_chars=100, key="receipt_unit")
     confirmed = st.form_submit_button("确认收到档案", type="primary")
