@@ -130,6 +130,8 @@ def pages(targets: Targets) -> list[Page]:
         Page("待审核", "screens/review/review.py", "review", {}, "待审核"),
         Page("学院", "screens/drill/college.py", "college", {"college": college}, college),
         Page("登记详情", "screens/drill/detail.py", "detail", {"student": student}, "登记详情"),
+        Page("档案转递", "screens/dispatch/dispatch.py", "dispatch", {}, "档案转递"),
+        Page("检查与退档", "screens/dispatch/learning.py", "check_learning", {}, "检查与退档"),
     ]
 
 
