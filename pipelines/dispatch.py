@@ -32,6 +32,7 @@ from pipelines.rules import dispatch, roles, text, transfer_types, workflow
 from pipelines.store import Actor, Store, StoreError, Writer
 
 SHOWN = 8  # problems named in one refusal
+FEW = 100  # graduates a write names one by one (as the store refreshes a few graduates' stages)
 STALE = "登记已变更（新的登记须重新审核并确认），已移出转递批次"
 
 
@@ -54,6 +55,13 @@ class Batch:
     by_channel: dict[str, int]
     taken_out: list[tuple[str, str]]  # (学号, 姓名) whose registration changed since batching
     not_ready: dict[str, int]  # why the others in scope were not added, counted
+
+
+def _named(writer: Writer, student_ids: list[str]) -> None:
+    """Name the graduates a dispatch record changed. It changes no stage (the materialised
+    stages stay fresh), so beyond the few whose cache keys are moved one by one, it names nobody:
+    every key of the dispatch tables moves, and no full stage refill follows (0.9 s at 100k)."""
+    writer.touched_students = student_ids if len(student_ids) <= FEW else []
 
 
 def _rows(writer: Writer, **where: Any) -> pl.DataFrame:
@@ -119,7 +127,9 @@ def mark_bags(
             if not complete:
                 marked.append((sid, []))
                 continue
-            listed = lists.setdefault(row["cohort"], bag_list(_campaign(writer, row["cohort"])))
+            if row["cohort"] not in lists:  # one look-up per cohort, not per bag
+                lists[row["cohort"]] = bag_list(_campaign(writer, row["cohort"]))
+            listed = lists[row["cohort"]]
             checked = listed if items is None else [i for i in listed if i in items]
             missing = [i for i in listed if i not in checked]
             if not row["is_ready"]:
@@ -144,7 +154,7 @@ def mark_bags(
                     schema_overrides={"items": pl.List(pl.String)},
                 ),
             )
-        writer.touched_students = [sid for sid, _ in marked]
+        _named(writer, [sid for sid, _ in marked])
         writer.audit_detail = {"complete": complete, "marked": len(marked), "refused": refused[:50]}
         return Done([sid for sid, _ in marked], refused)
 
@@ -154,20 +164,24 @@ def mark_bags(
 # --- batches --------------------------------------------------------------------------------------
 
 
-def _why_not(row: dict[str, Any]) -> str | None:
-    if not row["is_ready"]:
-        return "登记未通过审核或未确认"
-    if row["is_waiting"]:
-        return dispatch.STATUSES[row["wait_kind"]]
-    if row["is_sent"]:
-        return "已寄出"
-    if row["dispatch_status"] == dispatch.RETURNED:
-        return "被退回，待重新登记"
-    if not row["is_bagged"]:
-        return "档案袋未齐"
-    if row["batch_no"] is not None and not row["is_stale_in_batch"]:
-        return "已在转递批次中"
-    return None
+def _why_not() -> pl.Expr:
+    """Why an archive may not join a batch (null: it may), as one polars expression over
+    `archive_rows`: measured 0.5 s of 2.4 at 100k as a Python loop over every row."""
+    return (
+        pl.when(~pl.col("is_ready"))
+        .then(pl.lit("登记未通过审核或未确认"))
+        .when(pl.col("is_waiting"))
+        .then(pl.col("wait_kind").replace_strict(dispatch.STATUSES, default=pl.col("wait_kind")))
+        .when(pl.col("is_sent"))
+        .then(pl.lit("已寄出"))
+        .when(pl.col("dispatch_status") == dispatch.RETURNED)
+        .then(pl.lit("被退回，待重新登记"))
+        .when(~pl.col("is_bagged"))
+        .then(pl.lit("档案袋未齐"))
+        .when(pl.col("batch_no").is_not_null() & ~pl.col("is_stale_in_batch"))
+        .then(pl.lit("已在转递批次中"))
+        .otherwise(None)
+    )
 
 
 def build_batch(
@@ -204,21 +218,30 @@ def build_batch(
         stale = rows.filter(pl.col("is_stale_in_batch"))
         if stale.height:
             writer.execute("take_out_of_batches", ids=stale["student_id"].to_list(), at=writer.now(), reason=STALE)
-        not_ready: dict[str, int] = {}
-        ready: list[dict[str, Any]] = []
-        for row in rows.iter_rows(named=True):
-            why = _why_not(row)
-            if why is None:
-                row["channel"] = dispatch.channel_for(campaign.dispatch_rule, campaign.school_province, row["province"])
-                if channel is None or row["channel"] == channel:
-                    ready.append(row)
-                    continue
-                why = f"寄送方式为{dispatch.CHANNELS[row['channel']]}"
-            not_ready[why] = not_ready.get(why, 0) + 1
+        provinces = rows["province"].unique().to_list()
+        channels = {
+            p: dispatch.channel_for(campaign.dispatch_rule, campaign.school_province, p)
+            for p in provinces
+            if p is not None
+        }
+        judged = rows.with_columns(
+            why=_why_not(),
+            channel=pl.col("province").replace_strict(channels, default=dispatch.JIYAO, return_dtype=pl.String),
+        )
+        if channel is not None:
+            other = f"寄送方式为{dispatch.CHANNELS[dispatch.EMS if channel == dispatch.JIYAO else dispatch.JIYAO]}"
+            judged = judged.with_columns(
+                why=pl.when(pl.col("why").is_null() & (pl.col("channel") != channel))
+                .then(pl.lit(other))
+                .otherwise(pl.col("why"))
+            )
+        counted = judged.filter(pl.col("why").is_not_null()).group_by("why").len()
+        not_ready = dict(zip(counted["why"].to_list(), counted["len"].to_list(), strict=True))
+        ready = judged.filter(pl.col("why").is_null())
         taken_out = [(r["student_id"], r["name"]) for r in stale.iter_rows(named=True)]
-        writer.touched_students = [sid for sid, _ in taken_out] + [r["student_id"] for r in ready]
-        writer.audit_detail = {"scope": scope, "added": len(ready), "taken_out": [s for s, _ in taken_out][:50]}
-        if not ready:
+        _named(writer, [sid for sid, _ in taken_out] + ready["student_id"].to_list())
+        writer.audit_detail = {"scope": scope, "added": ready.height, "taken_out": [s for s, _ in taken_out][:50]}
+        if ready.height == 0:
             return Batch(None, 0, {}, taken_out, not_ready)
         batch_no = int(writer.next_ids("dispatch_batch_nos", 1)[0])
         now = writer.now()
@@ -228,21 +251,19 @@ def build_batch(
                 [{"batch_no": batch_no, "cohort": cohort, "scope": scope, "created_at": now, "created_by": actor.name}]
             ),
         )
-        members = pl.DataFrame(
-            {
-                "batch_no": [batch_no] * len(ready),
-                "student_id": [r["student_id"] for r in ready],
-                "registration_id": [r["registration_id"] for r in ready],
-                "channel": [r["channel"] for r in ready],
-                "added_at": [now] * len(ready),
-            }
+        members = ready.select(
+            pl.lit(batch_no, dtype=pl.Int64).alias("batch_no"),
+            "student_id",
+            "registration_id",
+            "channel",
+            pl.lit(now).alias("added_at"),
         )
         writer.insert("batch_members", members)
         counts = members.group_by("channel").len()
         by_channel = dict(zip(counts["channel"].to_list(), counts["len"].to_list(), strict=True))
         writer.audit_target = str(batch_no)
         writer.audit_detail |= {"batch_no": batch_no, "by_channel": by_channel}
-        return Batch(batch_no, len(ready), by_channel, taken_out, not_ready)
+        return Batch(batch_no, ready.height, by_channel, taken_out, not_ready)
 
     return store.transaction(actor, "dispatch:batch", work, scope)
 
@@ -330,7 +351,7 @@ def record_waybills(store: Store, actor: Actor, entries: list[Entry], *, source:
         _refuse(problems, f"运单号未登记（{source}）")
         if rows:
             writer.insert("waybills", pl.DataFrame(rows))
-        writer.touched_students = [r["student_id"] for r in rows]
+        _named(writer, [r["student_id"] for r in rows])
         writer.audit_detail = {"source": source, "recorded": len(rows), "unchanged": len(unchanged)}
         return Done([r["student_id"] for r in rows], [(sid, "运单号未变") for sid in unchanged])
 
@@ -366,9 +387,12 @@ def _event_rows(writer: Writer, kind: str, events: Iterable[dict[str, Any]]) -> 
     )
 
 
-def record_receipts(writer: Writer, entries: list[Entry], archives: dict[str, dict[str, Any]]) -> list[str]:
+def record_receipts(
+    writer: Writer, entries: list[Entry], archives: dict[str, dict[str, Any]]
+) -> tuple[list[str], list[str]]:
     """Inside a transaction: the receipts of sent archives (the public page's, or a file's);
-    returns the problems (an archive not sent, or received already, is named)."""
+    returns the problems (an archive not sent is named; nothing is written then) and the 学号
+    of the archives recorded as received."""
     problems: list[str] = []
     events: list[dict[str, Any]] = []
     for entry in entries:
@@ -388,8 +412,9 @@ def record_receipts(writer: Writer, entries: list[Entry], archives: dict[str, di
         )
     if events and not problems:
         writer.insert("archive_events", _event_rows(writer, "received", events))
-        writer.touched_students = [e["student_id"] for e in events]
-    return problems
+        _named(writer, [e["student_id"] for e in events])
+        return problems, [e["student_id"] for e in events]
+    return problems, []
 
 
 def import_receipts(store: Store, actor: Actor, entries: list[Entry], *, source: str) -> Done:
@@ -399,10 +424,10 @@ def import_receipts(store: Store, actor: Actor, entries: list[Entry], *, source:
     )
 
     def work(writer: Writer) -> Done:
-        problems = record_receipts(writer, entries, resolve(writer, entries))
+        problems, received = record_receipts(writer, entries, resolve(writer, entries))
         _refuse(problems, f"签收未登记（{source}）")
-        writer.audit_detail = {"source": source, "recorded": len(writer.touched_students or [])}
-        return Done(list(writer.touched_students or []))
+        writer.audit_detail = {"source": source, "recorded": len(received)}
+        return Done(received)
 
     return store.transaction(actor, "dispatch:receipts", work, source)
 

@@ -97,7 +97,7 @@ def confirm_receipt(
             return reports.NOT_FOUND, {"receipt": True}
         if not text.compact(unit_name):
             return reports.NOT_FOUND, {"receipt": True, "unit_missing": True}
-        problems = dispatch.record_receipts(writer, [entry], {cleaned: archive})
+        problems, _received = dispatch.record_receipts(writer, [entry], {cleaned: archive})
         if problems:
             return reports.NOT_FOUND, {"receipt": True}
         received = reports.Verdict(True, True, "archive_received", archive["unit_name"], None, reports.TRANSFER_KIND)
