@@ -116,6 +116,8 @@ PERSON_QUERIES = frozenset(
         "current_destination_of",
         "current_hukou_of",
         "archive_rows",
+        "dispatch_attention",
+        "bag_candidates",
         "archive_by_transfer_number",
         "dispatch_documents",
         "sent_outcomes",

@@ -30,6 +30,9 @@ actor = user.actor
 office = actor.role in roles.DISPATCHERS
 
 
+BAG_PAGE = 100  # archives listed at once on 装袋 (the checkbox below covers the whole choice)
+
+
 def act(action: Callable[[], Any], describe: Callable[[Any], list[tuple[str, str]]], where: str) -> None:
     """Run a domain action; on success rerun with what it did shown in section `where`, on a
     refusal show why (its message is text)."""
@@ -51,12 +54,6 @@ def show_done(where: str) -> None:
     shows = {"success": st.success, "warning": st.warning, "info": st.info}
     for kind, message in found[1]:
         shows[kind](message)  # text: ours (built from plain values below)
-
-
-def archives(college: str | None = None, class_name: str | None = None) -> pl.DataFrame:
-    """The cohort's archives as this user may see them (a dean: their college's)."""
-    scope: dict[str, Any] = {"cohort": cohort, "college": college, "class": class_name, "ids": None}
-    return data.query("archive_rows", **scope)
 
 
 def status_label(column: str = "dispatch_status") -> pl.Expr:
@@ -98,7 +95,7 @@ def with_file(upload: Any, action: Callable[[Path], Any]) -> Any:
         return action(path)
 
 
-everything = archives()
+attention = data.query("dispatch_attention", cohort=cohort)  # a few names, not every archive
 names = ["进度", "装袋", *(["编批次", "打印", "运单号", "退档与暂缓"] if office else [])]
 tabs = dict(zip(names, st.tabs(names), strict=True))  # text: ours (the names above)
 if not office:
@@ -127,7 +124,7 @@ with tabs["进度"]:
             hide_index=True,
             width="stretch",
         )
-    stale = everything.filter(pl.col("is_stale_in_batch"))
+    stale = attention.filter(pl.col("is_stale_in_batch"))
     if stale.height:
         listed = "、".join(
             f"{widgets.plain(n)}（{widgets.plain(s)}）" for n, s in stale.select("name", "student_id").rows()
@@ -146,7 +143,8 @@ with tabs["装袋"]:
     if dispatch_rules.REPORT_ITEM in items:
         st.caption("本届要求核验报告装袋：没有有效档案信息核验报告的毕业生不能标记为已齐。")
     college, class_name = pick_scope("bag")
-    scope = archives(college, class_name).filter(pl.col("is_ready") & ~pl.col("is_sent"))
+    where: dict[str, Any] = {"cohort": cohort, "college": college, "class": class_name}
+    scope = data.query("bag_candidates", **where)
     if scope.height == 0:
         st.info("所选范围内没有可以装袋的档案（登记须已通过审核并确认）。")
     else:
@@ -154,14 +152,19 @@ with tabs["装袋"]:
         st.caption(
             f"可装袋 {scope.height:,} 份，其中档案袋已齐 {bagged:,} 份。选中档案（可多选），或勾选“所列未齐的全部”。"
         )
-        shown = scope.sort("class_name", "student_id").select(
-            "student_id",
-            pl.col("class_name").alias("班级"),
-            pl.col("student_id").alias("学号"),
-            pl.col("name").alias("姓名"),
-            pl.col("is_bagged").replace_strict({True: "已齐", False: "未齐"}).alias("档案袋"),
-            pl.col("is_verified").replace_strict({True: "有效", False: "无"}).alias("核验报告"),
-            status_label(),
+        offset = widgets.pager(scope.height, BAG_PAGE, key="bag_page")  # one page to the browser
+        shown = (
+            scope.sort("class_name", "student_id")
+            .slice(offset, BAG_PAGE)
+            .select(
+                "student_id",
+                pl.col("class_name").alias("班级"),
+                pl.col("student_id").alias("学号"),
+                pl.col("name").alias("姓名"),
+                pl.col("is_bagged").replace_strict({True: "已齐", False: "未齐"}).alias("档案袋"),
+                pl.col("is_verified").replace_strict({True: "有效", False: "无"}).alias("核验报告"),
+                status_label(),
+            )
         )
         picked = widgets.selected_rows(
             shown,
@@ -232,26 +235,7 @@ if office:
                 "batch",
             )
 
-    # The batches: open ones (still in batch_no) and sent ones (sent_batch_no).
-    batches = (
-        everything.select(
-            pl.coalesce(
-                pl.when(~pl.col("is_stale_in_batch")).then(pl.col("batch_no")),
-                pl.when(pl.col("is_sent")).then(pl.col("sent_batch_no")),
-            ).alias("batch"),
-            "is_sent",
-            pl.coalesce("channel", "sent_channel").alias("way"),
-        )
-        .drop_nulls("batch")
-        .group_by("batch")
-        .agg(
-            (~pl.col("is_sent")).sum().alias("open"),
-            pl.col("is_sent").sum().alias("sent"),
-            (pl.col("way") == dispatch_rules.JIYAO).sum().alias("jiyao"),
-            (pl.col("way") == dispatch_rules.EMS).sum().alias("ems"),
-        )
-        .sort("batch", descending=True)
-    )
+    batches = data.query("dispatch_batches", cohort=cohort)
     with tabs["编批次"]:
         st.subheader("转递批次")
         if batches.height == 0:
@@ -418,7 +402,7 @@ if office:
                 "return",
             )
 
-        waiting = everything.filter(pl.col("is_waiting"))
+        waiting = attention.filter(pl.col("is_waiting"))
         if waiting.height:
             st.markdown(f"**暂缓中（{waiting.height:,} 份）**")
             display.dataframe(
