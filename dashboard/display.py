@@ -62,6 +62,12 @@ HEADERS: dict[str, str] = {
     "registration_deadline": "登记截止",
     "projected": "预计截止时登记",
     "shortfall": "预计缺口",
+    # the archive's dispatch
+    "waybill": "运单号",
+    "sent_on": "寄出日期",
+    "unit_name": "接收单位",
+    "wait_reason": "暂缓原因",
+    "wait_until": "暂缓至",
 }
 RATE_BAR = st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)
 

@@ -153,22 +153,18 @@ with tabs["装袋"]:
             f"可装袋 {scope.height:,} 份，其中档案袋已齐 {bagged:,} 份。选中档案（可多选），或勾选“所列未齐的全部”。"
         )
         offset = widgets.pager(scope.height, BAG_PAGE, key="bag_page")  # one page to the browser
-        shown = (
-            scope.sort("class_name", "student_id")
-            .slice(offset, BAG_PAGE)
-            .select(
+        page = scope.sort("class_name", "student_id").slice(offset, BAG_PAGE)
+        picked = widgets.selected_rows(
+            page,
+            display.headed(
+                page,
+                "class_name",
                 "student_id",
-                pl.col("class_name").alias("班级"),
-                pl.col("student_id").alias("学号"),
-                pl.col("name").alias("姓名"),
+                "name",
                 pl.col("is_bagged").replace_strict({True: "已齐", False: "未齐"}).alias("档案袋"),
                 pl.col("is_verified").replace_strict({True: "有效", False: "无"}).alias("核验报告"),
                 status_label(),
-            )
-        )
-        picked = widgets.selected_rows(
-            shown,
-            shown.drop("student_id"),
+            ),
             id_column="student_id",
             key="bag_rows",
             multi=True,
@@ -406,13 +402,14 @@ if office:
         if waiting.height:
             st.markdown(f"**暂缓中（{waiting.height:,} 份）**")
             display.dataframe(
-                waiting.select(
-                    pl.col("student_id").alias("学号"),
-                    pl.col("name").alias("姓名"),
-                    pl.col("college_name").alias("学院"),
+                display.headed(
+                    waiting,
+                    "student_id",
+                    "name",
+                    "college_name",
                     status_label("wait_kind"),
-                    pl.col("wait_reason").alias("原因"),
-                    pl.col("wait_until").alias("截止日期"),
+                    "wait_reason",
+                    "wait_until",
                 ),
                 hide_index=True,
                 width="stretch",
