@@ -22,7 +22,7 @@ from pipelines import accounts, activation, campaigns, exports, reports, reviews
 from pipelines import store as store_module
 from pipelines.rules import dispatch as dispatch_rules
 from pipelines.rules import filters, roles, transfer_types, verification, workflow
-from pipelines.store import SYSTEM, Actor, Store, StoreError, channel, config
+from pipelines.store import SYSTEM, Actor, Reader, Store, StoreError, channel, config
 
 STATS_KEYS = list(workflow.COUNT_LABELS)
 STATS_LABELS = list(workflow.COUNT_LABELS.values())
@@ -60,6 +60,11 @@ class Progress:
             print("\r" + line, end="\n" if done >= total else "", file=sys.stderr, flush=True)
         else:
             _err(line)
+
+
+def _cohort(args: argparse.Namespace, reader: Reader) -> int | None:
+    """The cohort a command works on: `--cohort`, or the latest with a campaign (None: none yet)."""
+    return getattr(args, "cohort", None) or (reader.one("latest_cohort") or {}).get("cohort")
 
 
 def _store(args: argparse.Namespace) -> Store:
@@ -173,7 +178,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     store = _store(args)
     with store.reading(_actor(args, store)) as reader:
-        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+        cohort = _cohort(args, reader)
         if cohort is None:
             raise StoreError("库中还没有任何届别的登记工作；请先运行 dangan demo 或 dangan campaign set")
         rows = reader.rows("stats_by", by=args.by, cohort=cohort, **filters.NONE.params())
@@ -219,7 +224,7 @@ def _review_export(store: Store, actor: Actor, args: argparse.Namespace) -> int:
         raise ValueError(f"不支持的导出格式：{out.suffix or '（无扩展名）'}，请用 .csv 或 .xlsx")
     chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.status)
     with store.reading(actor) as reader:
-        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+        cohort = _cohort(args, reader)
     data, rows = exports.review_results_file(
         store, actor, cohort, chosen, out.suffix.lower()[1:], out.name, unmasked=args.unmasked
     )
@@ -262,7 +267,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ValueError("report batch 的 --out 须是 .pdf（合并打印）或 .zip（每人一个 PDF）")
     chosen = filters.Filters(college=args.college, class_name=args.class_name)
     with store.reading(actor) as reader:
-        cohort = (reader.one("latest_cohort") or {}).get("cohort")
+        cohort = _cohort(args, reader)
         people = reader.query("report_candidates", cohort=cohort, kind=args.kind, **chosen.params())
     if people.height == 0:
         raise ValueError(f"{args.college or args.class_name} 没有毕业生")
@@ -295,7 +300,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     store = _store(args)
     actor = _actor(args, store)
     with store.reading(actor) as reader:
-        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+        cohort = _cohort(args, reader)
     if cohort is None:
         raise ValueError("库中还没有登记工作，请先 dangan campaign set")
     action = args.action
@@ -412,7 +417,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     chosen = filters.Filters(college=args.college, class_name=args.class_name, stage=args.stage)
     with store.reading(actor) as reader:
-        cohort = args.cohort or (reader.one("latest_cohort") or {}).get("cohort")
+        cohort = _cohort(args, reader)
         campaign = reader.one("campaign", cohort=cohort) if cohort else None
     if cohort is None or campaign is None:
         raise StoreError("库中还没有任何届别的登记工作；请先运行 dangan demo 或 dangan campaign set")

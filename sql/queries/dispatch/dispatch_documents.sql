@@ -29,11 +29,9 @@ join scoped_graduates as graduates using (student_id)
 join registrations on registrations.registration_id = members.registration_id
 left join archive_status as archives on archives.student_id = members.student_id
 left join waybills on waybills.student_id = members.student_id and waybills.batch_no = members.batch_no
-left join destinations on destinations.destination_id = (
-    select arg_max(d.destination_id, (d.recorded_at, d.destination_id))
-    from destinations as d
-    where d.student_id = members.student_id and d.recorded_at < getvariable('as_of_end')
-)
+-- the current destination as the stages define it (graduate_detail.sql reads it the same way)
+left join graduate_stages as stages on stages.student_id = members.student_id
+left join destinations on destinations.destination_id = stages.destination_id
 where members.batch_no = $batch_no
     and members.added_at < getvariable('as_of_end')
     and (members.removed_at is null or members.removed_at >= getvariable('as_of_end'))
